@@ -1,0 +1,1 @@
+//! Analysis of decoded packets: TCP streams, UDP flows, ICMP errors (pure). To be written.

@@ -1,0 +1,1 @@
+//! AF_PACKET capture inside the sandbox, written as pcap. To be written.

@@ -1,0 +1,1 @@
+//! Reading captures: pcap/pcapng, link layers, decoding (pure). To be written.

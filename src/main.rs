@@ -1,10 +1,121 @@
 //! socklab: scripted network-lab test harness and grader.
-
-#![allow(dead_code)]
+//!
+//! `main` parses arguments, dispatches, prints errors and maps them to the documented exit
+//! codes (see `error::exit`); everything else lives in the modules.
 
 mod analysis;
 mod capture;
+mod check;
+mod cli;
+mod error;
+mod evidence;
+mod exec;
 mod labs;
+mod list;
+mod plan;
+mod report;
+mod result;
+mod run;
+mod sandbox;
+mod scenario;
+mod submission;
 mod wire;
 
-fn main() {}
+use std::io::Write;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use error::{exit, AppError};
+
+fn main() {
+    // The sandbox child must stay single-threaded until it has unshared its namespaces, so it
+    // is dispatched before anything else can start a thread.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("__sandbox") {
+        std::process::exit(sandbox::child_main(args.get(2).map_or("", String::as_str)));
+    }
+    let cli = Cli::parse();
+    let code = match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("{}", e.to_string().trim_end());
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn dispatch(command: Command) -> Result<i32, AppError> {
+    match command {
+        Command::Run(args) => {
+            let result = run::run(&args)?;
+            let s = &result.summary;
+            println!(
+                "\n{} scenarios: {} passed, {} failed, {} errors; points {}/{}; report: {}",
+                s.scenarios,
+                s.passed,
+                s.failed,
+                s.errors,
+                s.points,
+                s.max_points,
+                args.report.join("report.md").display()
+            );
+            Ok(if s.errors > 0 {
+                exit::HARNESS
+            } else if s.failed > 0 {
+                exit::CHECK_FAILED
+            } else {
+                exit::OK
+            })
+        }
+        Command::List(args) => {
+            list::list(&args, &mut std::io::stdout().lock())?;
+            Ok(exit::OK)
+        }
+        Command::Schema => {
+            print!("{}", scenario::schema_json());
+            Ok(exit::OK)
+        }
+        Command::Ref { role, args } => match labs::role(&role) {
+            Some(r) => Ok((r.main)(&args)),
+            None => {
+                let help = scenario::did_you_mean(&role, labs::ROLES.iter().map(|r| r.name));
+                Err(AppError::Input(format!(
+                    "unknown role `{role}`{}; `socklab list` shows the roles",
+                    help.map(|h| format!(" ({h})")).unwrap_or_default()
+                )))
+            }
+        },
+        Command::Report { results, format } => {
+            let text = std::fs::read_to_string(&results)
+                .map_err(|e| AppError::Input(format!("cannot read {}: {e}", results.display())))?;
+            let parsed: result::RunResult = serde_json::from_str(&text).map_err(|e| {
+                AppError::Input(format!(
+                    "{}: not a socklab results file: {e}",
+                    results.display()
+                ))
+            })?;
+            if parsed.schema_version != result::SCHEMA_VERSION {
+                return Err(AppError::Input(format!(
+                    "{}: results schema version {} is not supported (this socklab reads version {})",
+                    results.display(),
+                    parsed.schema_version,
+                    result::SCHEMA_VERSION
+                )));
+            }
+            let mut out = std::io::stdout().lock();
+            let written = match format {
+                report::Format::Markdown => report::write_markdown(&parsed, &mut out),
+                report::Format::Json => report::write_json(&parsed, &mut out),
+            };
+            match written {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit::OK),
+                Err(e) => Err(AppError::Harness(format!("cannot write the report: {e}"))),
+                Ok(()) => Ok(exit::OK),
+            }
+        }
+        Command::Sandbox { .. } => Err(AppError::Input("`__sandbox` is internal".into())),
+    }
+}

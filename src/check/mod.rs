@@ -1,0 +1,121 @@
+//! Grading (pure): a plan and its evidence in, one [`CheckResult`] per graded item out.
+//!
+//! Expectations in steps (`wait_ready`, `expect_*`) are graded first, in step order, then the
+//! scenario's `checks`. A failed item carries a `reason` in plain words that names what the
+//! program did instead ("the server never listened on the assigned port 40123 (it listens on
+//! 12000)"), built from the evidence only.
+
+mod exit;
+mod output;
+mod state;
+mod steps;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::Evidence;
+use crate::plan::{CheckKind, Plan};
+
+/// The grade of one check or expectation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct CheckResult {
+    pub title: String,
+    /// `step 3` or `check 2` (1-based, as a person counts).
+    pub source: String,
+    pub kind: String,
+    pub passed: bool,
+    pub points: u32,
+    pub awarded: u32,
+    pub expected: String,
+    pub actual: String,
+    /// Why it failed, in plain words, when it failed.
+    pub reason: Option<String>,
+}
+
+/// Grades every expectation and check of a run.
+pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
+    let mut results = steps::grade(plan, evidence);
+    for (i, check) in plan.checks.iter().enumerate() {
+        let program = match check.kind {
+            CheckKind::Exit { program, .. }
+            | CheckKind::Output { program, .. }
+            | CheckKind::Running { program }
+            | CheckKind::Blocked { program } => program,
+        };
+        let name = &plan.programs[program].name;
+        let Some(ev) = evidence.programs.get(program) else {
+            continue;
+        };
+        let (kind, graded) = match &check.kind {
+            CheckKind::Exit { expect, .. } => ("exit", exit::grade(name, ev, *expect)),
+            CheckKind::Output {
+                stream, matcher, ..
+            } => ("output", output::grade(name, ev, *stream, matcher)),
+            CheckKind::Running { .. } => ("running", state::running(name, ev)),
+            CheckKind::Blocked { .. } => ("blocked", state::blocked(name, ev)),
+        };
+        results.push(CheckResult {
+            title: check.title.clone(),
+            source: format!("check {}", i + 1),
+            kind: kind.into(),
+            passed: graded.passed,
+            points: check.points,
+            awarded: if graded.passed { check.points } else { 0 },
+            expected: graded.expected,
+            actual: graded.actual,
+            reason: (!graded.passed).then_some(graded.reason).flatten(),
+        });
+    }
+    results
+}
+
+/// What a single grader returns.
+pub(crate) struct Graded {
+    pub passed: bool,
+    pub expected: String,
+    pub actual: String,
+    pub reason: Option<String>,
+}
+
+/// The most telling line of a program's error output: Python's final traceback line
+/// (`SyntaxError: ...`, `ConnectionRefusedError: ...`), else the last non-empty line.
+pub(crate) fn error_line(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let python = lines.iter().rev().find(|l| {
+        let head = l.split(':').next().unwrap_or("");
+        (head.ends_with("Error") || head.ends_with("Exception")) && !head.contains(' ')
+    });
+    python.or(lines.last()).map(|l| shorten(l, 200))
+}
+
+/// `text` cut to `max` characters with an ellipsis.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_line_prefers_python_exception() {
+        let tb = "  File \"TCPServer.py\", line 6\n    print 'x'\n    ^^^^^^^^^\nSyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?\n";
+        assert_eq!(
+            error_line(tb).as_deref(),
+            Some("SyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?")
+        );
+        assert_eq!(
+            error_line("warning\ncannot bind: x\n").as_deref(),
+            Some("cannot bind: x")
+        );
+        assert_eq!(error_line("\n \n"), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Grading the expectations written as steps (`wait_ready`, `expect_output`, `expect_exit`,
+//! `expect_blocked`), with a diagnosis of what the program did instead.
+
+use super::output::quote_output;
+use super::{error_line, CheckResult};
+use crate::evidence::{Evidence, ProgramEvidence, SocketRecord};
+use crate::plan::{Plan, StepPlan};
+
+pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for (i, (planned, outcome)) in plan.steps.iter().zip(&evidence.steps).enumerate() {
+        let Some(points) = planned.points else {
+            continue;
+        };
+        let passed = outcome.met == Some(true);
+        let program = planned
+            .step
+            .program()
+            .and_then(|p| evidence.programs.get(p));
+        let name = planned
+            .step
+            .program()
+            .map_or("", |p| plan.programs[p].name.as_str());
+        let (kind, reason) = match &planned.step {
+            StepPlan::WaitReady {
+                port, transport, ..
+            } => (
+                "wait_ready",
+                program.map(|ev| {
+                    not_ready(
+                        name,
+                        ev,
+                        *port,
+                        &transport_name(*transport),
+                        &outcome.sockets,
+                    )
+                }),
+            ),
+            StepPlan::ExpectOutput { stream, .. } => (
+                "expect_output",
+                program.map(|ev| {
+                    let text = ev.text(*stream);
+                    let mut r = format!("{name} printed {} instead", quote_output(&text));
+                    if let Some(line) = error_line(&ev.stderr.text) {
+                        r.push_str(&format!("; its error output ends with: {line}"));
+                    }
+                    r
+                }),
+            ),
+            StepPlan::ExpectExit { .. } => (
+                "expect_exit",
+                program.map(|ev| {
+                    let mut r = format!("{name}: {}", outcome.detail);
+                    if let Some(line) = error_line(&ev.stderr.text) {
+                        r.push_str(&format!("; its error output ends with: {line}"));
+                    }
+                    r
+                }),
+            ),
+            StepPlan::ExpectBlocked { .. } => (
+                "expect_blocked",
+                Some(format!("{name}: {}", outcome.detail)),
+            ),
+            _ => ("step", None),
+        };
+        let reason = if outcome.skipped {
+            Some(outcome.detail.clone())
+        } else {
+            reason
+        };
+        out.push(CheckResult {
+            title: planned.label.clone(),
+            source: format!("step {}", i + 1),
+            kind: kind.into(),
+            passed,
+            points,
+            awarded: if passed { points } else { 0 },
+            expected: planned.label.clone(),
+            actual: outcome.detail.clone(),
+            reason: (!passed).then_some(reason).flatten(),
+        });
+    }
+    out
+}
+
+fn transport_name(t: crate::labs::Transport) -> String {
+    match t {
+        crate::labs::Transport::Tcp => "tcp".into(),
+        crate::labs::Transport::Udp => "udp".into(),
+    }
+}
+
+/// Why a server was not ready: it could not start, it died (and said why), or it listens on
+/// some other port.
+fn not_ready(
+    name: &str,
+    ev: &ProgramEvidence,
+    port: u16,
+    transport: &str,
+    sockets: &[SocketRecord],
+) -> String {
+    let verb = if transport == "tcp" {
+        "listened"
+    } else {
+        "bound"
+    };
+    if let Some(err) = &ev.spawn_error {
+        return format!("{name} failed to start: {err}");
+    }
+    if let Some(exit) = &ev.exit {
+        let mut r = format!(
+            "{name} failed to start: it {} before it {verb} on port {port}",
+            exit.describe()
+        );
+        if let Some(line) = error_line(&ev.stderr.text) {
+            r.push_str(&format!("; its error output ends with: {line}"));
+        }
+        return r;
+    }
+    let others: Vec<String> = sockets
+        .iter()
+        .filter(|s| s.listening && s.transport == transport)
+        .map(|s| s.port.to_string())
+        .collect();
+    if others.is_empty() {
+        format!(
+            "{name} never {verb} on the assigned {} port {port} (it has no {} socket)",
+            transport.to_uppercase(),
+            if transport == "tcp" {
+                "listening"
+            } else {
+                "bound"
+            }
+        )
+    } else {
+        format!(
+            "{name} never {verb} on the assigned port {port} (it {} on {})",
+            if transport == "tcp" {
+                "listens"
+            } else {
+                "is bound"
+            },
+            others.join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{ExitRecord, StreamText};
+
+    #[test]
+    fn names_the_port_it_listens_on_instead() {
+        let socks = vec![SocketRecord {
+            transport: "tcp".into(),
+            addr: "0.0.0.0".into(),
+            port: 12000,
+            listening: true,
+        }];
+        let r = not_ready("server", &ProgramEvidence::default(), 40123, "tcp", &socks);
+        assert_eq!(
+            r,
+            "server never listened on the assigned port 40123 (it listens on 12000)"
+        );
+    }
+
+    #[test]
+    fn quotes_syntax_error_of_dead_server() {
+        let ev = ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: Some(1),
+                signal: None,
+                at_ms: 30,
+                by_harness: false,
+            }),
+            stderr: StreamText {
+                text:
+                    "  File \"x.py\", line 6\nSyntaxError: Missing parentheses in call to 'print'\n"
+                        .into(),
+                ..StreamText::default()
+            },
+            ..ProgramEvidence::default()
+        };
+        let r = not_ready("server", &ev, 20001, "tcp", &[]);
+        assert!(
+            r.starts_with("server failed to start: it exited with status 1"),
+            "{r}"
+        );
+        assert!(
+            r.ends_with("SyntaxError: Missing parentheses in call to 'print'"),
+            "{r}"
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! Command-line definitions (clap). Parsing only; `main` dispatches.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::Format;
+use crate::sandbox::Isolation;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every check passed
+  1  a check failed
+  2  bad usage or invalid input (scenario, submission, arguments)
+  3  the harness itself failed (sandbox, I/O)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "socklab",
+    version,
+    about = "Run socket-programming labs in rootless network namespaces, check what they do, grade them.",
+    long_about = "socklab runs the client and server programs of computer-networks socket labs \
+(socklab's reference implementations, or a student's submission in any language) under \
+declarative JSON scenarios, each in its own rootless network namespace, checks their output, \
+exit status and behaviour, and writes a report that grades and explains.",
+    after_help = EXIT_CODES
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run scenarios and write a report.
+    #[command(after_help = "\
+Examples:
+  socklab run                                   every scenario under scenarios/, reference programs
+  socklab run --lab upper                       only the upper lab
+  socklab run scenarios/upper/tcp-basic.json    one scenario file
+  socklab run --submission ~/hw/lab5 --lab upper --report reports/alice
+                                                grade a student's programs (reference for roles they lack)
+
+Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harness failure.")]
+    Run(RunArgs),
+    /// List labs, their roles, and the scenarios with their questions.
+    List(ListArgs),
+    /// Print the JSON Schema of scenario files.
+    Schema,
+    /// Run a reference program directly, e.g. to test your client against the reference server.
+    #[command(after_help = "\
+Examples:
+  socklab ref tcp-upper-server 127.0.0.1 12000   reference server; then run your client against it
+  echo 'hello, World' | socklab ref tcp-upper-client 127.0.0.1 12000
+
+Roles: see `socklab list`.")]
+    Ref {
+        /// Role name, e.g. tcp-upper-server.
+        role: String,
+        /// The role's arguments (usually HOST PORT).
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Re-render a report from a results.json without re-running anything.
+    #[command(after_help = "\
+Examples:
+  socklab report reports/latest/results.json                 Markdown to stdout
+  socklab report reports/latest/results.json --format json")]
+    Report {
+        /// A results.json written by `socklab run`.
+        results: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Markdown)]
+        format: Format,
+    },
+    /// (internal) Run one plan inside a sandbox; used by `socklab run`.
+    #[command(name = "__sandbox", hide = true)]
+    Sandbox { mode: String },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Scenario files or directories (searched recursively for *.json). Default: scenarios/.
+    pub paths: Vec<PathBuf>,
+    /// Only scenarios of this lab.
+    #[arg(long)]
+    pub lab: Option<String>,
+    /// A student's submission directory: its programs replace the reference ones, by the
+    /// socklab.json manifest or by conventional file names (TCPServer.py → tcp-upper-server).
+    #[arg(long, value_name = "DIR")]
+    pub submission: Option<PathBuf>,
+    /// Where to write report.md and results.json.
+    #[arg(long, value_name = "DIR", default_value = "reports/latest")]
+    pub report: PathBuf,
+    /// Scenarios run in parallel (each has its own namespace, so they cannot collide).
+    /// Default: the number of CPUs.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// How runs are isolated. `host` is a degraded mode for machines without user namespaces.
+    #[arg(long, value_enum, default_value_t = Isolation::Namespace)]
+    pub isolation: Isolation,
+    /// Seed for the per-run port choice (printed in the report); default: random.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListArgs {
+    /// Scenario files or directories. Default: scenarios/.
+    pub paths: Vec<PathBuf>,
+    /// Only this lab.
+    #[arg(long)]
+    pub lab: Option<String>,
+}

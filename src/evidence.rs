@@ -1,0 +1,136 @@
+//! What one scenario run produced, as plain data: the sandbox's answer to a plan.
+//!
+//! Written by `exec` inside the sandbox, sent to the harness as JSON, read by `check` and
+//! `report`. Times are milliseconds since the scenario started.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Evidence {
+    /// One entry per planned program, in plan order (also those never started).
+    pub programs: Vec<ProgramEvidence>,
+    /// One entry per planned step, in order.
+    pub steps: Vec<StepOutcome>,
+    pub duration_ms: u64,
+    /// The scenario's wall-clock budget ran out; later steps were skipped.
+    pub budget_exhausted: bool,
+    pub capture: Option<CaptureEvidence>,
+    /// Harness problems that did not stop the run (e.g. capture could not start).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct ProgramEvidence {
+    pub name: String,
+    pub argv: Vec<String>,
+    pub started_ms: Option<u64>,
+    /// Why the program could not be started at all (e.g. interpreter not found).
+    pub spawn_error: Option<String>,
+    pub exit: Option<ExitRecord>,
+    /// State after the last step, before the harness stopped anything.
+    pub at_end: Option<EndState>,
+    pub stdout: StreamText,
+    pub stderr: StreamText,
+    /// Timestamped stdin, stdout and stderr chunks, in order.
+    pub transcript: Vec<TranscriptEntry>,
+}
+
+impl ProgramEvidence {
+    /// Exit code as `Option` (None when killed by a signal or still running).
+    pub(crate) fn exit_code(&self) -> Option<i32> {
+        self.exit.as_ref().and_then(|e| e.code)
+    }
+
+    /// The recorded text of a stream (`any`: stdout then stderr).
+    pub(crate) fn text(&self, stream: crate::scenario::StreamName) -> String {
+        use crate::scenario::StreamName;
+        match stream {
+            StreamName::Stdout => self.stdout.text.clone(),
+            StreamName::Stderr => self.stderr.text.clone(),
+            StreamName::Any => format!("{}{}", self.stdout.text, self.stderr.text),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct ExitRecord {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub at_ms: u64,
+    /// The harness stopped it (a `stop` step or the end-of-run teardown).
+    pub by_harness: bool,
+}
+
+impl ExitRecord {
+    pub(crate) fn describe(&self) -> String {
+        match (self.code, self.signal) {
+            (Some(c), _) => format!("exited with status {c}"),
+            (None, Some(s)) if self.by_harness => format!("stopped by the harness (signal {s})"),
+            (None, Some(s)) => format!("killed by signal {s}"),
+            (None, None) => "ended".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct EndState {
+    pub alive: bool,
+    /// Measured only when a `blocked` check needs it.
+    pub blocked: Option<bool>,
+    pub sockets: Vec<SocketRecord>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct StreamText {
+    /// Output, lossily decoded as UTF-8; when long, the head and the tail with a cut marker.
+    pub text: String,
+    /// Total bytes the program wrote.
+    pub bytes: u64,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct TranscriptEntry {
+    pub t_ms: u64,
+    pub stream: Stream,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct StepOutcome {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// For expectations: whether the condition was met. None for actions.
+    pub met: Option<bool>,
+    /// What was observed, in words: "listening after 42 ms", "still running after 3000 ms".
+    pub detail: String,
+    /// Sockets the step's program had bound when the step ended (readiness diagnosis).
+    pub sockets: Vec<SocketRecord>,
+    /// Not run: the budget ran out or the program could not be started.
+    pub skipped: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct SocketRecord {
+    pub transport: String,
+    pub addr: String,
+    pub port: u16,
+    /// TCP LISTEN state (for UDP: bound and unconnected).
+    pub listening: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CaptureEvidence {
+    pub file: String,
+    pub packets: u64,
+    pub bytes: u64,
+    pub dropped: u64,
+}

@@ -1,0 +1,31 @@
+//! `socklab list`: labs, roles and scenarios with their questions.
+
+use std::io::Write;
+
+use crate::cli::ListArgs;
+use crate::error::AppError;
+use crate::labs;
+use crate::run;
+
+pub(crate) fn list(args: &ListArgs, out: &mut dyn Write) -> Result<(), AppError> {
+    let files = run::discover(&args.paths)?;
+    let loaded = run::load_all(&files, args.lab.as_deref())?;
+    let io = |e: std::io::Error| AppError::Harness(format!("cannot write: {e}"));
+    for (lab, about) in labs::LABS {
+        if args.lab.as_deref().is_some_and(|l| l != *lab) {
+            continue;
+        }
+        writeln!(out, "{lab}: {about}").map_err(io)?;
+        writeln!(out, "  roles:").map_err(io)?;
+        for r in labs::ROLES.iter().filter(|r| r.lab == *lab) {
+            writeln!(out, "    {:<18} {:<10} {}", r.name, r.usage, r.summary).map_err(io)?;
+        }
+        writeln!(out, "  scenarios:").map_err(io)?;
+        for l in loaded.iter().filter(|l| l.scenario.lab == *lab) {
+            writeln!(out, "    {:<40} {}", l.scenario.id, l.scenario.title).map_err(io)?;
+            writeln!(out, "    {:<40} Q: {}", "", l.scenario.question).map_err(io)?;
+        }
+        writeln!(out).map_err(io)?;
+    }
+    Ok(())
+}

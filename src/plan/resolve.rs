@@ -1,0 +1,730 @@
+//! Scenario + bindings + ports → [`Plan`], reporting every problem with its place in the file.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use regex::Regex;
+
+use super::placeholders::{self, substitute, PlaceholderError};
+use super::*;
+use crate::labs::{self, Transport};
+use crate::scenario::{did_you_mean, Check, Diagnostic, Loaded, Step, StreamName, TransportName};
+
+/// Role → program, for the roles a submission provides. Roles not in it use the reference.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Bindings {
+    pub roles: BTreeMap<String, RoleBinding>,
+}
+
+/// A submission's program for one role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoleBinding {
+    /// Command line; in a manifest, `{server_addr}`/`{host}` stand for the role's HOST argument,
+    /// `{port}` for its PORT argument, and an element `{args}` for all of the role's arguments.
+    pub command: Vec<String>,
+    /// Lines written to stdin at start (answers to prompts), with the same placeholders.
+    pub stdin: Vec<String>,
+    /// The submission file it runs, for reports.
+    pub file: String,
+    pub source: RoleSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RoleSource {
+    Manifest,
+    FileName,
+}
+
+/// Picks distinct ports for `names` from `seed`, below Linux's ephemeral range (32768-60999),
+/// so a client's own ephemeral port can never equal a server port it connects to (a TCP
+/// self-connect would "succeed" against no server at all).
+pub(crate) fn choose_ports(names: &[String], seed: u64) -> Vec<PortPlan> {
+    const LOW: u64 = 20_000;
+    const SPAN: u64 = 12_000;
+    let mut state = seed | 1;
+    let mut used = BTreeSet::new();
+    names
+        .iter()
+        .map(|name| loop {
+            // xorshift64: deterministic for a seed, good enough to spread ports.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let port = (LOW + state % SPAN) as u16;
+            if used.insert(port) {
+                break PortPlan {
+                    name: name.clone(),
+                    port,
+                };
+            }
+        })
+        .collect()
+}
+
+/// Names of the ports a scenario declares (default `port`).
+pub(crate) fn port_names(loaded: &Loaded) -> Vec<String> {
+    if loaded.scenario.ports.is_empty() {
+        vec!["port".into()]
+    } else {
+        loaded.scenario.ports.clone()
+    }
+}
+
+/// Resolves a loaded scenario. `self_exe` is the socklab binary that runs reference roles.
+pub(crate) fn resolve(
+    loaded: &Loaded,
+    bindings: &Bindings,
+    ports: &[PortPlan],
+    self_exe: &str,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut r = Resolver {
+        loaded,
+        errors: Vec::new(),
+    };
+    let plan = r.plan(bindings, ports, self_exe);
+    if r.errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(r.errors)
+    }
+}
+
+struct Resolver<'a> {
+    loaded: &'a Loaded,
+    errors: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn error(&mut self, path: &str, message: impl Into<String>, help: Option<String>) {
+        let d = self.loaded.diagnostic(path, message, help);
+        self.errors.push(d);
+    }
+
+    fn subst(&mut self, path: &str, text: &str, values: &BTreeMap<String, String>) -> String {
+        match substitute(text, values) {
+            Ok(s) => s,
+            Err(e) => {
+                let help = match &e {
+                    PlaceholderError::Unknown(name) => {
+                        did_you_mean(name, values.keys().map(String::as_str)).or_else(|| {
+                            Some(format!(
+                                "known placeholders: {}",
+                                values
+                                    .keys()
+                                    .map(|k| format!("{{{k}}}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        })
+                    }
+                    PlaceholderError::Unclosed(_) => None,
+                };
+                self.error(path, e.to_string(), help);
+                text.to_string()
+            }
+        }
+    }
+
+    fn plan(&mut self, bindings: &Bindings, ports: &[PortPlan], self_exe: &str) -> Plan {
+        let s = &self.loaded.scenario;
+        if !labs::LABS.iter().any(|(name, _)| *name == s.lab) {
+            let help = did_you_mean(&s.lab, labs::LABS.iter().map(|(n, _)| *n));
+            self.error("lab", format!("unknown lab `{}`", s.lab), help);
+        }
+        let hosts = self.hosts();
+        let mut values: BTreeMap<String, String> = ports
+            .iter()
+            .map(|p| (p.name.clone(), p.port.to_string()))
+            .collect();
+        self.check_port_names();
+        for h in &hosts {
+            values.insert(format!("addr:{}", h.name), h.addr.clone());
+        }
+        let server_host = s
+            .programs
+            .iter()
+            .find(|p| p.name == "server")
+            .and_then(|p| p.host.as_deref())
+            .and_then(|name| hosts.iter().find(|h| h.name == name))
+            .unwrap_or(&hosts[0]);
+        values.insert("server_addr".into(), server_host.addr.clone());
+
+        let programs = self.programs(&hosts, &values, bindings, self_exe);
+        let steps = self.steps(&programs, ports, &values);
+        let checks = self.checks(&programs, &steps, &values);
+        let final_quiescence = checks
+            .iter()
+            .any(|c| matches!(c.kind, CheckKind::Blocked { .. }));
+        Plan {
+            id: s.id.clone(),
+            lab: s.lab.clone(),
+            ports: ports.to_vec(),
+            hosts,
+            programs,
+            steps,
+            checks,
+            budget_ms: s.timeout_ms.unwrap_or(DEFAULT_BUDGET_MS),
+            quiet_ms: QUIET_WINDOW_MS,
+            final_quiescence,
+        }
+    }
+
+    fn hosts(&mut self) -> Vec<HostPlan> {
+        let s = &self.loaded.scenario;
+        if s.hosts.len() > 1 {
+            self.error(
+                "hosts",
+                format!(
+                    "this version of socklab runs scenarios on one host; found {}",
+                    s.hosts.len()
+                ),
+                Some("multi-host topologies (veth links between namespaces) are not supported yet; remove all hosts but one".into()),
+            );
+        }
+        let name = s.hosts.first().map_or("local", |h| h.name.as_str());
+        vec![HostPlan {
+            name: name.to_string(),
+            addr: "127.0.0.1".into(),
+        }]
+    }
+
+    fn check_port_names(&mut self) {
+        let names = self.loaded.scenario.ports.clone();
+        let mut seen = BTreeSet::new();
+        for (i, name) in names.iter().enumerate() {
+            let reserved = ["server_addr", "args", "host"].contains(&name.as_str());
+            let ident =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ident || reserved {
+                self.error(
+                    &format!("ports[{i}]"),
+                    format!("invalid port name `{name}`"),
+                    Some("use letters, digits and `_`, and not a reserved placeholder name".into()),
+                );
+            } else if !seen.insert(name) {
+                self.error(
+                    &format!("ports[{i}]"),
+                    format!("duplicate port name `{name}`"),
+                    None,
+                );
+            }
+        }
+    }
+
+    fn programs(
+        &mut self,
+        hosts: &[HostPlan],
+        values: &BTreeMap<String, String>,
+        bindings: &Bindings,
+        self_exe: &str,
+    ) -> Vec<ProgramPlan> {
+        let s = &self.loaded.scenario;
+        let mut out = Vec::new();
+        let mut names = BTreeSet::new();
+        for (i, p) in s.programs.iter().enumerate() {
+            let at = |field: &str| format!("programs[{i}].{field}");
+            if !names.insert(p.name.clone()) {
+                self.error(
+                    &at("name"),
+                    format!("duplicate program name `{}`", p.name),
+                    None,
+                );
+            }
+            let host = match &p.host {
+                None => 0,
+                Some(h) => hosts.iter().position(|x| &x.name == h).unwrap_or_else(|| {
+                    let help = did_you_mean(h, hosts.iter().map(|x| x.name.as_str()));
+                    self.error(&at("host"), format!("unknown host `{h}`"), help);
+                    0
+                }),
+            };
+            let env = p
+                .env
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        self.subst(&format!("programs[{i}].env.{k}"), v, values),
+                    )
+                })
+                .collect();
+            let transport_override = p.transport.map(|t| match t {
+                TransportName::Tcp => Transport::Tcp,
+                TransportName::Udp => Transport::Udp,
+            });
+            let raw_args = p
+                .args
+                .clone()
+                .unwrap_or_else(|| vec!["{server_addr}".into(), "{port}".into()]);
+            let args: Vec<String> = raw_args
+                .iter()
+                .enumerate()
+                .map(|(j, a)| self.subst(&format!("programs[{i}].args[{j}]"), a, values))
+                .collect();
+            let (argv, stdin_prelude, binding, transport, role) = match (&p.role, &p.command) {
+                (Some(_), Some(_)) | (None, None) => {
+                    self.error(
+                        &format!("programs[{i}]"),
+                        format!(
+                            "program `{}` needs exactly one of `role` and `command`",
+                            p.name
+                        ),
+                        None,
+                    );
+                    continue;
+                }
+                (None, Some(cmd)) => {
+                    if cmd.is_empty() {
+                        self.error(&at("command"), "empty command", None);
+                        continue;
+                    }
+                    let mut argv: Vec<String> = cmd
+                        .iter()
+                        .enumerate()
+                        .map(|(j, a)| self.subst(&format!("programs[{i}].command[{j}]"), a, values))
+                        .collect();
+                    if p.args.is_some() {
+                        argv.extend(args.iter().cloned());
+                    }
+                    (argv, Vec::new(), Binding::Command, transport_override, None)
+                }
+                (Some(role_name), None) => {
+                    let Some(role) = labs::role(role_name) else {
+                        let help = did_you_mean(role_name, labs::ROLES.iter().map(|r| r.name));
+                        self.error(&at("role"), format!("unknown role `{role_name}`"), help);
+                        continue;
+                    };
+                    if role.lab != s.lab {
+                        self.error(
+                            &at("role"),
+                            format!(
+                                "role `{role_name}` belongs to lab `{}`, not `{}`",
+                                role.lab, s.lab
+                            ),
+                            None,
+                        );
+                    }
+                    let (argv, prelude, binding) = match bindings.roles.get(role_name) {
+                        Some(b) => bind_submission(b, &args),
+                        None => {
+                            let mut argv =
+                                vec![self_exe.to_string(), "ref".into(), role_name.clone()];
+                            argv.extend(args.iter().cloned());
+                            (argv, Vec::new(), Binding::Reference)
+                        }
+                    };
+                    let transport = transport_override.or(Some(role.transport));
+                    (argv, prelude, binding, transport, Some(role_name.clone()))
+                }
+            };
+            out.push(ProgramPlan {
+                name: p.name.clone(),
+                role,
+                argv,
+                env,
+                stdin_prelude,
+                binding,
+                transport,
+                host,
+            });
+        }
+        out
+    }
+
+    fn program_index(&mut self, path: &str, name: &str, programs: &[ProgramPlan]) -> Option<usize> {
+        let found = programs.iter().position(|p| p.name == name);
+        if found.is_none() {
+            let help = did_you_mean(name, programs.iter().map(|p| p.name.as_str()));
+            self.error(path, format!("unknown program `{name}`"), help);
+        }
+        found
+    }
+
+    fn steps(
+        &mut self,
+        programs: &[ProgramPlan],
+        ports: &[PortPlan],
+        values: &BTreeMap<String, String>,
+    ) -> Vec<PlannedStep> {
+        let steps = self.loaded.scenario.steps.clone();
+        let raw_programs = self.loaded.scenario.programs.clone();
+        let mut started = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            let (kind, name) = step_kind_and_program(step);
+            let at = format!("steps[{i}].{kind}");
+            let program = match name {
+                Some(name) => match self.program_index(&format!("{at}.program"), name, programs) {
+                    Some(p) => Some(p),
+                    None => continue,
+                },
+                None => None,
+            };
+            let pname = program
+                .map_or("", |p| programs[p].name.as_str())
+                .to_string();
+            if let Some(p) = program {
+                let is_start = matches!(step, Step::Start(_));
+                if is_start && started.contains(&p) {
+                    self.error(&at, format!("program `{pname}` is already started"), None);
+                } else if !is_start && !started.contains(&p) {
+                    self.error(
+                        &format!("{at}.program"),
+                        format!("program `{pname}` is not started at this step"),
+                        Some(format!("add a `start` step for `{pname}` before this one")),
+                    );
+                }
+                if is_start {
+                    started.insert(p);
+                }
+            }
+            let p = program.unwrap_or(0);
+            let planned = match step {
+                Step::Start(_) => {
+                    let role = programs[p].role.as_deref().unwrap_or("command");
+                    PlannedStep {
+                        step: StepPlan::Start { program: p },
+                        label: format!("start {pname} ({role})"),
+                        points: None,
+                    }
+                }
+                Step::WaitReady(w) => {
+                    let raw_args = raw_programs
+                        .iter()
+                        .find(|r| r.name == pname)
+                        .map(|r| {
+                            let mut all = r.command.clone().unwrap_or_default();
+                            all.extend(r.args.clone().unwrap_or_else(|| vec!["{port}".into()]));
+                            all
+                        })
+                        .unwrap_or_default();
+                    let port_name = w.port.clone().or_else(|| {
+                        raw_args
+                            .iter()
+                            .flat_map(|a| placeholders::names(a))
+                            .find(|n| ports.iter().any(|pp| &pp.name == n))
+                    });
+                    let Some(port_name) = port_name else {
+                        self.error(
+                            &at,
+                            format!("cannot tell which port `{pname}` serves"),
+                            Some("name it with `\"port\": \"port\"`".into()),
+                        );
+                        continue;
+                    };
+                    let Some(port) = ports.iter().find(|pp| pp.name == port_name) else {
+                        let help =
+                            did_you_mean(&port_name, ports.iter().map(|pp| pp.name.as_str()));
+                        self.error(
+                            &format!("{at}.port"),
+                            format!("unknown port `{port_name}`"),
+                            help,
+                        );
+                        continue;
+                    };
+                    let Some(transport) = programs[p].transport else {
+                        self.error(
+                            &at,
+                            format!("cannot tell whether `{pname}` serves TCP or UDP"),
+                            Some(format!("set `\"transport\"` on program `{pname}`")),
+                        );
+                        continue;
+                    };
+                    let within_ms = w.within_ms.unwrap_or(DEFAULT_READY_MS);
+                    let verb = match transport {
+                        Transport::Tcp => "listens on TCP",
+                        Transport::Udp => "is bound to UDP",
+                    };
+                    PlannedStep {
+                        step: StepPlan::WaitReady {
+                            program: p,
+                            port_name,
+                            port: port.port,
+                            transport,
+                            within_ms,
+                        },
+                        label: format!("{pname} {verb} port {} within {within_ms} ms", port.port),
+                        points: Some(w.points.unwrap_or(1)),
+                    }
+                }
+                Step::Write(w) => {
+                    let line = self.subst(&format!("{at}.line"), &w.line, values);
+                    PlannedStep {
+                        label: format!("type {line:?} into {pname}"),
+                        step: StepPlan::Write { program: p, line },
+                        points: None,
+                    }
+                }
+                Step::CloseStdin(_) => PlannedStep {
+                    step: StepPlan::CloseStdin { program: p },
+                    label: format!("close {pname}'s standard input"),
+                    points: None,
+                },
+                Step::ExpectOutput(e) => {
+                    let Some(matcher) = self.matcher(
+                        &at,
+                        e.contains.as_deref(),
+                        None,
+                        e.regex.as_deref(),
+                        None,
+                        values,
+                    ) else {
+                        continue;
+                    };
+                    let within_ms = e.within_ms.unwrap_or(DEFAULT_EXPECT_MS);
+                    let label = e.title.clone().unwrap_or_else(|| {
+                        format!(
+                            "{pname}'s {} {} within {within_ms} ms",
+                            stream_name(e.stream),
+                            matcher.describe()
+                        )
+                    });
+                    PlannedStep {
+                        step: StepPlan::ExpectOutput {
+                            program: p,
+                            stream: e.stream,
+                            matcher,
+                            within_ms,
+                        },
+                        label,
+                        points: Some(e.points.unwrap_or(1)),
+                    }
+                }
+                Step::ExpectExit(e) => {
+                    let expect = ExitExpect::from_parts(e.status, e.code);
+                    let within_ms = e.within_ms.unwrap_or(DEFAULT_EXPECT_MS);
+                    let label = e.title.clone().unwrap_or_else(|| {
+                        format!("{pname} {} within {within_ms} ms", expect.describe())
+                    });
+                    started.remove(&p);
+                    started.insert(p); // an exited program may still be checked
+                    PlannedStep {
+                        step: StepPlan::ExpectExit {
+                            program: p,
+                            expect,
+                            within_ms,
+                        },
+                        label,
+                        points: Some(e.points.unwrap_or(1)),
+                    }
+                }
+                Step::ExpectBlocked(e) => {
+                    let within_ms = e.within_ms.unwrap_or(DEFAULT_EXPECT_MS);
+                    let label = e.title.clone().unwrap_or_else(|| {
+                        format!("{pname} blocks (alive, no CPU progress, no output) within {within_ms} ms")
+                    });
+                    PlannedStep {
+                        step: StepPlan::ExpectBlocked {
+                            program: p,
+                            within_ms,
+                        },
+                        label,
+                        points: Some(e.points.unwrap_or(1)),
+                    }
+                }
+                Step::Sleep(s) => PlannedStep {
+                    step: StepPlan::Sleep { ms: s.ms },
+                    label: format!("sleep {} ms", s.ms),
+                    points: None,
+                },
+                Step::Stop(_) => PlannedStep {
+                    step: StepPlan::Stop { program: p },
+                    label: format!("stop {pname}"),
+                    points: None,
+                },
+            };
+            out.push(planned);
+        }
+        out
+    }
+
+    fn matcher(
+        &mut self,
+        at: &str,
+        contains: Option<&str>,
+        not_contains: Option<&str>,
+        regex: Option<&str>,
+        not_regex: Option<&str>,
+        values: &BTreeMap<String, String>,
+    ) -> Option<Matcher> {
+        let given: Vec<(&str, &str)> = [
+            ("contains", contains),
+            ("not_contains", not_contains),
+            ("regex", regex),
+            ("not_regex", not_regex),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        let [(field, value)] = given.as_slice() else {
+            let fields: Vec<&str> = given.iter().map(|(k, _)| *k).collect();
+            self.error(
+                at,
+                if fields.is_empty() {
+                    "no text condition given".to_string()
+                } else {
+                    format!("several text conditions given: {}", fields.join(", "))
+                },
+                Some("give exactly one of `contains`, `regex` (checks also take `not_contains`, `not_regex`)".into()),
+            );
+            return None;
+        };
+        let path = format!("{at}.{field}");
+        let value = self.subst(&path, value, values);
+        if field.ends_with("regex") {
+            if let Err(e) = Regex::new(&value) {
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                self.error(&path, format!("invalid regular expression: {first}"), None);
+                return None;
+            }
+        }
+        Some(match *field {
+            "contains" => Matcher::Contains(value),
+            "not_contains" => Matcher::NotContains(value),
+            "regex" => Matcher::Regex(value),
+            _ => Matcher::NotRegex(value),
+        })
+    }
+
+    fn checks(
+        &mut self,
+        programs: &[ProgramPlan],
+        steps: &[PlannedStep],
+        values: &BTreeMap<String, String>,
+    ) -> Vec<CheckPlan> {
+        let checks = self.loaded.scenario.checks.clone();
+        let started: BTreeSet<usize> = steps
+            .iter()
+            .filter_map(|s| match s.step {
+                StepPlan::Start { program } => Some(program),
+                _ => None,
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (i, check) in checks.iter().enumerate() {
+            let (kind, name, points, title) = match check {
+                Check::Exit(c) => ("exit", &c.program, c.points, &c.title),
+                Check::Output(c) => ("output", &c.program, c.points, &c.title),
+                Check::Running(c) => ("running", &c.program, c.points, &c.title),
+                Check::Blocked(c) => ("blocked", &c.program, c.points, &c.title),
+            };
+            let at = format!("checks[{i}].{kind}");
+            let Some(p) = self.program_index(&format!("{at}.program"), name, programs) else {
+                continue;
+            };
+            if !started.contains(&p) {
+                self.error(
+                    &format!("{at}.program"),
+                    format!("program `{name}` is never started, so this check cannot pass"),
+                    None,
+                );
+            }
+            let (kind, default_title) = match check {
+                Check::Exit(c) => {
+                    let expect = ExitExpect::from_parts(c.status, c.code);
+                    let t = format!("{name} {}", expect.describe());
+                    (CheckKind::Exit { program: p, expect }, t)
+                }
+                Check::Output(c) => {
+                    let Some(matcher) = self.matcher(
+                        &at,
+                        c.contains.as_deref(),
+                        c.not_contains.as_deref(),
+                        c.regex.as_deref(),
+                        c.not_regex.as_deref(),
+                        values,
+                    ) else {
+                        continue;
+                    };
+                    let t = format!("{name}'s {} {}", stream_name(c.stream), matcher.describe());
+                    (
+                        CheckKind::Output {
+                            program: p,
+                            stream: c.stream,
+                            matcher,
+                        },
+                        t,
+                    )
+                }
+                Check::Running(_) => (
+                    CheckKind::Running { program: p },
+                    format!("{name} is still running at the end"),
+                ),
+                Check::Blocked(_) => (
+                    CheckKind::Blocked { program: p },
+                    format!("{name} is still running and blocked at the end"),
+                ),
+            };
+            out.push(CheckPlan {
+                title: title.clone().unwrap_or(default_title),
+                points: points.unwrap_or(1),
+                kind,
+            });
+        }
+        out
+    }
+}
+
+fn bind_submission(b: &RoleBinding, args: &[String]) -> (Vec<String>, Vec<String>, Binding) {
+    let mut values = BTreeMap::new();
+    if let Some(host) = args.first() {
+        values.insert("server_addr".to_string(), host.clone());
+        values.insert("host".to_string(), host.clone());
+    }
+    if let Some(port) = args.get(1) {
+        values.insert("port".to_string(), port.clone());
+    }
+    // Manifest placeholders were validated when the manifest was read; unknown ones stay as
+    // written so the student sees them verbatim in the report.
+    let fill = |s: &String| substitute(s, &values).unwrap_or_else(|_| s.clone());
+    let mut argv = Vec::new();
+    for part in &b.command {
+        if part == "{args}" {
+            argv.extend(args.iter().cloned());
+        } else {
+            argv.push(fill(part));
+        }
+    }
+    if b.source == RoleSource::FileName {
+        argv.extend(args.iter().cloned());
+    }
+    let how = match b.source {
+        RoleSource::Manifest => "socklab.json manifest",
+        RoleSource::FileName => "file name",
+    };
+    (
+        argv,
+        b.stdin.iter().map(fill).collect(),
+        Binding::Submission {
+            file: b.file.clone(),
+            how: how.into(),
+        },
+    )
+}
+
+fn step_kind_and_program(step: &Step) -> (&'static str, Option<&str>) {
+    match step {
+        Step::Start(r) => ("start", Some(&r.program)),
+        Step::WaitReady(w) => ("wait_ready", Some(&w.program)),
+        Step::Write(w) => ("write", Some(&w.program)),
+        Step::CloseStdin(r) => ("close_stdin", Some(&r.program)),
+        Step::ExpectOutput(e) => ("expect_output", Some(&e.program)),
+        Step::ExpectExit(e) => ("expect_exit", Some(&e.program)),
+        Step::ExpectBlocked(e) => ("expect_blocked", Some(&e.program)),
+        Step::Sleep(_) => ("sleep", None),
+        Step::Stop(r) => ("stop", Some(&r.program)),
+    }
+}
+
+pub(crate) fn stream_name(s: StreamName) -> &'static str {
+    match s {
+        StreamName::Stdout => "stdout",
+        StreamName::Stderr => "stderr",
+        StreamName::Any => "output",
+    }
+}

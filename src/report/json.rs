@@ -1,0 +1,10 @@
+//! `results.json`: the whole [`RunResult`], pretty-printed.
+
+use std::io;
+
+use crate::result::RunResult;
+
+pub(crate) fn write_json(result: &RunResult, out: &mut dyn io::Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, result).map_err(io::Error::other)?;
+    writeln!(out)
+}

@@ -1,0 +1,254 @@
+//! `report.md`: a summary table, then per scenario the question, the verdict, every check with
+//! expected vs actual and the reason of each failure, the programs and how they were bound, a
+//! timestamped transcript, and the explanation.
+
+use std::io::{self, Write};
+
+use crate::check::CheckResult;
+use crate::evidence::Stream;
+use crate::plan::Binding;
+use crate::result::{RunResult, ScenarioResult, Verdict};
+
+/// Transcript lines shown per scenario before cutting.
+const TRANSCRIPT_LINES: usize = 60;
+
+pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    let s = &r.summary;
+    writeln!(out, "# socklab report\n")?;
+    writeln!(
+        out,
+        "{} scenarios: **{} passed**, {} failed, {} errors · points **{}/{}** · {} · isolation: {} · socklab {}\n",
+        s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version
+    )?;
+    match &r.submission {
+        Some(dir) => writeln!(out, "Submission: `{dir}`\n")?,
+        None => writeln!(out, "Programs: socklab's reference implementations\n")?,
+    }
+    writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for sc in &r.scenarios {
+        writeln!(
+            out,
+            "| {} {} | [{}](#{}) | {} | {}/{} | {} ms |",
+            icon(sc.verdict),
+            sc.verdict.label(),
+            escape(&sc.title),
+            sc.id,
+            sc.lab,
+            sc.points,
+            sc.max_points,
+            sc.duration_ms
+        )?;
+    }
+    for sc in &r.scenarios {
+        scenario(sc, out)?;
+    }
+    Ok(())
+}
+
+fn icon(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅",
+        Verdict::Fail => "❌",
+        Verdict::Error => "⚠️",
+    }
+}
+
+fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "\n<a id=\"{}\"></a>", sc.id)?;
+    writeln!(
+        out,
+        "## {} {} — {} ({}/{})\n",
+        icon(sc.verdict),
+        sc.verdict.label(),
+        escape(&sc.title),
+        sc.points,
+        sc.max_points
+    )?;
+    let ports: Vec<String> = sc
+        .ports
+        .iter()
+        .map(|p| format!("`{}` = {}", p.name, p.port))
+        .collect();
+    writeln!(
+        out,
+        "`{}` · lab `{}` · `{}` · {} ms · ports: {}",
+        sc.id,
+        sc.lab,
+        sc.file,
+        sc.duration_ms,
+        ports.join(", ")
+    )?;
+    writeln!(out, "\n**Question.** {}\n", sc.question.trim())?;
+    if let Some(err) = &sc.error {
+        writeln!(
+            out,
+            "**The harness could not run this scenario:** {}\n",
+            err
+        )?;
+    }
+    let failures: Vec<&CheckResult> = sc.checks.iter().filter(|c| !c.passed).collect();
+    if !failures.is_empty() {
+        writeln!(out, "**What went wrong:**\n")?;
+        for c in &failures {
+            writeln!(
+                out,
+                "- {} ({}): {}",
+                escape(&c.title),
+                c.source,
+                escape(c.reason.as_deref().unwrap_or(&c.actual))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !sc.checks.is_empty() {
+        writeln!(out, "| | Where | Expected | Actual | Points |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for c in &sc.checks {
+            let expected = if c.title == c.expected {
+                c.expected.clone()
+            } else {
+                format!("{}: {}", c.title, c.expected)
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {}/{} |",
+                if c.passed { "✅" } else { "❌" },
+                c.source,
+                escape(&expected),
+                escape(&c.actual),
+                c.awarded,
+                c.points
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "**Programs.**\n")?;
+    for p in &sc.programs {
+        let how = match &p.binding {
+            Binding::Reference => "socklab reference".to_string(),
+            Binding::Submission { file, how } => format!("submission `{file}` (bound by {how})"),
+            Binding::Command => "scenario command".to_string(),
+        };
+        let role = p
+            .role
+            .as_deref()
+            .map(|r| format!(" `{r}`"))
+            .unwrap_or_default();
+        let state = match (
+            &p.evidence.exit,
+            &p.evidence.spawn_error,
+            p.evidence.started_ms,
+        ) {
+            (_, Some(e), _) => format!("could not start: {e}"),
+            (Some(e), _, _) => e.describe(),
+            (None, None, Some(_)) => "running at the end".into(),
+            (None, None, None) => "not started".into(),
+        };
+        writeln!(
+            out,
+            "- **{}**{}: {} — `{}` — {}",
+            p.name,
+            role,
+            how,
+            p.evidence.argv.join(" "),
+            state
+        )?;
+    }
+    writeln!(out, "\n**Steps.**\n")?;
+    for (i, st) in sc.steps.iter().enumerate() {
+        let mark = match (st.met, st.skipped) {
+            (_, true) => "⏭️",
+            (Some(true), _) => "✅",
+            (Some(false), _) => "❌",
+            (None, _) => "▶️",
+        };
+        writeln!(
+            out,
+            "{}. {} `{:>5} ms` {} — {}",
+            i + 1,
+            mark,
+            st.start_ms,
+            escape(&st.label),
+            escape(&st.detail)
+        )?;
+    }
+    transcript(sc, out)?;
+    if !sc.warnings.is_empty() {
+        writeln!(out, "\n**Harness warnings:** {}", sc.warnings.join("; "))?;
+    }
+    writeln!(out, "\n**Explanation.** {}", sc.explanation.trim())?;
+    Ok(())
+}
+
+fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+    let mut lines: Vec<(u64, &str, Stream, String)> = Vec::new();
+    for p in &sc.programs {
+        // Programs often write a line in several chunks (text, then "\n"): join chunks of one
+        // stream until a newline, timestamped by the chunk that started the line.
+        let mut open: Vec<(u64, Stream, String)> = Vec::new();
+        for e in &p.evidence.transcript {
+            let mut text = e.text.as_str();
+            while !text.is_empty() {
+                let (piece, rest, ends) = match text.find('\n') {
+                    Some(i) => (&text[..i], &text[i + 1..], true),
+                    None => (text, "", false),
+                };
+                let at = open.iter().position(|o| o.1 == e.stream);
+                let (t, mut line) = match at {
+                    Some(i) => {
+                        let (t, _, l) = open.remove(i);
+                        (t, l)
+                    }
+                    None => (e.t_ms, String::new()),
+                };
+                line.push_str(piece);
+                if ends {
+                    lines.push((t, p.name.as_str(), e.stream, line));
+                } else {
+                    open.push((t, e.stream, line));
+                }
+                text = rest;
+            }
+        }
+        for (t, stream, line) in open {
+            lines.push((t, p.name.as_str(), stream, line));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    lines.sort_by_key(|l| l.0);
+    let width = sc.programs.iter().map(|p| p.name.len()).max().unwrap_or(6);
+    writeln!(
+        out,
+        "\n**Transcript** (ms since start; `<` typed in, `>` printed, `!` error output):\n"
+    )?;
+    writeln!(out, "```text")?;
+    let total = lines.len();
+    for (t, name, stream, text) in lines.iter().take(TRANSCRIPT_LINES) {
+        let arrow = match stream {
+            Stream::Stdin => "<",
+            Stream::Stdout => ">",
+            Stream::Stderr => "!",
+        };
+        writeln!(
+            out,
+            "{t:>6} {name:<width$} {arrow} {}",
+            text.replace("```", "'''")
+        )?;
+    }
+    if total > TRANSCRIPT_LINES {
+        writeln!(
+            out,
+            "… {} more lines in results.json",
+            total - TRANSCRIPT_LINES
+        )?;
+    }
+    writeln!(out, "```")
+}
+
+/// Escapes what would break a Markdown table cell.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,145 @@
+//! The result of a run, as one value: reports are rendered from it, and it is written as
+//! `results.json` (versioned) so `socklab report` can re-render without re-running.
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::CheckResult;
+use crate::evidence::{CaptureEvidence, ProgramEvidence};
+use crate::plan::{Binding, PortPlan};
+
+/// Bumped on any incompatible change of the JSON shape.
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RunResult {
+    pub schema_version: u32,
+    pub socklab_version: String,
+    /// UTC, RFC 3339.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub isolation: String,
+    /// The submission directory, when one was graded.
+    pub submission: Option<String>,
+    pub scenarios: Vec<ScenarioResult>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Verdict {
+    /// Every check passed.
+    Pass,
+    /// At least one check failed.
+    Fail,
+    /// The harness could not run the scenario (not the program's fault).
+    Error,
+}
+
+impl Verdict {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Error => "ERROR",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ScenarioResult {
+    pub id: String,
+    pub lab: String,
+    pub title: String,
+    pub question: String,
+    pub explanation: String,
+    pub file: String,
+    pub verdict: Verdict,
+    pub duration_ms: u64,
+    pub points: u32,
+    pub max_points: u32,
+    /// Set when the verdict is `error`: what went wrong in the harness.
+    pub error: Option<String>,
+    pub ports: Vec<PortPlan>,
+    pub programs: Vec<ProgramResult>,
+    pub steps: Vec<StepResult>,
+    pub checks: Vec<CheckResult>,
+    pub capture: Option<CaptureEvidence>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ProgramResult {
+    pub name: String,
+    pub role: Option<String>,
+    pub binding: Binding,
+    #[serde(flatten)]
+    pub evidence: ProgramEvidence,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StepResult {
+    pub label: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub met: Option<bool>,
+    pub detail: String,
+    pub skipped: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Summary {
+    pub scenarios: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub points: u32,
+    pub max_points: u32,
+}
+
+impl Summary {
+    pub(crate) fn of(scenarios: &[ScenarioResult]) -> Summary {
+        let count = |v| scenarios.iter().filter(|s| s.verdict == v).count();
+        Summary {
+            scenarios: scenarios.len(),
+            passed: count(Verdict::Pass),
+            failed: count(Verdict::Fail),
+            errors: count(Verdict::Error),
+            points: scenarios.iter().map(|s| s.points).sum(),
+            max_points: scenarios.iter().map(|s| s.max_points).sum(),
+        }
+    }
+}
+
+/// `secs` since the Unix epoch as RFC 3339 UTC (no leap seconds, as Unix time).
+pub(crate) fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (proleptic Gregorian), after Howard Hinnant's well-known derivation.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_258_861), "2026-11-21T09:01:01Z");
+    }
+}

@@ -1,0 +1,261 @@
+//! One rootless sandbox per scenario run (effects).
+//!
+//! The harness re-executes its own binary as a hidden `__sandbox` child ([`run`]), sends it a
+//! [`RunRequest`] as JSON on stdin and reads the [`Evidence`] as JSON from its stdout. The child
+//! ([`child_main`]) is single-threaded when it calls `unshare(CLONE_NEWUSER | CLONE_NEWNET |
+//! CLONE_NEWPID | CLONE_NEWNS)` (the kernel refuses a new user namespace to a threaded
+//! process), maps its own uid/gid to root inside, then forks the supervisor, which is PID 1 of
+//! the new PID namespace: it mounts a fresh `/proc` (so `/proc/<pid>` and `/proc/net` describe
+//! this run only), brings `lo` up and runs the plan. When PID 1 returns, the kernel kills every
+//! process left in the namespace, daemonized children included, and the network namespace,
+//! with every socket in it, disappears.
+//!
+//! [`Isolation::Host`] is the explicit degraded mode for machines without user namespaces: the
+//! same supervisor in a plain child process on the host's loopback, as a child subreaper, with
+//! no capture.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::evidence::Evidence;
+use crate::exec::{self, RunRequest};
+
+/// Exit code of the sandbox child when user namespaces are not available.
+const NO_USERNS: i32 = 70;
+/// Exit code of the sandbox child for any other setup failure.
+const SETUP_FAILED: i32 = 71;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Isolation {
+    /// A fresh rootless user + network + PID + mount namespace per scenario run (default).
+    Namespace,
+    /// Degraded: the host's loopback, free ports, no isolation and no capture.
+    Host,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SandboxError {
+    #[error(
+        "cannot create a network namespace: unprivileged user namespaces are not available here ({detail})\n\
+         fix: allow them, e.g. `sudo sysctl -w kernel.unprivileged_userns_clone=1` (Debian) or \
+         `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 23.10+), \
+         check `user.max_user_namespaces` is not 0, or in a container run it with \
+         `--security-opt seccomp=unconfined`; or run with `--isolation host` (the host's \
+         loopback, no isolation and no capture)"
+    )]
+    NoUserNamespaces { detail: String },
+    #[error("cannot start the sandbox: {0}")]
+    Spawn(std::io::Error),
+    #[error("the sandbox failed: {0}")]
+    Failed(String),
+}
+
+/// Runs one request in a fresh sandbox and returns its evidence.
+pub(crate) fn run(req: &RunRequest, isolation: Isolation) -> Result<Evidence, SandboxError> {
+    let exe = std::env::current_exe().map_err(SandboxError::Spawn)?;
+    let mode = match isolation {
+        Isolation::Namespace => "namespace",
+        Isolation::Host => "host",
+    };
+    let mut child = Command::new(exe)
+        .args(["__sandbox", mode])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(SandboxError::Spawn)?;
+    let input = serde_json::to_vec(req).map_err(|e| SandboxError::Failed(e.to_string()))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| SandboxError::Failed("no stdin".into()))?;
+    // Write from a thread: the child may fail early and never read, and its stdout must be
+    // drained concurrently anyway.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().map_err(SandboxError::Spawn)?;
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    match output.status.code() {
+        Some(0) => serde_json::from_slice(&output.stdout)
+            .map_err(|e| SandboxError::Failed(format!("unreadable evidence: {e}; {stderr}"))),
+        Some(NO_USERNS) => Err(SandboxError::NoUserNamespaces { detail: stderr }),
+        _ => Err(SandboxError::Failed(if stderr.is_empty() {
+            format!("sandbox child ended with {}", output.status)
+        } else {
+            stderr
+        })),
+    }
+}
+
+/// Entry point of the hidden `__sandbox MODE` subcommand. Must run before any thread starts.
+pub(crate) fn child_main(mode: &str) -> i32 {
+    let result = match mode {
+        "namespace" => enter_namespaces(),
+        "host" => become_subreaper(),
+        other => Err((SETUP_FAILED, format!("unknown sandbox mode `{other}`"))),
+    };
+    match result {
+        Ok(()) => supervisor_main(mode == "namespace"),
+        Err((code, msg)) => {
+            eprintln!("{msg}");
+            code
+        }
+    }
+}
+
+fn become_subreaper() -> Result<(), (i32, String)> {
+    // Orphans of the run's programs are re-parented to us, so teardown can reap them.
+    nix::sys::prctl::set_child_subreaper(true).map_err(|e| {
+        (
+            SETUP_FAILED,
+            format!("cannot become a child subreaper: {e}"),
+        )
+    })
+}
+
+/// unshare + id maps + fork; returns only in the child that is PID 1 of the new namespace.
+fn enter_namespaces() -> Result<(), (i32, String)> {
+    use nix::sched::{unshare, CloneFlags};
+    let uid = nix::unistd::getuid();
+    let gid = nix::unistd::getgid();
+    let flags = CloneFlags::CLONE_NEWUSER
+        | CloneFlags::CLONE_NEWNET
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWNS;
+    unshare(flags).map_err(|e| (NO_USERNS, format!("unshare failed: {e}")))?;
+    let write = |path: &str, text: String| {
+        std::fs::write(path, text).map_err(|e| (SETUP_FAILED, format!("cannot write {path}: {e}")))
+    };
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+
+    // SAFETY: single-threaded here; the child only continues with ordinary Rust code.
+    match unsafe { nix::unistd::fork() } {
+        Err(e) => Err((SETUP_FAILED, format!("cannot fork: {e}"))),
+        Ok(nix::unistd::ForkResult::Child) => {
+            mount_proc()?;
+            crate::capture::set_link_up("lo")
+                .map_err(|e| (SETUP_FAILED, format!("cannot bring lo up: {e}")))?;
+            Ok(())
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => {
+            // Relay PID 1's exit status; its end ends everything in the namespace.
+            let code = loop {
+                match nix::sys::wait::waitpid(child, None) {
+                    Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => break c,
+                    Ok(nix::sys::wait::WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
+                    Ok(_) => continue,
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => break SETUP_FAILED,
+                }
+            };
+            std::process::exit(code);
+        }
+    }
+}
+
+fn mount_proc() -> Result<(), (i32, String)> {
+    use nix::mount::{mount, MsFlags};
+    let fail = |what: &str, e: nix::Error| (SETUP_FAILED, format!("cannot {what}: {e}"));
+    // Keep our mounts from propagating back to the host.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| fail("make / private", e))?;
+    mount(
+        Some("proc"),
+        "/proc",
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .map_err(|e| fail("mount /proc", e))
+}
+
+fn supervisor_main(namespaced: bool) -> i32 {
+    let mut input = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut input) {
+        eprintln!("cannot read the run request: {e}");
+        return SETUP_FAILED;
+    }
+    let req: RunRequest = match serde_json::from_slice(&input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("invalid run request: {e}");
+            return SETUP_FAILED;
+        }
+    };
+    let mut warnings = Vec::new();
+    let capture = match (&req.capture, namespaced) {
+        (Some(path), true) => match crate::capture::Capture::start(&["lo"], path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                warnings.push(format!("no capture: {e}"));
+                None
+            }
+        },
+        _ => None,
+    };
+    let counter = || capture.as_ref().map_or(0, |c| c.packets_seen());
+    let mut evidence = exec::supervise(&req, &counter);
+    evidence.warnings.extend(warnings);
+    if let (Some(c), Some(path)) = (capture, &req.capture) {
+        match c.stop() {
+            Ok(stats) => {
+                evidence.capture = Some(crate::evidence::CaptureEvidence {
+                    file: path.display().to_string(),
+                    packets: stats.packets,
+                    bytes: stats.bytes,
+                    dropped: stats.dropped,
+                })
+            }
+            Err(e) => evidence.warnings.push(format!("capture failed: {e}")),
+        }
+    }
+    let written = serde_json::to_vec(&evidence)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()
+        });
+    match written {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("cannot write evidence: {e}");
+            SETUP_FAILED
+        }
+    }
+}
+
+/// A fresh working directory for one run: a copy of `source` (the submission), or empty.
+pub(crate) fn prepare_workdir(source: Option<&Path>) -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("socklab-run-").tempdir()?;
+    if let Some(src) = source {
+        copy_tree(src, dir.path())?;
+    }
+    Ok(dir)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target: PathBuf = to.join(entry.file_name());
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+        // Symlinks are not followed: a submission must not reach outside its directory.
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Reading a scenario file into the serde mirror, with errors located precisely.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{did_you_mean, Diagnostic, Locator, Scenario};
+
+/// A scenario with its source, kept so later stages can point into the file.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub path: PathBuf,
+    pub text: String,
+    pub locator: Locator,
+    pub scenario: Scenario,
+}
+
+/// Reads and parses a scenario file.
+pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_str(path, text).map_err(|d| LoadError::Invalid(Box::new(d)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    #[error("cannot read scenario {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+}
+
+/// Parses scenario text; `path` is only used in messages.
+pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Diagnostic> {
+    let locator = Locator::new(&text);
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let parsed = serde_path_to_error::deserialize::<_, Scenario>(&mut de)
+        .map_err(|e| (e.path().to_string(), e.into_inner()))
+        // Trailing characters are an error too, reported by `end`.
+        .and_then(|s| de.end().map(|()| s).map_err(|e| (String::new(), e)));
+    match parsed {
+        Ok(scenario) => Ok(Loaded {
+            path: path.to_path_buf(),
+            text,
+            locator,
+            scenario,
+        }),
+        Err((json_path, inner)) => {
+            let message = strip_position(&inner.to_string());
+            let help = suggestion(&message);
+            let offset = locator.offset(&text, inner.line(), inner.column());
+            Err(diagnostic_at(
+                path, &text, &locator, offset, 1, json_path, message, help,
+            ))
+        }
+    }
+}
+
+impl Loaded {
+    /// A diagnostic pointing at the value at `json_path` (or at the file start if unknown).
+    pub(crate) fn diagnostic(
+        &self,
+        json_path: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Diagnostic {
+        let (start, end) = self.locator.value(json_path).unwrap_or((0, 1));
+        let width = self
+            .text
+            .get(start..end)
+            .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count()));
+        diagnostic_at(
+            &self.path,
+            &self.text,
+            &self.locator,
+            start,
+            width,
+            json_path.to_string(),
+            message.into(),
+            help,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn diagnostic_at(
+    path: &Path,
+    text: &str,
+    locator: &Locator,
+    offset: usize,
+    width: usize,
+    json_path: String,
+    message: String,
+    help: Option<String>,
+) -> Diagnostic {
+    let (line, column) = locator.line_col(text, offset);
+    Diagnostic {
+        file: path.to_path_buf(),
+        line,
+        column,
+        path: if json_path.is_empty() {
+            ".".into()
+        } else {
+            json_path
+        },
+        message,
+        help,
+        source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
+        width,
+    }
+}
+
+/// serde_json appends " at line L column C"; the diagnostic shows the place its own way.
+fn strip_position(message: &str) -> String {
+    static AT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r" at line \d+ column \d+$").expect("valid regex"));
+    AT.replace(message, "").into_owned()
+}
+
+/// "did you mean" for serde's unknown field/variant messages, which list the expected names.
+fn suggestion(message: &str) -> Option<String> {
+    static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^unknown (?:field|variant) `([^`]*)`, expected (.*)$").expect("valid regex")
+    });
+    static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("valid regex"));
+    let caps = UNKNOWN.captures(message)?;
+    let word = caps.get(1)?.as_str();
+    let expected = caps.get(2)?.as_str();
+    let names: Vec<&str> = NAME
+        .captures_iter(expected)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect();
+    did_you_mean(word, names.iter().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> Diagnostic {
+        load_str(Path::new("s.json"), text.to_string()).unwrap_err()
+    }
+
+    const MINIMAL: &str = r#"{
+  "id": "x", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+  "programs": [{"name": "client", "role": "tcp-upper-client"}],
+  "steps": [{"start": {"program": "client"}}]
+}"#;
+
+    #[test]
+    fn minimal_scenario_loads() {
+        let loaded = load_str(Path::new("s.json"), MINIMAL.into()).unwrap();
+        assert_eq!(loaded.scenario.programs[0].name, "client");
+    }
+
+    #[test]
+    fn misspelled_step_kind_points_at_it_with_suggestion() {
+        let d = err(&MINIMAL.replace("\"start\"", "\"strat\""));
+        assert_eq!((d.line, d.path.as_str()), (4, "steps[0]"));
+        assert!(
+            d.message.starts_with("unknown variant `strat`"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `start`?"));
+    }
+
+    #[test]
+    fn unknown_field_gets_suggestion() {
+        let d = err(&MINIMAL.replace("\"title\"", "\"titel\""));
+        assert_eq!(d.line, 2);
+        assert_eq!(d.help.as_deref(), Some("did you mean `title`?"));
+    }
+
+    #[test]
+    fn malformed_json_has_line_and_column() {
+        let d = err("{\n  \"id\": \"x\",\n  \"lab\" \"upper\"\n}");
+        assert_eq!((d.line, d.column), (3, 9));
+        assert!(d.message.contains("expected `:`"), "{}", d.message);
+        let shown = d.to_string();
+        assert!(shown.contains("--> s.json:3:9"), "{shown}");
+    }
+
+    #[test]
+    fn trailing_garbage_is_an_error() {
+        let d = err(&format!("{MINIMAL}\n}}"));
+        assert!(d.message.contains("trailing"), "{}", d.message);
+    }
+}

@@ -1,1 +1,28 @@
-//! AF_PACKET capture inside the sandbox, written as pcap. To be written.
+//! Packet capture inside the sandbox (effects): one AF_PACKET socket per captured interface,
+//! written as a file Wireshark and tshark open, plus the link helper the sandbox needs.
+//!
+//! Contract: [`Capture::start`] opens every socket before it returns, so starting it before the
+//! first program guarantees no packet of the run is missed; [`Capture::stop`] drains what the
+//! kernel still holds and closes the file. One interface gives classic pcap with nanosecond
+//! timestamps (magic `0xa1b23c4d`); several give pcapng with one interface block each, in the
+//! order given. Snaplen is 262144 (loopback frames exceed 65535). On loopback interfaces each
+//! packet is recorded once, as libpcap does (the outgoing copy is ignored).
+
+mod error;
+mod link;
+mod pcap;
+mod session;
+mod socket;
+#[cfg(test)]
+mod tests;
+
+// The API of this module; the harness that calls it is wired in main.rs separately, so until
+// then the re-exports are only used by tests.
+#[allow(unused_imports)]
+pub(crate) use error::CaptureError;
+#[allow(unused_imports)]
+pub(crate) use link::set_link_up;
+#[allow(unused_imports)]
+pub(crate) use pcap::{LINKTYPE_ETHERNET, SNAPLEN};
+#[allow(unused_imports)]
+pub(crate) use session::{Capture, CaptureStats};

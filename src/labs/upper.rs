@@ -582,4 +582,137 @@ mod tests {
         let err = socket.recv_from(&mut [0u8; 16]).unwrap_err();
         assert!(is_timeout(&err), "{err}");
     }
+
+    /// The handout-style Python programs of fixture `upper-good`, run by python3.
+    mod python {
+        use super::*;
+        use std::io::BufReader;
+        use std::path::PathBuf;
+        use std::process::{Child, Command, Stdio};
+
+        fn fixture(file: &str) -> PathBuf {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/submissions/upper-good")
+                .join(file)
+        }
+
+        fn python(file: &str, args: &[String]) -> Command {
+            let mut cmd = Command::new("python3");
+            cmd.arg(fixture(file))
+                .args(args)
+                .env("PYTHONUNBUFFERED", "1");
+            cmd
+        }
+
+        fn spawn(mut cmd: Command) -> Child {
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("python3 is required by this test: {e}"))
+        }
+
+        /// Kills the server when the test ends, passed or not.
+        struct Server(Child);
+        impl Drop for Server {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+
+        fn free_port() -> String {
+            TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port()
+                .to_string()
+        }
+
+        /// Starts a fixture server and waits for its ready line (no probing connection).
+        fn start_server(file: &str, port: &str) -> Server {
+            let mut child = spawn(python(file, &args(&["127.0.0.1", port])));
+            let stdout = child.stdout.take().expect("piped stdout");
+            let mut server = Server(child);
+            let mut line = String::new();
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .expect("ready line");
+            if line.trim_end() != READY_LINE {
+                let mut err = String::new();
+                if let Some(mut e) = server.0.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("{file} did not get ready: {line:?} {err}");
+            }
+            server
+        }
+
+        fn run_client(file: &str, addr: SocketAddr, input: &str) -> String {
+            let mut child = spawn(python(
+                file,
+                &args(&["127.0.0.1", &addr.port().to_string()]),
+            ));
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(input.as_bytes()).expect("client stdin");
+            }
+            let out = child.wait_with_output().expect("client output");
+            assert!(out.status.success(), "{file}: {out:?}");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+
+        #[test]
+        fn python_tcp_client_against_reference_server() {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+            let addr = listener.local_addr().expect("local addr");
+            let server = thread::spawn(move || serve_tcp(&listener, Some(1)));
+            let out = run_client("TCPClient.py", addr, "hello, World &*! 123\n");
+            assert_eq!(
+                out,
+                "Input lowercase sentence:From Server: HELLO, WORLD &*! 123\n"
+            );
+            server.join().expect("server thread").expect("server");
+        }
+
+        #[test]
+        fn python_udp_client_against_reference_server() {
+            let socket = UdpSocket::bind("127.0.0.1:0").expect("bind loopback");
+            let addr = socket.local_addr().expect("local addr");
+            let server = thread::spawn(move || serve_udp(&socket, Some(1)));
+            let out = run_client("UDPClient.py", addr, "hello, World &*! 123\n");
+            assert_eq!(out, "Input lowercase sentence:HELLO, WORLD &*! 123\n");
+            server.join().expect("server thread");
+        }
+
+        #[test]
+        fn reference_tcp_client_against_python_server() {
+            let port = free_port();
+            let _server = start_server("TCPServer.py", &port);
+            let endpoint = Endpoint::from_args("tcp-upper-client", &args(&["127.0.0.1", &port]))
+                .expect("endpoint");
+            for line in [&b"hello, World &*! 123"[..], b"second client"] {
+                let reply = tcp_exchange(&endpoint, line).expect("exchange");
+                assert_eq!(reply, upper(line));
+            }
+        }
+
+        #[test]
+        fn reference_udp_client_against_python_server() {
+            let port = free_port();
+            let _server = start_server("UDPServer.py", &port);
+            let endpoint = Endpoint::from_args("udp-upper-client", &args(&["127.0.0.1", &port]))
+                .expect("endpoint");
+            // udp_exchange has no timeout by design; a broken fixture must not hang the test.
+            let (socket, server) = udp_client_socket(&endpoint).expect("client socket");
+            socket
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            socket
+                .send_to(b"hello, World &*! 123", server)
+                .expect("send");
+            let mut buf = [0u8; 64];
+            let (n, _) = socket.recv_from(&mut buf).expect("reply");
+            assert_eq!(&buf[..n], b"HELLO, WORLD &*! 123");
+        }
+    }
 }

@@ -167,7 +167,12 @@ fn parse_pcap(bytes: &[u8]) -> Vec<Frame> {
     assert_eq!(u32_at(bytes, 20), u32::from(LINKTYPE_ETHERNET), "link type");
     let mut frames = Vec::new();
     let mut at = 24;
-    let mut last_ts = 0u64;
+    // Kernel timestamps of packets sent a moment ago: within a minute of now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos() as u64;
+    let mut last_ts = now - 60_000_000_000;
     while at < bytes.len() {
         let ts = u64::from(u32_at(bytes, at)) * 1_000_000_000 + u64::from(u32_at(bytes, at + 4));
         assert!(u32_at(bytes, at + 4) < 1_000_000_000, "nanoseconds field");

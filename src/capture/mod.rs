@@ -1,69 +1,28 @@
-//! AF_PACKET capture inside the sandbox, written as pcap. Placeholder until the capture lands:
-//! brings links up, and reports that capture is unavailable.
+//! Packet capture inside the sandbox (effects): one AF_PACKET socket per captured interface,
+//! written as a file Wireshark and tshark open, plus the link helper the sandbox needs.
+//!
+//! Contract: [`Capture::start`] opens every socket before it returns, so starting it before the
+//! first program guarantees no packet of the run is missed; [`Capture::stop`] drains what the
+//! kernel still holds and closes the file. One interface gives classic pcap with nanosecond
+//! timestamps (magic `0xa1b23c4d`); several give pcapng with one interface block each, in the
+//! order given. Snaplen is 262144 (loopback frames exceed 65535). On loopback interfaces each
+//! packet is recorded once, as libpcap does (the outgoing copy is ignored).
 
-use std::path::Path;
+mod error;
+mod link;
+mod pcap;
+mod session;
+mod socket;
+#[cfg(test)]
+mod tests;
 
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum CaptureError {
-    #[error("capture is not available in this build")]
-    Unavailable,
-    #[error("cannot bring {iface} up: {source}")]
-    Link {
-        iface: String,
-        source: std::io::Error,
-    },
-}
-
-pub(crate) struct Capture;
-
-pub(crate) struct CaptureStats {
-    pub packets: u64,
-    pub bytes: u64,
-    pub dropped: u64,
-}
-
-impl Capture {
-    pub(crate) fn start(_ifaces: &[&str], _path: &Path) -> Result<Capture, CaptureError> {
-        Err(CaptureError::Unavailable)
-    }
-    pub(crate) fn packets_seen(&self) -> u64 {
-        0
-    }
-    pub(crate) fn stop(self) -> Result<CaptureStats, CaptureError> {
-        Err(CaptureError::Unavailable)
-    }
-}
-
-/// Brings an interface up (SIOCSIFFLAGS), as `ip link set IFACE up` does.
-pub(crate) fn set_link_up(iface: &str) -> Result<(), CaptureError> {
-    let err = |source| CaptureError::Link {
-        iface: iface.to_string(),
-        source,
-    };
-    // SAFETY: plain socket + ioctl calls on a zeroed, NUL-terminated ifreq we own.
-    unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err(err(std::io::Error::last_os_error()));
-        }
-        let mut req: libc::ifreq = std::mem::zeroed();
-        for (dst, src) in req
-            .ifr_name
-            .iter_mut()
-            .zip(iface.bytes().take(libc::IFNAMSIZ - 1))
-        {
-            *dst = src as libc::c_char;
-        }
-        let mut result = Ok(());
-        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) < 0 {
-            result = Err(err(std::io::Error::last_os_error()));
-        } else {
-            req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) < 0 {
-                result = Err(err(std::io::Error::last_os_error()));
-            }
-        }
-        libc::close(fd);
-        result
-    }
-}
+// The API of this module; the harness that calls it is wired in main.rs separately, so until
+// then the re-exports are only used by tests.
+#[allow(unused_imports)]
+pub(crate) use error::CaptureError;
+#[allow(unused_imports)]
+pub(crate) use link::set_link_up;
+#[allow(unused_imports)]
+pub(crate) use pcap::{LINKTYPE_ETHERNET, SNAPLEN};
+#[allow(unused_imports)]
+pub(crate) use session::{Capture, CaptureStats};

@@ -250,7 +250,9 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
     let req = RunRequest {
         plan: job.plan.clone(),
         workdir: workdir.path().to_path_buf(),
-        capture: None,
+        // Captures live beside the report, one per scenario; host mode cannot capture.
+        capture: (args.isolation == Isolation::Namespace)
+            .then(|| args.report.join(format!("{}.pcap", job.plan.id))),
     };
     let s = &job.loaded.scenario;
     let mut result = ScenarioResult {
@@ -273,7 +275,8 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
         warnings: Vec::new(),
     };
     match sandbox::run(&req, args.isolation) {
-        Ok(evidence) => {
+        Ok(mut evidence) => {
+            hide_workdir(&mut evidence, workdir.path());
             let checks = check::evaluate(&job.plan, &evidence);
             result.max_points = checks.iter().map(|c| c.points).sum();
             result.points = checks.iter().map(|c| c.awarded).sum();
@@ -309,7 +312,13 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
                     evidence: ev,
                 })
                 .collect();
-            result.capture = evidence.capture;
+            result.capture = evidence.capture.map(|mut c| {
+                // Reports sit beside their captures: name the file, not the path.
+                c.file = Path::new(&c.file)
+                    .file_name()
+                    .map_or(c.file.clone(), |n| n.to_string_lossy().into_owned());
+                c
+            });
             result.warnings = evidence.warnings;
         }
         Err(e @ SandboxError::NoUserNamespaces { .. }) => {
@@ -319,6 +328,22 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
     }
     result.duration_ms = t0.elapsed().as_millis() as u64;
     Ok(result)
+}
+
+/// Programs print their temporary working directory in tracebacks; reports show paths
+/// relative to the submission instead, so they read the same on every run.
+fn hide_workdir(evidence: &mut crate::evidence::Evidence, workdir: &Path) {
+    let prefix = format!("{}/", workdir.display());
+    for p in &mut evidence.programs {
+        for text in [&mut p.stdout.text, &mut p.stderr.text]
+            .into_iter()
+            .chain(p.transcript.iter_mut().map(|e| &mut e.text))
+        {
+            if text.contains(&prefix) {
+                *text = text.replace(&prefix, "");
+            }
+        }
+    }
 }
 
 fn print_line(r: &ScenarioResult, width: usize) {

@@ -21,6 +21,10 @@ pub(crate) fn grade(
         reason: (!passed).then(|| {
             if text.trim().is_empty() {
                 format!("{name} wrote nothing on {which}")
+            } else if text.trim().lines().count() > 2 {
+                // A traceback or a long log: its last telling line says more than its start.
+                let last = super::error_line(&text).unwrap_or_default();
+                format!("{name}'s {which} ends with: {last}")
             } else {
                 format!("{name}'s {which} was {}", quote_output(&text))
             }

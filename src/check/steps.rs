@@ -3,7 +3,7 @@
 
 use super::output::quote_output;
 use super::{error_line, CheckResult};
-use crate::evidence::{Evidence, ProgramEvidence, SocketRecord};
+use crate::evidence::{Evidence, ProgramEvidence, SocketRecord, StepOutcome};
 use crate::plan::{Plan, StepPlan};
 
 pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
@@ -32,7 +32,7 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
                         ev,
                         *port,
                         &transport_name(*transport),
-                        &outcome.sockets,
+                        outcome,
                     )
                 }),
             ),
@@ -47,10 +47,14 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
                     r
                 }),
             ),
-            StepPlan::ExpectExit { .. } => (
+            StepPlan::ExpectExit { expect, .. } => (
                 "expect_exit",
                 program.map(|ev| {
-                    let mut r = format!("{name}: {}", outcome.detail);
+                    let mut r = format!(
+                        "{name} should have {}, but: {}",
+                        expect.describe().replacen("exits", "exited", 1),
+                        outcome.detail
+                    );
                     if let Some(line) = error_line(&ev.stderr.text) {
                         r.push_str(&format!("; its error output ends with: {line}"));
                     }
@@ -97,8 +101,9 @@ fn not_ready(
     ev: &ProgramEvidence,
     port: u16,
     transport: &str,
-    sockets: &[SocketRecord],
+    outcome: &StepOutcome,
 ) -> String {
+    let sockets: &[SocketRecord] = &outcome.sockets;
     let verb = if transport == "tcp" {
         "listened"
     } else {
@@ -107,7 +112,8 @@ fn not_ready(
     if let Some(err) = &ev.spawn_error {
         return format!("{name} failed to start: {err}");
     }
-    if let Some(exit) = &ev.exit {
+    // Only an exit during the step explains it; a later one is the harness's teardown.
+    if let Some(exit) = ev.exit.as_ref().filter(|e| e.at_ms <= outcome.end_ms && !e.by_harness) {
         let mut r = format!(
             "{name} failed to start: it {} before it {verb} on port {port}",
             exit.describe()
@@ -158,7 +164,12 @@ mod tests {
             port: 12000,
             listening: true,
         }];
-        let r = not_ready("server", &ProgramEvidence::default(), 40123, "tcp", &socks);
+        let outcome = StepOutcome {
+            sockets: socks,
+            end_ms: 300,
+            ..StepOutcome::default()
+        };
+        let r = not_ready("server", &ProgramEvidence::default(), 40123, "tcp", &outcome);
         assert_eq!(
             r,
             "server never listened on the assigned port 40123 (it listens on 12000)"
@@ -182,7 +193,11 @@ mod tests {
             },
             ..ProgramEvidence::default()
         };
-        let r = not_ready("server", &ev, 20001, "tcp", &[]);
+        let outcome = StepOutcome {
+            end_ms: 40,
+            ..StepOutcome::default()
+        };
+        let r = not_ready("server", &ev, 20001, "tcp", &outcome);
         assert!(
             r.starts_with("server failed to start: it exited with status 1"),
             "{r}"

@@ -347,8 +347,32 @@ impl Supervisor<'_> {
                 .iter()
                 .any(|s| s.transport == want && s.port == port && s.listening)
         };
+        // A server that sits quiet while listening on some other port of the same transport
+        // (a hard-coded port, the most common fault) will not change its mind: stop waiting.
+        let quiet = Duration::from_millis(self.plan.quiet_ms);
+        let recorder = self.slots[index].running.as_ref().map(|r| Arc::clone(&r.recorder));
+        let mut last = (u64::MAX, u64::MAX);
+        let mut quiet_since = Instant::now();
         let met = self.wait_until(limit, |s| {
-            s.slots[index].evidence.exit.is_some() || ready(&procfs::group_sockets(pgid))
+            if s.slots[index].evidence.exit.is_some() {
+                return true;
+            }
+            let sockets = procfs::group_sockets(pgid);
+            if ready(&sockets) {
+                return true;
+            }
+            let elsewhere = sockets
+                .iter()
+                .any(|x| x.transport == want && x.listening && x.port != port);
+            let sample = (
+                procfs::group_cpu_ns(pgid),
+                recorder.as_ref().map_or(0, |r| r.output_bytes()),
+            );
+            if sample != last {
+                last = sample;
+                quiet_since = Instant::now();
+            }
+            elsewhere && quiet_since.elapsed() >= quiet
         });
         let sockets = procfs::group_sockets(pgid);
         let is_ready = met && ready(&sockets);

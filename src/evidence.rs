@@ -36,11 +36,6 @@ pub(crate) struct ProgramEvidence {
 }
 
 impl ProgramEvidence {
-    /// Exit code as `Option` (None when killed by a signal or still running).
-    pub(crate) fn exit_code(&self) -> Option<i32> {
-        self.exit.as_ref().and_then(|e| e.code)
-    }
-
     /// The recorded text of a stream (`any`: stdout then stderr).
     pub(crate) fn text(&self, stream: crate::scenario::StreamName) -> String {
         use crate::scenario::StreamName;

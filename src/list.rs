@@ -11,21 +11,32 @@ pub(crate) fn list(args: &ListArgs, out: &mut dyn Write) -> Result<(), AppError>
     let files = run::discover(&args.paths)?;
     let loaded = run::load_all(&files, args.lab.as_deref())?;
     let io = |e: std::io::Error| AppError::Harness(format!("cannot write: {e}"));
+    match write_list(args, &loaded, out) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(io),
+    }
+}
+
+fn write_list(
+    args: &ListArgs,
+    loaded: &[crate::scenario::Loaded],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     for (lab, about) in labs::LABS {
         if args.lab.as_deref().is_some_and(|l| l != *lab) {
             continue;
         }
-        writeln!(out, "{lab}: {about}").map_err(io)?;
-        writeln!(out, "  roles:").map_err(io)?;
+        writeln!(out, "{lab}: {about}")?;
+        writeln!(out, "  roles:")?;
         for r in labs::ROLES.iter().filter(|r| r.lab == *lab) {
-            writeln!(out, "    {:<18} {:<10} {}", r.name, r.usage, r.summary).map_err(io)?;
+            writeln!(out, "    {:<18} {:<10} {}", r.name, r.usage, r.summary)?;
         }
-        writeln!(out, "  scenarios:").map_err(io)?;
+        writeln!(out, "  scenarios:")?;
         for l in loaded.iter().filter(|l| l.scenario.lab == *lab) {
-            writeln!(out, "    {:<40} {}", l.scenario.id, l.scenario.title).map_err(io)?;
-            writeln!(out, "    {:<40} Q: {}", "", l.scenario.question).map_err(io)?;
+            writeln!(out, "    {:<40} {}", l.scenario.id, l.scenario.title)?;
+            writeln!(out, "    {:<40} Q: {}", "", l.scenario.question)?;
         }
-        writeln!(out).map_err(io)?;
+        writeln!(out)?;
     }
     Ok(())
 }

@@ -52,7 +52,8 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
         Command::Run(args) => {
             let result = run::run(&args)?;
             let s = &result.summary;
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "\n{} scenarios: {} passed, {} failed, {} errors; points {}/{}; report: {}",
                 s.scenarios,
                 s.passed,
@@ -75,7 +76,8 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             Ok(exit::OK)
         }
         Command::Schema => {
-            print!("{}", scenario::schema_json());
+            // A closed pipe (`socklab schema | head`) is not an error.
+            let _ = std::io::stdout().write_all(scenario::schema_json().as_bytes());
             Ok(exit::OK)
         }
         Command::Ref { role, args } => match labs::role(&role) {

@@ -69,7 +69,6 @@ pub(crate) struct ScenarioResult {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ProgramResult {
-    pub name: String,
     pub role: Option<String>,
     pub binding: Binding,
     #[serde(flatten)]
@@ -140,6 +139,6 @@ mod tests {
     fn formats_dates() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_795_258_861), "2026-11-21T09:01:01Z");
+        assert_eq!(rfc3339(1_795_258_861), "2026-11-21T11:01:01Z");
     }
 }

@@ -306,7 +306,6 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
                 .iter()
                 .zip(evidence.programs)
                 .map(|(p, ev)| ProgramResult {
-                    name: p.name.clone(),
                     role: p.role.clone(),
                     binding: p.binding.clone(),
                     evidence: ev,

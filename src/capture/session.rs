@@ -108,11 +108,6 @@ impl Capture {
         self.seen.load(Ordering::Relaxed)
     }
 
-    /// Where the file is being written.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Drains what the kernel still holds, stops the reader thread, flushes and closes the file.
     pub(crate) fn stop(mut self) -> Result<CaptureStats, CaptureError> {
         let finished = self.finish()?;

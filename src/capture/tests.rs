@@ -73,7 +73,6 @@ fn capture_loopback_traffic(ifaces: &[String], dir: &Path) {
     let names: Vec<&str> = ifaces.iter().map(String::as_str).collect();
     let path = capture_file(dir, names.len());
     let capture = Capture::start(&names, &path).expect("start capture");
-    assert_eq!(capture.path(), path);
 
     let server_port = tcp_round_trip();
     let closed_port = udp_to_closed_port();

@@ -26,15 +26,7 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
                 port, transport, ..
             } => (
                 "wait_ready",
-                program.map(|ev| {
-                    not_ready(
-                        name,
-                        ev,
-                        *port,
-                        &transport_name(*transport),
-                        outcome,
-                    )
-                }),
+                program.map(|ev| not_ready(name, ev, *port, &transport_name(*transport), outcome)),
             ),
             StepPlan::ExpectOutput { stream, .. } => (
                 "expect_output",
@@ -113,7 +105,11 @@ fn not_ready(
         return format!("{name} failed to start: {err}");
     }
     // Only an exit during the step explains it; a later one is the harness's teardown.
-    if let Some(exit) = ev.exit.as_ref().filter(|e| e.at_ms <= outcome.end_ms && !e.by_harness) {
+    if let Some(exit) = ev
+        .exit
+        .as_ref()
+        .filter(|e| e.at_ms <= outcome.end_ms && !e.by_harness)
+    {
         let mut r = format!(
             "{name} failed to start: it {} before it {verb} on port {port}",
             exit.describe()
@@ -169,7 +165,13 @@ mod tests {
             end_ms: 300,
             ..StepOutcome::default()
         };
-        let r = not_ready("server", &ProgramEvidence::default(), 40123, "tcp", &outcome);
+        let r = not_ready(
+            "server",
+            &ProgramEvidence::default(),
+            40123,
+            "tcp",
+            &outcome,
+        );
         assert_eq!(
             r,
             "server never listened on the assigned port 40123 (it listens on 12000)"

@@ -350,7 +350,10 @@ impl Supervisor<'_> {
         // A server that sits quiet while listening on some other port of the same transport
         // (a hard-coded port, the most common fault) will not change its mind: stop waiting.
         let quiet = Duration::from_millis(self.plan.quiet_ms);
-        let recorder = self.slots[index].running.as_ref().map(|r| Arc::clone(&r.recorder));
+        let recorder = self.slots[index]
+            .running
+            .as_ref()
+            .map(|r| Arc::clone(&r.recorder));
         let mut last = (u64::MAX, u64::MAX);
         let mut quiet_since = Instant::now();
         let met = self.wait_until(limit, |s| {
@@ -495,26 +498,29 @@ impl Supervisor<'_> {
         }
     }
 
+    /// Records each program's state after the last step. When a check depends on it, first
+    /// let the programs settle (quiescent or exited) so a server that is about to exit after
+    /// its first client is seen exiting, not caught by chance while still alive.
     fn record_end_state(&mut self) {
         let measure = self.plan.final_quiescence;
+        let window = Duration::from_millis(self.plan.quiet_ms * 3);
         for i in 0..self.slots.len() {
-            let Some(r) = self.slots[i].running.as_ref() else {
+            if self.slots[i].running.is_none() {
                 continue;
-            };
-            let pgid = r.pid.as_raw();
+            }
+            let blocked = (measure && self.slots[i].evidence.exit.is_none())
+                .then(|| self.wait_quiescent(i, window));
+            self.reap();
             let alive = self.slots[i].evidence.exit.is_none();
+            let pgid = self.slots[i].running.as_ref().map_or(0, |r| r.pid.as_raw());
             let sockets = if alive {
                 procfs::group_sockets(pgid)
             } else {
                 Vec::new()
             };
-            let blocked = (measure && alive).then(|| {
-                let window = Duration::from_millis(self.plan.quiet_ms * 3);
-                self.wait_quiescent(i, window)
-            });
             self.slots[i].evidence.at_end = Some(EndState {
                 alive,
-                blocked,
+                blocked: blocked.map(|b| b && alive),
                 sockets,
             });
         }

@@ -23,8 +23,6 @@ pub(crate) struct Role {
     /// Conventional file stems, normalized (lowercase, without `_`, `-`, spaces and digits), that
     /// bind a submission's file to this role, e.g. `tcpserver` for `TCPServer.py`/`tcp_server.py`.
     pub stems: &'static [&'static str],
-    /// Whether the role is a server (waited for with readiness) or a client.
-    pub server: bool,
     /// Transport the role listens on or talks over.
     pub transport: Transport,
     /// The reference implementation: arguments after the role name; returns the exit code.
@@ -55,7 +53,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "accepts TCP connections one after another; answers each line in uppercase",
         stems: &["tcpserver", "tcpupperserver", "tcpuppercaseserver"],
-        server: true,
         transport: Transport::Tcp,
         main: upper::tcp_server,
     },
@@ -65,7 +62,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "reads one line on stdin, sends it over TCP, prints the reply",
         stems: &["tcpclient", "tcpupperclient", "tcpuppercaseclient"],
-        server: false,
         transport: Transport::Tcp,
         main: upper::tcp_client,
     },
@@ -75,7 +71,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "answers each UDP datagram with its uppercase",
         stems: &["udpserver", "udpupperserver", "udpuppercaseserver"],
-        server: true,
         transport: Transport::Udp,
         main: upper::udp_server,
     },
@@ -85,7 +80,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "reads one line on stdin, sends it in one UDP datagram, prints the reply",
         stems: &["udpclient", "udpupperclient", "udpuppercaseclient"],
-        server: false,
         transport: Transport::Udp,
         main: upper::udp_client,
     },
@@ -95,7 +89,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "prints each UDP datagram it receives and replies `Ok`",
         stems: &["udpserver", "udphelloserver"],
-        server: true,
         transport: Transport::Udp,
         main: hello::udp_server,
     },
@@ -105,7 +98,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "sends a one-line joke over UDP and prints the reply",
         stems: &["udpclient", "udphelloclient"],
-        server: false,
         transport: Transport::Udp,
         main: hello::udp_client,
     },
@@ -115,7 +107,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "accepts a TCP connection, prints `Knock Knock..`, answers `Whose there?`",
         stems: &["tcpserver", "tcphelloserver"],
-        server: true,
         transport: Transport::Tcp,
         main: hello::tcp_server,
     },
@@ -125,7 +116,6 @@ pub(crate) const ROLES: &[Role] = &[
         usage: "HOST PORT",
         summary: "connects over TCP, sends `Knock Knock..`, prints the answer",
         stems: &["tcpclient", "tcphelloclient"],
-        server: false,
         transport: Transport::Tcp,
         main: hello::tcp_client,
     },

@@ -12,7 +12,6 @@ mod placeholders;
 mod resolve;
 
 pub(crate) use model::*;
-pub(crate) use placeholders::{substitute, PlaceholderError};
 pub(crate) use resolve::{
     choose_ports, port_names, resolve, stream_name, Bindings, RoleBinding, RoleSource,
 };

@@ -26,7 +26,8 @@ pub(crate) struct Plan {
     pub checks: Vec<CheckPlan>,
     pub budget_ms: u64,
     pub quiet_ms: u64,
-    /// Whether the end-of-run state must include a quiescence measurement (a `blocked` check).
+    /// Whether the end-of-run state must wait for programs to settle and measure quiescence
+    /// (a `blocked` or `running` check needs it).
     pub final_quiescence: bool,
 }
 
@@ -158,11 +159,6 @@ impl Matcher {
             Matcher::Regex(r) => regex::Regex::new(r).is_ok_and(|re| re.is_match(text)),
             Matcher::NotRegex(r) => regex::Regex::new(r).is_ok_and(|re| !re.is_match(text)),
         }
-    }
-
-    /// Whether the condition can only become true as output grows (worth waiting for).
-    pub(crate) fn is_positive(&self) -> bool {
-        matches!(self, Matcher::Contains(_) | Matcher::Regex(_))
     }
 
     pub(crate) fn describe(&self) -> String {

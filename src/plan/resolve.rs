@@ -151,9 +151,12 @@ impl Resolver<'_> {
         let programs = self.programs(&hosts, &values, bindings, self_exe);
         let steps = self.steps(&programs, ports, &values);
         let checks = self.checks(&programs, &steps, &values);
-        let final_quiescence = checks
-            .iter()
-            .any(|c| matches!(c.kind, CheckKind::Blocked { .. }));
+        let final_quiescence = checks.iter().any(|c| {
+            matches!(
+                c.kind,
+                CheckKind::Blocked { .. } | CheckKind::Running { .. }
+            )
+        });
         Plan {
             id: s.id.clone(),
             lab: s.lab.clone(),
@@ -260,62 +263,77 @@ impl Resolver<'_> {
                 .enumerate()
                 .map(|(j, a)| self.subst(&format!("programs[{i}].args[{j}]"), a, values))
                 .collect();
-            let (argv, stdin_prelude, binding, transport, role) = match (&p.role, &p.command) {
-                (Some(_), Some(_)) | (None, None) => {
-                    self.error(
-                        &format!("programs[{i}]"),
-                        format!(
-                            "program `{}` needs exactly one of `role` and `command`",
-                            p.name
-                        ),
-                        None,
-                    );
-                    continue;
-                }
-                (None, Some(cmd)) => {
-                    if cmd.is_empty() {
-                        self.error(&at("command"), "empty command", None);
-                        continue;
-                    }
-                    let mut argv: Vec<String> = cmd
-                        .iter()
-                        .enumerate()
-                        .map(|(j, a)| self.subst(&format!("programs[{i}].command[{j}]"), a, values))
-                        .collect();
-                    if p.args.is_some() {
-                        argv.extend(args.iter().cloned());
-                    }
-                    (argv, Vec::new(), Binding::Command, transport_override, None)
-                }
-                (Some(role_name), None) => {
-                    let Some(role) = labs::role(role_name) else {
-                        let help = did_you_mean(role_name, labs::ROLES.iter().map(|r| r.name));
-                        self.error(&at("role"), format!("unknown role `{role_name}`"), help);
-                        continue;
-                    };
-                    if role.lab != s.lab {
+            let bound = 'bind: {
+                Some(match (&p.role, &p.command) {
+                    (Some(_), Some(_)) | (None, None) => {
                         self.error(
-                            &at("role"),
+                            &format!("programs[{i}]"),
                             format!(
-                                "role `{role_name}` belongs to lab `{}`, not `{}`",
-                                role.lab, s.lab
+                                "program `{}` needs exactly one of `role` and `command`",
+                                p.name
                             ),
                             None,
                         );
+                        break 'bind None;
                     }
-                    let (argv, prelude, binding) = match bindings.roles.get(role_name) {
-                        Some(b) => bind_submission(b, &args),
-                        None => {
-                            let mut argv =
-                                vec![self_exe.to_string(), "ref".into(), role_name.clone()];
-                            argv.extend(args.iter().cloned());
-                            (argv, Vec::new(), Binding::Reference)
+                    (None, Some(cmd)) => {
+                        if cmd.is_empty() {
+                            self.error(&at("command"), "empty command", None);
+                            break 'bind None;
                         }
-                    };
-                    let transport = transport_override.or(Some(role.transport));
-                    (argv, prelude, binding, transport, Some(role_name.clone()))
-                }
+                        let mut argv: Vec<String> = cmd
+                            .iter()
+                            .enumerate()
+                            .map(|(j, a)| {
+                                self.subst(&format!("programs[{i}].command[{j}]"), a, values)
+                            })
+                            .collect();
+                        if p.args.is_some() {
+                            argv.extend(args.iter().cloned());
+                        }
+                        (argv, Vec::new(), Binding::Command, transport_override, None)
+                    }
+                    (Some(role_name), None) => {
+                        let Some(role) = labs::role(role_name) else {
+                            let help = did_you_mean(role_name, labs::ROLES.iter().map(|r| r.name));
+                            self.error(&at("role"), format!("unknown role `{role_name}`"), help);
+                            break 'bind None;
+                        };
+                        if role.lab != s.lab {
+                            self.error(
+                                &at("role"),
+                                format!(
+                                    "role `{role_name}` belongs to lab `{}`, not `{}`",
+                                    role.lab, s.lab
+                                ),
+                                None,
+                            );
+                        }
+                        let (argv, prelude, binding) = match bindings.roles.get(role_name) {
+                            Some(b) => bind_submission(b, &args),
+                            None => {
+                                let mut argv =
+                                    vec![self_exe.to_string(), "ref".into(), role_name.clone()];
+                                argv.extend(args.iter().cloned());
+                                (argv, Vec::new(), Binding::Reference)
+                            }
+                        };
+                        let transport = transport_override.or(Some(role.transport));
+                        (argv, prelude, binding, transport, Some(role_name.clone()))
+                    }
+                })
             };
+            // A program with errors still gets a stub, so later references to it do not cascade
+            // into "unknown program" errors.
+            let (argv, stdin_prelude, binding, transport, role) = bound.unwrap_or_else(|| {
+                (
+                    vec![String::new()],
+                    Vec::new(),
+                    Binding::Command,
+                    None,
+                    p.role.clone(),
+                )
+            });
             out.push(ProgramPlan {
                 name: p.name.clone(),
                 role,

@@ -148,7 +148,7 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "- **{}**{}: {} — `{}` — {}",
-            p.name,
+            p.evidence.name,
             role,
             how,
             p.evidence.argv.join(" "),
@@ -204,7 +204,7 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
                 };
                 line.push_str(piece);
                 if ends {
-                    lines.push((t, p.name.as_str(), e.stream, line));
+                    lines.push((t, p.evidence.name.as_str(), e.stream, line));
                 } else {
                     open.push((t, e.stream, line));
                 }
@@ -212,14 +212,19 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             }
         }
         for (t, stream, line) in open {
-            lines.push((t, p.name.as_str(), stream, line));
+            lines.push((t, p.evidence.name.as_str(), stream, line));
         }
     }
     if lines.is_empty() {
         return Ok(());
     }
     lines.sort_by_key(|l| l.0);
-    let width = sc.programs.iter().map(|p| p.name.len()).max().unwrap_or(6);
+    let width = sc
+        .programs
+        .iter()
+        .map(|p| p.evidence.name.len())
+        .max()
+        .unwrap_or(6);
     writeln!(
         out,
         "\n**Transcript** (ms since start; `<` typed in, `>` printed, `!` error output):\n"

@@ -22,7 +22,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    load_str(path, text).map_err(|d| LoadError::Invalid(Box::new(d)))
+    load_str(path, text).map_err(LoadError::Invalid)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,7 @@ pub(crate) enum LoadError {
 }
 
 /// Parses scenario text; `path` is only used in messages.
-pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Diagnostic> {
+pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Box<Diagnostic>> {
     let locator = Locator::new(&text);
     let mut de = serde_json::Deserializer::from_str(&text);
     let parsed = serde_path_to_error::deserialize::<_, Scenario>(&mut de)
@@ -55,9 +55,9 @@ pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Diagnostic> 
             let message = strip_position(&inner.to_string());
             let help = suggestion(&message);
             let offset = locator.offset(&text, inner.line(), inner.column());
-            Err(diagnostic_at(
+            Err(Box::new(diagnostic_at(
                 path, &text, &locator, offset, 1, json_path, message, help,
-            ))
+            )))
         }
     }
 }
@@ -144,7 +144,7 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> Diagnostic {
-        load_str(Path::new("s.json"), text.to_string()).unwrap_err()
+        *load_str(Path::new("s.json"), text.to_string()).unwrap_err()
     }
 
     const MINIMAL: &str = r#"{

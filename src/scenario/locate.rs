@@ -6,11 +6,10 @@
 
 use std::collections::HashMap;
 
-/// Byte spans of every value (and object key) in a JSON document, by path.
+/// Byte spans of every value in a JSON document, by path.
 #[derive(Debug, Default)]
 pub(crate) struct Locator {
     values: HashMap<String, (usize, usize)>,
-    keys: HashMap<String, (usize, usize)>,
     line_starts: Vec<usize>,
 }
 
@@ -33,11 +32,6 @@ impl Locator {
     /// Span of the value at `path`.
     pub(crate) fn value(&self, path: &str) -> Option<(usize, usize)> {
         self.values.get(path).copied()
-    }
-
-    /// Span of the key that introduces the value at `path` (the key string with its quotes).
-    pub(crate) fn key(&self, path: &str) -> Option<(usize, usize)> {
-        self.keys.get(path).copied()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -93,9 +87,7 @@ impl Scanner<'_> {
                         }
                         Some(b',') => self.pos += 1,
                         Some(b'"') => {
-                            let kstart = self.pos;
                             let key = self.string();
-                            let kend = self.pos;
                             self.ws();
                             if self.bytes.get(self.pos) == Some(&b':') {
                                 self.pos += 1;
@@ -105,7 +97,6 @@ impl Scanner<'_> {
                             } else {
                                 format!("{path}.{key}")
                             };
-                            loc.keys.insert(child.clone(), (kstart, kend));
                             self.value(loc, child);
                         }
                         _ => return,
@@ -181,8 +172,6 @@ mod tests {
         let (s, e) = loc.value("programs[0].role").unwrap();
         assert_eq!(&text[s..e], "\"x\"");
         assert_eq!(loc.line_col(text, s), (3, 27));
-        let (ks, ke) = loc.key("programs[0].name").unwrap();
-        assert_eq!(&text[ks..ke], "\"name\"");
         assert_eq!(loc.offset(text, 3, 27), s);
     }
 

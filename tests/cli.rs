@@ -1,0 +1,421 @@
+//! Integration tests through the CLI: the bundled scenarios against the reference programs, the
+//! fixture submissions (every check passes the correct one and fails the faulty one it
+//! targets), input errors, the schema, and a run as an unprivileged user.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn socklab() -> Command {
+    let mut cmd = Command::new(cargo_bin("socklab"));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `socklab run ARGS --report TMP` and returns (exit code, results.json, stdout).
+fn run(args: &[&str]) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = socklab()
+        .arg("run")
+        .args(args)
+        .arg("--report")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let text = std::fs::read_to_string(dir.path().join("results.json"))
+        .unwrap_or_else(|e| panic!("no results.json ({e}); stdout: {stdout}\nstderr: {stderr}"));
+    assert!(dir.path().join("report.md").is_file());
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(&text).unwrap(),
+        stdout,
+    )
+}
+
+fn scenario<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no scenario {id}"))
+}
+
+/// Every failure reason of a scenario, joined.
+fn reasons(results: &Value, id: &str) -> String {
+    scenario(results, id)["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["reason"].as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn verdict(results: &Value, id: &str) -> String {
+    scenario(results, id)["verdict"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn submission(name: &str) -> String {
+    root()
+        .join("fixtures/submissions")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn every_bundled_scenario_passes_against_the_reference_programs() {
+    let (code, results, stdout) = run(&["--jobs", "4"]);
+    assert_eq!(code, 0, "{stdout}");
+    let summary = &results["summary"];
+    assert!(summary["scenarios"].as_u64().unwrap() >= 12, "{summary}");
+    assert_eq!(summary["passed"], summary["scenarios"], "{stdout}");
+    assert_eq!(summary["points"], summary["max_points"]);
+    assert_eq!(results["schema_version"], 1);
+    // Every program of every scenario was bound to the reference implementation.
+    for s in results["scenarios"].as_array().unwrap() {
+        for p in s["programs"].as_array().unwrap() {
+            assert_eq!(p["binding"]["kind"], "reference", "{}", s["id"]);
+        }
+    }
+}
+
+#[test]
+fn correct_submission_passes_every_upper_check() {
+    let (code, results, stdout) =
+        run(&["--lab", "upper", "--submission", &submission("upper-good")]);
+    assert_eq!(code, 0, "{stdout}");
+    let s = scenario(&results, "upper-tcp-round-trip");
+    let server = &s["programs"][0];
+    assert_eq!(server["binding"]["kind"], "submission");
+    assert_eq!(server["binding"]["file"], "TCPServer.py");
+}
+
+#[test]
+fn swapcase_submission_fails_the_uppercase_checks() {
+    let (code, results, _) = run(&[
+        "--lab",
+        "upper",
+        "--submission",
+        &submission("upper-swapcase"),
+    ]);
+    assert_eq!(code, 1);
+    for id in ["upper-tcp-round-trip", "upper-udp-round-trip"] {
+        assert_eq!(verdict(&results, id), "fail");
+        assert!(
+            reasons(&results, id).contains("HELLO, wORLD &*! 123"),
+            "{}",
+            reasons(&results, id)
+        );
+    }
+    // What swapcase does not break still passes.
+    assert_eq!(verdict(&results, "upper-tcp-client-before-server"), "pass");
+}
+
+#[test]
+fn hardcoded_port_submission_is_told_which_port_it_listens_on() {
+    let (code, results, _) = run(&[
+        "--lab",
+        "upper",
+        "--submission",
+        &submission("upper-hardcoded-port"),
+    ]);
+    assert_eq!(code, 1);
+    let port = scenario(&results, "upper-tcp-round-trip")["ports"][0]["port"]
+        .as_u64()
+        .unwrap();
+    let why = reasons(&results, "upper-tcp-round-trip");
+    assert!(
+        why.contains(&format!(
+            "server never listened on the assigned port {port} (it listens on 12000)"
+        )),
+        "{why}"
+    );
+    let why = reasons(&results, "upper-udp-round-trip");
+    assert!(why.contains("(it is bound on 12000)"), "{why}");
+}
+
+#[test]
+fn one_client_submission_fails_the_several_clients_scenarios_only() {
+    let (code, results, _) = run(&[
+        "--lab",
+        "upper",
+        "--submission",
+        &submission("upper-one-client"),
+    ]);
+    assert_eq!(code, 1);
+    // The first client is served correctly; only "keeps running" fails in the round trip.
+    let round_trip = scenario(&results, "upper-tcp-round-trip");
+    let failed: Vec<&str> = round_trip["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["the server keeps running after answering"]);
+    assert_eq!(verdict(&results, "upper-tcp-client-before-server"), "pass");
+    assert_eq!(verdict(&results, "upper-tcp-several-clients"), "fail");
+    assert_eq!(verdict(&results, "upper-udp-several-clients"), "fail");
+    let why = reasons(&results, "upper-tcp-several-clients");
+    assert!(why.contains("Connection refused"), "{why}");
+    assert!(why.contains("server exited with status 0"), "{why}");
+}
+
+#[test]
+fn python2_submission_fails_to_start_and_the_report_quotes_the_syntax_error() {
+    let (code, results, _) = run(&[
+        "--lab",
+        "upper",
+        "--submission",
+        &submission("upper-python2"),
+    ]);
+    assert_eq!(code, 1);
+    let why = reasons(&results, "upper-tcp-round-trip");
+    assert!(why.contains("server failed to start"), "{why}");
+    assert!(
+        why.contains("SyntaxError: Missing parentheses in call to 'print'"),
+        "{why}"
+    );
+    assert_eq!(results["summary"]["passed"], 0);
+}
+
+#[test]
+fn prompting_clients_are_driven_by_the_manifest() {
+    let (code, results, stdout) = run(&[
+        "--lab",
+        "upper",
+        "--submission",
+        &submission("upper-prompt"),
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    let client = &scenario(&results, "upper-tcp-round-trip")["programs"][1];
+    assert_eq!(client["binding"]["how"], "socklab.json manifest");
+    let stdin: Vec<&str> = client["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["stream"] == "stdin")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(stdin[0], "127.0.0.1\n");
+}
+
+#[test]
+fn roles_a_submission_lacks_use_the_reference_and_the_report_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("fixtures/submissions/upper-good/TCPServer.py"),
+        dir.path().join("tcp_server.py"),
+    )
+    .unwrap();
+    let sub = dir.path().display().to_string();
+    let (code, results, _) = run(&["scenarios/upper/tcp-round-trip.json", "--submission", &sub]);
+    assert_eq!(code, 0);
+    let programs = &scenario(&results, "upper-tcp-round-trip")["programs"];
+    assert_eq!(programs[0]["binding"]["file"], "tcp_server.py");
+    assert_eq!(programs[1]["binding"]["kind"], "reference");
+}
+
+fn write_scenario(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("bad.json");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const VALID: &str = r#"{
+  "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+  "programs": [{"name": "server", "role": "tcp-upper-server"}],
+  "steps": [{"start": {"program": "server"}}]
+}
+"#;
+
+fn input_error(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(dir.path(), text);
+    let out = socklab().arg("run").arg(&path).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn malformed_json_is_reported_with_line_and_column() {
+    let err = input_error(&VALID.replace(r#""lab": "upper","#, r#""lab" "upper","#));
+    assert!(err.contains("bad.json:2:20"), "{err}");
+    assert!(err.contains("expected `:`"), "{err}");
+}
+
+#[test]
+fn misspelled_role_gets_a_suggestion_and_its_path() {
+    let err = input_error(&VALID.replace("tcp-upper-server", "tcp-uper-server"));
+    assert!(err.contains("unknown role `tcp-uper-server`"), "{err}");
+    assert!(err.contains("bad.json:3:43 (at programs[0].role)"), "{err}");
+    assert!(err.contains("did you mean `tcp-upper-server`?"), "{err}");
+    assert!(
+        !err.contains("unknown program"),
+        "the role error must not cascade: {err}"
+    );
+}
+
+#[test]
+fn unknown_field_and_enum_value_are_located() {
+    let err = input_error(&VALID.replace("\"title\"", "\"titel\""));
+    assert!(err.contains("unknown field `titel`"), "{err}");
+    assert!(err.contains("did you mean `title`?"), "{err}");
+    let err = input_error(&VALID.replace("\"start\"", "\"strat\""));
+    assert!(err.contains("(at steps[0])"), "{err}");
+    assert!(err.contains("did you mean `start`?"), "{err}");
+}
+
+#[test]
+fn unknown_placeholder_and_program_are_located() {
+    let text = VALID.replace(
+        r#""role": "tcp-upper-server"}"#,
+        r#""role": "tcp-upper-server", "args": ["{server_addr}", "{prot}"]}"#,
+    );
+    let err = input_error(&text);
+    assert!(err.contains("unknown placeholder `{prot}`"), "{err}");
+    assert!(err.contains("(at programs[0].args[1])"), "{err}");
+    assert!(err.contains("did you mean `port`?"), "{err}");
+    let err = input_error(&VALID.replace(r#"{"program": "server"}"#, r#"{"program": "sever"}"#));
+    assert!(err.contains("unknown program `sever`"), "{err}");
+    assert!(err.contains("did you mean `server`?"), "{err}");
+}
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let out = socklab().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(root().join("schema/scenario.schema.json")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        committed,
+        "schema/scenario.schema.json is stale: run `cargo run -- schema > schema/scenario.schema.json`"
+    );
+}
+
+#[test]
+fn unknown_reference_role_is_bad_usage() {
+    let out = socklab()
+        .args(["ref", "tcp-upper-sever", "127.0.0.1", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `tcp-upper-server`?"));
+}
+
+#[test]
+fn report_rerenders_results_json_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = socklab()
+        .args(["run", "scenarios/hello", "--report"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = socklab()
+        .arg("report")
+        .arg(dir.path().join("results.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let written = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), written);
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    use std::process::Stdio;
+    let mut child = socklab()
+        .arg("schema")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn list_shows_labs_roles_and_questions() {
+    let out = socklab().arg("list").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("tcp-upper-server"), "{text}");
+    assert!(
+        text.contains("Q: Suppose you run TCPClient before you run TCPServer."),
+        "{text}"
+    );
+}
+
+/// The sandbox needs no privilege: as root, run a scenario as `nobody` to prove it.
+#[test]
+fn runs_as_an_unprivileged_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    std::fs::create_dir(&report).unwrap();
+    let scenario = root().join("scenarios/upper/udp-client-before-server.json");
+    let is_root = nix_uid() == 0;
+    let mut cmd = if is_root {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.arg(cargo_bin("socklab"));
+        c
+    } else {
+        Command::new(cargo_bin("socklab"))
+    };
+    let out = cmd
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&scenario)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("setpriv (util-linux) is needed to run as another user");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    let pcap = report.join("upper-udp-client-before-server.pcap");
+    assert!(
+        std::fs::metadata(&pcap).is_ok_and(|m| m.len() > 24),
+        "no capture at {pcap:?}"
+    );
+}
+
+fn nix_uid() -> u32 {
+    // /proc/self/status: "Uid:\treal\teffective..."
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+        })
+        .unwrap_or(u32::MAX)
+}

@@ -232,7 +232,7 @@ impl<R: Read> CaptureReader<R> {
         let caplen = read_u32(h, 8, swap);
         let orig_len = read_u32(h, 12, swap);
         // Lenient like tshark: caplen may exceed a (wrong) snaplen, but not the sanity cap.
-        let limit = (snaplen as usize).max(262_144).min(MAX_RECORD);
+        let limit = (snaplen as usize).clamp(262_144, MAX_RECORD);
         if caplen as usize > limit {
             return Err(self.corrupt(format!(
                 "record length {caplen} exceeds snaplen {snaplen} and the {limit}-byte limit"
@@ -294,7 +294,7 @@ impl<R: Read> CaptureReader<R> {
             if self.offset == 0 && block_type != PCAPNG_SHB {
                 return Err(self.corrupt("pcapng file does not start with a section header".into()));
             }
-            if len < 12 || len > MAX_RECORD {
+            if !(12..=MAX_RECORD).contains(&len) {
                 return Err(self.corrupt(format!(
                     "block of type {block_type:#x} has invalid length {len}"
                 )));
@@ -408,12 +408,14 @@ impl<R: Read> CaptureReader<R> {
             }
             // Compact only when the tail is nearly full, so the buffer stays about one chunk
             // plus the largest record, and each byte is moved at most once per chunk.
-            if self.start > 0 && self.buf.len() - self.end < CHUNK / 2 {
+            if self.start > 0 && self.buf.len() - self.end < self.buf.len().min(CHUNK) / 2 {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
                 self.start = 0;
             }
-            let want = (self.start + need).max(CHUNK);
+            // Start small (tiny files are common in tests) and double up to one chunk.
+            let grown = (self.buf.len() * 2).clamp(64 * 1024, CHUNK);
+            let want = (self.start + need).max(grown);
             if self.buf.len() < want {
                 self.buf.resize(want, 0);
             }
@@ -562,7 +564,10 @@ mod tests {
         v
     }
 
-    fn read_all(bytes: &[u8]) -> (Vec<(u64, i64, u32, Vec<u8>, u32)>, Option<CaptureError>) {
+    /// (number, ts_ns, link type, data, orig_len) per frame.
+    type ReadFrame = (u64, i64, u32, Vec<u8>, u32);
+
+    fn read_all(bytes: &[u8]) -> (Vec<ReadFrame>, Option<CaptureError>) {
         let mut out = Vec::new();
         let mut r = match CaptureReader::new(bytes, "t.pcap") {
             Ok(r) => r,

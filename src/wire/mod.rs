@@ -15,10 +15,10 @@ pub(crate) mod link;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
-pub(crate) use capture::{CaptureError, CaptureReader, Format, Frame};
+pub(crate) use capture::{CaptureError, CaptureReader, Frame};
 pub(crate) use defrag::Defragmenter;
 pub(crate) use icmp::{parse_icmp, IcmpMessage, QuotedFlow};
 pub(crate) use ip::{parse_ip, Fragment, IpPacket};
 pub(crate) use link::{strip_link, NetProto};
-pub(crate) use tcp::{parse_tcp, TcpOptions, TcpSegment};
-pub(crate) use udp::{parse_udp, UdpDatagram};
+pub(crate) use tcp::{parse_tcp, TcpSegment};
+pub(crate) use udp::parse_udp;

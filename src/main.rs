@@ -4,6 +4,7 @@
 
 mod analysis;
 mod capture;
+mod inspect;
 mod labs;
 mod wire;
 

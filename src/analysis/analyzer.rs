@@ -21,8 +21,10 @@ pub(crate) struct AnalyzerOptions {
     pub keep_summaries: bool,
     /// Payload bytes kept per TCP direction and per UDP direction.
     pub payload_cap: usize,
-    /// Packets (and retransmission numbers) kept per flow for timing checks.
+    /// Packets (and retransmission numbers, and chunks) kept per flow for timing checks.
     pub flow_packet_cap: usize,
+    /// Keep TCP payload for this stream only (`inspect --follow`), to bound memory.
+    pub payload_stream: Option<u32>,
 }
 
 impl Default for AnalyzerOptions {
@@ -32,6 +34,7 @@ impl Default for AnalyzerOptions {
             keep_summaries: true,
             payload_cap: 1024 * 1024,
             flow_packet_cap: 10_000,
+            payload_stream: None,
         }
     }
 }
@@ -470,6 +473,8 @@ impl Analyzer {
                         max_gap: None,
                         packets: Vec::new(),
                         packets_truncated: false,
+                        chunks: Vec::new(),
+                        chunks_truncated: false,
                     },
                     to_server: SeqState::default(),
                     to_client: SeqState::default(),
@@ -567,14 +572,29 @@ impl Analyzer {
         }
         if seg.payload_len > 0 {
             let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
-            reassemble(
-                fwd,
-                dir,
-                data_seq,
-                seg.payload,
-                seg.payload_len,
-                opts.payload_cap,
-            );
+            let cap = match opts.payload_stream {
+                Some(n) if n != st.stream.index => 0,
+                _ => opts.payload_cap,
+            };
+            let before = dir.payload.len() as u64;
+            let delivered = reassemble(fwd, dir, data_seq, seg.payload, seg.payload_len, cap);
+            if delivered > 0 {
+                let chunks = &mut st.stream.chunks;
+                match chunks.last_mut() {
+                    Some(c) if c.from_client == from_client => c.len += delivered,
+                    _ => push_capped(
+                        chunks,
+                        &mut st.stream.chunks_truncated,
+                        opts.flow_packet_cap,
+                        Chunk {
+                            packet: frame.number,
+                            from_client,
+                            offset: before,
+                            len: delivered,
+                        },
+                    ),
+                }
+            }
         }
         if f & flags::FIN != 0 {
             fwd.fin_seen = true;
@@ -691,21 +711,31 @@ fn reassemble(
     captured: &[u8],
     len: usize,
     cap: usize,
-) {
+) -> u64 {
     let next = *st.next.get_or_insert(seq);
     if st.fin_seen && (seq.wrapping_sub(next) as i32) >= 0 {
         // Data after our FIN is not part of the stream.
-        return;
+        return 0;
     }
     let ahead = seq.wrapping_sub(next) as i32;
+    let mut delivered = 0;
     if ahead > 0 {
-        if st.pending_bytes + captured.len() <= cap.max(64 * 1024) {
+        if let std::collections::btree_map::Entry::Vacant(e) = st.pending.entry(seq) {
             st.pending_bytes += captured.len();
-            st.pending.entry(seq).or_insert_with(|| captured.to_vec());
+            e.insert(captured.to_vec());
         }
-        return;
+        if st.pending_bytes <= cap.max(64 * 1024) {
+            return 0;
+        }
+        // Too much is waiting behind a hole that never fills (bytes not captured): skip it,
+        // as Wireshark's Follow does with "[N bytes missing]".
+        if let Some(&first) = st.pending.keys().next() {
+            st.next = Some(first);
+            dir.payload_has_gaps = true;
+        }
+    } else {
+        delivered = deliver(st, dir, seq, captured, len, cap);
     }
-    deliver(st, dir, seq, captured, len, cap);
     // Drain parked segments that now touch the in-order edge.
     while let Some((&pseq, _)) = st.pending.iter().next() {
         let next = st.next.unwrap_or(pseq);
@@ -717,10 +747,12 @@ fn reassemble(
         };
         st.pending_bytes -= data.len();
         let l = data.len();
-        deliver(st, dir, pseq, &data, l, cap);
+        delivered += deliver(st, dir, pseq, &data, l, cap);
     }
+    delivered
 }
 
+/// Appends the bytes of a segment not delivered yet; returns how many sequence bytes were new.
 fn deliver(
     st: &mut SeqState,
     dir: &mut TcpDirection,
@@ -728,11 +760,11 @@ fn deliver(
     data: &[u8],
     len: usize,
     cap: usize,
-) {
+) -> u64 {
     let next = st.next.unwrap_or(seq);
     let skip = next.wrapping_sub(seq) as usize;
     if skip >= len {
-        return;
+        return 0;
     }
     let fresh = data.get(skip..).unwrap_or(&[]);
     let room = cap.saturating_sub(dir.payload.len());
@@ -747,4 +779,5 @@ fn deliver(
     }
     dir.stream_bytes += (len - skip) as u64;
     st.next = Some(seq.wrapping_add(len as u32));
+    (len - skip) as u64
 }

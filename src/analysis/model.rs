@@ -118,6 +118,20 @@ pub(crate) struct TcpStream {
     /// First `flow_packet_cap` packets of the stream.
     pub packets: Vec<FlowPacket>,
     pub packets_truncated: bool,
+    /// In-order payload as alternating runs per direction (Wireshark's Follow TCP Stream).
+    pub chunks: Vec<Chunk>,
+    pub chunks_truncated: bool,
+}
+
+/// A run of in-order payload sent one way before the other side sent any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct Chunk {
+    /// Packet that delivered the run's first byte.
+    pub packet: u64,
+    pub from_client: bool,
+    /// Offset of the run in that direction's kept `payload`.
+    pub offset: u64,
+    pub len: u64,
 }
 
 impl TcpStream {

@@ -85,6 +85,13 @@ pub(crate) enum InspectError {
     Json(#[from] serde_json::Error),
 }
 
+impl InspectError {
+    /// True when the reader of our output went away (`| head`): not worth reporting.
+    pub(crate) fn is_broken_pipe(&self) -> bool {
+        matches!(self, InspectError::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
 /// Runs the selected view of `args.file`, writing to `out`.
 pub(crate) fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<(), InspectError> {
     let path = args.file.display().to_string();
@@ -147,7 +154,8 @@ fn list_view<R: io::Read>(
         summaries: true,
         keep_summaries: false,
         payload_cap: 0,
-        ..AnalyzerOptions::default()
+        flow_packet_cap: 0,
+        payload_stream: None,
     });
     let mut first = true;
     if args.json {
@@ -155,7 +163,7 @@ fn list_view<R: io::Read>(
     } else {
         writeln!(
             out,
-            "{:>6} {:>11} {:<39} {:<39} {:<8} {:>6} Info",
+            "{:>6} {:>11} {:<15} {:<15} {:<8} {:>6} Info",
             "No.", "Time", "Source", "Destination", "Protocol", "Length"
         )?;
     }
@@ -170,7 +178,7 @@ fn list_view<R: io::Read>(
         } else {
             writeln!(
                 out,
-                "{:>6} {:>11.6} {:<39} {:<39} {:<8} {:>6} {}",
+                "{:>6} {:>11.6} {:<15} {:<15} {:<8} {:>6} {}",
                 s.number,
                 s.time,
                 addr(s.src),
@@ -478,7 +486,8 @@ fn ladder_view<R: io::Read>(
         summaries: true,
         keep_summaries: false,
         payload_cap: 0,
-        ..AnalyzerOptions::default()
+        flow_packet_cap: 0,
+        payload_stream: None,
     });
     let mut header_done = false;
     let mut rows = Vec::new();

@@ -2,6 +2,7 @@
 //! capped payloads), so memory does not grow with the number of packets.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 
 use super::info;
 use super::model::*;
@@ -117,6 +118,8 @@ pub(crate) struct Analyzer {
     undecoded: u64,
     tcp: Vec<StreamState>,
     tcp_by_key: HashMap<Key, usize>,
+    last_tcp: Option<(Key, usize)>,
+    echoes: HashMap<(IpAddr, IpAddr, u16, u16), u64>,
     udp: Vec<UdpState>,
     udp_by_key: HashMap<Key, usize>,
     icmp_errors: Vec<IcmpErrorRecord>,
@@ -136,6 +139,8 @@ impl Analyzer {
             undecoded: 0,
             tcp: Vec::new(),
             tcp_by_key: HashMap::new(),
+            last_tcp: None,
+            echoes: HashMap::new(),
             udp: Vec::new(),
             udp_by_key: HashMap::new(),
             icmp_errors: Vec::new(),
@@ -298,9 +303,13 @@ impl Analyzer {
                                 matched,
                             });
                         }
+                        let request_in = self.echo_pairing(frame.number, ip, &m);
                         if let Some(s) = sum {
                             s.protocol = if v6 { "ICMPv6" } else { "ICMP" };
                             s.info = info::icmp(&m, ip.ttl);
+                            if let Some(n) = request_in {
+                                s.info.push_str(&format!(" (request in {n})"));
+                            }
                             s.icmp = Some(IcmpPacketInfo {
                                 v6,
                                 icmp_type: m.icmp_type,
@@ -316,6 +325,28 @@ impl Analyzer {
                     s.info = format!("IP protocol {p}");
                 }
             }
+        }
+    }
+
+    /// Remembers echo requests and returns the request a reply answers (tshark's
+    /// "request in N"). Bounded: the table is cleared when it grows past `MAX_ECHOES`.
+    fn echo_pairing(
+        &mut self,
+        number: u64,
+        ip: &IpPacket<'_>,
+        m: &crate::wire::IcmpMessage,
+    ) -> Option<u64> {
+        const MAX_ECHOES: usize = 65_536;
+        let (id, seq) = m.echo?;
+        let is_request = m.icmp_type == if m.v6 { 128 } else { 8 };
+        if is_request {
+            if self.echoes.len() >= MAX_ECHOES {
+                self.echoes.clear();
+            }
+            self.echoes.insert((ip.src, ip.dst, id, seq), number);
+            None
+        } else {
+            self.echoes.get(&(ip.dst, ip.src, id, seq)).copied()
         }
     }
 
@@ -437,7 +468,11 @@ impl Analyzer {
         let key = canonical(src, dst);
         let syn_only = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
         let time = self.rel(frame.ts_ns);
-        let existing = self.tcp_by_key.get(&key).copied();
+        // Consecutive packets mostly belong to the same stream; skip the hash lookup then.
+        let existing = match self.last_tcp {
+            Some((k, i)) if k == key => Some(i),
+            _ => self.tcp_by_key.get(&key).copied(),
+        };
         // tshark starts a new stream when a SYN reuses a 4-tuple whose stream is closed, or
         // whose SYN had a different initial sequence number (port reuse).
         let reuse = existing.is_some_and(|i| {
@@ -484,6 +519,7 @@ impl Analyzer {
                 i
             }
         };
+        self.last_tcp = Some((key, idx));
         let opts = self.opts;
         let st = &mut self.tcp[idx];
         let from_client = st.stream.client == src;

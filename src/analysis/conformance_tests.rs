@@ -397,3 +397,56 @@ fn ethernet_frames_rewrapped_as_sll2_analyze_identically() {
         assert_eq!((&x.tcp, &x.info), (&y.tcp, &y.info));
     }
 }
+
+/// tshark's Info column for rows it shows as plain TCP/UDP/ICMP/ICMPv6 (application dissectors
+/// are out of scope). Normalized, because they need analyses socklab does not do: the
+/// `[TCP segment of a reassembled PDU]` suffix (application-layer reassembly) and the
+/// `[TCP Dup ACK N#k]` prefix (duplicate-ACK counting, on which `[TCP Fast Retransmission]`
+/// also depends; socklab reports those as `[TCP Retransmission]`). Rows where tshark put an
+/// application summary in a TCP row (`HTTP/1.1 200 OK` on a reassembled-PDU segment) are skipped.
+#[test]
+fn info_column_agrees_with_tshark_for_transport_rows() {
+    let row =
+        regex::Regex::new(r"^\s*(\d+)\s+\S+\s+\S+ → \S+\s+(\S+)\s+\d+\s(.*)$").expect("regex");
+    let dup_ack = regex::Regex::new(r"^\[TCP Dup ACK \d+#\d+\] ").expect("regex");
+    let (mut compared, mut bad) = (0, Vec::new());
+    for (stem, path) in captures() {
+        let a = run(&path);
+        let list = fs::read_to_string(corpus().join("truth").join(format!("{stem}.list.txt")))
+            .expect("list truth readable");
+        for line in list.lines() {
+            let Some(c) = row.captures(line) else {
+                continue;
+            };
+            if !matches!(&c[2], "TCP" | "UDP" | "ICMP" | "ICMPv6") {
+                continue;
+            }
+            let n: usize = c[1].parse().expect("frame number");
+            let want = c[3]
+                .trim()
+                .trim_end_matches(" [TCP segment of a reassembled PDU]");
+            let want = dup_ack
+                .replace(want, "")
+                .replace("[TCP Fast Retransmission]", "[TCP Retransmission]");
+            if &c[2] == "TCP" && !want.contains(" → ") {
+                continue;
+            }
+            let got = a.packets.get(n - 1).map(|p| p.info.as_str()).unwrap_or("");
+            compared += 1;
+            if got != want {
+                bad.push(format!("{stem} {n}:\n  tshark  {want}\n  socklab {got}"));
+            }
+        }
+    }
+    eprintln!(
+        "info column: {compared} rows compared, {} differ",
+        bad.len()
+    );
+    assert!(compared > 300, "only {compared} rows compared");
+    assert!(
+        bad.is_empty(),
+        "{} of {compared} differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

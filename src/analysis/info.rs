@@ -83,8 +83,37 @@ pub(crate) fn icmp(m: &IcmpMessage, ttl: u8) -> String {
                 seq.swap_bytes()
             )
         }
-        None => d,
+        None => match m.nd {
+            Some(nd) => neighbor(&d, m.icmp_type, nd),
+            None => d,
+        },
     }
+}
+
+fn neighbor(d: &str, t: u8, nd: crate::wire::icmp::NeighborDiscovery) -> String {
+    let mac = nd.link_addr.map(|m| {
+        m.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    });
+    if t == 135 {
+        let from = mac.map(|m| format!(" from {m}")).unwrap_or_default();
+        return format!("{d} for {}{from}", nd.target);
+    }
+    let names: Vec<&str> = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")]
+        .iter()
+        .filter(|(bit, _)| nd.flags & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    let mut s = format!("{d} {}", nd.target);
+    if !names.is_empty() {
+        s.push_str(&format!(" ({})", names.join(", ")));
+    }
+    if let Some(m) = mac {
+        s.push_str(&format!(" is at {m}"));
+    }
+    s
 }
 
 /// Info text for a fragment that did not complete a datagram.

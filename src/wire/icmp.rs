@@ -27,6 +27,18 @@ pub(crate) struct IcmpMessage {
     /// Echo identifier and sequence number, for echo request/reply.
     pub echo: Option<(u16, u16)>,
     pub quoted: Option<QuotedFlow>,
+    /// Neighbor discovery (ICMPv6 135/136): target, flags byte, link-layer address option.
+    pub nd: Option<NeighborDiscovery>,
+}
+
+/// The parts of a neighbor solicitation/advertisement tshark shows in its Info column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct NeighborDiscovery {
+    pub target: std::net::Ipv6Addr,
+    /// Advertisement flags (router 0x80, solicited 0x40, override 0x20); 0 for solicitations.
+    pub flags: u8,
+    /// Source (solicitation) or target (advertisement) link-layer address option.
+    pub link_addr: Option<[u8; 6]>,
 }
 
 impl IcmpMessage {
@@ -76,12 +88,43 @@ pub(crate) fn parse_icmp(d: &[u8], v6: bool) -> Result<IcmpMessage, IcmpError> {
     } else {
         None
     };
+    let nd = if v6 && matches!(t, 135 | 136) {
+        neighbor_discovery(d)
+    } else {
+        None
+    };
     Ok(IcmpMessage {
         v6,
         icmp_type: t,
         code,
         echo,
         quoted,
+        nd,
+    })
+}
+
+fn neighbor_discovery(d: &[u8]) -> Option<NeighborDiscovery> {
+    let mut target = [0u8; 16];
+    target.copy_from_slice(d.get(8..24)?);
+    let mut link_addr = None;
+    let mut opts = d.get(24..).unwrap_or(&[]);
+    // Options: type, length in units of 8 bytes; type 1 (source) or 2 (target) link-layer.
+    while opts.len() >= 8 {
+        let len = opts[1] as usize * 8;
+        if len == 0 || len > opts.len() {
+            break;
+        }
+        if matches!(opts[0], 1 | 2) {
+            let mut mac = [0u8; 6];
+            mac.copy_from_slice(&opts[2..8]);
+            link_addr = Some(mac);
+        }
+        opts = &opts[len..];
+    }
+    Some(NeighborDiscovery {
+        target: target.into(),
+        flags: d[4],
+        link_addr,
     })
 }
 
@@ -174,5 +217,16 @@ mod tests {
         assert_eq!(echo.echo, Some((0xea40, 1)));
         assert!(echo.quoted.is_none() && !echo.is_error());
         assert!(parse_icmp(&[3, 3], false).is_err());
+    }
+
+    #[test]
+    fn neighbor_solicitation_target_and_source_address() {
+        let mut m = vec![135, 0, 0, 0, 0, 0, 0, 0];
+        m.extend([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        m.extend([1, 1, 0x78, 0x31, 0xc1, 0xcb, 0xb2, 0x56]);
+        let nd = parse_icmp(&m, true).unwrap().nd.unwrap();
+        assert_eq!(nd.target.to_string(), "2001:db8::1");
+        assert_eq!(nd.link_addr, Some([0x78, 0x31, 0xc1, 0xcb, 0xb2, 0x56]));
+        assert!(parse_icmp(&m[..20], true).unwrap().nd.is_none());
     }
 }

@@ -131,10 +131,18 @@ fn parse_options(mut o: &[u8]) -> TcpOptions {
             }
             (34, 0) => opts.tfo = Some(Tfo::Request),
             (34, _) => opts.tfo = Some(Tfo::Cookie),
+            // Pre-RFC 7413 Fast Open: experimental option 254 with magic 0xF989 (RFC 6994).
+            (254, l) if l >= 2 && v[..2] == [0xf9, 0x89] => {
+                opts.tfo = Some(if l == 2 { Tfo::Request } else { Tfo::Cookie });
+            }
             _ => {}
         }
         if n < opts.order.len() {
-            opts.order[n] = kind;
+            opts.order[n] = if kind == 254 && opts.tfo.is_some() {
+                34
+            } else {
+                kind
+            };
             n += 1;
         }
         o = &o[len..];
@@ -228,6 +236,16 @@ mod tests {
         seg[20..24].copy_from_slice(&[2, 40, 0, 0]);
         let s = parse_tcp(&seg, 40).unwrap();
         assert_eq!(s.options.mss, None);
+    }
+
+    #[test]
+    fn experimental_fast_open_option() {
+        let mut seg = LINUX_SYN[..20].to_vec();
+        seg[12] = 0x60; // 24-byte header
+        seg.extend([254, 4, 0xf9, 0x89]);
+        let s = parse_tcp(&seg, 24).unwrap();
+        assert_eq!(s.options.tfo, Some(Tfo::Request));
+        assert_eq!(s.options.order[0], 34);
     }
 
     #[test]

@@ -586,13 +586,21 @@ impl Analyzer {
         // Sequence space consumed: payload plus one for SYN and for FIN.
         let span = seg.payload_len as u32 + u32::from(is_syn) + u32::from(f & flags::FIN != 0);
         let end = rel_seq.wrapping_add(span);
-        // Basic detection, as tshark's first test: the segment ends at or before the highest
-        // sequence number already seen this way.
+        // Basic detection: the segment's sequence range was already seen. Payload is checked
+        // against the bytes delivered or parked (so a segment filling a hole is not counted);
+        // a bare SYN or FIN against the highest sequence number seen.
         let retransmission = span > 0
             && f & flags::RST == 0
-            && fwd
-                .max_end
-                .is_some_and(|m| (end.wrapping_sub(m) as i32) <= 0);
+            && if seg.payload_len > 0 {
+                let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
+                let data_end = data_seq.wrapping_add(seg.payload_len as u32);
+                fwd.next
+                    .is_some_and(|n| (data_end.wrapping_sub(n) as i32) <= 0)
+                    || fwd.pending.contains_key(&data_seq)
+            } else {
+                fwd.max_end
+                    .is_some_and(|m| (end.wrapping_sub(m) as i32) <= 0)
+            };
         if retransmission {
             dir.retransmissions += 1;
             if dir.retransmission_packets.len() < opts.flow_packet_cap {

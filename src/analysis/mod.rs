@@ -42,6 +42,8 @@ mod conformance_tests;
 pub(crate) mod escape;
 mod info;
 mod model;
+#[cfg(test)]
+mod tests;
 
 use std::io::Read;
 

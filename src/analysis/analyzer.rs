@@ -8,10 +8,13 @@ use super::info;
 use super::model::*;
 use crate::wire::ip::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use crate::wire::tcp::flags;
+use std::io::Read;
+
 use crate::wire::{
     parse_icmp, parse_ip, parse_tcp, parse_udp, strip_link, Defragmenter, Frame, IpPacket,
     NetProto, TcpSegment,
 };
+use crate::wire::{CaptureError, CaptureReader};
 
 /// What the analyzer keeps.
 #[derive(Debug, Clone, Copy)]
@@ -715,6 +718,31 @@ impl Analyzer {
             warnings: self.warnings,
         }
     }
+}
+
+/// Reads a whole capture through an [`Analyzer`]. A file cut short is not an error: the frames
+/// before the cut are analyzed and the problem is recorded in [`Analysis::warnings`].
+pub(crate) fn analyze<R: Read>(
+    src: R,
+    name: &str,
+    opts: AnalyzerOptions,
+) -> Result<Analysis, CaptureError> {
+    let mut reader = CaptureReader::new(src, name)?;
+    let mut an = Analyzer::new(opts);
+    loop {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                an.push(&frame);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_truncation() => {
+                an.warn(e.to_string());
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(an.finish())
 }
 
 fn set_info(sum: Option<&mut PacketSummary>, proto: &'static str, info: String) {

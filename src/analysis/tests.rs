@@ -276,3 +276,106 @@ fn garbage_frames_never_panic() {
     assert_eq!(a.frames, 120_000);
     assert!(a.undecoded_frames > 0 && !a.tcp_streams.is_empty());
 }
+
+/// Endless synthetic pcap: the same 8-frame connection (SYN..FIN) over and over, which also
+/// exercises stream reuse on one 4-tuple. Generated on the fly, so memory stays flat.
+struct Synthetic {
+    record: Vec<u8>,
+    header_left: usize,
+    pos: usize,
+    remaining: u64,
+}
+
+impl Synthetic {
+    fn new(total_bytes: u64) -> Self {
+        let mut record = Vec::new();
+        for f in full_connection(1000, 40000) {
+            record.extend(0u32.to_le_bytes());
+            record.extend(0u32.to_le_bytes());
+            record.extend((f.len() as u32).to_le_bytes());
+            record.extend((f.len() as u32).to_le_bytes());
+            record.extend(f);
+        }
+        Synthetic {
+            record,
+            header_left: 24,
+            pos: 0,
+            remaining: total_bytes,
+        }
+    }
+
+    fn header() -> [u8; 24] {
+        let mut h = [0u8; 24];
+        h[..4].copy_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        h[4..6].copy_from_slice(&2u16.to_le_bytes());
+        h[6..8].copy_from_slice(&4u16.to_le_bytes());
+        h[16..20].copy_from_slice(&65535u32.to_le_bytes());
+        h[20..24].copy_from_slice(&101u32.to_le_bytes());
+        h
+    }
+}
+
+impl std::io::Read for Synthetic {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.header_left > 0 {
+            let h = Self::header();
+            let n = self.header_left.min(buf.len());
+            buf[..n].copy_from_slice(&h[24 - self.header_left..24 - self.header_left + n]);
+            self.header_left -= n;
+            return Ok(n);
+        }
+        let mut n = 0;
+        while n < buf.len() && self.remaining > 0 {
+            let take = (self.record.len() - self.pos).min(buf.len() - n);
+            let take = take.min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+            buf[n..n + take].copy_from_slice(&self.record[self.pos..self.pos + take]);
+            n += take;
+            self.pos = (self.pos + take) % self.record.len();
+            self.remaining -= take as u64;
+        }
+        Ok(n)
+    }
+}
+
+/// Micro benchmark of the `inspect --streams` path (reader + analyzer without summaries):
+/// `cargo test --release bench_streams -- --ignored --nocapture`. Prints MB/s; asserts only
+/// correctness, never timing.
+#[test]
+#[ignore]
+fn bench_streams_throughput() {
+    let per_conn = Synthetic::new(0).record.len() as u64;
+    let conns = 1_000_000u64;
+    let start = std::time::Instant::now();
+    let a = analyze(
+        Synthetic::new(per_conn * conns),
+        "synthetic",
+        AnalyzerOptions {
+            summaries: false,
+            keep_summaries: false,
+            payload_cap: 0,
+            flow_packet_cap: 0,
+            payload_stream: None,
+        },
+    )
+    .expect("synthetic capture reads");
+    let secs = start.elapsed().as_secs_f64();
+    let mb = (per_conn * conns) as f64 / 1e6;
+    eprintln!(
+        "{mb:.0} MB, {} frames in {secs:.2} s: {:.0} MB/s, {:.1} Mframes/s",
+        a.frames,
+        mb / secs,
+        a.frames as f64 / secs / 1e6
+    );
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM: ?");
+    eprintln!(
+        "{peak}; {} bytes of stream state per TCP stream",
+        std::mem::size_of::<TcpStream>()
+    );
+    assert_eq!(a.frames, 8 * conns);
+    assert_eq!(a.tcp_streams.len() as u64, conns);
+    assert!(a.tcp_streams.iter().all(|s| s.handshake.completed));
+}

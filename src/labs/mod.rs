@@ -41,10 +41,7 @@ pub(crate) enum Transport {
 /// Every lab, in catalog order: (name, one-line description).
 pub(crate) const LABS: &[(&str, &str)] = &[
     ("upper", "uppercase converter over TCP and UDP"),
-    (
-        "hello",
-        "the template programs: UDP joke and TCP knock-knock",
-    ),
+    ("hello", "the template programs: UDP joke and TCP knock-knock"),
 ];
 
 /// Every role of every lab.

@@ -10,6 +10,7 @@ mod cli;
 mod error;
 mod evidence;
 mod exec;
+mod inspect;
 mod labs;
 mod list;
 mod plan;

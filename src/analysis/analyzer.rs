@@ -1,0 +1,855 @@
+//! The incremental analyzer: fed frames in capture order, it keeps per-flow state only (plus
+//! capped payloads), so memory does not grow with the number of packets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use super::info;
+use super::model::*;
+use crate::wire::ip::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::wire::tcp::flags;
+use std::io::Read;
+
+use crate::wire::{
+    parse_icmp, parse_ip, parse_tcp, parse_udp, strip_link, Defragmenter, Frame, IpPacket,
+    NetProto, TcpSegment,
+};
+use crate::wire::{CaptureError, CaptureReader};
+
+/// What the analyzer keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AnalyzerOptions {
+    /// Build a [`PacketSummary`] (with Info text) per frame; `push` returns it.
+    pub summaries: bool,
+    /// Also keep every summary in [`Analysis::packets`] (memory grows with the capture).
+    pub keep_summaries: bool,
+    /// Payload bytes kept per TCP direction and per UDP direction.
+    pub payload_cap: usize,
+    /// Packets (and retransmission numbers, and chunks) kept per flow for timing checks.
+    pub flow_packet_cap: usize,
+    /// Keep TCP payload for this stream only (`inspect --follow`), to bound memory.
+    pub payload_stream: Option<u32>,
+}
+
+impl Default for AnalyzerOptions {
+    fn default() -> Self {
+        AnalyzerOptions {
+            summaries: true,
+            keep_summaries: true,
+            payload_cap: 1024 * 1024,
+            flow_packet_cap: 10_000,
+            payload_stream: None,
+        }
+    }
+}
+
+type Key = (Endpoint, Endpoint);
+
+fn canonical(a: Endpoint, b: Endpoint) -> Key {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Sequence-tracking state of one TCP direction (not serialized).
+#[derive(Debug, Default)]
+struct SeqState {
+    /// Relative numbers are `raw - base`.
+    base: Option<u32>,
+    /// Next expected relative sequence number of in-order data.
+    next: Option<u32>,
+    /// Highest relative sequence end seen, for retransmission detection.
+    max_end: Option<u32>,
+    /// Out-of-order segments waiting for the hole before them, by relative seq.
+    pending: BTreeMap<u32, Vec<u8>>,
+    pending_bytes: usize,
+    window_scale: Option<u8>,
+    syn_seen: bool,
+    fin_seen: bool,
+}
+
+#[derive(Debug)]
+struct StreamState {
+    stream: TcpStream,
+    to_server: SeqState,
+    to_client: SeqState,
+    last_ts: i64,
+}
+
+impl StreamState {
+    fn closed(&self) -> bool {
+        let s = &self.stream;
+        s.to_server.rst_packet.is_some()
+            || s.to_client.rst_packet.is_some()
+            || (s.to_server.fin_packet.is_some() && s.to_client.fin_packet.is_some())
+    }
+
+    /// Window scaling is in effect only if both SYNs carried the option.
+    fn scale(&self, from_client: bool) -> Option<u8> {
+        let (mine, theirs) = if from_client {
+            (&self.to_server, &self.to_client)
+        } else {
+            (&self.to_client, &self.to_server)
+        };
+        match (
+            mine.syn_seen && theirs.syn_seen,
+            mine.window_scale,
+            theirs.window_scale,
+        ) {
+            (true, Some(m), Some(_)) => Some(m.min(14)),
+            (true, _, _) => Some(0),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct UdpState {
+    flow: UdpFlow,
+    kept_bytes: [usize; 2],
+    last_ts: i64,
+}
+
+/// Incremental capture analyzer. Feed frames with [`Analyzer::push`], then [`Analyzer::finish`].
+pub(crate) struct Analyzer {
+    opts: AnalyzerOptions,
+    first_ts: Option<i64>,
+    last_ts: i64,
+    frames: u64,
+    undecoded: u64,
+    tcp: Vec<StreamState>,
+    tcp_by_key: HashMap<Key, usize>,
+    last_tcp: Option<(Key, usize)>,
+    echoes: HashMap<(IpAddr, IpAddr, u16, u16), u64>,
+    udp: Vec<UdpState>,
+    udp_by_key: HashMap<Key, usize>,
+    icmp_errors: Vec<IcmpErrorRecord>,
+    defrag: Defragmenter,
+    packets: Vec<PacketSummary>,
+    last: Option<PacketSummary>,
+    warnings: Vec<String>,
+}
+
+impl Analyzer {
+    pub(crate) fn new(opts: AnalyzerOptions) -> Self {
+        Analyzer {
+            opts,
+            first_ts: None,
+            last_ts: 0,
+            frames: 0,
+            undecoded: 0,
+            tcp: Vec::new(),
+            tcp_by_key: HashMap::new(),
+            last_tcp: None,
+            echoes: HashMap::new(),
+            udp: Vec::new(),
+            udp_by_key: HashMap::new(),
+            icmp_errors: Vec::new(),
+            defrag: Defragmenter::default(),
+            packets: Vec::new(),
+            last: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Records a non-fatal problem (e.g. the capture was cut short).
+    pub(crate) fn warn(&mut self, w: String) {
+        self.warnings.push(w);
+    }
+
+    fn rel(&self, ts: i64) -> f64 {
+        (ts - self.first_ts.unwrap_or(ts)) as f64 / 1e9
+    }
+
+    /// Analyzes one frame; returns its summary when `summaries` is enabled.
+    pub(crate) fn push(&mut self, frame: &Frame<'_>) -> Option<&PacketSummary> {
+        self.frames += 1;
+        let first = *self.first_ts.get_or_insert(frame.ts_ns);
+        self.last_ts = self.last_ts.max(frame.ts_ns);
+        let mut sum = self.opts.summaries.then(|| PacketSummary {
+            number: frame.number,
+            time: (frame.ts_ns - first) as f64 / 1e9,
+            src: None,
+            dst: None,
+            protocol: "UNKNOWN",
+            length: frame.orig_len,
+            info: String::new(),
+            tcp: None,
+            udp: None,
+            icmp: None,
+        });
+        self.decode(frame, sum.as_mut());
+        let sum = sum?;
+        if self.opts.keep_summaries {
+            self.packets.push(sum);
+            self.packets.last()
+        } else {
+            self.last = Some(sum);
+            self.last.as_ref()
+        }
+    }
+
+    fn decode(&mut self, frame: &Frame<'_>, mut sum: Option<&mut PacketSummary>) {
+        let (proto, net) = match strip_link(frame.link_type, frame.data) {
+            Ok(x) => x,
+            Err(e) => {
+                self.undecoded += 1;
+                if let Some(s) = sum {
+                    s.info = e.to_string();
+                }
+                return;
+            }
+        };
+        if !matches!(proto, NetProto::Ipv4 | NetProto::Ipv6) {
+            if let Some(s) = sum {
+                s.protocol = if proto == NetProto::Arp { "ARP" } else { "ETH" };
+                if let NetProto::Ether(t) = proto {
+                    s.info = format!("Ethernet II, type 0x{t:04x}");
+                }
+            }
+            return;
+        }
+        let ip = match parse_ip(net) {
+            Ok(ip) => ip,
+            Err(e) => {
+                self.undecoded += 1;
+                if let Some(s) = sum {
+                    s.protocol = if proto == NetProto::Ipv4 {
+                        "IPv4"
+                    } else {
+                        "IPv6"
+                    };
+                    s.info = e.to_string();
+                }
+                return;
+            }
+        };
+        if let Some(s) = sum.as_deref_mut() {
+            s.src = Some(ip.src);
+            s.dst = Some(ip.dst);
+            s.protocol = if ip.is_v6() { "IPv6" } else { "IPv4" };
+        }
+        if let Some(frag) = ip.fragment {
+            let whole = self
+                .defrag
+                .push(ip.src, ip.dst, ip.protocol, frag, ip.payload);
+            match whole {
+                Some(data) => {
+                    let full = IpPacket {
+                        fragment: None,
+                        payload: &data,
+                        payload_len: data.len(),
+                        ..ip
+                    };
+                    self.transport(frame, &full, sum);
+                }
+                None => {
+                    if let Some(s) = sum {
+                        s.info = info::fragment(&ip, frag);
+                    }
+                }
+            }
+            return;
+        }
+        self.transport(frame, &ip, sum);
+    }
+
+    fn transport(&mut self, frame: &Frame<'_>, ip: &IpPacket<'_>, sum: Option<&mut PacketSummary>) {
+        match ip.protocol {
+            PROTO_TCP => match parse_tcp(ip.payload, ip.payload_len) {
+                Ok(seg) => self.tcp_segment(frame, ip, &seg, sum),
+                Err(e) => set_info(sum, "TCP", e.to_string()),
+            },
+            PROTO_UDP => match parse_udp(ip.payload) {
+                Ok(d) => {
+                    let src = Endpoint {
+                        ip: ip.src,
+                        port: d.src_port,
+                    };
+                    let dst = Endpoint {
+                        ip: ip.dst,
+                        port: d.dst_port,
+                    };
+                    let payload_len = (d.length as usize).saturating_sub(8) as u32;
+                    let flow = self.udp_datagram(frame, src, dst, payload_len, d.payload);
+                    if let Some(s) = sum {
+                        s.protocol = "UDP";
+                        s.info = format!("{} → {} Len={payload_len}", d.src_port, d.dst_port);
+                        s.udp = Some(UdpPacketInfo {
+                            flow,
+                            src_port: d.src_port,
+                            dst_port: d.dst_port,
+                            length: d.length,
+                        });
+                    }
+                }
+                Err(e) => set_info(sum, "UDP", e.to_string()),
+            },
+            PROTO_ICMP | PROTO_ICMPV6 => {
+                let v6 = ip.protocol == PROTO_ICMPV6;
+                match parse_icmp(ip.payload, v6) {
+                    Ok(m) => {
+                        if m.is_error() {
+                            let matched = m.quoted.and_then(|q| self.match_quoted(q));
+                            self.icmp_errors.push(IcmpErrorRecord {
+                                packet: frame.number,
+                                time: self.rel(frame.ts_ns),
+                                v6,
+                                icmp_type: m.icmp_type,
+                                code: m.code,
+                                description: crate::wire::icmp::describe(v6, m.icmp_type, m.code),
+                                src: ip.src,
+                                dst: ip.dst,
+                                quoted: m.quoted,
+                                matched,
+                            });
+                        }
+                        let request_in = self.echo_pairing(frame.number, ip, &m);
+                        if let Some(s) = sum {
+                            s.protocol = if v6 { "ICMPv6" } else { "ICMP" };
+                            s.info = info::icmp(&m, ip.ttl);
+                            if let Some(n) = request_in {
+                                s.info.push_str(&format!(" (request in {n})"));
+                            }
+                            s.icmp = Some(IcmpPacketInfo {
+                                v6,
+                                icmp_type: m.icmp_type,
+                                code: m.code,
+                            });
+                        }
+                    }
+                    Err(e) => set_info(sum, if v6 { "ICMPv6" } else { "ICMP" }, e.to_string()),
+                }
+            }
+            p => {
+                if let Some(s) = sum {
+                    s.info = format!("IP protocol {p}");
+                }
+            }
+        }
+    }
+
+    /// Remembers echo requests and returns the request a reply answers (tshark's
+    /// "request in N"). Bounded: the table is cleared when it grows past `MAX_ECHOES`.
+    fn echo_pairing(
+        &mut self,
+        number: u64,
+        ip: &IpPacket<'_>,
+        m: &crate::wire::IcmpMessage,
+    ) -> Option<u64> {
+        const MAX_ECHOES: usize = 65_536;
+        let (id, seq) = m.echo?;
+        let is_request = m.icmp_type == if m.v6 { 128 } else { 8 };
+        if is_request {
+            if self.echoes.len() >= MAX_ECHOES {
+                self.echoes.clear();
+            }
+            self.echoes.insert((ip.src, ip.dst, id, seq), number);
+            None
+        } else {
+            self.echoes.get(&(ip.dst, ip.src, id, seq)).copied()
+        }
+    }
+
+    fn match_quoted(&self, q: crate::wire::QuotedFlow) -> Option<FlowRef> {
+        let (sp, dp) = q.ports?;
+        let key = canonical(
+            Endpoint {
+                ip: q.src,
+                port: sp,
+            },
+            Endpoint {
+                ip: q.dst,
+                port: dp,
+            },
+        );
+        match q.protocol {
+            PROTO_TCP => self.tcp_by_key.get(&key).map(|&i| FlowRef::Tcp {
+                stream: self.tcp[i].stream.index,
+            }),
+            PROTO_UDP => self.udp_by_key.get(&key).map(|&i| FlowRef::Udp {
+                flow: self.udp[i].flow.index,
+            }),
+            _ => None,
+        }
+    }
+
+    fn udp_datagram(
+        &mut self,
+        frame: &Frame<'_>,
+        src: Endpoint,
+        dst: Endpoint,
+        payload_len: u32,
+        payload: &[u8],
+    ) -> u32 {
+        let key = canonical(src, dst);
+        let time = self.rel(frame.ts_ns);
+        let idx = match self.udp_by_key.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = self.udp.len();
+                self.udp.push(UdpState {
+                    flow: UdpFlow {
+                        index: i as u32,
+                        a: src,
+                        b: dst,
+                        first_packet: frame.number,
+                        last_packet: frame.number,
+                        start: time,
+                        end: time,
+                        a_to_b: UdpDirection::default(),
+                        b_to_a: UdpDirection::default(),
+                        max_gap: None,
+                        packets: Vec::new(),
+                        packets_truncated: false,
+                    },
+                    kept_bytes: [0, 0],
+                    last_ts: frame.ts_ns,
+                });
+                self.udp_by_key.insert(key, i);
+                i
+            }
+        };
+        let cap = self.opts.payload_cap;
+        let pcap = self.opts.flow_packet_cap;
+        let st = &mut self.udp[idx];
+        let fwd = st.flow.a == src;
+        update_gap(&mut st.flow.max_gap, st.flow.last_packet, st.last_ts, frame);
+        st.last_ts = frame.ts_ns;
+        let f = &mut st.flow;
+        f.last_packet = frame.number;
+        f.end = time;
+        push_capped(
+            &mut f.packets,
+            &mut f.packets_truncated,
+            pcap,
+            FlowPacket {
+                number: frame.number,
+                time,
+                forward: fwd,
+                payload_len,
+            },
+        );
+        let (dir, kept) = if fwd {
+            (&mut f.a_to_b, &mut st.kept_bytes[0])
+        } else {
+            (&mut f.b_to_a, &mut st.kept_bytes[1])
+        };
+        dir.datagrams += 1;
+        dir.bytes += frame.orig_len as u64;
+        dir.payload_bytes += payload_len as u64;
+        if *kept + payload.len() <= cap {
+            *kept += payload.len();
+            dir.payloads.push(Datagram {
+                packet: frame.number,
+                len: payload_len,
+                payload: payload.to_vec(),
+            });
+        } else {
+            dir.payloads_truncated = true;
+        }
+        idx as u32
+    }
+
+    fn tcp_segment(
+        &mut self,
+        frame: &Frame<'_>,
+        ip: &IpPacket<'_>,
+        seg: &TcpSegment<'_>,
+        sum: Option<&mut PacketSummary>,
+    ) {
+        let src = Endpoint {
+            ip: ip.src,
+            port: seg.src_port,
+        };
+        let dst = Endpoint {
+            ip: ip.dst,
+            port: seg.dst_port,
+        };
+        let key = canonical(src, dst);
+        let syn_only = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
+        let time = self.rel(frame.ts_ns);
+        // Consecutive packets mostly belong to the same stream; skip the hash lookup then.
+        let existing = match self.last_tcp {
+            Some((k, i)) if k == key => Some(i),
+            _ => self.tcp_by_key.get(&key).copied(),
+        };
+        // tshark starts a new stream when a SYN reuses a 4-tuple whose stream is closed, or
+        // whose SYN had a different initial sequence number (port reuse).
+        let reuse = existing.is_some_and(|i| {
+            let s = &self.tcp[i];
+            syn_only
+                && (s.closed()
+                    || (s.stream.client == src
+                        && s.stream.to_server.isn.is_some_and(|isn| isn != seg.seq)))
+        });
+        let idx = match existing {
+            Some(i) if !reuse => i,
+            _ => {
+                let i = self.tcp.len();
+                let (client, server) =
+                    if seg.flags & (flags::SYN | flags::ACK) == (flags::SYN | flags::ACK) {
+                        (dst, src)
+                    } else {
+                        (src, dst)
+                    };
+                self.tcp.push(StreamState {
+                    stream: TcpStream {
+                        index: i as u32,
+                        client,
+                        server,
+                        first_packet: frame.number,
+                        last_packet: frame.number,
+                        start: time,
+                        end: time,
+                        handshake: Handshake::default(),
+                        teardown: Teardown::None,
+                        to_server: TcpDirection::default(),
+                        to_client: TcpDirection::default(),
+                        max_gap: None,
+                        packets: Vec::new(),
+                        packets_truncated: false,
+                        chunks: Vec::new(),
+                        chunks_truncated: false,
+                    },
+                    to_server: SeqState::default(),
+                    to_client: SeqState::default(),
+                    last_ts: frame.ts_ns,
+                });
+                self.tcp_by_key.insert(key, i);
+                i
+            }
+        };
+        self.last_tcp = Some((key, idx));
+        let opts = self.opts;
+        let st = &mut self.tcp[idx];
+        let from_client = st.stream.client == src;
+        update_gap(
+            &mut st.stream.max_gap,
+            st.stream.last_packet,
+            st.last_ts,
+            frame,
+        );
+        st.last_ts = frame.ts_ns;
+        st.stream.last_packet = frame.number;
+        st.stream.end = time;
+        push_capped(
+            &mut st.stream.packets,
+            &mut st.stream.packets_truncated,
+            opts.flow_packet_cap,
+            FlowPacket {
+                number: frame.number,
+                time,
+                forward: from_client,
+                payload_len: seg.payload_len as u32,
+            },
+        );
+
+        let (fwd, rev, dir) = if from_client {
+            (
+                &mut st.to_server,
+                &mut st.to_client,
+                &mut st.stream.to_server,
+            )
+        } else {
+            (
+                &mut st.to_client,
+                &mut st.to_server,
+                &mut st.stream.to_client,
+            )
+        };
+        let f = seg.flags;
+        let is_syn = f & flags::SYN != 0;
+        if is_syn && !fwd.syn_seen {
+            fwd.syn_seen = true;
+            fwd.base = Some(seg.seq);
+            fwd.next = Some(1);
+            fwd.window_scale = seg.options.window_scale;
+            dir.isn = Some(seg.seq);
+            dir.syn_packet = Some(frame.number);
+        }
+        // Without a SYN, tshark numbers the first byte seen as 1.
+        let base = *fwd.base.get_or_insert(seg.seq.wrapping_sub(1));
+        let rel_seq = seg.seq.wrapping_sub(base);
+        let has_ack = f & flags::ACK != 0;
+        let rel_ack = if has_ack {
+            let rb = *rev.base.get_or_insert(seg.ack.wrapping_sub(1));
+            seg.ack.wrapping_sub(rb)
+        } else {
+            0
+        };
+
+        let st_rev_base = rev.base;
+        dir.packets += 1;
+        dir.bytes += frame.orig_len as u64;
+        dir.payload_bytes += seg.payload_len as u64;
+
+        // Sequence space consumed: payload plus one for SYN and for FIN.
+        let span = seg.payload_len as u32 + u32::from(is_syn) + u32::from(f & flags::FIN != 0);
+        let end = rel_seq.wrapping_add(span);
+        // Basic detection: the segment's sequence range was already seen. Payload is checked
+        // against the bytes delivered or parked (so a segment filling a hole is not counted);
+        // a bare SYN or FIN against the highest sequence number seen.
+        let retransmission = span > 0
+            && f & flags::RST == 0
+            && if seg.payload_len > 0 {
+                let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
+                let data_end = data_seq.wrapping_add(seg.payload_len as u32);
+                fwd.next
+                    .is_some_and(|n| (data_end.wrapping_sub(n) as i32) <= 0)
+                    || fwd.pending.contains_key(&data_seq)
+            } else {
+                fwd.max_end
+                    .is_some_and(|m| (end.wrapping_sub(m) as i32) <= 0)
+            };
+        if retransmission {
+            dir.retransmissions += 1;
+            if dir.retransmission_packets.len() < opts.flow_packet_cap {
+                dir.retransmission_packets.push(frame.number);
+            }
+        }
+        if span > 0
+            && fwd
+                .max_end
+                .map_or(true, |m| (end.wrapping_sub(m) as i32) > 0)
+        {
+            fwd.max_end = Some(end);
+        }
+        if seg.payload_len > 0 {
+            let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
+            let cap = match opts.payload_stream {
+                Some(n) if n != st.stream.index => 0,
+                _ => opts.payload_cap,
+            };
+            let before = dir.payload.len() as u64;
+            let delivered = reassemble(fwd, dir, data_seq, seg.payload, seg.payload_len, cap);
+            if delivered > 0 {
+                let chunks = &mut st.stream.chunks;
+                match chunks.last_mut() {
+                    Some(c) if c.from_client == from_client => c.len += delivered,
+                    _ => push_capped(
+                        chunks,
+                        &mut st.stream.chunks_truncated,
+                        opts.flow_packet_cap,
+                        Chunk {
+                            packet: frame.number,
+                            from_client,
+                            offset: before,
+                            len: delivered,
+                        },
+                    ),
+                }
+            }
+        }
+        if f & flags::FIN != 0 {
+            fwd.fin_seen = true;
+            dir.fin_packet.get_or_insert(frame.number);
+        }
+        if f & flags::RST != 0 {
+            dir.rst_packet.get_or_insert(frame.number);
+        }
+
+        // Handshake: SYN from the client, SYN-ACK acknowledging it, then the client's ACK.
+        let hs = &mut st.stream.handshake;
+        if from_client && f & (flags::SYN | flags::ACK) == flags::SYN {
+            hs.syn.get_or_insert(frame.number);
+        } else if !from_client
+            && f & (flags::SYN | flags::ACK) == (flags::SYN | flags::ACK)
+            && hs.syn.is_some()
+            && rel_ack == 1
+        {
+            hs.syn_ack.get_or_insert(frame.number);
+        } else if from_client
+            && f & (flags::SYN | flags::ACK | flags::RST) == flags::ACK
+            && hs.syn_ack.is_some()
+            && hs.ack.is_none()
+            && rel_ack == 1
+        {
+            hs.ack = Some(frame.number);
+            hs.completed = true;
+        }
+
+        let s = &st.stream;
+        st.stream.teardown = if s.to_server.rst_packet.is_some() || s.to_client.rst_packet.is_some()
+        {
+            Teardown::Rst
+        } else {
+            match (s.to_server.fin_packet, s.to_client.fin_packet) {
+                (Some(_), Some(_)) => Teardown::Fin,
+                (None, None) => Teardown::None,
+                _ => Teardown::HalfClosed,
+            }
+        };
+
+        if let Some(sum) = sum {
+            let scale = st.scale(from_client);
+            sum.protocol = "TCP";
+            let sack_base = st_rev_base;
+            sum.info = info::tcp(seg, rel_seq, rel_ack, scale, retransmission, sack_base);
+            sum.tcp = Some(TcpPacketInfo {
+                stream: st.stream.index,
+                src_port: seg.src_port,
+                dst_port: seg.dst_port,
+                flags: f,
+                flags_str: crate::wire::tcp::flags_str(f),
+                seq: rel_seq,
+                ack: rel_ack,
+                len: seg.payload_len as u32,
+                retransmission,
+                from_client,
+            });
+        }
+    }
+
+    /// Ends the analysis.
+    pub(crate) fn finish(self) -> Analysis {
+        let first = self.first_ts.unwrap_or(0);
+        Analysis {
+            frames: self.frames,
+            first_ts_ns: self.first_ts,
+            duration: (self.last_ts - first) as f64 / 1e9,
+            packets: self.packets,
+            tcp_streams: self.tcp.into_iter().map(|s| s.stream).collect(),
+            udp_flows: self.udp.into_iter().map(|s| s.flow).collect(),
+            icmp_errors: self.icmp_errors,
+            undecoded_frames: self.undecoded,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// Reads a whole capture through an [`Analyzer`]. A file cut short is not an error: the frames
+/// before the cut are analyzed and the problem is recorded in [`Analysis::warnings`].
+pub(crate) fn analyze<R: Read>(
+    src: R,
+    name: &str,
+    opts: AnalyzerOptions,
+) -> Result<Analysis, CaptureError> {
+    let mut reader = CaptureReader::new(src, name)?;
+    let mut an = Analyzer::new(opts);
+    loop {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                an.push(&frame);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_truncation() => {
+                an.warn(e.to_string());
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(an.finish())
+}
+
+fn set_info(sum: Option<&mut PacketSummary>, proto: &'static str, info: String) {
+    if let Some(s) = sum {
+        s.protocol = proto;
+        s.info = info;
+    }
+}
+
+fn push_capped<T>(v: &mut Vec<T>, truncated: &mut bool, cap: usize, x: T) {
+    if v.len() < cap {
+        v.push(x);
+    } else {
+        *truncated = true;
+    }
+}
+
+fn update_gap(gap: &mut Option<Gap>, last_packet: u64, last_ts: i64, frame: &Frame<'_>) {
+    if last_packet == frame.number {
+        return;
+    }
+    let secs = (frame.ts_ns - last_ts) as f64 / 1e9;
+    if gap.map_or(true, |g| secs > g.seconds) {
+        *gap = Some(Gap {
+            after_packet: last_packet,
+            before_packet: frame.number,
+            seconds: secs,
+        });
+    }
+}
+
+/// Appends in-order payload, parks out-of-order segments (bounded by the cap) and skips
+/// duplicates, so each sequence byte is delivered once.
+fn reassemble(
+    st: &mut SeqState,
+    dir: &mut TcpDirection,
+    seq: u32,
+    captured: &[u8],
+    len: usize,
+    cap: usize,
+) -> u64 {
+    let next = *st.next.get_or_insert(seq);
+    if st.fin_seen && (seq.wrapping_sub(next) as i32) >= 0 {
+        // Data after our FIN is not part of the stream.
+        return 0;
+    }
+    let ahead = seq.wrapping_sub(next) as i32;
+    let mut delivered = 0;
+    if ahead > 0 {
+        if let std::collections::btree_map::Entry::Vacant(e) = st.pending.entry(seq) {
+            st.pending_bytes += captured.len();
+            e.insert(captured.to_vec());
+        }
+        if st.pending_bytes <= cap.max(64 * 1024) {
+            return 0;
+        }
+        // Too much is waiting behind a hole that never fills (bytes not captured): skip it,
+        // as Wireshark's Follow does with "[N bytes missing]".
+        if let Some(&first) = st.pending.keys().next() {
+            st.next = Some(first);
+            dir.payload_has_gaps = true;
+        }
+    } else {
+        delivered = deliver(st, dir, seq, captured, len, cap);
+    }
+    // Drain parked segments that now touch the in-order edge.
+    while let Some((&pseq, _)) = st.pending.iter().next() {
+        let next = st.next.unwrap_or(pseq);
+        if (pseq.wrapping_sub(next) as i32) > 0 {
+            break;
+        }
+        let Some(data) = st.pending.remove(&pseq) else {
+            break;
+        };
+        st.pending_bytes -= data.len();
+        let l = data.len();
+        delivered += deliver(st, dir, pseq, &data, l, cap);
+    }
+    delivered
+}
+
+/// Appends the bytes of a segment not delivered yet; returns how many sequence bytes were new.
+fn deliver(
+    st: &mut SeqState,
+    dir: &mut TcpDirection,
+    seq: u32,
+    data: &[u8],
+    len: usize,
+    cap: usize,
+) -> u64 {
+    let next = st.next.unwrap_or(seq);
+    let skip = next.wrapping_sub(seq) as usize;
+    if skip >= len {
+        return 0;
+    }
+    let fresh = data.get(skip..).unwrap_or(&[]);
+    let room = cap.saturating_sub(dir.payload.len());
+    if fresh.len() > room {
+        dir.payload_truncated = true;
+    }
+    dir.payload
+        .extend_from_slice(&fresh[..fresh.len().min(room)]);
+    if fresh.len() < len - skip {
+        // Bytes claimed but not captured (snaplen): the stream has a hole here.
+        dir.payload_has_gaps = true;
+    }
+    dir.stream_bytes += (len - skip) as u64;
+    st.next = Some(seq.wrapping_add(len as u32));
+    (len - skip) as u64
+}

@@ -1,0 +1,340 @@
+//! Result types of the analysis: everything here is plain data, `Serialize`, with packet numbers
+//! (tshark's `frame.number`) as evidence and times in seconds relative to the first frame.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::wire::QuotedFlow;
+
+/// An IP address and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub(crate) struct Endpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ip {
+            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
+            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
+        }
+    }
+}
+
+/// One packet of a flow, kept (up to a cap) for timing checks.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub(crate) struct FlowPacket {
+    pub number: u64,
+    /// Seconds since the first frame of the capture.
+    pub time: f64,
+    /// True when sent by the client (TCP) or by endpoint `a` (UDP).
+    pub forward: bool,
+    /// TCP payload length or UDP payload length.
+    pub payload_len: u32,
+}
+
+/// The largest silence between two consecutive packets of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub(crate) struct Gap {
+    pub after_packet: u64,
+    pub before_packet: u64,
+    pub seconds: f64,
+}
+
+/// TCP three-way handshake evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Handshake {
+    /// First SYN from the client.
+    pub syn: Option<u64>,
+    /// First SYN-ACK from the server acknowledging that SYN.
+    pub syn_ack: Option<u64>,
+    /// First client ACK (without SYN) acknowledging the SYN-ACK.
+    pub ack: Option<u64>,
+    pub completed: bool,
+}
+
+/// How a TCP stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Teardown {
+    /// No FIN and no RST seen.
+    None,
+    /// FIN seen in one direction only.
+    HalfClosed,
+    /// FIN seen in both directions (and no RST).
+    Fin,
+    /// A RST was seen (whatever else happened).
+    Rst,
+}
+
+/// One direction of a TCP stream.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct TcpDirection {
+    /// Frames sent this way and their total frame length (as tshark's conversation table).
+    pub packets: u64,
+    pub bytes: u64,
+    /// Sum of `tcp.len` over all segments, retransmissions included.
+    pub payload_bytes: u64,
+    /// Bytes delivered in order (each sequence byte counted once).
+    pub stream_bytes: u64,
+    /// Initial sequence number if a SYN was seen this way.
+    pub isn: Option<u32>,
+    pub syn_packet: Option<u64>,
+    /// First FIN and first RST sent this way.
+    pub fin_packet: Option<u64>,
+    pub rst_packet: Option<u64>,
+    pub retransmissions: u64,
+    /// Packet numbers of retransmissions (first [`super::AnalyzerOptions::flow_packet_cap`]).
+    pub retransmission_packets: Vec<u64>,
+    /// In-order payload, at most `payload_cap` bytes, escaped in JSON.
+    #[serde(serialize_with = "super::escape::serialize_bytes")]
+    pub payload: Vec<u8>,
+    /// True when `payload` stopped at the cap.
+    pub payload_truncated: bool,
+    /// True when a hole in the sequence space (bytes never captured) was skipped over.
+    pub payload_has_gaps: bool,
+}
+
+/// A TCP conversation, numbered as tshark's `tcp.stream`.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TcpStream {
+    pub index: u32,
+    /// Sender of the first SYN; otherwise the source of the first packet (the destination if
+    /// that packet was a SYN-ACK).
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub start: f64,
+    pub end: f64,
+    pub handshake: Handshake,
+    pub teardown: Teardown,
+    pub to_server: TcpDirection,
+    pub to_client: TcpDirection,
+    pub max_gap: Option<Gap>,
+    /// First `flow_packet_cap` packets of the stream.
+    pub packets: Vec<FlowPacket>,
+    pub packets_truncated: bool,
+    /// In-order payload as alternating runs per direction (Wireshark's Follow TCP Stream).
+    pub chunks: Vec<Chunk>,
+    pub chunks_truncated: bool,
+}
+
+/// A run of in-order payload sent one way before the other side sent any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct Chunk {
+    /// Packet that delivered the run's first byte.
+    pub packet: u64,
+    pub from_client: bool,
+    /// Offset of the run in that direction's kept `payload`.
+    pub offset: u64,
+    pub len: u64,
+}
+
+impl TcpStream {
+    pub(crate) fn duration(&self) -> f64 {
+        self.end - self.start
+    }
+
+    /// The client's SYN was answered by a RST (connection refused), with no SYN-ACK.
+    pub(crate) fn refused(&self) -> bool {
+        self.handshake.syn.is_some()
+            && self.handshake.syn_ack.is_none()
+            && self.to_client.rst_packet.is_some()
+    }
+
+    /// Frames, both ways.
+    pub(crate) fn packets_total(&self) -> u64 {
+        self.to_server.packets + self.to_client.packets
+    }
+
+    /// Whether `ep` is one of the stream's endpoints.
+    pub(crate) fn involves(&self, ep: Endpoint) -> bool {
+        self.client == ep || self.server == ep
+    }
+}
+
+/// One UDP datagram's payload (capped).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Datagram {
+    pub packet: u64,
+    /// Payload length from the UDP header (`udp.length - 8`).
+    pub len: u32,
+    #[serde(serialize_with = "super::escape::serialize_bytes")]
+    pub payload: Vec<u8>,
+}
+
+/// One direction of a UDP flow.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct UdpDirection {
+    pub datagrams: u64,
+    pub bytes: u64,
+    pub payload_bytes: u64,
+    /// Datagrams kept while the flow's `payload_cap` lasts.
+    pub payloads: Vec<Datagram>,
+    pub payloads_truncated: bool,
+}
+
+/// A UDP flow (5-tuple), numbered in order of first packet like tshark's `udp.stream`.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct UdpFlow {
+    pub index: u32,
+    /// Source of the first datagram.
+    pub a: Endpoint,
+    pub b: Endpoint,
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub start: f64,
+    pub end: f64,
+    pub a_to_b: UdpDirection,
+    pub b_to_a: UdpDirection,
+    pub max_gap: Option<Gap>,
+    pub packets: Vec<FlowPacket>,
+    pub packets_truncated: bool,
+}
+
+/// A flow an ICMP error was matched to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FlowRef {
+    Tcp { stream: u32 },
+    Udp { flow: u32 },
+}
+
+/// An ICMP or ICMPv6 error message (destination unreachable, time exceeded, ...).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct IcmpErrorRecord {
+    pub packet: u64,
+    pub time: f64,
+    pub v6: bool,
+    pub icmp_type: u8,
+    pub code: u8,
+    pub description: String,
+    /// Who sent the error and to whom.
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub quoted: Option<QuotedFlow>,
+    /// The TCP stream or UDP flow the quoted packet belongs to, if it was seen.
+    pub matched: Option<FlowRef>,
+}
+
+impl IcmpErrorRecord {
+    /// ICMP type 3 code 3 or ICMPv6 type 1 code 4.
+    pub(crate) fn is_port_unreachable(&self) -> bool {
+        if self.v6 {
+            self.icmp_type == 1 && self.code == 4
+        } else {
+            self.icmp_type == 3 && self.code == 3
+        }
+    }
+}
+
+/// TCP fields of one packet, as tshark prints them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct TcpPacketInfo {
+    pub stream: u32,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub flags: u16,
+    /// `tcp.flags.str`.
+    pub flags_str: String,
+    /// Relative sequence number (`tcp.seq`).
+    pub seq: u32,
+    /// Relative acknowledgement number (`tcp.ack`), 0 without the ACK flag.
+    pub ack: u32,
+    /// `tcp.len`.
+    pub len: u32,
+    pub retransmission: bool,
+    /// Sent by the stream's client.
+    pub from_client: bool,
+}
+
+/// UDP fields of one packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct UdpPacketInfo {
+    pub flow: u32,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// `udp.length`.
+    pub length: u16,
+}
+
+/// ICMP fields of one packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct IcmpPacketInfo {
+    pub v6: bool,
+    pub icmp_type: u8,
+    pub code: u8,
+}
+
+/// One row of the packet list, with tshark-like Info text.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PacketSummary {
+    pub number: u64,
+    /// Seconds since the first frame.
+    pub time: f64,
+    pub src: Option<IpAddr>,
+    pub dst: Option<IpAddr>,
+    pub protocol: &'static str,
+    /// `frame.len`.
+    pub length: u32,
+    pub info: String,
+    pub tcp: Option<TcpPacketInfo>,
+    pub udp: Option<UdpPacketInfo>,
+    pub icmp: Option<IcmpPacketInfo>,
+}
+
+/// Everything learned from a capture.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Analysis {
+    pub frames: u64,
+    /// Capture time of the first frame, nanoseconds since the Unix epoch.
+    pub first_ts_ns: Option<i64>,
+    pub duration: f64,
+    /// Only filled when `AnalyzerOptions::keep_summaries` is set.
+    pub packets: Vec<PacketSummary>,
+    pub tcp_streams: Vec<TcpStream>,
+    pub udp_flows: Vec<UdpFlow>,
+    pub icmp_errors: Vec<IcmpErrorRecord>,
+    /// Frames whose link or IP layer could not be decoded.
+    pub undecoded_frames: u64,
+    /// Non-fatal problems (file cut short, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Analysis {
+    /// TCP streams whose server port is `port`, in stream order.
+    pub(crate) fn streams_to_port(&self, port: u16) -> impl Iterator<Item = &TcpStream> {
+        self.tcp_streams
+            .iter()
+            .filter(move |s| s.server.port == port)
+    }
+
+    /// TCP streams between two endpoints, whichever side is the client.
+    pub(crate) fn streams_between(
+        &self,
+        x: Endpoint,
+        y: Endpoint,
+    ) -> impl Iterator<Item = &TcpStream> {
+        self.tcp_streams
+            .iter()
+            .filter(move |s| s.involves(x) && s.involves(y))
+    }
+
+    /// UDP flows touching `port` on either side.
+    pub(crate) fn udp_flows_with_port(&self, port: u16) -> impl Iterator<Item = &UdpFlow> {
+        self.udp_flows
+            .iter()
+            .filter(move |f| f.a.port == port || f.b.port == port)
+    }
+
+    /// ICMP errors matched to the given flow.
+    pub(crate) fn icmp_errors_for(&self, flow: FlowRef) -> impl Iterator<Item = &IcmpErrorRecord> {
+        self.icmp_errors
+            .iter()
+            .filter(move |e| e.matched == Some(flow))
+    }
+}

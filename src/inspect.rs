@@ -1,0 +1,697 @@
+//! `socklab inspect`: look at a capture the way a student would in Wireshark, from a terminal.
+//!
+//! Contract: [`run`] reads one pcap/pcapng file as a stream and writes one view to `out`: the
+//! packet list (default), the conversation table (`--streams`), one TCP stream's payload
+//! (`--follow N`) or a ladder diagram (`--ladder`), as text or JSON (`--json`). Memory stays
+//! bounded whatever the file size: the list is printed as packets arrive, `--streams` keeps no
+//! payload, `--follow` keeps only the followed stream's payload (up to `--max-bytes`). A file
+//! cut short prints what it holds and a warning on the last line (JSON: a `warnings` field).
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::analysis::escape::escape_bytes;
+use crate::analysis::{Analysis, Analyzer, AnalyzerOptions, Endpoint, PacketSummary, Teardown};
+use crate::wire::{CaptureError, CaptureReader};
+
+const EXAMPLES: &str = "\
+Examples:
+  socklab inspect run.pcap                     packet list, like Wireshark's top pane
+  socklab inspect run.pcap --streams           TCP and UDP conversations, handshake, teardown
+  socklab inspect run.pcap --follow 0          payload of TCP stream 0, client then server
+  socklab inspect run.pcap --ladder            arrows between the first two hosts
+  socklab inspect run.pcap --ladder --between 127.0.0.1:5000 127.0.0.1:12000
+  socklab inspect run.pcap --streams --json    the same, as JSON for scripts
+
+Stream numbers are tshark's tcp.stream, so `tshark -Y tcp.stream==0` shows the same packets.";
+
+/// Show what is inside a packet capture (pcap or pcapng).
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct InspectArgs {
+    /// Capture file to read (pcap or pcapng, any byte order).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// List TCP streams and UDP flows: endpoints, handshake, teardown (FIN/RST/none), packets
+    /// and bytes each way, duration.
+    #[arg(long, conflicts_with_all = ["follow", "ladder"])]
+    pub streams: bool,
+
+    /// Print the payload of TCP stream N as Wireshark's "Follow TCP Stream": client data
+    /// flush left, server data indented, non-printable bytes escaped as \xNN.
+    #[arg(long, value_name = "N", conflicts_with = "ladder")]
+    pub follow: Option<u32>,
+
+    /// Draw an ASCII ladder diagram of the packets exchanged between two endpoints.
+    #[arg(long)]
+    pub ladder: bool,
+
+    /// With --ladder: the two endpoints, as IP or IP:PORT (default: the first packet's source
+    /// and destination hosts).
+    #[arg(long, num_args = 2, value_names = ["A", "B"], requires = "ladder")]
+    pub between: Option<Vec<String>>,
+
+    /// With --follow: stop keeping payload after this many bytes per direction.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_bytes: usize,
+
+    /// Machine-readable output (JSON) of the selected view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Errors of `socklab inspect`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InspectError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("cannot write output: {0}")]
+    Write(#[from] io::Error),
+    #[error("no TCP stream {wanted}: the capture has {count} (numbered from 0)")]
+    NoSuchStream { wanted: u32, count: usize },
+    #[error("bad endpoint {0:?}: expected IP or IP:PORT (IPv6 as [ADDR]:PORT)")]
+    BadEndpoint(String),
+    #[error("cannot encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl InspectError {
+    /// True when the reader of our output went away (`| head`): not worth reporting.
+    pub(crate) fn is_broken_pipe(&self) -> bool {
+        matches!(self, InspectError::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Runs the selected view of `args.file`, writing to `out`.
+pub(crate) fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<(), InspectError> {
+    let path = args.file.display().to_string();
+    let file = File::open(&args.file).map_err(|source| InspectError::Open {
+        path: path.clone(),
+        source,
+    })?;
+    let mut out = BufWriter::with_capacity(64 * 1024, out);
+    let reader = CaptureReader::new(file, path)?;
+    if args.streams {
+        streams_view(reader, args, &mut out)?;
+    } else if let Some(n) = args.follow {
+        follow_view(reader, n, args, &mut out)?;
+    } else if args.ladder {
+        ladder_view(reader, args, &mut out)?;
+    } else {
+        list_view(reader, args, &mut out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Feeds every frame to `an`, calling `each` with the summary of each; a truncated file ends
+/// the loop with a warning instead of an error.
+fn drive<R: io::Read>(
+    mut reader: CaptureReader<R>,
+    an: &mut Analyzer,
+    mut each: impl FnMut(&PacketSummary) -> io::Result<()>,
+) -> Result<Vec<String>, InspectError> {
+    let mut warnings = Vec::new();
+    loop {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                if let Some(s) = an.push(&frame) {
+                    each(s)?;
+                }
+            }
+            Ok(None) => break,
+            Err(e) if e.is_truncation() => {
+                an.warn(e.to_string());
+                warnings.push(e.to_string());
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(warnings)
+}
+
+fn addr(a: Option<IpAddr>) -> String {
+    a.map(|a| a.to_string()).unwrap_or_default()
+}
+
+fn list_view<R: io::Read>(
+    reader: CaptureReader<R>,
+    args: &InspectArgs,
+    out: &mut dyn Write,
+) -> Result<(), InspectError> {
+    let mut an = Analyzer::new(AnalyzerOptions {
+        summaries: true,
+        keep_summaries: false,
+        payload_cap: 0,
+        flow_packet_cap: 0,
+        payload_stream: None,
+    });
+    let mut first = true;
+    if args.json {
+        out.write_all(b"{\"packets\":[")?;
+    } else {
+        writeln!(
+            out,
+            "{:>6} {:>11} {:<15} {:<15} {:<8} {:>6} Info",
+            "No.", "Time", "Source", "Destination", "Protocol", "Length"
+        )?;
+    }
+    let warnings = drive(reader, &mut an, |s| {
+        if args.json {
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            out.write_all(b"\n")?;
+            serde_json::to_writer(&mut *out, s).map_err(io::Error::from)
+        } else {
+            writeln!(
+                out,
+                "{:>6} {:>11.6} {:<15} {:<15} {:<8} {:>6} {}",
+                s.number,
+                s.time,
+                addr(s.src),
+                addr(s.dst),
+                s.protocol,
+                s.length,
+                s.info
+            )
+        }
+    })?;
+    finish_warnings(out, args.json, &warnings)
+}
+
+fn finish_warnings(
+    out: &mut dyn Write,
+    json: bool,
+    warnings: &[String],
+) -> Result<(), InspectError> {
+    if json {
+        write!(out, "\n],\"warnings\":")?;
+        serde_json::to_writer(&mut *out, warnings)?;
+        writeln!(out, "}}")?;
+    } else {
+        for w in warnings {
+            writeln!(out, "warning: {w}")?;
+        }
+    }
+    Ok(())
+}
+
+fn teardown_word(t: Teardown) -> &'static str {
+    match t {
+        Teardown::None => "none",
+        Teardown::HalfClosed => "FIN (one way)",
+        Teardown::Fin => "FIN",
+        Teardown::Rst => "RST",
+    }
+}
+
+fn streams_view<R: io::Read>(
+    reader: CaptureReader<R>,
+    args: &InspectArgs,
+    out: &mut dyn Write,
+) -> Result<(), InspectError> {
+    let mut an = Analyzer::new(AnalyzerOptions {
+        summaries: false,
+        keep_summaries: false,
+        payload_cap: 0,
+        flow_packet_cap: 0,
+        payload_stream: None,
+    });
+    drive(reader, &mut an, |_| Ok(()))?;
+    let a = an.finish();
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            frames: u64,
+            duration: f64,
+            tcp_streams: &'a [crate::analysis::TcpStream],
+            udp_flows: &'a [crate::analysis::UdpFlow],
+            icmp_errors: &'a [crate::analysis::IcmpErrorRecord],
+            warnings: &'a [String],
+        }
+        let v = View {
+            frames: a.frames,
+            duration: a.duration,
+            tcp_streams: &a.tcp_streams,
+            udp_flows: &a.udp_flows,
+            icmp_errors: &a.icmp_errors,
+            warnings: &a.warnings,
+        };
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    out.write_all(render_streams(&a).as_bytes())?;
+    Ok(())
+}
+
+/// The `--streams` table (pure, for tests).
+fn render_streams(a: &Analysis) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "TCP streams: {}    UDP flows: {}    frames: {}    duration: {:.6} s",
+        a.tcp_streams.len(),
+        a.udp_flows.len(),
+        a.frames,
+        a.duration
+    );
+    if !a.tcp_streams.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:>4}  {:<28} {:<28} {:<9} {:<13} {:>16} {:>16} {:>10}",
+            "#",
+            "Client",
+            "Server",
+            "Handshake",
+            "Teardown",
+            "C→S pkts/bytes",
+            "S→C pkts/bytes",
+            "Duration"
+        );
+        for t in &a.tcp_streams {
+            let hs = if t.handshake.completed {
+                "yes"
+            } else if t.refused() {
+                "refused"
+            } else {
+                "no"
+            };
+            let _ = writeln!(
+                s,
+                "{:>4}  {:<28} {:<28} {:<9} {:<13} {:>16} {:>16} {:>10.6}",
+                t.index,
+                t.client.to_string(),
+                t.server.to_string(),
+                hs,
+                teardown_word(t.teardown),
+                format!("{}/{}", t.to_server.packets, t.to_server.bytes),
+                format!("{}/{}", t.to_client.packets, t.to_client.bytes),
+                t.duration()
+            );
+        }
+    }
+    if !a.udp_flows.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:>4}  {:<28} {:<28} {:>16} {:>16} {:>10}",
+            "#", "A", "B", "A→B dgrams/bytes", "B→A dgrams/bytes", "Duration"
+        );
+        for f in &a.udp_flows {
+            let _ = writeln!(
+                s,
+                "{:>4}  {:<28} {:<28} {:>16} {:>16} {:>10.6}",
+                f.index,
+                f.a.to_string(),
+                f.b.to_string(),
+                format!("{}/{}", f.a_to_b.datagrams, f.a_to_b.bytes),
+                format!("{}/{}", f.b_to_a.datagrams, f.b_to_a.bytes),
+                f.end - f.start
+            );
+        }
+    }
+    for e in &a.icmp_errors {
+        let flow = match e.matched {
+            Some(crate::analysis::FlowRef::Tcp { stream }) => format!(" (TCP stream {stream})"),
+            Some(crate::analysis::FlowRef::Udp { flow }) => format!(" (UDP flow {flow})"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "\nICMP packet {}: {} → {}: {}{flow}",
+            e.packet, e.src, e.dst, e.description
+        );
+    }
+    for w in &a.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
+
+fn follow_view<R: io::Read>(
+    reader: CaptureReader<R>,
+    n: u32,
+    args: &InspectArgs,
+    out: &mut dyn Write,
+) -> Result<(), InspectError> {
+    let mut an = Analyzer::new(AnalyzerOptions {
+        summaries: false,
+        keep_summaries: false,
+        payload_cap: args.max_bytes,
+        payload_stream: Some(n),
+        ..AnalyzerOptions::default()
+    });
+    drive(reader, &mut an, |_| Ok(()))?;
+    let a = an.finish();
+    let Some(t) = a.tcp_streams.get(n as usize) else {
+        return Err(InspectError::NoSuchStream {
+            wanted: n,
+            count: a.tcp_streams.len(),
+        });
+    };
+    let chunks = follow_chunks(t);
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct JsonChunk<'a> {
+            from: &'static str,
+            packet: u64,
+            len: u64,
+            data: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            stream: u32,
+            client: Endpoint,
+            server: Endpoint,
+            chunks: Vec<JsonChunk<'a>>,
+            truncated: bool,
+            warnings: &'a [String],
+        }
+        let texts: Vec<String> = chunks.iter().map(|c| escape_bytes(c.2, false)).collect();
+        let v = View {
+            stream: n,
+            client: t.client,
+            server: t.server,
+            chunks: chunks
+                .iter()
+                .zip(&texts)
+                .map(|(c, text)| JsonChunk {
+                    from: if c.0 { "client" } else { "server" },
+                    packet: c.1,
+                    len: c.2.len() as u64,
+                    data: text,
+                })
+                .collect(),
+            truncated: t.to_server.payload_truncated || t.to_client.payload_truncated,
+            warnings: &a.warnings,
+        };
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let rule = "=".repeat(67);
+    writeln!(out, "{rule}\nFollow: tcp,ascii\nFilter: tcp.stream eq {n}")?;
+    writeln!(out, "Node 0: {}\nNode 1: {}", t.client, t.server)?;
+    for (from_client, _, data) in &chunks {
+        let text = escape_bytes(data, true);
+        for line in text.split_inclusive('\n') {
+            if !from_client {
+                out.write_all(b"\t")?;
+            }
+            out.write_all(line.as_bytes())?;
+        }
+        if !text.ends_with('\n') {
+            writeln!(out)?;
+        }
+    }
+    if t.to_server.payload_truncated || t.to_client.payload_truncated {
+        writeln!(
+            out,
+            "[payload cut at {} bytes per direction]",
+            args.max_bytes
+        )?;
+    }
+    writeln!(out, "{rule}")?;
+    for w in &a.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+/// (from_client, packet, bytes) per run, within the kept payload.
+fn follow_chunks(t: &crate::analysis::TcpStream) -> Vec<(bool, u64, &[u8])> {
+    t.chunks
+        .iter()
+        .filter_map(|c| {
+            let p = if c.from_client {
+                &t.to_server.payload
+            } else {
+                &t.to_client.payload
+            };
+            let start = usize::try_from(c.offset).ok()?.min(p.len());
+            let end = usize::try_from(c.offset + c.len).ok()?.min(p.len());
+            (end > start).then(|| (c.from_client, c.packet, &p[start..end]))
+        })
+        .collect()
+}
+
+/// An endpoint filter: an address and maybe a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Side {
+    ip: IpAddr,
+    port: Option<u16>,
+}
+
+fn parse_side(s: &str) -> Result<Side, InspectError> {
+    let bad = || InspectError::BadEndpoint(s.to_string());
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(Side { ip, port: None });
+    }
+    let sa: std::net::SocketAddr = s.parse().map_err(|_| bad())?;
+    Ok(Side {
+        ip: sa.ip(),
+        port: Some(sa.port()),
+    })
+}
+
+fn side_matches(side: Side, ip: Option<IpAddr>, port: Option<u16>) -> bool {
+    ip == Some(side.ip) && (side.port.is_none() || side.port == port)
+}
+
+const LADDER_WIDTH: usize = 56;
+
+fn ladder_view<R: io::Read>(
+    reader: CaptureReader<R>,
+    args: &InspectArgs,
+    out: &mut dyn Write,
+) -> Result<(), InspectError> {
+    let mut sides = match &args.between {
+        Some(v) if v.len() == 2 => Some((parse_side(&v[0])?, parse_side(&v[1])?)),
+        _ => None,
+    };
+    let mut an = Analyzer::new(AnalyzerOptions {
+        summaries: true,
+        keep_summaries: false,
+        payload_cap: 0,
+        flow_packet_cap: 0,
+        payload_stream: None,
+    });
+    let mut header_done = false;
+    let mut rows = Vec::new();
+    let warnings = drive(reader, &mut an, |s| {
+        let (sp, dp) = ports(s);
+        if sides.is_none() {
+            if let (Some(a), Some(b)) = (s.src, s.dst) {
+                sides = Some((Side { ip: a, port: None }, Side { ip: b, port: None }));
+            }
+        }
+        let Some((a, b)) = sides else { return Ok(()) };
+        let rightward = if side_matches(a, s.src, sp) && side_matches(b, s.dst, dp) {
+            true
+        } else if side_matches(b, s.src, sp) && side_matches(a, s.dst, dp) {
+            false
+        } else {
+            return Ok(());
+        };
+        if args.json {
+            rows.push(serde_json::json!({
+                "number": s.number, "time": s.time,
+                "direction": if rightward { "a_to_b" } else { "b_to_a" },
+                "protocol": s.protocol, "info": s.info,
+            }));
+            return Ok(());
+        }
+        if !header_done {
+            header_done = true;
+            let name = |x: Side| match x.port {
+                Some(p) => format!("{}", Endpoint { ip: x.ip, port: p }),
+                None => x.ip.to_string(),
+            };
+            writeln!(
+                out,
+                "{:>6} {:>11}  {:<w$}{}",
+                "No.",
+                "Time",
+                name(a),
+                name(b),
+                w = LADDER_WIDTH + 2
+            )?;
+        }
+        writeln!(
+            out,
+            "{:>6} {:>11.6}  {}",
+            s.number,
+            s.time,
+            arrow(s, rightward)
+        )
+    })?;
+    if args.json {
+        let (a, b) = match sides {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
+        let name = |x: Option<Side>| {
+            x.map(|x| match x.port {
+                Some(p) => Endpoint { ip: x.ip, port: p }.to_string(),
+                None => x.ip.to_string(),
+            })
+        };
+        let v =
+            serde_json::json!({"a": name(a), "b": name(b), "packets": rows, "warnings": warnings});
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for w in &warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+fn ports(s: &PacketSummary) -> (Option<u16>, Option<u16>) {
+    if let Some(t) = &s.tcp {
+        (Some(t.src_port), Some(t.dst_port))
+    } else if let Some(u) = &s.udp {
+        (Some(u.src_port), Some(u.dst_port))
+    } else {
+        (None, None)
+    }
+}
+
+/// `|--- label --->|` or `|<--- label ---|`, the label cut to fit.
+fn arrow(s: &PacketSummary, rightward: bool) -> String {
+    // Ports are in the column headers' direction already; drop them from the label.
+    let label = match s.info.split_once("] ") {
+        Some((head, rest)) if s.tcp.is_some() => {
+            let flags = head.rsplit_once('[').map_or(head, |(_, f)| f);
+            format!("[{flags}] {rest}")
+        }
+        _ => format!("{} {}", s.protocol, s.info),
+    };
+    let room = LADDER_WIDTH - 6;
+    let mut label: String = label.chars().take(room).collect();
+    label = format!(" {label} ");
+    let dashes = LADDER_WIDTH.saturating_sub(label.chars().count() + 1);
+    let left = dashes / 2;
+    let right = dashes - left;
+    if rightward {
+        format!("|{}{}{}>|", "-".repeat(left), label, "-".repeat(right))
+    } else {
+        format!("|<{}{}{}|", "-".repeat(left), label, "-".repeat(right))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: InspectArgs,
+    }
+
+    fn corpus(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/captures/public")
+            .join(name)
+    }
+
+    fn run_args(argv: &[&str]) -> Result<String, InspectError> {
+        let cli = Cli::try_parse_from(std::iter::once("inspect").chain(argv.iter().copied()))
+            .expect("arguments parse");
+        let mut out = Vec::new();
+        run(&cli.args, &mut out)?;
+        Ok(String::from_utf8(out).expect("utf-8 output"))
+    }
+
+    #[test]
+    fn list_view_matches_tshark_info_for_a_handshake() {
+        let p = corpus("cs_tcp_handshake.pcapng");
+        let out = run_args(&[p.to_str().unwrap()]).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert!(lines[0].contains("No.") && lines[0].contains("Info"));
+        assert!(
+            lines[1].ends_with("2826 → 80 [SYN] Seq=0 Win=8192 Len=0 MSS=1460 WS=4 SACK_PERM"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[3].ends_with("2826 → 80 [ACK] Seq=1 Ack=1 Win=16872 Len=0"),
+            "{}",
+            lines[3]
+        );
+    }
+
+    #[test]
+    fn list_json_is_valid_and_streams_are_reported() {
+        let p = corpus("lw_simple_http.pcap");
+        let out = run_args(&[p.to_str().unwrap(), "--json"]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(v["packets"].as_array().map(|a| a.len()), Some(24));
+        assert_eq!(v["packets"][0]["tcp"]["flags_str"], "··········S·");
+        let out = run_args(&[p.to_str().unwrap(), "--streams"]).unwrap();
+        assert!(out.contains("127.0.0.1:32784"), "{out}");
+        assert!(out.contains(" yes "), "{out}");
+        let js = run_args(&[p.to_str().unwrap(), "--streams", "--json"]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&js).expect("valid JSON");
+        assert_eq!(v["tcp_streams"][1]["teardown"], "fin");
+    }
+
+    #[test]
+    fn follow_prints_client_then_indented_server() {
+        let p = corpus("lw_simple_http.pcap");
+        let out = run_args(&[p.to_str().unwrap(), "--follow", "0"]).unwrap();
+        assert!(out.contains("Node 0: 127.0.0.1:32784"), "{out}");
+        let get = out.find("GET / HTTP/1.1\\r\n").expect(&out);
+        let resp = out
+            .find("\tHTTP/1.0 200 OK\\r\n")
+            .expect("response indented");
+        assert!(get < resp);
+        assert!(out.contains("\tHello, world!\n"), "{out}");
+        let err = run_args(&[p.to_str().unwrap(), "--follow", "7"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no TCP stream 7: the capture has 2 (numbered from 0)"
+        );
+    }
+
+    #[test]
+    fn ladder_draws_both_directions() {
+        let p = corpus("cs_tcp_refuseconnection.pcapng");
+        let out = run_args(&[p.to_str().unwrap(), "--ladder"]).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() >= 3, "{out}");
+        assert!(
+            lines[1].contains("[SYN]") && lines[1].ends_with(">|"),
+            "{out}"
+        );
+        assert!(
+            lines[2].contains("[RST, ACK]") && lines[2].contains("|<-"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn missing_file_names_it() {
+        let err = run_args(&["/nonexistent/x.pcap"]).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("cannot open /nonexistent/x.pcap: "));
+    }
+}

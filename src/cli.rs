@@ -72,6 +72,8 @@ Examples:
         #[arg(long, value_enum, default_value_t = Format::Markdown)]
         format: Format,
     },
+    /// Show a capture as Wireshark would: packet list, TCP streams, Follow TCP Stream, ladder.
+    Inspect(crate::inspect::InspectArgs),
     /// (internal) Run one plan inside a sandbox; used by `socklab run`.
     #[command(name = "__sandbox", hide = true)]
     Sandbox { mode: String },
@@ -98,6 +100,9 @@ pub(crate) struct RunArgs {
     /// How runs are isolated. `host` is a degraded mode for machines without user namespaces.
     #[arg(long, value_enum, default_value_t = Isolation::Namespace)]
     pub isolation: Isolation,
+    /// Do not capture packets (faster; wire checks then cannot be graded).
+    #[arg(long)]
+    pub no_capture: bool,
     /// Seed for the per-run port choice (printed in the report); default: random.
     #[arg(long)]
     pub seed: Option<u64>,

@@ -119,6 +119,13 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
                 Ok(()) => Ok(exit::OK),
             }
         }
+        Command::Inspect(args) => match inspect::run(&args, &mut std::io::stdout().lock()) {
+            Ok(()) => Ok(exit::OK),
+            Err(e) if e.is_broken_pipe() => Ok(exit::OK),
+            // A capture that cannot be read is bad input; failing to write is ours.
+            Err(e @ inspect::InspectError::Write(_)) => Err(AppError::Harness(e.to_string())),
+            Err(e) => Err(AppError::Input(e.to_string())),
+        },
         Command::Sandbox { .. } => Err(AppError::Input("`__sandbox` is internal".into())),
     }
 }

@@ -251,7 +251,7 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
         plan: job.plan.clone(),
         workdir: workdir.path().to_path_buf(),
         // Captures live beside the report, one per scenario; host mode cannot capture.
-        capture: (args.isolation == Isolation::Namespace)
+        capture: (args.isolation == Isolation::Namespace && !args.no_capture)
             .then(|| args.report.join(format!("{}.pcap", job.plan.id))),
     };
     let s = &job.loaded.scenario;

@@ -722,6 +722,7 @@ impl Analyzer {
 
 /// Reads a whole capture through an [`Analyzer`]. A file cut short is not an error: the frames
 /// before the cut are analyzed and the problem is recorded in [`Analysis::warnings`].
+#[allow(dead_code)] // used by the scenario wire checks and conformance tests
 pub(crate) fn analyze<R: Read>(
     src: R,
     name: &str,

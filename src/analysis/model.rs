@@ -147,11 +147,13 @@ impl TcpStream {
     }
 
     /// Frames, both ways.
+    #[allow(dead_code)] // query API for the scenario wire checks
     pub(crate) fn packets_total(&self) -> u64 {
         self.to_server.packets + self.to_client.packets
     }
 
     /// Whether `ep` is one of the stream's endpoints.
+    #[allow(dead_code)] // query API for the scenario wire checks
     pub(crate) fn involves(&self, ep: Endpoint) -> bool {
         self.client == ep || self.server == ep
     }
@@ -223,6 +225,7 @@ pub(crate) struct IcmpErrorRecord {
 
 impl IcmpErrorRecord {
     /// ICMP type 3 code 3 or ICMPv6 type 1 code 4.
+    #[allow(dead_code)] // query API for the scenario wire checks
     pub(crate) fn is_port_unreachable(&self) -> bool {
         if self.v6 {
             self.icmp_type == 1 && self.code == 4
@@ -307,6 +310,7 @@ pub(crate) struct Analysis {
 
 impl Analysis {
     /// TCP streams whose server port is `port`, in stream order.
+    #[allow(dead_code)] // query API for the scenario wire checks
     pub(crate) fn streams_to_port(&self, port: u16) -> impl Iterator<Item = &TcpStream> {
         self.tcp_streams
             .iter()
@@ -314,6 +318,7 @@ impl Analysis {
     }
 
     /// TCP streams between two endpoints, whichever side is the client.
+    #[allow(dead_code)] // query API for the scenario wire checks
     pub(crate) fn streams_between(
         &self,
         x: Endpoint,
@@ -325,6 +330,7 @@ impl Analysis {
     }
 
     /// UDP flows touching `port` on either side.
+    #[allow(dead_code)] // query API for the scenario wire checks
     pub(crate) fn udp_flows_with_port(&self, port: u16) -> impl Iterator<Item = &UdpFlow> {
         self.udp_flows
             .iter()
@@ -332,6 +338,7 @@ impl Analysis {
     }
 
     /// ICMP errors matched to the given flow.
+    #[allow(dead_code)] // query API for the scenario wire checks
     pub(crate) fn icmp_errors_for(&self, flow: FlowRef) -> impl Iterator<Item = &IcmpErrorRecord> {
         self.icmp_errors
             .iter()

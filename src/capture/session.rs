@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,11 +16,14 @@ use super::pcap::{InterfaceDesc, Record, Writer, SNAPLEN};
 use super::socket::PacketSocket;
 use super::CaptureError;
 
-/// How long the reader sleeps in poll(2) before looking at the stop flag.
-const POLL_MS: libc::c_int = 20;
-/// After stop is asked: a queue that stays empty this long is drained. Covers packets still
-/// in the kernel's receive backlog when the last program exits.
-const SETTLE_MS: libc::c_int = 20;
+/// How long the reader sleeps in poll(2) before looking at the stop flag; `stop` also wakes it
+/// at once through a pipe, so this only bounds a missed wake-up.
+const POLL_MS: libc::c_int = 100;
+/// After stop is asked: a queue that stays empty this long is drained. On loopback a frame is
+/// queued to packet sockets while its sender is still in the send call, so by the time the
+/// last program has exited its frames are queued already; the settle only covers softirq
+/// work still running on another CPU. Every run pays it once, so it is kept short.
+const SETTLE_MS: libc::c_int = 2;
 /// Packets read from one socket before turning to the next, so a busy interface cannot
 /// starve the others.
 const BATCH: usize = 256;
@@ -42,6 +46,8 @@ pub(crate) struct Capture {
     path: PathBuf,
     seen: Arc<AtomicU64>,
     stopping: Arc<AtomicBool>,
+    /// Write end of the pipe that wakes the reader out of poll(2) when stop is asked.
+    wake: OwnedFd,
     reader: Option<JoinHandle<Result<Finished, CaptureError>>>,
 }
 
@@ -88,17 +94,28 @@ impl Capture {
         })?;
         let seen = Arc::new(AtomicU64::new(0));
         let stopping = Arc::new(AtomicBool::new(false));
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 fills the two-element array with new descriptors we then own.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+            return Err(CaptureError::Thread {
+                source: std::io::Error::last_os_error(),
+            });
+        }
+        // SAFETY: both descriptors were just created and are owned by nothing else.
+        let (wake_rx, wake) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         let reader = {
             let (seen, stopping, path) = (seen.clone(), stopping.clone(), path.to_path_buf());
             std::thread::Builder::new()
                 .name("socklab-capture".into())
-                .spawn(move || read_loop(sockets, writer, &path, &seen, &stopping))
+                .spawn(move || read_loop(sockets, writer, &path, &seen, &stopping, &wake_rx))
                 .map_err(|source| CaptureError::Thread { source })?
         };
         Ok(Capture {
             path: path.to_path_buf(),
             seen,
             stopping,
+            wake,
             reader: Some(reader),
         })
     }
@@ -125,7 +142,8 @@ impl Capture {
             .into_inner()
             .into_inner()
             .map_err(|e| write_err(e.into_error()))?;
-        file.sync_all().map_err(write_err)?;
+        // No fsync: the file only has to reach the page cache before the report reads it.
+        drop(file);
         let mut dropped = 0;
         for sock in &sockets {
             dropped += sock.take_drops().map_err(|source| CaptureError::Receive {
@@ -133,6 +151,11 @@ impl Capture {
                 source,
             })?;
         }
+        // Closing a packet socket waits for an RCU grace period in the kernel (packet_release
+        // calls synchronize_net: ~10 ms), which would add to every scenario run. The sandbox
+        // process exits right after handing over its evidence, and the kernel releases the
+        // sockets then, off the harness's critical path.
+        std::mem::forget(sockets);
         Ok(CaptureStats {
             packets,
             bytes,
@@ -142,6 +165,9 @@ impl Capture {
 
     fn finish(&mut self) -> Result<Finished, CaptureError> {
         self.stopping.store(true, Ordering::Relaxed);
+        // SAFETY: writing one byte from a live buffer to our own pipe; a full pipe (EAGAIN)
+        // means a wake-up is already pending.
+        unsafe { libc::write(self.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
         let reader = self.reader.take().ok_or(CaptureError::ThreadPanicked)?;
         reader.join().map_err(|_| CaptureError::ThreadPanicked)?
     }
@@ -165,6 +191,7 @@ fn read_loop(
     path: &Path,
     seen: &AtomicU64,
     stopping: &AtomicBool,
+    wake: &OwnedFd,
 ) -> Result<Finished, CaptureError> {
     let mut buf = vec![0u8; SNAPLEN as usize];
     let mut pollfds: Vec<libc::pollfd> = sockets
@@ -175,9 +202,18 @@ fn read_loop(
             revents: 0,
         })
         .collect();
+    pollfds.push(libc::pollfd {
+        fd: wake.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    });
     let (mut packets, mut bytes) = (0u64, 0u64);
     loop {
         let stop_asked = stopping.load(Ordering::Relaxed);
+        if stop_asked {
+            // The wake pipe stays readable once written: from now on poll the sockets only.
+            pollfds.truncate(sockets.len());
+        }
         let timeout = if stop_asked { SETTLE_MS } else { POLL_MS };
         for p in &mut pollfds {
             p.revents = 0;

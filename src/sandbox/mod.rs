@@ -71,18 +71,46 @@ pub(crate) fn run(req: &RunRequest, isolation: Isolation) -> Result<Evidence, Sa
         .stdin
         .take()
         .ok_or_else(|| SandboxError::Failed("no stdin".into()))?;
-    // Write from a thread: the child may fail early and never read, and its stdout must be
-    // drained concurrently anyway.
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| SandboxError::Failed("no stdout".into()))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| SandboxError::Failed("no stderr".into()))?;
+    // Write from a thread: the child may fail early and never read. Read stderr from another,
+    // so neither pipe can fill up and stall the child.
     let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().map_err(SandboxError::Spawn)?;
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut output = Vec::new();
+    let read = stdout.read_to_end(&mut output);
     let _ = writer.join();
-    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
-    match output.status.code() {
-        Some(0) => serde_json::from_slice(&output.stdout)
-            .map_err(|e| SandboxError::Failed(format!("unreadable evidence: {e}; {stderr}"))),
+    // The sandbox closes its stdout once the evidence is written; everything in it is already
+    // stopped. Its exit (the kernel tearing the namespaces down) can take a while and is
+    // nobody's business: reap it in the background and go on grading.
+    if read.is_ok() {
+        if let Ok(evidence) = serde_json::from_slice::<Evidence>(&output) {
+            std::thread::spawn(move || {
+                let _ = child.wait();
+                let _ = errors.join();
+            });
+            return Ok(evidence);
+        }
+    }
+    let status = child.wait().map_err(SandboxError::Spawn)?;
+    let stderr = errors.join().unwrap_or_default().trim().to_string();
+    match status.code() {
         Some(NO_USERNS) => Err(SandboxError::NoUserNamespaces { detail: stderr }),
+        Some(0) => Err(SandboxError::Failed(format!(
+            "unreadable evidence; {stderr}"
+        ))),
         _ => Err(SandboxError::Failed(if stderr.is_empty() {
-            format!("sandbox child ended with {}", output.status)
+            format!("sandbox child ended with {status}")
         } else {
             stderr
         })),
@@ -142,6 +170,16 @@ fn enter_namespaces() -> Result<(), (i32, String)> {
             Ok(())
         }
         Ok(nix::unistd::ForkResult::Parent { child }) => {
+            // Only PID 1 talks to the harness: let go of stdin and stdout so the harness sees
+            // end-of-file as soon as PID 1 has written its evidence.
+            if let Ok(null) = std::fs::File::open("/dev/null") {
+                use std::os::fd::AsRawFd;
+                // SAFETY: dup2 onto our own standard descriptors.
+                unsafe {
+                    libc::dup2(null.as_raw_fd(), 0);
+                    libc::dup2(null.as_raw_fd(), 1);
+                }
+            }
             // Relay PID 1's exit status; its end ends everything in the namespace.
             let code = loop {
                 match nix::sys::wait::waitpid(child, None) {
@@ -226,6 +264,10 @@ fn supervisor_main(namespaced: bool) -> i32 {
             out.write_all(&bytes)?;
             out.flush()
         });
+    // Close stdout now: the harness has everything it needs, and what remains (the kernel
+    // releasing sockets and namespaces as this process exits) need not keep it waiting.
+    // SAFETY: closing our own stdout; nothing writes to it afterwards.
+    unsafe { libc::close(1) };
     match written {
         Ok(()) => 0,
         Err(e) => {

@@ -613,7 +613,7 @@ impl Analyzer {
         if span > 0
             && fwd
                 .max_end
-                .map_or(true, |m| (end.wrapping_sub(m) as i32) > 0)
+                .is_none_or(|m| (end.wrapping_sub(m) as i32) > 0)
         {
             fwd.max_end = Some(end);
         }
@@ -766,7 +766,7 @@ fn update_gap(gap: &mut Option<Gap>, last_packet: u64, last_ts: i64, frame: &Fra
         return;
     }
     let secs = (frame.ts_ns - last_ts) as f64 / 1e9;
-    if gap.map_or(true, |g| secs > g.seconds) {
+    if gap.is_none_or(|g| secs > g.seconds) {
         *gap = Some(Gap {
             after_packet: last_packet,
             before_packet: frame.number,

@@ -83,6 +83,7 @@ pub(crate) struct Frame<'a> {
     /// LINKTYPE_* value of the interface the frame was captured on.
     pub link_type: u32,
     /// Interface index (0 for pcap).
+    #[allow(dead_code)] // pcapng interface id: kept for per-interface views
     pub interface: u32,
     /// Length on the wire (`frame.len`); may exceed `data.len()` for truncated captures.
     pub orig_len: u32,
@@ -191,11 +192,13 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// Detected file format.
+    #[allow(dead_code)]
     pub(crate) fn format(&self) -> Format {
         self.format
     }
 
     /// Number of frames returned so far.
+    #[allow(dead_code)]
     pub(crate) fn frames_read(&self) -> u64 {
         self.frames
     }

@@ -48,6 +48,7 @@ impl IcmpMessage {
     }
 
     /// True for destination unreachable.
+    #[allow(dead_code)]
     pub(crate) fn is_unreachable(&self) -> bool {
         self.icmp_type == if self.v6 { 1 } else { 3 }
     }

@@ -610,11 +610,7 @@ impl Analyzer {
                 dir.retransmission_packets.push(frame.number);
             }
         }
-        if span > 0
-            && fwd
-                .max_end
-                .is_none_or(|m| (end.wrapping_sub(m) as i32) > 0)
-        {
+        if span > 0 && fwd.max_end.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
             fwd.max_end = Some(end);
         }
         if seg.payload_len > 0 {

@@ -372,18 +372,25 @@ fn runs_as_an_unprivileged_user() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
     std::fs::create_dir(&report).unwrap();
-    let scenario = root().join("scenarios/upper/udp-client-before-server.json");
+    // The checkout may sit where `nobody` cannot reach (e.g. under /root): give it copies.
+    let scenario = dir.path().join("udp-client-before-server.json");
+    std::fs::copy(root().join("scenarios/upper/udp-client-before-server.json"), &scenario).unwrap();
+    let bin = dir.path().join("socklab");
+    std::fs::copy(cargo_bin("socklab"), &bin).unwrap();
     let is_root = nix_uid() == 0;
     let mut cmd = if is_root {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-        std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o777)).unwrap();
+        for p in [dir.path(), report.as_path()] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        std::fs::set_permissions(&scenario, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-        c.arg(cargo_bin("socklab"));
+        c.arg(&bin);
         c
     } else {
-        Command::new(cargo_bin("socklab"))
+        Command::new(&bin)
     };
     let out = cmd
         .current_dir(dir.path())

@@ -374,7 +374,11 @@ fn runs_as_an_unprivileged_user() {
     std::fs::create_dir(&report).unwrap();
     // The checkout may sit where `nobody` cannot reach (e.g. under /root): give it copies.
     let scenario = dir.path().join("udp-client-before-server.json");
-    std::fs::copy(root().join("scenarios/upper/udp-client-before-server.json"), &scenario).unwrap();
+    std::fs::copy(
+        root().join("scenarios/upper/udp-client-before-server.json"),
+        &scenario,
+    )
+    .unwrap();
     let bin = dir.path().join("socklab");
     std::fs::copy(cargo_bin("socklab"), &bin).unwrap();
     let is_root = nix_uid() == 0;

@@ -439,7 +439,11 @@ impl Resolver<'_> {
                         );
                         continue;
                     };
-                    let Some(transport) = programs[p].transport else {
+                    // A program whose own definition was wrong has been reported already.
+                    let broken = programs[p].argv.first().is_none_or(|a| a.is_empty());
+                    let Some(transport) =
+                        programs[p].transport.or(broken.then_some(Transport::Tcp))
+                    else {
                         self.error(
                             &at,
                             format!("cannot tell whether `{pname}` serves TCP or UDP"),

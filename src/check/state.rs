@@ -32,11 +32,12 @@ pub(crate) fn blocked(name: &str, ev: &ProgramEvidence) -> Graded {
     }
 }
 
+/// The state after the last step; a later stop by the harness's teardown is not part of it.
 fn describe(ev: &ProgramEvidence) -> String {
     match (&ev.exit, &ev.spawn_error, &ev.at_end) {
         (_, Some(e), _) => format!("never started: {e}"),
+        (_, None, Some(s)) if s.alive => "running".into(),
         (Some(exit), _, _) => exit.describe(),
-        (None, None, Some(s)) if s.alive => "running".into(),
         _ => "not running".into(),
     }
 }
@@ -58,6 +59,15 @@ mod tests {
         };
         assert!(blocked("c", &ev).passed);
         assert!(running("c", &ev).passed);
+        // Stopped by the teardown afterwards: still "running" as far as the check goes.
+        ev.exit = Some(ExitRecord {
+            code: None,
+            signal: Some(15),
+            at_ms: 9,
+            by_harness: true,
+        });
+        assert_eq!(running("c", &ev).actual, "running");
+        ev.exit = None;
         ev.at_end.as_mut().unwrap().blocked = Some(false);
         assert!(!blocked("c", &ev).passed);
         ev.at_end.as_mut().unwrap().alive = false;

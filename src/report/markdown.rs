@@ -145,13 +145,20 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             (None, None, Some(_)) => "running at the end".into(),
             (None, None, None) => "not started".into(),
         };
+        // The reference runs as `<path to socklab> ref ROLE ...`: show it as a user types it.
+        let mut argv = p.evidence.argv.clone();
+        if p.binding == Binding::Reference {
+            if let Some(first) = argv.first_mut() {
+                *first = "socklab".into();
+            }
+        }
         writeln!(
             out,
             "- **{}**{}: {} — `{}` — {}",
             p.evidence.name,
             role,
             how,
-            p.evidence.argv.join(" "),
+            argv.join(" "),
             state
         )?;
     }

@@ -325,12 +325,12 @@ fn unknown_reference_role_is_bad_usage() {
 #[test]
 fn report_rerenders_results_json_identically() {
     let dir = tempfile::tempdir().unwrap();
-    let status = socklab()
+    let run = socklab()
         .args(["run", "scenarios/hello", "--report"])
         .arg(dir.path())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(run.status.success());
     let out = socklab()
         .arg("report")
         .arg(dir.path().join("results.json"))

@@ -20,8 +20,8 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use super::upper::{
-    below, close_gracefully, fail, local_addr, say, strip_line_ending, udp_client_socket, Endpoint,
-    LabError,
+    accept_each, below, close_gracefully, fail, local_addr, say, strip_line_ending,
+    udp_client_socket, Endpoint, LabError,
 };
 
 /// What the UDP client sends (seed 003).
@@ -132,25 +132,10 @@ pub(crate) fn serve_tcp(
     out: &mut impl Write,
     limit: Option<usize>,
 ) -> Result<(), LabError> {
-    let mut served = 0;
-    while below(limit, served) {
-        let (mut stream, peer) = match listener.accept() {
-            Ok(conn) => conn,
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-            Err(source) => {
-                return Err(LabError::Accept {
-                    addr: local_addr(listener.local_addr()),
-                    source,
-                })
-            }
-        };
-        served += 1;
+    accept_each(listener, limit, |stream, peer| {
         say(out, format!("Connection initiated from {peer}"));
-        if let Err(e) = answer_knock(&mut stream, out) {
-            eprintln!("client {peer}: {e}");
-        }
-    }
-    Ok(())
+        answer_knock(stream, out)
+    })
 }
 
 /// One exchange, as in the template: one message in, one answer out, then close. A client that

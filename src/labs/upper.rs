@@ -224,6 +224,16 @@ pub(crate) fn tcp_server(args: &[String]) -> i32 {
 /// Serves clients one after another (`limit` clients, or forever). A client's failure is
 /// reported on stderr and never stops the server: the next client must still be served.
 pub(crate) fn serve_tcp(listener: &TcpListener, limit: Option<usize>) -> Result<(), LabError> {
+    accept_each(listener, limit, |stream, _| answer_tcp(stream))
+}
+
+/// The accept loop of every reference TCP server: `handle` serves one client; its failure is
+/// that client's problem, reported on stderr, and the loop goes on to the next.
+pub(crate) fn accept_each(
+    listener: &TcpListener,
+    limit: Option<usize>,
+    mut handle: impl FnMut(&mut TcpStream, SocketAddr) -> io::Result<()>,
+) -> Result<(), LabError> {
     let mut served = 0;
     while below(limit, served) {
         let (mut stream, peer) = match listener.accept() {
@@ -238,7 +248,7 @@ pub(crate) fn serve_tcp(listener: &TcpListener, limit: Option<usize>) -> Result<
             }
         };
         served += 1;
-        if let Err(e) = answer_tcp(&mut stream) {
+        if let Err(e) = handle(&mut stream, peer) {
             eprintln!("client {peer}: {e}");
         }
     }

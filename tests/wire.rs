@@ -233,3 +233,45 @@ fn wire_checks_without_a_capture_are_errors_not_passes() {
         .unwrap()
         .starts_with("no capture: the run was made with --no-capture"));
 }
+
+/// `socklab run FILE` on a scenario with wire checks; returns stderr of a bad-input exit.
+fn wire_input_error(checks: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    let text = format!(
+        r#"{{
+  "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+  "programs": [{{"name": "server", "role": "tcp-upper-server"}},
+               {{"name": "client", "role": "tcp-upper-client"}}],
+  "steps": [{{"start": {{"program": "server"}}}}, {{"start": {{"program": "client"}}}}],
+  "checks": [{checks}]
+}}
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = socklab().arg("run").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+#[test]
+fn bad_wire_checks_are_located_in_the_file() {
+    let err = wire_input_error(r#"{"tcp_handshake": {"client": "client", "server": "sevrer"}}"#);
+    assert!(err.contains("unknown program `sevrer`"), "{err}");
+    assert!(err.contains("(at checks[0].tcp_handshake.server)"), "{err}");
+    assert!(err.contains("did you mean `server`?"), "{err}");
+    let err = wire_input_error(
+        r#"{"tcp_payload": {"from": "client", "to": "server", "contains": "a", "regex": "b"}}"#,
+    );
+    assert!(
+        err.contains("give exactly one payload condition, not 2"),
+        "{err}"
+    );
+    let err = wire_input_error(
+        r#"{"tcp_payload": {"from": "client", "to": "server", "equals_hex": "4g"}}"#,
+    );
+    assert!(err.contains("invalid hex bytes `4g`"), "{err}");
+    let err = wire_input_error(r#"{"tcp_connections": {"program": "server"}}"#);
+    assert!(err.contains("give `count`, or `min` and/or `max`"), "{err}");
+}

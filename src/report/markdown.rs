@@ -424,3 +424,13 @@ fn mermaid_text(text: &str) -> String {
 fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mermaid_text_escapes_what_ends_or_breaks_a_message() {
+        assert_eq!(mermaid_text("a;b #1 <x>\nc"), "a#59;b #35;1 #lt;x#gt; c");
+    }
+}

@@ -74,6 +74,8 @@ Examples:
     },
     /// Show a capture as Wireshark would: packet list, TCP streams, Follow TCP Stream, ladder.
     Inspect(crate::inspect::InspectArgs),
+    /// Check a capture you made (Wireshark, tcpdump) against a scenario's wire checks.
+    Verify(crate::verify::VerifyArgs),
     /// (internal) Run one plan inside a sandbox; used by `socklab run`.
     #[command(name = "__sandbox", hide = true)]
     Sandbox { mode: String },

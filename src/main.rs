@@ -20,7 +20,9 @@ mod run;
 mod sandbox;
 mod scenario;
 mod submission;
+mod verify;
 mod wire;
+mod wire_view;
 
 use std::io::Write;
 
@@ -124,6 +126,15 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             Err(e) if e.is_broken_pipe() => Ok(exit::OK),
             // A capture that cannot be read is bad input; failing to write is ours.
             Err(e @ inspect::InspectError::Write(_)) => Err(AppError::Harness(e.to_string())),
+            Err(e) => Err(AppError::Input(e.to_string())),
+        },
+        Command::Verify(args) => match verify::run(&args, &mut std::io::stdout().lock()) {
+            Ok(true) => Ok(exit::OK),
+            Ok(false) => Ok(exit::CHECK_FAILED),
+            Err(verify::VerifyError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                Ok(exit::OK)
+            }
+            Err(e @ verify::VerifyError::Write(_)) => Err(AppError::Harness(e.to_string())),
             Err(e) => Err(AppError::Input(e.to_string())),
         },
         Command::Sandbox { .. } => Err(AppError::Input("`__sandbox` is internal".into())),

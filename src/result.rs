@@ -64,7 +64,48 @@ pub(crate) struct ScenarioResult {
     pub steps: Vec<StepResult>,
     pub checks: Vec<CheckResult>,
     pub capture: Option<CaptureEvidence>,
+    /// Packets read back from the capture file by socklab's own reader (what tshark counts);
+    /// None without a capture.
+    #[serde(default)]
+    pub capture_frames: Option<u64>,
+    /// The first packets of the capture, as Wireshark's packet list shows them.
+    #[serde(default)]
+    pub packets: Vec<PacketRow>,
+    /// True when the capture held more packets than `packets` shows.
+    #[serde(default)]
+    pub packets_truncated: bool,
+    /// Which program each address:port of the capture belongs to, for the ladder diagram.
+    #[serde(default)]
+    pub participants: Vec<Participant>,
     pub warnings: Vec<String>,
+}
+
+/// One row of the packet list (Wireshark's top pane).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct PacketRow {
+    pub number: u64,
+    /// Seconds since the first packet.
+    pub time: f64,
+    /// `ADDR:PORT` (or the address alone for ICMP).
+    pub src: String,
+    pub dst: String,
+    pub protocol: String,
+    pub length: u32,
+    pub info: String,
+    /// Short label for the ladder: flags, length, payload text.
+    pub label: String,
+    /// Ladder endpoints (`ADDR:PORT`): `src`/`dst`, except for an ICMP error, drawn from the
+    /// port it refuses back to the sender of the datagram it quotes.
+    pub arrow_from: String,
+    pub arrow_to: String,
+}
+
+/// A program's place in the capture.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Participant {
+    /// `ADDR:PORT`.
+    pub endpoint: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -272,15 +272,41 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
         steps: Vec::new(),
         checks: Vec::new(),
         capture: None,
+        capture_frames: None,
+        packets: Vec::new(),
+        packets_truncated: false,
+        participants: Vec::new(),
         warnings: Vec::new(),
     };
     match sandbox::run(&req, args.isolation) {
         Ok(mut evidence) => {
             hide_workdir(&mut evidence, workdir.path());
-            let checks = check::evaluate(&job.plan, &evidence);
+            let analysis = match (&req.capture, &evidence.capture) {
+                (Some(path), Some(_)) => analyze_capture(path),
+                (Some(_), None) => {
+                    Err("the capture could not be started (see the harness warnings)".to_string())
+                }
+                (None, _) if args.isolation == Isolation::Host => {
+                    Err("host isolation cannot capture packets; run in a namespace".to_string())
+                }
+                (None, _) => Err("the run was made with --no-capture".to_string()),
+            };
+            let checks = check::evaluate(
+                &job.plan,
+                &evidence,
+                analysis.as_ref().map_err(String::as_str),
+            );
+            if let Ok(a) = &analysis {
+                result.capture_frames = Some(a.frames);
+                (result.packets, result.packets_truncated) = crate::wire_view::rows(a);
+                result.participants = crate::wire_view::participants(a, &job.plan);
+            }
             result.max_points = checks.iter().map(|c| c.points).sum();
             result.points = checks.iter().map(|c| c.awarded).sum();
-            result.verdict = if checks.iter().all(|c| c.passed) {
+            result.verdict = if checks.iter().any(|c| c.ungraded) {
+                result.error = Some("wire checks could not be graded: no capture".into());
+                Verdict::Error
+            } else if checks.iter().all(|c| c.passed) {
                 Verdict::Pass
             } else {
                 Verdict::Fail
@@ -327,6 +353,19 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
     }
     result.duration_ms = t0.elapsed().as_millis() as u64;
     Ok(result)
+}
+
+/// Reads back this run's capture; keeps every packet summary (scenario captures are small).
+fn analyze_capture(path: &Path) -> Result<crate::analysis::Analysis, String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot open the capture {}: {e}", path.display()))?;
+    let name = path.display().to_string();
+    crate::analysis::analyze(
+        std::io::BufReader::new(file),
+        &name,
+        crate::analysis::AnalyzerOptions::default(),
+    )
+    .map_err(|e| format!("cannot read the capture {name}: {e}"))
 }
 
 /// Programs print their temporary working directory in tracebacks; reports show paths

@@ -50,8 +50,6 @@ mod model;
 #[cfg(test)]
 mod tests;
 
-// `analyze` is the entry point for scenario wire checks, which are not written yet.
-#[allow(unused_imports)]
 pub(crate) use analyzer::analyze;
 pub(crate) use analyzer::{Analyzer, AnalyzerOptions};
 pub(crate) use model::*;

@@ -3,17 +3,29 @@
 //! Expectations in steps (`wait_ready`, `expect_*`) are graded first, in step order, then the
 //! scenario's `checks`. A failed item carries a `reason` in plain words that names what the
 //! program did instead ("the server never listened on the assigned port 40123 (it listens on
-//! 12000)"), built from the evidence only.
+//! 12000)"), built from the evidence only. Wire checks are graded from the capture's
+//! [`Analysis`] and cite packet numbers in `actual` and `evidence_packets`; without a capture
+//! they cannot be graded, which is a harness error, never a pass.
 
 mod exit;
 mod output;
 mod state;
 mod steps;
+pub(crate) mod wire;
+mod wire_gap;
+mod wire_icmp;
+mod wire_tcp_conns;
+mod wire_tcp_handshake;
+mod wire_tcp_payload;
+mod wire_tcp_refused;
+mod wire_tcp_teardown;
+mod wire_udp;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::Analysis;
 use crate::evidence::Evidence;
-use crate::plan::{CheckKind, Plan};
+use crate::plan::{CheckKind, Plan, WireExpect};
 
 /// The grade of one check or expectation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -29,17 +41,75 @@ pub(crate) struct CheckResult {
     pub actual: String,
     /// Why it failed, in plain words, when it failed.
     pub reason: Option<String>,
+    /// Wire checks: the packet numbers (as Wireshark numbers them) that show `actual`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_packets: Vec<u64>,
+    /// The check could not be graded (a wire check without a capture): the harness's problem.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ungraded: bool,
 }
 
-/// Grades every expectation and check of a run.
-pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
+impl CheckResult {
+    /// Grades one wire check; `source` is `check N`. `capture` is the analysis, or why there
+    /// is none.
+    pub(crate) fn wire(
+        title: &str,
+        points: u32,
+        source: String,
+        expect: &WireExpect,
+        capture: Result<&Analysis, &str>,
+    ) -> CheckResult {
+        let (graded, ungraded) = match capture {
+            Ok(a) => (wire::grade(expect, a), false),
+            Err(why) => (
+                wire::WireGraded::fail(
+                    "not graded".into(),
+                    format!("no capture: {why}"),
+                    Vec::new(),
+                ),
+                true,
+            ),
+        };
+        CheckResult {
+            title: title.to_string(),
+            source,
+            kind: expect.kind.name().into(),
+            passed: graded.passed,
+            points,
+            awarded: if graded.passed { points } else { 0 },
+            expected: expect.describe(),
+            actual: graded.actual,
+            reason: graded.reason,
+            evidence_packets: graded.packets,
+            ungraded,
+        }
+    }
+}
+
+/// Grades every expectation and check of a run; wire checks from `capture` (the analysis of
+/// the run's capture, or why there is none).
+pub(crate) fn evaluate(
+    plan: &Plan,
+    evidence: &Evidence,
+    capture: Result<&Analysis, &str>,
+) -> Vec<CheckResult> {
     let mut results = steps::grade(plan, evidence);
     for (i, check) in plan.checks.iter().enumerate() {
-        let program = match check.kind {
+        let program = match &check.kind {
             CheckKind::Exit { program, .. }
             | CheckKind::Output { program, .. }
             | CheckKind::Running { program }
-            | CheckKind::Blocked { program } => program,
+            | CheckKind::Blocked { program } => *program,
+            CheckKind::Wire(expect) => {
+                results.push(CheckResult::wire(
+                    &check.title,
+                    check.points,
+                    format!("check {}", i + 1),
+                    expect,
+                    capture,
+                ));
+                continue;
+            }
         };
         let name = &plan.programs[program].name;
         let Some(ev) = evidence.programs.get(program) else {
@@ -52,6 +122,7 @@ pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
             } => ("output", output::grade(name, ev, *stream, matcher)),
             CheckKind::Running { .. } => ("running", state::running(name, ev)),
             CheckKind::Blocked { .. } => ("blocked", state::blocked(name, ev)),
+            CheckKind::Wire(_) => continue,
         };
         results.push(CheckResult {
             title: check.title.clone(),
@@ -63,6 +134,8 @@ pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
             expected: graded.expected,
             actual: graded.actual,
             reason: (!graded.passed).then_some(graded.reason).flatten(),
+            evidence_packets: Vec::new(),
+            ungraded: false,
         });
     }
     results

@@ -74,6 +74,8 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
             expected: planned.label.clone(),
             actual: outcome.detail.clone(),
             reason: (!passed).then_some(reason).flatten(),
+            evidence_packets: Vec::new(),
+            ungraded: false,
         });
     }
     out

@@ -235,4 +235,179 @@ pub(crate) enum CheckKind {
     Blocked {
         program: usize,
     },
+    /// A wire check: graded from the capture, not from a program's evidence.
+    Wire(WireExpect),
+}
+
+/// A wire check resolved to ports, so that it applies to any capture: this run's, or a
+/// student's own (`socklab verify`, where [`WireExpect::with_port`] puts the port seen in that
+/// capture in place of the scenario's). Program names only serve the messages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct WireExpect {
+    /// The service port the check is about (the server's port, or the port a client sends to).
+    pub port: u16,
+    /// Name of the program at `port` (the server, or the client's target) for messages.
+    pub server: String,
+    /// Name of the other program (usually the client).
+    pub client: String,
+    pub kind: WireKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WireKind {
+    TcpHandshake,
+    TcpRefused,
+    TcpPayload {
+        /// Payload sent to the server (else: sent by it).
+        to_server: bool,
+        matcher: PayloadMatcher,
+    },
+    TcpFinTeardown,
+    NoTcpHandshake,
+    UdpDatagrams {
+        to_server: bool,
+        count: Option<u64>,
+        contains: Option<String>,
+    },
+    IcmpPortUnreachable,
+    TcpConnections {
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+    PacketGap {
+        to_server: bool,
+        min_ms: u64,
+        max_ms: Option<u64>,
+    },
+}
+
+impl WireKind {
+    /// The check's name in the scenario format.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            WireKind::TcpHandshake => "tcp_handshake",
+            WireKind::TcpRefused => "tcp_refused",
+            WireKind::TcpPayload { .. } => "tcp_payload",
+            WireKind::TcpFinTeardown => "tcp_fin_teardown",
+            WireKind::NoTcpHandshake => "no_tcp_handshake",
+            WireKind::UdpDatagrams { .. } => "udp_datagrams",
+            WireKind::IcmpPortUnreachable => "icmp_port_unreachable",
+            WireKind::TcpConnections { .. } => "tcp_connections",
+            WireKind::PacketGap { .. } => "packet_gap",
+        }
+    }
+}
+
+impl WireExpect {
+    /// The expectation in words, e.g. `client's SYN to port 40123 is answered by RST`.
+    pub(crate) fn describe(&self) -> String {
+        let (c, s, p) = (&self.client, &self.server, self.port);
+        let way = |to_server: bool| {
+            if to_server {
+                format!("from {c} to {s} (port {p})")
+            } else {
+                format!("from {s} (port {p}) to {c}")
+            }
+        };
+        match &self.kind {
+            WireKind::TcpHandshake => {
+                format!("{c} completes a TCP handshake (SYN, SYN-ACK, ACK) with {s} on port {p}")
+            }
+            WireKind::TcpRefused => format!("{c}'s SYN to port {p} is answered by RST"),
+            WireKind::TcpPayload { to_server, matcher } => {
+                format!("TCP payload {} {}", way(*to_server), matcher.describe())
+            }
+            WireKind::TcpFinTeardown => {
+                format!(
+                    "the TCP connection between {c} and {s} (port {p}) ends with a FIN each way"
+                )
+            }
+            WireKind::NoTcpHandshake => format!("no TCP handshake completes on port {p}"),
+            WireKind::UdpDatagrams {
+                to_server,
+                count,
+                contains,
+            } => {
+                let n = match count {
+                    Some(1) => "exactly 1 UDP datagram".to_string(),
+                    Some(n) => format!("exactly {n} UDP datagrams"),
+                    None => "UDP datagrams".to_string(),
+                };
+                let text = contains
+                    .as_ref()
+                    .map(|t| format!(", one containing {t:?}"))
+                    .unwrap_or_default();
+                format!("{n} {}{text}", way(*to_server))
+            }
+            WireKind::IcmpPortUnreachable => {
+                format!("a datagram to port {p} is answered by ICMP port unreachable")
+            }
+            WireKind::TcpConnections { min, max } => {
+                let n = match (min, max) {
+                    (Some(a), Some(b)) if a == b => format!("exactly {a}"),
+                    (Some(a), Some(b)) => format!("{a} to {b}"),
+                    (Some(a), None) => format!("at least {a}"),
+                    (None, Some(b)) => format!("at most {b}"),
+                    (None, None) => "any number of".into(),
+                };
+                format!("{n} TCP connection(s) to {s}'s port {p}")
+            }
+            WireKind::PacketGap {
+                to_server,
+                min_ms,
+                max_ms,
+            } => {
+                let hi = max_ms.map_or("∞".to_string(), |m| m.to_string());
+                format!(
+                    "gaps between packets {} lie within [{min_ms}, {hi}] ms",
+                    way(*to_server)
+                )
+            }
+        }
+    }
+
+    /// The same expectation about another service port.
+    pub(crate) fn with_port(&self, port: u16) -> WireExpect {
+        WireExpect {
+            port,
+            ..self.clone()
+        }
+    }
+}
+
+/// A condition on payload bytes. Regexes were validated when the plan was made.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PayloadMatcher {
+    Contains(String),
+    Regex(String),
+    Equals(Vec<u8>),
+}
+
+impl PayloadMatcher {
+    pub(crate) fn matches(&self, payload: &[u8]) -> bool {
+        match self {
+            PayloadMatcher::Contains(s) => {
+                let needle = s.as_bytes();
+                needle.is_empty() || payload.windows(needle.len()).any(|w| w == needle)
+            }
+            PayloadMatcher::Regex(r) => {
+                regex::bytes::Regex::new(r).is_ok_and(|re| re.is_match(payload))
+            }
+            PayloadMatcher::Equals(b) => payload == b.as_slice(),
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            PayloadMatcher::Contains(s) => format!("contains {s:?}"),
+            PayloadMatcher::Regex(r) => format!("matches /{r}/"),
+            PayloadMatcher::Equals(b) => format!(
+                "equals the {} bytes {}",
+                b.len(),
+                crate::analysis::escape::escape_bytes(b, false)
+            ),
+        }
+    }
 }

@@ -634,6 +634,12 @@ impl Resolver<'_> {
                 Check::Output(c) => ("output", &c.program, c.points, &c.title),
                 Check::Running(c) => ("running", &c.program, c.points, &c.title),
                 Check::Blocked(c) => ("blocked", &c.program, c.points, &c.title),
+                wire => {
+                    if let Some(plan) = self.wire_check(i, wire, programs, steps, values) {
+                        out.push(plan);
+                    }
+                    continue;
+                }
             };
             let at = format!("checks[{i}].{kind}");
             let Some(p) = self.program_index(&format!("{at}.program"), name, programs) else {
@@ -681,6 +687,7 @@ impl Resolver<'_> {
                     CheckKind::Blocked { program: p },
                     format!("{name} is still running and blocked at the end"),
                 ),
+                _ => continue,
             };
             out.push(CheckPlan {
                 title: title.clone().unwrap_or(default_title),
@@ -689,6 +696,304 @@ impl Resolver<'_> {
             });
         }
         out
+    }
+}
+
+/// What a wire check says in the file, before its programs become ports.
+struct WireSpec {
+    /// Program whose port is the service port, and the other program.
+    server: String,
+    client: String,
+    points: Option<u32>,
+    title: Option<String>,
+}
+
+impl Resolver<'_> {
+    /// Resolves one wire check: program names become the service port they stand for.
+    fn wire_check(
+        &mut self,
+        i: usize,
+        check: &Check,
+        programs: &[ProgramPlan],
+        steps: &[PlannedStep],
+        values: &BTreeMap<String, String>,
+    ) -> Option<CheckPlan> {
+        let kind_name = check_kind_name(check);
+        let at = format!("checks[{i}].{kind_name}");
+        // `from`/`to` pairs: the server side gives the port and the direction.
+        let pair = |this: &mut Self, from: &str, to: &str| -> Option<(String, String, bool)> {
+            let f = this.program_index(&format!("{at}.from"), from, programs)?;
+            let t = this.program_index(&format!("{at}.to"), to, programs)?;
+            let (fs, ts) = (is_server(f, programs, steps), is_server(t, programs, steps));
+            match (fs, ts) {
+                (false, true) | (false, false) => Some((to.into(), from.into(), true)),
+                (true, false) => Some((from.into(), to.into(), false)),
+                (true, true) => {
+                    this.error(
+                        &at,
+                        format!("both `{from}` and `{to}` are servers; cannot tell the direction"),
+                        Some("name one server and one client".into()),
+                    );
+                    None
+                }
+            }
+        };
+        let (spec, kind) = match check {
+            Check::TcpHandshake(c) | Check::TcpFinTeardown(c) => {
+                self.program_index(&format!("{at}.client"), &c.client, programs)?;
+                self.program_index(&format!("{at}.server"), &c.server, programs)?;
+                let kind = if matches!(check, Check::TcpHandshake(_)) {
+                    WireKind::TcpHandshake
+                } else {
+                    WireKind::TcpFinTeardown
+                };
+                (
+                    WireSpec {
+                        server: c.server.clone(),
+                        client: c.client.clone(),
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    kind,
+                )
+            }
+            Check::TcpRefused(c) => {
+                self.program_index(&format!("{at}.client"), &c.client, programs)?;
+                (
+                    WireSpec {
+                        server: c.client.clone(),
+                        client: c.client.clone(),
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::TcpRefused,
+                )
+            }
+            Check::NoTcpHandshake(c) | Check::IcmpPortUnreachable(c) => {
+                self.program_index(&format!("{at}.program"), &c.program, programs)?;
+                let kind = if matches!(check, Check::NoTcpHandshake(_)) {
+                    WireKind::NoTcpHandshake
+                } else {
+                    WireKind::IcmpPortUnreachable
+                };
+                (
+                    WireSpec {
+                        server: c.program.clone(),
+                        client: c.program.clone(),
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    kind,
+                )
+            }
+            Check::TcpConnections(c) => {
+                self.program_index(&format!("{at}.program"), &c.program, programs)?;
+                let (min, max) = match (c.count, c.min, c.max) {
+                    (Some(n), None, None) => (Some(n), Some(n)),
+                    (None, min, max) if min.is_some() || max.is_some() => (min, max),
+                    _ => {
+                        self.error(
+                            &at,
+                            "give `count`, or `min` and/or `max`",
+                            Some("e.g. `\"count\": 1` for one connection to the origin".into()),
+                        );
+                        return None;
+                    }
+                };
+                (
+                    WireSpec {
+                        server: c.program.clone(),
+                        client: c.program.clone(),
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::TcpConnections { min, max },
+                )
+            }
+            Check::TcpPayload(c) => {
+                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
+                let given: Vec<&str> = [
+                    ("contains", c.contains.is_some()),
+                    ("regex", c.regex.is_some()),
+                    ("equals_hex", c.equals_hex.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.then_some(k))
+                .collect();
+                if given.len() != 1 {
+                    self.error(
+                        &at,
+                        format!("give exactly one payload condition, not {}", given.len()),
+                        Some("use one of `contains`, `regex`, `equals_hex`".into()),
+                    );
+                    return None;
+                }
+                let matcher = if let Some(text) = &c.contains {
+                    PayloadMatcher::Contains(self.subst(&format!("{at}.contains"), text, values))
+                } else if let Some(r) = &c.regex {
+                    if let Err(e) = regex::bytes::Regex::new(r) {
+                        let first = e
+                            .to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or("")
+                            .trim()
+                            .to_string();
+                        self.error(
+                            &format!("{at}.regex"),
+                            format!("invalid regular expression: {first}"),
+                            None,
+                        );
+                        return None;
+                    }
+                    PayloadMatcher::Regex(r.clone())
+                } else {
+                    let hex = c.equals_hex.as_deref().unwrap_or("");
+                    let Some(bytes) = parse_hex(hex) else {
+                        self.error(
+                            &format!("{at}.equals_hex"),
+                            format!("invalid hex bytes `{hex}`"),
+                            Some("write two hex digits per byte, e.g. `48 49 0a`".into()),
+                        );
+                        return None;
+                    };
+                    PayloadMatcher::Equals(bytes)
+                };
+                return self.wire_plan(
+                    i,
+                    programs,
+                    steps,
+                    values,
+                    WireSpec {
+                        server,
+                        client,
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::TcpPayload { to_server, matcher },
+                );
+            }
+            Check::UdpDatagrams(c) => {
+                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
+                let contains = c
+                    .contains
+                    .as_ref()
+                    .map(|t| self.subst(&format!("{at}.contains"), t, values));
+                return self.wire_plan(
+                    i,
+                    programs,
+                    steps,
+                    values,
+                    WireSpec {
+                        server,
+                        client,
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::UdpDatagrams {
+                        to_server,
+                        count: c.count,
+                        contains,
+                    },
+                );
+            }
+            Check::PacketGap(c) => {
+                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
+                if let (Some(lo), Some(hi)) = (c.min_ms, c.max_ms) {
+                    if lo > hi {
+                        self.error(&at, format!("`min_ms` {lo} is above `max_ms` {hi}"), None);
+                        return None;
+                    }
+                }
+                return self.wire_plan(
+                    i,
+                    programs,
+                    steps,
+                    values,
+                    WireSpec {
+                        server,
+                        client,
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::PacketGap {
+                        to_server,
+                        min_ms: c.min_ms.unwrap_or(0),
+                        max_ms: c.max_ms,
+                    },
+                );
+            }
+            Check::Exit(_) | Check::Output(_) | Check::Running(_) | Check::Blocked(_) => {
+                return None
+            }
+        };
+        self.wire_plan(i, programs, steps, values, spec, kind)
+    }
+
+    fn wire_plan(
+        &mut self,
+        i: usize,
+        programs: &[ProgramPlan],
+        steps: &[PlannedStep],
+        values: &BTreeMap<String, String>,
+        spec: WireSpec,
+        kind: WireKind,
+    ) -> Option<CheckPlan> {
+        let at = format!("checks[{i}].{}", kind.name());
+        let p = programs.iter().position(|p| p.name == spec.server)?;
+        let Some(port) = self.program_port(p, steps, values) else {
+            self.error(
+                &at,
+                format!("cannot tell which port `{}` uses", spec.server),
+                Some("give the program a port placeholder in its arguments, e.g. `{port}`".into()),
+            );
+            return None;
+        };
+        let expect = WireExpect {
+            port,
+            server: spec.server,
+            client: spec.client,
+            kind,
+        };
+        let title = spec.title.unwrap_or_else(|| expect.describe());
+        Some(CheckPlan {
+            title,
+            points: spec.points.unwrap_or(1),
+            kind: CheckKind::Wire(expect),
+        })
+    }
+
+    /// The port a program serves (its `wait_ready` port) or sends to (the first port
+    /// placeholder in its command line).
+    fn program_port(
+        &self,
+        program: usize,
+        steps: &[PlannedStep],
+        values: &BTreeMap<String, String>,
+    ) -> Option<u16> {
+        let ready = steps.iter().find_map(|s| match &s.step {
+            StepPlan::WaitReady {
+                program: p, port, ..
+            } if *p == program => Some(*port),
+            _ => None,
+        });
+        if ready.is_some() {
+            return ready;
+        }
+        let raw = self.loaded.scenario.programs.get(program)?;
+        let mut all = raw.command.clone().unwrap_or_default();
+        all.extend(raw.args.clone().unwrap_or_else(|| {
+            if raw.command.is_some() {
+                Vec::new()
+            } else {
+                vec!["{server_addr}".into(), "{port}".into()]
+            }
+        }));
+        let ports = port_names(self.loaded);
+        all.iter()
+            .flat_map(|a| placeholders::names(a))
+            .filter(|n| ports.contains(n))
+            .find_map(|n| values.get(&n).and_then(|v| v.parse().ok()))
     }
 }
 
@@ -727,6 +1032,50 @@ fn bind_submission(b: &RoleBinding, args: &[String]) -> (Vec<String>, Vec<String
             how: how.into(),
         },
     )
+}
+
+/// A server: started and awaited with `wait_ready`, or bound to a `*-server` role.
+fn is_server(program: usize, programs: &[ProgramPlan], steps: &[PlannedStep]) -> bool {
+    steps
+        .iter()
+        .any(|s| matches!(s.step, StepPlan::WaitReady { program: p, .. } if p == program))
+        || programs[program]
+            .role
+            .as_deref()
+            .is_some_and(|r| r.ends_with("-server"))
+}
+
+/// `48 45 4c` or `48454c` → bytes.
+fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).ok()?;
+            u8::from_str_radix(s, 16).ok()
+        })
+        .collect()
+}
+
+fn check_kind_name(check: &Check) -> &'static str {
+    match check {
+        Check::Exit(_) => "exit",
+        Check::Output(_) => "output",
+        Check::Running(_) => "running",
+        Check::Blocked(_) => "blocked",
+        Check::TcpHandshake(_) => "tcp_handshake",
+        Check::TcpRefused(_) => "tcp_refused",
+        Check::TcpPayload(_) => "tcp_payload",
+        Check::TcpFinTeardown(_) => "tcp_fin_teardown",
+        Check::NoTcpHandshake(_) => "no_tcp_handshake",
+        Check::UdpDatagrams(_) => "udp_datagrams",
+        Check::IcmpPortUnreachable(_) => "icmp_port_unreachable",
+        Check::TcpConnections(_) => "tcp_connections",
+        Check::PacketGap(_) => "packet_gap",
+    }
 }
 
 fn step_kind_and_program(step: &Step) -> (&'static str, Option<&str>) {

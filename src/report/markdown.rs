@@ -181,6 +181,9 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     transcript(sc, out)?;
+    on_the_wire(sc, out)?;
+    packets(sc, out)?;
+    ladder(sc, out)?;
     if !sc.warnings.is_empty() {
         writeln!(out, "\n**Harness warnings:** {}", sc.warnings.join("; "))?;
     }
@@ -260,7 +263,181 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "```")
 }
 
+/// Check kinds graded from the capture.
+const WIRE_KINDS: [&str; 9] = [
+    "tcp_handshake",
+    "tcp_refused",
+    "tcp_payload",
+    "tcp_fin_teardown",
+    "no_tcp_handshake",
+    "udp_datagrams",
+    "icmp_port_unreachable",
+    "tcp_connections",
+    "packet_gap",
+];
+
+/// Ladder arrows drawn per scenario; longer exchanges are cut (the packet table has more).
+const LADDER_ARROWS: usize = 60;
+
+/// One line citing the packets of this run behind each wire check.
+fn on_the_wire(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+    let wire: Vec<&CheckResult> = sc
+        .checks
+        .iter()
+        .filter(|c| WIRE_KINDS.contains(&c.kind.as_str()))
+        .collect();
+    if wire.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = wire
+        .iter()
+        .map(|c| {
+            let mark = if c.passed { "✅" } else { "❌" };
+            let text = if c.passed {
+                c.actual.clone()
+            } else {
+                c.reason.clone().unwrap_or_else(|| c.actual.clone())
+            };
+            format!("{mark} {}", escape(&text))
+        })
+        .collect();
+    writeln!(
+        out,
+        "\n**On the wire** (packet numbers of this run's capture):\n"
+    )?;
+    for l in lines {
+        writeln!(out, "- {l}")?;
+    }
+    Ok(())
+}
+
+fn packets(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+    let Some(frames) = sc.capture_frames else {
+        return Ok(());
+    };
+    let file = sc.capture.as_ref().map_or("", |c| c.file.as_str());
+    writeln!(
+        out,
+        "\n**Packets** ({frames} in `{file}`; open it in Wireshark for the details):\n"
+    )?;
+    if sc.packets.is_empty() {
+        writeln!(out, "No packet was captured.")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "| No. | Time | Source | Destination | Protocol | Length | Info |"
+    )?;
+    writeln!(out, "|---:|---:|---|---|---|---:|---|")?;
+    for p in &sc.packets {
+        writeln!(
+            out,
+            "| {} | {:.6} | {} | {} | {} | {} | {} |",
+            p.number,
+            p.time,
+            p.src,
+            p.dst,
+            p.protocol,
+            p.length,
+            escape(&p.info)
+        )?;
+    }
+    if sc.packets_truncated {
+        writeln!(out, "\n… the capture holds more packets than shown here.")?;
+    }
+    Ok(())
+}
+
+/// A Mermaid sequence diagram of the exchange: one participant per program endpoint, one
+/// arrow per packet (ICMP errors dashed).
+fn ladder(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+    if sc.packets.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<String> = Vec::new();
+    let id_of = |ep: &str, ids: &mut Vec<String>| -> usize {
+        // ICMP rows have bare addresses: draw them at the first endpoint on that address.
+        let key = ids.iter().position(|x| x == ep).or_else(|| {
+            (!ep.contains(':') || ep.starts_with('['))
+                .then(|| ids.iter().position(|x| x.starts_with(&format!("{ep}:"))))
+                .flatten()
+        });
+        key.unwrap_or_else(|| {
+            ids.push(ep.to_string());
+            ids.len() - 1
+        })
+    };
+    let mut arrows = Vec::new();
+    for p in sc.packets.iter().take(LADDER_ARROWS) {
+        let a = id_of(&p.arrow_from, &mut ids);
+        let b = id_of(&p.arrow_to, &mut ids);
+        let style = if p.protocol.starts_with("ICMP") {
+            "-->>"
+        } else {
+            "->>"
+        };
+        arrows.push(format!(
+            "    P{a}{style}P{b}: {}. {}",
+            p.number,
+            mermaid_text(&p.label)
+        ));
+    }
+    writeln!(out, "\n**Ladder:**\n")?;
+    writeln!(out, "```mermaid\nsequenceDiagram")?;
+    for (i, ep) in ids.iter().enumerate() {
+        let name = sc
+            .participants
+            .iter()
+            .find(|x| &x.endpoint == ep)
+            .map_or("", |x| x.name.as_str());
+        let label = if name.is_empty() {
+            ep.clone()
+        } else {
+            format!("{name} {ep}")
+        };
+        writeln!(out, "    participant P{i} as {}", mermaid_text(&label))?;
+    }
+    for a in arrows {
+        writeln!(out, "{a}")?;
+    }
+    if sc.packets.len() > LADDER_ARROWS {
+        writeln!(
+            out,
+            "    Note over P0: {} more packets",
+            sc.packets.len() - LADDER_ARROWS
+        )?;
+    }
+    writeln!(out, "```")
+}
+
+/// Mermaid's sequence diagrams end a message at `;` or a newline and treat `#` as an entity
+/// start; `<`/`>` can be read as HTML. Replace them with Mermaid's entity codes.
+fn mermaid_text(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '#' => s.push_str("#35;"),
+            ';' => s.push_str("#59;"),
+            '<' => s.push_str("#lt;"),
+            '>' => s.push_str("#gt;"),
+            '\n' | '\r' => s.push(' '),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
 /// Escapes what would break a Markdown table cell.
 fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mermaid_text_escapes_what_ends_or_breaks_a_message() {
+        assert_eq!(mermaid_text("a;b #1 <x>\nc"), "a#59;b #35;1 #lt;x#gt; c");
+    }
 }

@@ -263,6 +263,172 @@ pub(crate) enum Check {
     Running(StateCheck),
     /// The program is still running and blocked (quiescent) at the end of the steps.
     Blocked(StateCheck),
+    /// On the wire: a TCP connection from `client` to `server` completed the three-way
+    /// handshake (SYN, SYN-ACK, ACK).
+    TcpHandshake(TcpPairCheck),
+    /// On the wire: a SYN to `client`'s server port was answered by a RST (connection refused).
+    TcpRefused(TcpRefusedCheck),
+    /// On the wire: the TCP payload sent from `from` to `to` (all connections to the server
+    /// port, in order) contains a text, matches a regex, or equals bytes.
+    TcpPayload(TcpPayloadCheck),
+    /// On the wire: a TCP connection between `client` and `server` ended with a FIN each way
+    /// (and no RST).
+    TcpFinTeardown(TcpPairCheck),
+    /// On the wire: no TCP connection to `program`'s port completed a handshake.
+    NoTcpHandshake(WirePortCheck),
+    /// On the wire: UDP datagrams from `from` to `to`: how many, and what one of them holds.
+    UdpDatagrams(UdpDatagramsCheck),
+    /// On the wire: an ICMP (or ICMPv6) port unreachable error quoting a datagram sent to
+    /// `program`'s port.
+    IcmpPortUnreachable(WirePortCheck),
+    /// On the wire: the number of TCP connections (streams) to `program`'s port, e.g. how many
+    /// times a proxy contacted the origin server.
+    TcpConnections(TcpConnectionsCheck),
+    /// On the wire: every time gap between consecutive payload-carrying packets from `from` to
+    /// `to` lies within `[min_ms, max_ms]` (at least two such packets).
+    PacketGap(PacketGapCheck),
+}
+
+/// `tcp_handshake` and `tcp_fin_teardown` checks. Ports come from the programs: the server's
+/// port is its `wait_ready` port (or the first port placeholder in its arguments); the client is
+/// whoever talks to that port (its own port is ephemeral and unknown in advance).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TcpPairCheck {
+    /// Client program name from `programs` (used in messages).
+    pub client: String,
+    /// Server program name from `programs`: its port identifies the connection.
+    pub server: String,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `tcp_refused` check.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TcpRefusedCheck {
+    /// Client program name: the port it connects to (the first port placeholder in its
+    /// arguments) is where the SYN goes.
+    pub client: String,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `no_tcp_handshake` and `icmp_port_unreachable` checks.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WirePortCheck {
+    /// Program name: a server's port (its `wait_ready` port), or the port a client sends to
+    /// (the first port placeholder in its arguments).
+    pub program: String,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `tcp_payload` check: exactly one of `contains`, `regex`, `equals_hex`. One of `from` and
+/// `to` must be a server (a program with a `wait_ready` step or a `*-server` role).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TcpPayloadCheck {
+    /// Sending program name from `programs`.
+    pub from: String,
+    /// Receiving program name from `programs`.
+    pub to: String,
+    /// The payload contains this text (placeholders allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    /// The payload matches this regular expression (Rust `regex` syntax, over bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// The payload equals these bytes, written in hex (`48454c4c4f0a`; spaces allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals_hex: Option<String>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `udp_datagrams` check. One of `from` and `to` must be a server (see `tcp_payload`), or, when
+/// neither is, `to`'s port is used (a client sending to a port where nothing is bound).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UdpDatagramsCheck {
+    /// Sending program name from `programs`.
+    pub from: String,
+    /// Receiving program name from `programs`.
+    pub to: String,
+    /// Exact number of datagrams sent that way. Default: at least one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// One of the datagrams contains this text (placeholders allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `tcp_connections` check: at least one of `count`, `min`, `max`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TcpConnectionsCheck {
+    /// Program name whose port is counted (see `no_tcp_handshake`).
+    pub program: String,
+    /// Exact number of connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// At least this many connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u64>,
+    /// At most this many connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u64>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `packet_gap` check, over TCP and UDP alike.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PacketGapCheck {
+    /// Sending program name from `programs`.
+    pub from: String,
+    /// Receiving program name from `programs`.
+    pub to: String,
+    /// Smallest allowed gap in milliseconds. Default: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ms: Option<u64>,
+    /// Largest allowed gap in milliseconds. Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ms: Option<u64>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// `exit` check.

@@ -1,0 +1,95 @@
+//! `packet_gap` check: time between consecutive payload-carrying packets sent one way on the
+//! port (e.g. a client that must wait 1-2 s between requests), TCP and UDP alike.
+
+use super::wire::{tcp_streams, udp_flows, WireGraded};
+use crate::analysis::{Analysis, FlowPacket};
+use crate::plan::WireExpect;
+
+pub(crate) fn grade(
+    e: &WireExpect,
+    a: &Analysis,
+    to_server: bool,
+    min_ms: u64,
+    max_ms: Option<u64>,
+) -> WireGraded {
+    let mut sent: Vec<FlowPacket> = Vec::new();
+    for s in tcp_streams(a, e.port) {
+        sent.extend(
+            s.packets
+                .iter()
+                .filter(|p| p.forward == to_server && p.payload_len > 0),
+        );
+    }
+    for f in udp_flows(a, e.port) {
+        let a_is_server = f.a.port == e.port && f.b.port != e.port;
+        let forward = a_is_server != to_server;
+        sent.extend(f.packets.iter().filter(|p| p.forward == forward));
+    }
+    sent.sort_by_key(|p| p.number);
+    let (from, to) = if to_server {
+        (&e.client, &e.server)
+    } else {
+        (&e.server, &e.client)
+    };
+    if sent.len() < 2 {
+        return WireGraded::fail(
+            format!("{} packet(s) with data from {from} to {to}", sent.len()),
+            format!(
+                "a gap needs two packets from {from} to {to} on port {}; the capture has {}",
+                e.port,
+                sent.len()
+            ),
+            sent.iter().map(|p| p.number).collect(),
+        );
+    }
+    let gaps: Vec<(u64, u64, f64)> = sent
+        .windows(2)
+        .map(|w| (w[0].number, w[1].number, (w[1].time - w[0].time) * 1000.0))
+        .collect();
+    let bad = gaps
+        .iter()
+        .find(|(_, _, ms)| *ms < min_ms as f64 || max_ms.is_some_and(|m| *ms > m as f64));
+    let lo = gaps.iter().map(|g| g.2).fold(f64::INFINITY, f64::min);
+    let hi = gaps.iter().map(|g| g.2).fold(0.0, f64::max);
+    let actual = format!(
+        "{} gaps between packets {} … {}, from {lo:.0} to {hi:.0} ms",
+        gaps.len(),
+        sent[0].number,
+        sent[sent.len() - 1].number
+    );
+    match bad {
+        None => WireGraded::pass(actual, sent.iter().map(|p| p.number).collect()),
+        Some((x, y, ms)) => WireGraded::fail(
+            actual,
+            format!("the gap between packets {x} and {y} is {ms:.0} ms, outside the allowed range"),
+            vec![*x, *y],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::wire::testing::*;
+    use super::*;
+    use crate::plan::WireKind;
+
+    fn k() -> WireExpect {
+        expect(WireKind::PacketGap {
+            to_server: true,
+            min_ms: 1000,
+            max_ms: Some(2000),
+        })
+    }
+
+    #[test]
+    fn gaps_in_range_pass_and_short_ones_fail() {
+        assert!(grade(&k(), &udp_requests(3, 1500), true, 1000, Some(2000)).passed);
+        let g = grade(&k(), &udp_requests(3, 200), true, 1000, Some(2000));
+        assert!(!g.passed);
+        assert!(g
+            .reason
+            .unwrap()
+            .contains("between packets 1 and 2 is 200 ms"));
+        assert!(!grade(&k(), &udp_requests(1, 200), true, 1000, None).passed);
+    }
+}

@@ -1,0 +1,277 @@
+//! Integration tests of the wire side through the CLI: every bundled scenario leaves a capture
+//! that tshark reads with the packet count socklab reports; reports cite the packets of the
+//! run; `socklab verify` grades a capture made by another run; a run without capture cannot
+//! pass its wire checks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn socklab() -> Command {
+    let mut cmd = Command::new(cargo_bin("socklab"));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `socklab run ARGS --report DIR`; returns (exit code, results.json, report.md).
+fn run_into(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = socklab()
+        .arg("run")
+        .args(args)
+        .arg("--report")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = std::fs::read_to_string(dir.join("results.json")).unwrap_or_else(|e| {
+        panic!(
+            "no results.json ({e}); stdout: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(&text).unwrap(),
+        report,
+    )
+}
+
+/// The part of report.md about one scenario.
+fn section<'a>(report: &'a str, id: &str) -> &'a str {
+    let start = report
+        .find(&format!("<a id=\"{id}\"></a>"))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let rest = &report[start + 1..];
+    let end = rest.find("<a id=").map_or(rest.len(), |e| e + 1);
+    &report[start..start + end]
+}
+
+fn tshark_count(pcap: &Path) -> u64 {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("tshark is needed to check captures against the reference ({e}); install it (apt-get install tshark)")
+        });
+    assert!(
+        out.status.success(),
+        "tshark cannot read {}: {}",
+        pcap.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).lines().count() as u64
+}
+
+#[test]
+fn every_bundled_capture_has_the_packet_count_socklab_reports_and_tshark_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, results, _) = run_into(dir.path(), &["--jobs", "4"]);
+    assert_eq!(code, 0, "{results}");
+    let scenarios = results["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 12);
+    for s in scenarios {
+        let id = s["id"].as_str().unwrap();
+        let pcap = dir.path().join(format!("{id}.pcap"));
+        assert!(pcap.is_file(), "no capture for {id}");
+        let written = s["capture"]["packets"].as_u64().unwrap();
+        let read_back = s["capture_frames"].as_u64().unwrap();
+        assert_eq!(written, read_back, "{id}: written vs read back");
+        assert_eq!(tshark_count(&pcap), written, "{id}: tshark disagrees");
+        assert_eq!(
+            s["packets"].as_array().unwrap().len() as u64,
+            written.min(500),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn client_before_server_reports_show_the_packets_that_explain_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, report) = run_into(
+        dir.path(),
+        &[
+            "scenarios/upper/tcp-client-before-server.json",
+            "scenarios/upper/udp-client-before-server.json",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    let tcp = section(&report, "upper-tcp-client-before-server");
+    assert!(
+        tcp.lines()
+            .any(|l| l.starts_with("| 1 |") && l.contains("TCP") && l.contains("[SYN]")),
+        "{tcp}"
+    );
+    assert!(
+        tcp.lines()
+            .any(|l| l.starts_with("| 2 |") && l.contains("[RST, ACK]")),
+        "{tcp}"
+    );
+    assert!(
+        tcp.contains("SYN in packet 1 answered by RST in packet 2"),
+        "{tcp}"
+    );
+    assert!(tcp.contains("```mermaid\nsequenceDiagram"), "{tcp}");
+    let udp = section(&report, "upper-udp-client-before-server");
+    assert!(
+        udp.lines()
+            .any(|l| l.starts_with("| 1 |") && l.contains("UDP")),
+        "{udp}"
+    );
+    assert!(
+        udp.lines().any(|l| l.starts_with("| 2 |")
+            && l.contains("ICMP")
+            && l.contains("Port unreachable")),
+        "{udp}"
+    );
+    assert!(
+        udp.contains("the datagram in packet 1 was answered by ICMP port unreachable in packet 2"),
+        "{udp}"
+    );
+    // The ICMP error is drawn dashed, from the refused port back to the client.
+    assert!(udp.contains("P1-->>P0: 2. ICMP"), "{udp}");
+}
+
+fn verify(pcap: &Path, scenario: &str) -> (i32, Value) {
+    let out = socklab()
+        .arg("verify")
+        .arg(pcap)
+        .args(["--scenario", scenario, "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn check<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} check in {report}"))
+}
+
+#[test]
+fn verify_passes_a_tcp_round_trip_capture_and_fails_a_udp_one_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, _) = run_into(
+        dir.path(),
+        &[
+            "scenarios/upper/tcp-round-trip.json",
+            "scenarios/upper/udp-round-trip.json",
+        ],
+    );
+    assert_eq!(code, 0);
+    let (code, good) = verify(
+        &dir.path().join("upper-tcp-round-trip.pcap"),
+        "upper-tcp-round-trip",
+    );
+    assert_eq!(code, 0, "{good}");
+    let hs = check(&good, "tcp_handshake");
+    assert_eq!(hs["passed"], true);
+    assert_eq!(hs["evidence_packets"], serde_json::json!([1, 2, 3]));
+    assert_eq!(check(&good, "tcp_payload")["passed"], true);
+
+    let (code, bad) = verify(
+        &dir.path().join("upper-udp-round-trip.pcap"),
+        "upper-tcp-round-trip",
+    );
+    assert_eq!(code, 1, "{bad}");
+    for kind in ["tcp_handshake", "tcp_payload"] {
+        let c = check(&bad, kind);
+        assert_eq!(c["passed"], false, "{c}");
+        let reason = c["reason"].as_str().unwrap();
+        assert!(reason.contains("UDP datagram"), "{kind}: {reason}");
+    }
+}
+
+#[test]
+fn verify_rejects_an_unknown_scenario_as_bad_input() {
+    let out = socklab()
+        .args(["verify", "Cargo.toml", "--scenario", "upper-tcp-round-trp"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("upper-tcp-round-trip"), "{err}");
+}
+
+#[test]
+fn wire_checks_without_a_capture_are_errors_not_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, results, _) = run_into(
+        dir.path(),
+        &["scenarios/upper/tcp-round-trip.json", "--no-capture"],
+    );
+    assert_eq!(code, 3, "{results}");
+    let s = &results["scenarios"][0];
+    assert_eq!(s["verdict"], "error");
+    let wire = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "tcp_handshake")
+        .unwrap();
+    assert_eq!(wire["passed"], false);
+    assert!(wire["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("no capture: the run was made with --no-capture"));
+}
+
+/// `socklab run FILE` on a scenario with wire checks; returns stderr of a bad-input exit.
+fn wire_input_error(checks: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    let text = format!(
+        r#"{{
+  "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+  "programs": [{{"name": "server", "role": "tcp-upper-server"}},
+               {{"name": "client", "role": "tcp-upper-client"}}],
+  "steps": [{{"start": {{"program": "server"}}}}, {{"start": {{"program": "client"}}}}],
+  "checks": [{checks}]
+}}
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = socklab().arg("run").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+#[test]
+fn bad_wire_checks_are_located_in_the_file() {
+    let err = wire_input_error(r#"{"tcp_handshake": {"client": "client", "server": "sevrer"}}"#);
+    assert!(err.contains("unknown program `sevrer`"), "{err}");
+    assert!(err.contains("(at checks[0].tcp_handshake.server)"), "{err}");
+    assert!(err.contains("did you mean `server`?"), "{err}");
+    let err = wire_input_error(
+        r#"{"tcp_payload": {"from": "client", "to": "server", "contains": "a", "regex": "b"}}"#,
+    );
+    assert!(
+        err.contains("give exactly one payload condition, not 2"),
+        "{err}"
+    );
+    let err = wire_input_error(
+        r#"{"tcp_payload": {"from": "client", "to": "server", "equals_hex": "4g"}}"#,
+    );
+    assert!(err.contains("invalid hex bytes `4g`"), "{err}");
+    let err = wire_input_error(r#"{"tcp_connections": {"program": "server"}}"#);
+    assert!(err.contains("give `count`, or `min` and/or `max`"), "{err}");
+}

@@ -301,12 +301,18 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
                 (result.packets, result.packets_truncated) = crate::wire_view::rows(a);
                 result.participants = crate::wire_view::participants(a, &job.plan);
             }
-            result.max_points = checks.iter().map(|c| c.points).sum();
-            result.points = checks.iter().map(|c| c.awarded).sum();
-            result.verdict = if checks.iter().any(|c| c.ungraded) {
-                result.error = Some("wire checks could not be graded: no capture".into());
-                Verdict::Error
-            } else if checks.iter().all(|c| c.passed) {
+            // Wire checks a run without capture cannot grade (the user chose --no-capture or
+            // host isolation) count neither way; the report lists them as not graded.
+            let graded = || checks.iter().filter(|c| !c.ungraded);
+            result.max_points = graded().map(|c| c.points).sum();
+            result.points = graded().map(|c| c.awarded).sum();
+            let skipped = checks.iter().filter(|c| c.ungraded).count();
+            if skipped > 0 {
+                result.warnings.push(format!(
+                    "{skipped} wire check(s) not graded: this run has no capture"
+                ));
+            }
+            result.verdict = if graded().all(|c| c.passed) {
                 Verdict::Pass
             } else {
                 Verdict::Fail
@@ -344,7 +350,7 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
                     .map_or(c.file.clone(), |n| n.to_string_lossy().into_owned());
                 c
             });
-            result.warnings = evidence.warnings;
+            result.warnings.splice(0..0, evidence.warnings);
         }
         Err(e @ SandboxError::NoUserNamespaces { .. }) => {
             return Err(AppError::Harness(e.to_string()))
@@ -395,7 +401,7 @@ fn print_line(r: &ScenarioResult, width: usize) {
         r.points,
         r.max_points
     );
-    for c in r.checks.iter().filter(|c| !c.passed) {
+    for c in r.checks.iter().filter(|c| !c.passed && !c.ungraded) {
         let _ = writeln!(out, "        ✗ {}", c.reason.as_deref().unwrap_or(&c.title));
     }
     if let Some(e) = &r.error {

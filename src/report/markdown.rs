@@ -87,7 +87,11 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             err
         )?;
     }
-    let failures: Vec<&CheckResult> = sc.checks.iter().filter(|c| !c.passed).collect();
+    let failures: Vec<&CheckResult> = sc
+        .checks
+        .iter()
+        .filter(|c| !c.passed && !c.ungraded)
+        .collect();
     if !failures.is_empty() {
         writeln!(out, "**What went wrong:**\n")?;
         for c in &failures {
@@ -113,7 +117,7 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {}/{} |",
-                if c.passed { "✅" } else { "❌" },
+                mark(c),
                 c.source,
                 escape(&expected),
                 escape(&c.actual),
@@ -292,7 +296,7 @@ fn on_the_wire(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
     let lines: Vec<String> = wire
         .iter()
         .map(|c| {
-            let mark = if c.passed { "✅" } else { "❌" };
+            let mark = mark(c);
             let text = if c.passed {
                 c.actual.clone()
             } else {
@@ -425,6 +429,15 @@ fn mermaid_text(text: &str) -> String {
         }
     }
     s
+}
+
+/// ✅ passed, ❌ failed, ⏭️ not graded (a wire check of a run without capture).
+fn mark(c: &CheckResult) -> &'static str {
+    match (c.passed, c.ungraded) {
+        (true, _) => "✅",
+        (false, true) => "⏭️",
+        (false, false) => "❌",
+    }
 }
 
 /// Escapes what would break a Markdown table cell.

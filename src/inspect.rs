@@ -468,7 +468,7 @@ fn parse_side(s: &str) -> Result<Side, InspectError> {
 }
 
 fn side_matches(side: Side, ip: Option<IpAddr>, port: Option<u16>) -> bool {
-    ip == Some(side.ip) && (side.port.is_none() || side.port == port)
+    ip == Some(side.ip) && (side.port.is_none() || port.is_none() || side.port == port)
 }
 
 const LADDER_WIDTH: usize = 56;
@@ -494,12 +494,21 @@ fn ladder_view<R: io::Read>(
     let warnings = drive(reader, &mut an, |s| {
         let (sp, dp) = ports(s);
         if sides.is_none() {
+            // Ports too: on loopback both sides share one address, and only the ports tell
+            // the client from the server.
             if let (Some(a), Some(b)) = (s.src, s.dst) {
-                sides = Some((Side { ip: a, port: None }, Side { ip: b, port: None }));
+                sides = Some((Side { ip: a, port: sp }, Side { ip: b, port: dp }));
             }
         }
         let Some((a, b)) = sides else { return Ok(()) };
-        let rightward = if side_matches(a, s.src, sp) && side_matches(b, s.dst, dp) {
+        let portless = sp.is_none() && dp.is_none();
+        let rightward = if portless && a.ip == b.ip {
+            // An ICMP error on a one-address exchange: it answers the first side's packet.
+            if s.src != Some(a.ip) {
+                return Ok(());
+            }
+            false
+        } else if side_matches(a, s.src, sp) && side_matches(b, s.dst, dp) {
             true
         } else if side_matches(b, s.src, sp) && side_matches(a, s.dst, dp) {
             false

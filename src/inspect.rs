@@ -150,13 +150,7 @@ fn list_view<R: io::Read>(
     args: &InspectArgs,
     out: &mut dyn Write,
 ) -> Result<(), InspectError> {
-    let mut an = Analyzer::new(AnalyzerOptions {
-        summaries: true,
-        keep_summaries: false,
-        payload_cap: 0,
-        flow_packet_cap: 0,
-        payload_stream: None,
-    });
+    let mut an = Analyzer::new(AnalyzerOptions::streaming(true));
     let mut first = true;
     if args.json {
         out.write_all(b"{\"packets\":[")?;
@@ -223,13 +217,7 @@ fn streams_view<R: io::Read>(
     args: &InspectArgs,
     out: &mut dyn Write,
 ) -> Result<(), InspectError> {
-    let mut an = Analyzer::new(AnalyzerOptions {
-        summaries: false,
-        keep_summaries: false,
-        payload_cap: 0,
-        flow_packet_cap: 0,
-        payload_stream: None,
-    });
+    let mut an = Analyzer::new(AnalyzerOptions::streaming(false));
     drive(reader, &mut an, |_| Ok(()))?;
     let a = an.finish();
     if args.json {
@@ -482,13 +470,7 @@ fn ladder_view<R: io::Read>(
         Some(v) if v.len() == 2 => Some((parse_side(&v[0])?, parse_side(&v[1])?)),
         _ => None,
     };
-    let mut an = Analyzer::new(AnalyzerOptions {
-        summaries: true,
-        keep_summaries: false,
-        payload_cap: 0,
-        flow_packet_cap: 0,
-        payload_stream: None,
-    });
+    let mut an = Analyzer::new(AnalyzerOptions::streaming(true));
     let mut header_done = false;
     let mut rows = Vec::new();
     let warnings = drive(reader, &mut an, |s| {

@@ -31,6 +31,20 @@ pub(crate) struct AnalyzerOptions {
     pub payload_stream: Option<u32>,
 }
 
+impl AnalyzerOptions {
+    /// Streaming views over captures of any size: keep no payload, no per-flow packet lists
+    /// and no summaries; build each packet's summary for `push` only if `summaries`.
+    pub(crate) fn streaming(summaries: bool) -> Self {
+        AnalyzerOptions {
+            summaries,
+            keep_summaries: false,
+            payload_cap: 0,
+            flow_packet_cap: 0,
+            payload_stream: None,
+        }
+    }
+}
+
 impl Default for AnalyzerOptions {
     fn default() -> Self {
         AnalyzerOptions {

@@ -184,12 +184,13 @@ impl Supervisor<'_> {
             } => {
                 let limit = self.limit(*within_ms);
                 let t0 = Instant::now();
+                let matches = matcher.compile();
                 let met = self.wait_until(limit, |s| {
                     let text = s.stream_text(*program, *stream);
-                    matcher.matches(&text) || s.output_finished(*program)
+                    matches(&text) || s.output_finished(*program)
                 });
                 let text = self.stream_text(*program, *stream);
-                let met = met && matcher.matches(&text);
+                let met = met && matches(&text);
                 let detail = if met {
                     format!("seen after {} ms", t0.elapsed().as_millis())
                 } else if self.output_finished(*program) {

@@ -20,8 +20,8 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use super::upper::{
-    accept_each, below, close_gracefully, fail, local_addr, say, strip_line_ending,
-    udp_client_socket, Endpoint, LabError,
+    self, accept_each, below, close_gracefully, fail, local_addr, say, strip_line_ending, Endpoint,
+    LabError,
 };
 
 /// What the UDP client sends (seed 003).
@@ -97,21 +97,7 @@ pub(crate) fn udp_client(args: &[String]) -> i32 {
 
 /// Sends the joke and returns the first datagram that comes back (no timeout, on purpose).
 pub(crate) fn udp_exchange(endpoint: &Endpoint) -> Result<Vec<u8>, LabError> {
-    let (socket, server) = udp_client_socket(endpoint)?;
-    socket
-        .send_to(JOKE.as_bytes(), server)
-        .map_err(|source| LabError::Send {
-            addr: endpoint.to_string(),
-            source,
-        })?;
-    let mut buf = vec![0u8; CHUNK];
-    let (n, _) = socket
-        .recv_from(&mut buf)
-        .map_err(|source| LabError::Receive {
-            addr: endpoint.to_string(),
-            source,
-        })?;
-    Ok(buf[..n].to_vec())
+    upper::udp_exchange(endpoint, JOKE.as_bytes())
 }
 
 pub(crate) fn tcp_server(args: &[String]) -> i32 {

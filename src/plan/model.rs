@@ -153,11 +153,22 @@ pub(crate) enum Matcher {
 impl Matcher {
     /// Whether `text` satisfies the condition.
     pub(crate) fn matches(&self, text: &str) -> bool {
-        match self {
+        self.compile()(text)
+    }
+
+    /// The condition as a predicate, its regex compiled once: waits poll output every few
+    /// milliseconds and must not recompile on each look. A regex that does not compile (the
+    /// plan validated it, so only a hand-made plan) matches nothing.
+    pub(crate) fn compile(&self) -> impl Fn(&str) -> bool + '_ {
+        let re = match self {
+            Matcher::Regex(r) | Matcher::NotRegex(r) => regex::Regex::new(r).ok(),
+            Matcher::Contains(_) | Matcher::NotContains(_) => None,
+        };
+        move |text: &str| match self {
             Matcher::Contains(s) => text.contains(s.as_str()),
             Matcher::NotContains(s) => !text.contains(s.as_str()),
-            Matcher::Regex(r) => regex::Regex::new(r).is_ok_and(|re| re.is_match(text)),
-            Matcher::NotRegex(r) => regex::Regex::new(r).is_ok_and(|re| !re.is_match(text)),
+            Matcher::Regex(_) => re.as_ref().is_some_and(|re| re.is_match(text)),
+            Matcher::NotRegex(_) => re.as_ref().is_some_and(|re| !re.is_match(text)),
         }
     }
 

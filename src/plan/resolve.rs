@@ -517,8 +517,6 @@ impl Resolver<'_> {
                     let label = e.title.clone().unwrap_or_else(|| {
                         format!("{pname} {} within {within_ms} ms", expect.describe())
                     });
-                    started.remove(&p);
-                    started.insert(p); // an exited program may still be checked
                     PlannedStep {
                         step: StepPlan::ExpectExit {
                             program: p,

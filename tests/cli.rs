@@ -8,36 +8,15 @@ use std::process::Command;
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
-fn socklab() -> Command {
-    let mut cmd = Command::new(cargo_bin("socklab"));
-    cmd.current_dir(root());
-    cmd
-}
+use common::{root, run_into, socklab};
 
-/// Runs `socklab run ARGS --report TMP` and returns (exit code, results.json, stdout).
+/// Runs `socklab run ARGS` into a temporary report directory: (exit code, results, stdout).
 fn run(args: &[&str]) -> (i32, Value, String) {
     let dir = tempfile::tempdir().unwrap();
-    let out = socklab()
-        .arg("run")
-        .args(args)
-        .arg("--report")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let text = std::fs::read_to_string(dir.path().join("results.json"))
-        .unwrap_or_else(|e| panic!("no results.json ({e}); stdout: {stdout}\nstderr: {stderr}"));
-    assert!(dir.path().join("report.md").is_file());
-    (
-        out.status.code().unwrap_or(-1),
-        serde_json::from_str(&text).unwrap(),
-        stdout,
-    )
+    let r = run_into(dir.path(), args);
+    (r.code, r.results, r.stdout)
 }
 
 fn scenario<'a>(results: &'a Value, id: &str) -> &'a Value {

@@ -3,44 +3,19 @@
 //! run; `socklab verify` grades a capture made by another run; a run without capture cannot
 //! pass its wire checks.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
-fn socklab() -> Command {
-    let mut cmd = Command::new(cargo_bin("socklab"));
-    cmd.current_dir(root());
-    cmd
-}
+use common::socklab;
 
-/// Runs `socklab run ARGS --report DIR`; returns (exit code, results.json, report.md).
+/// Runs `socklab run ARGS --report DIR`: (exit code, results.json, report.md).
 fn run_into(dir: &Path, args: &[&str]) -> (i32, Value, String) {
-    let out = socklab()
-        .arg("run")
-        .args(args)
-        .arg("--report")
-        .arg(dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let text = std::fs::read_to_string(dir.join("results.json")).unwrap_or_else(|e| {
-        panic!(
-            "no results.json ({e}); stdout: {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        serde_json::from_str(&text).unwrap(),
-        report,
-    )
+    let r = common::run_into(dir, args);
+    (r.code, r.results, r.report)
 }
 
 /// The part of report.md about one scenario.

@@ -166,7 +166,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_nested_values_and_keys() {
+    fn finds_nested_values_and_their_line_and_column() {
         let text = "{\n  \"programs\": [\n    {\"name\": \"s\", \"role\": \"x\"}\n  ]\n}";
         let loc = Locator::new(text);
         let (s, e) = loc.value("programs[0].role").unwrap();

@@ -36,7 +36,9 @@ fn main() {
     // is dispatched before anything else can start a thread.
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("__sandbox") {
-        std::process::exit(sandbox::child_main(args.get(2).map_or("", String::as_str)));
+        let mode = args.get(2).map_or("", String::as_str);
+        let capture = args.get(3).map(std::path::Path::new);
+        std::process::exit(sandbox::child_main(mode, capture));
     }
     let cli = Cli::parse();
     let code = match dispatch(cli.command) {

@@ -165,7 +165,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 64);
-    let queue = Arc::new(Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>()));
+    let queue = Arc::new(Mutex::new(
+        jobs.into_iter()
+            .enumerate()
+            .map(|(i, job)| (i, job, None::<sandbox::Prepared>))
+            .collect::<Vec<_>>(),
+    ));
     let results: Arc<Mutex<Vec<(usize, ScenarioResult)>>> = Arc::default();
     let fatal: Arc<Mutex<Option<AppError>>> = Arc::default();
     std::thread::scope(|scope| {
@@ -178,8 +183,20 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                     .lock()
                     .ok()
                     .and_then(|mut q| (!q.is_empty()).then(|| q.remove(0)));
-                let Some((index, job)) = next else { break };
-                match run_one(&job, args) {
+                let Some((index, job, prepared)) = next else {
+                    break;
+                };
+                // Build the sandbox of the scenario next in line while this one runs, so its
+                // set-up is off the critical path. A failure here is left for its own run to
+                // meet and report.
+                if let Ok(mut q) = queue.lock() {
+                    if let Some((_, head, slot @ None)) = q.first_mut() {
+                        *slot =
+                            sandbox::prepare(args.isolation, capture_path(head, args).as_deref())
+                                .ok();
+                    }
+                }
+                match run_one(&job, prepared, args) {
                     Ok(result) => {
                         print_line(&result, width);
                         if let Ok(mut r) = results.lock() {
@@ -246,16 +263,24 @@ fn choose_ports(names: &[String], seed: u64, isolation: Isolation) -> Vec<plan::
     plan::choose_ports(names, seed)
 }
 
-fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
+/// Where a job's capture goes: beside the report, one per scenario; host mode cannot capture.
+fn capture_path(job: &Job, args: &RunArgs) -> Option<PathBuf> {
+    (args.isolation == Isolation::Namespace && !args.no_capture)
+        .then(|| args.report.join(format!("{}.pcap", job.plan.id)))
+}
+
+fn run_one(
+    job: &Job,
+    prepared: Option<sandbox::Prepared>,
+    args: &RunArgs,
+) -> Result<ScenarioResult, AppError> {
     let t0 = Instant::now();
     let workdir = sandbox::prepare_workdir(job.source.as_deref())
         .map_err(|e| AppError::Harness(format!("cannot prepare a working directory: {e}")))?;
     let req = RunRequest {
         plan: job.plan.clone(),
         workdir: workdir.path().to_path_buf(),
-        // Captures live beside the report, one per scenario; host mode cannot capture.
-        capture: (args.isolation == Isolation::Namespace && !args.no_capture)
-            .then(|| args.report.join(format!("{}.pcap", job.plan.id))),
+        capture: capture_path(job, args),
     };
     let s = &job.loaded.scenario;
     let mut result = ScenarioResult {
@@ -281,7 +306,11 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
         participants: Vec::new(),
         warnings: Vec::new(),
     };
-    match sandbox::run(&req, args.isolation) {
+    let ran = match prepared {
+        Some(sandbox) => sandbox.run(&req),
+        None => sandbox::run(&req, args.isolation),
+    };
+    match ran {
         Ok(mut evidence) => {
             hide_workdir(&mut evidence, workdir.path());
             let analysis = match (&req.capture, &evidence.capture) {
@@ -310,7 +339,13 @@ fn run_one(job: &Job, args: &RunArgs) -> Result<ScenarioResult, AppError> {
             result.max_points = graded().map(|c| c.points).sum();
             result.points = graded().map(|c| c.awarded).sum();
             let skipped = checks.iter().filter(|c| c.ungraded).count();
-            if skipped > 0 {
+            let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
+            if lost > 0 {
+                result.warnings.push(format!(
+                    "the capture lost {lost} packet(s): the kernel dropped them because the \
+                     capture could not keep up; {skipped} wire check(s) not graded"
+                ));
+            } else if skipped > 0 {
                 result.warnings.push(format!(
                     "{skipped} wire check(s) not graded: this run has no capture"
                 ));

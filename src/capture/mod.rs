@@ -3,7 +3,10 @@
 //!
 //! Contract: [`Capture::start`] opens every socket before it returns, so starting it before the
 //! first program guarantees no packet of the run is missed; [`Capture::stop`] drains what the
-//! kernel still holds and closes the file. One interface gives classic pcap with nanosecond
+//! kernel still holds and closes the file. Each socket reads through a 64 MiB TPACKET_V3 ring,
+//! so a burst of that size is captured whole however fast it comes; beyond it the capture
+//! keeps up as fast as it can write the file, and every packet the kernel had to drop is
+//! counted ([`CaptureStats::dropped`]), never lost silently. One interface gives classic pcap with nanosecond
 //! timestamps (magic `0xa1b23c4d`); several give pcapng with one interface block each, in the
 //! order given. Snaplen is 262144 (loopback frames exceed 65535). On loopback interfaces each
 //! packet is recorded once, as libpcap does (the outgoing copy is ignored).

@@ -5,7 +5,7 @@
 //! magic. pcapng gets one Interface Description Block per interface, with its name and
 //! nanosecond resolution, and one Enhanced Packet Block per packet.
 
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 
 /// Ethernet link type (DLT_EN10MB), also what Linux gives for `lo` on a raw packet socket.
 pub(crate) const LINKTYPE_ETHERNET: u16 = 1;
@@ -103,20 +103,48 @@ impl<W: Write> Writer<W> {
     }
 
     /// Appends one packet, cut to the snaplen.
+    #[cfg(test)]
     pub(crate) fn write(&mut self, rec: &Record<'_>) -> io::Result<()> {
-        let data = &rec.data[..rec.data.len().min(SNAPLEN as usize)];
+        self.write_batch(std::slice::from_ref(rec))
+    }
+
+    /// Appends packets in order, each cut to the snaplen, with vectored writes: the packet
+    /// bytes go from the caller's buffer (the capture ring) to the file without another copy
+    /// once the batch is larger than the output's buffer.
+    pub(crate) fn write_batch(&mut self, recs: &[Record<'_>]) -> io::Result<()> {
+        let framing: Vec<Framing> = recs.iter().map(|r| self.framing(r)).collect();
+        let mut slices = Vec::with_capacity(recs.len() * 3);
+        for (rec, f) in recs.iter().zip(&framing) {
+            slices.push(IoSlice::new(&f.head[..f.head_len]));
+            slices.push(IoSlice::new(&rec.data[..f.caplen]));
+            if f.tail_len > 0 {
+                slices.push(IoSlice::new(&f.tail[..f.tail_len]));
+            }
+        }
+        write_all_vectored(&mut self.out, &mut slices)
+    }
+
+    /// The bytes that go before and after a record's data in this format.
+    fn framing(&self, rec: &Record<'_>) -> Framing {
+        let caplen = rec.data.len().min(SNAPLEN as usize);
+        let mut f = Framing {
+            head: [0; 28],
+            head_len: 0,
+            caplen,
+            tail: [0; 8],
+            tail_len: 0,
+        };
         // Lengths fit in u32: data is at most SNAPLEN.
-        let caplen = data.len() as u32;
+        let cap = (caplen as u32).to_le_bytes();
+        let orig = rec.orig_len.to_le_bytes();
         match self.format {
             Format::Pcap => {
-                let mut h = [0u8; 16];
                 // pcap's seconds field is 32 bits: wraps in 2106.
-                h[0..4].copy_from_slice(&(rec.ts.secs as u32).to_le_bytes());
-                h[4..8].copy_from_slice(&rec.ts.nanos.to_le_bytes());
-                h[8..12].copy_from_slice(&caplen.to_le_bytes());
-                h[12..16].copy_from_slice(&rec.orig_len.to_le_bytes());
-                self.out.write_all(&h)?;
-                self.out.write_all(data)
+                f.head[0..4].copy_from_slice(&(rec.ts.secs as u32).to_le_bytes());
+                f.head[4..8].copy_from_slice(&rec.ts.nanos.to_le_bytes());
+                f.head[8..12].copy_from_slice(&cap);
+                f.head[12..16].copy_from_slice(&orig);
+                f.head_len = 16;
             }
             Format::Pcapng => {
                 let ns = rec
@@ -124,22 +152,21 @@ impl<W: Write> Writer<W> {
                     .secs
                     .saturating_mul(1_000_000_000)
                     .saturating_add(u64::from(rec.ts.nanos));
-                let mut h = Vec::with_capacity(20);
-                h.extend_from_slice(&rec.iface.to_le_bytes());
-                h.extend_from_slice(&((ns >> 32) as u32).to_le_bytes());
-                h.extend_from_slice(&(ns as u32).to_le_bytes());
-                h.extend_from_slice(&caplen.to_le_bytes());
-                h.extend_from_slice(&rec.orig_len.to_le_bytes());
-                let pad = padding(data.len());
-                let total = (12 + h.len() + data.len() + pad) as u32;
-                self.out.write_all(&PCAPNG_EPB.to_le_bytes())?;
-                self.out.write_all(&total.to_le_bytes())?;
-                self.out.write_all(&h)?;
-                self.out.write_all(data)?;
-                self.out.write_all(&[0u8; 3][..pad])?;
-                self.out.write_all(&total.to_le_bytes())
+                let pad = padding(caplen);
+                let total = ((12 + 20 + caplen + pad) as u32).to_le_bytes();
+                f.head[0..4].copy_from_slice(&PCAPNG_EPB.to_le_bytes());
+                f.head[4..8].copy_from_slice(&total);
+                f.head[8..12].copy_from_slice(&rec.iface.to_le_bytes());
+                f.head[12..16].copy_from_slice(&((ns >> 32) as u32).to_le_bytes());
+                f.head[16..20].copy_from_slice(&(ns as u32).to_le_bytes());
+                f.head[20..24].copy_from_slice(&cap);
+                f.head[24..28].copy_from_slice(&orig);
+                f.head_len = 28;
+                f.tail[pad..pad + 4].copy_from_slice(&total);
+                f.tail_len = pad + 4;
             }
         }
+        f
     }
 
     pub(crate) fn flush(&mut self) -> io::Result<()> {
@@ -149,6 +176,33 @@ impl<W: Write> Writer<W> {
     pub(crate) fn into_inner(self) -> W {
         self.out
     }
+}
+
+/// A record's framing: `head[..head_len]`, then `caplen` bytes of data, then
+/// `tail[..tail_len]` (pcapng's padding and repeated length).
+struct Framing {
+    head: [u8; 28],
+    head_len: usize,
+    caplen: usize,
+    tail: [u8; 8],
+    tail_len: usize,
+}
+
+/// `write_all` for a list of slices (std's own is not stable yet).
+fn write_all_vectored(out: &mut impl Write, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    // The kernel takes at most IOV_MAX (1024) slices per call.
+    const MAX_SLICES: usize = 1024;
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        let n = slices.len().min(MAX_SLICES);
+        match out.write_vectored(&slices[..n]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(written) => IoSlice::advance_slices(&mut slices, written),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn padding(len: usize) -> usize {

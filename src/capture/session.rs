@@ -11,22 +11,28 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use super::pcap::{InterfaceDesc, Record, Writer, SNAPLEN};
+use super::pcap::{InterfaceDesc, Record, Writer};
 use super::socket::PacketSocket;
 use super::CaptureError;
 
 /// How long the reader sleeps in poll(2) before looking at the stop flag; `stop` also wakes it
-/// at once through a pipe, so this only bounds a missed wake-up.
+/// at once through a pipe, and the kernel wakes it whenever it hands over a block of the ring.
 const POLL_MS: libc::c_int = 100;
-/// After stop is asked: a queue that stays empty this long is drained. On loopback a frame is
-/// queued to packet sockets while its sender is still in the send call, so by the time the
-/// last program has exited its frames are queued already; the settle only covers softirq
-/// work still running on another CPU. Every run pays it once, so it is kept short.
+/// After stop is asked: the kernel must have queued no new packet for this long, and every
+/// packet it queued must be read, before the capture ends. On loopback a frame is queued while
+/// its sender is still in the send call, so by the time the last program has exited its frames
+/// are queued already; the settle only covers softirq work still running on another CPU. Every
+/// run pays it once, so it is kept short.
 const SETTLE_MS: libc::c_int = 2;
-/// Packets read from one socket before turning to the next, so a busy interface cannot
-/// starve the others.
-const BATCH: usize = 256;
+/// The longest stop waits for the kernel to hand over the ring's last, partly filled block
+/// (it does so RETIRE_MS after that block's first packet); packets still missing then are
+/// counted as dropped, never waited for forever.
+const STOP_LIMIT: Duration = Duration::from_millis(500);
+/// Blocks read from one ring before turning to the next, so a busy interface cannot starve
+/// the others.
+const BATCH_BLOCKS: usize = 4;
 const FILE_BUFFER: usize = 256 * 1024;
 
 /// Counters of a finished capture.
@@ -58,6 +64,8 @@ struct Finished {
     writer: Writer<BufWriter<File>>,
     packets: u64,
     bytes: u64,
+    /// Packets the kernel queued that were still not handed over when STOP_LIMIT ran out.
+    lost: u64,
 }
 
 impl Capture {
@@ -133,6 +141,7 @@ impl Capture {
             writer,
             packets,
             bytes,
+            lost,
         } = finished;
         let write_err = |source| CaptureError::Write {
             path: self.path.clone(),
@@ -144,13 +153,7 @@ impl Capture {
             .map_err(|e| write_err(e.into_error()))?;
         // No fsync: the file only has to reach the page cache before the report reads it.
         drop(file);
-        let mut dropped = 0;
-        for sock in &sockets {
-            dropped += sock.take_drops().map_err(|source| CaptureError::Receive {
-                iface: sock.iface.clone(),
-                source,
-            })?;
-        }
+        let dropped = sockets.iter().map(PacketSocket::dropped).sum::<u64>() + lost;
         // Closing a packet socket waits for an RCU grace period in the kernel (packet_release
         // calls synchronize_net: ~10 ms), which would add to every scenario run. The sandbox
         // process exits right after handing over its evidence, and the kernel releases the
@@ -186,14 +189,13 @@ impl Drop for Capture {
 }
 
 fn read_loop(
-    sockets: Vec<PacketSocket>,
+    mut sockets: Vec<PacketSocket>,
     mut writer: Writer<BufWriter<File>>,
     path: &Path,
     seen: &AtomicU64,
     stopping: &AtomicBool,
     wake: &OwnedFd,
 ) -> Result<Finished, CaptureError> {
-    let mut buf = vec![0u8; SNAPLEN as usize];
     let mut pollfds: Vec<libc::pollfd> = sockets
         .iter()
         .map(|s| libc::pollfd {
@@ -208,13 +210,20 @@ fn read_loop(
         revents: 0,
     });
     let (mut packets, mut bytes) = (0u64, 0u64);
+    // Once stop is asked: when, and how many packets the kernel had queued at the last look.
+    let mut stop: Option<(Instant, u64)> = None;
+    let receive_err = |sock: &PacketSocket, source| CaptureError::Receive {
+        iface: sock.iface.clone(),
+        source,
+    };
     loop {
-        let stop_asked = stopping.load(Ordering::Relaxed);
-        if stop_asked {
+        if stop.is_none() && stopping.load(Ordering::Relaxed) {
             // The wake pipe stays readable once written: from now on poll the sockets only.
             pollfds.truncate(sockets.len());
+            let queued = refresh_all(&mut sockets).map_err(|(i, e)| receive_err(&sockets[i], e))?;
+            stop = Some((Instant::now(), queued));
         }
-        let timeout = if stop_asked { SETTLE_MS } else { POLL_MS };
+        let timeout = if stop.is_some() { SETTLE_MS } else { POLL_MS };
         for p in &mut pollfds {
             p.revents = 0;
         }
@@ -226,48 +235,66 @@ fn read_loop(
             if err.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            return Err(CaptureError::Receive {
-                iface: sockets[0].iface.clone(),
-                source: err,
-            });
+            return Err(receive_err(&sockets[0], err));
         }
-        if ready == 0 && stop_asked {
-            // Nothing arrived during the settle time after stop: the queues are drained.
-            break;
+        // Round robin over the rings until none has a finished block left.
+        loop {
+            let mut handed = 0;
+            for (iface, sock) in sockets.iter_mut().enumerate() {
+                handed += sock.drain(BATCH_BLOCKS, |pkts| {
+                    let recs: Vec<Record<'_>> = pkts
+                        .iter()
+                        .map(|pkt| Record {
+                            iface: iface as u32,
+                            ts: pkt.ts,
+                            data: pkt.data,
+                            orig_len: pkt.orig_len,
+                        })
+                        .collect();
+                    bytes += pkts.iter().map(|p| u64::from(p.orig_len)).sum::<u64>();
+                    writer
+                        .write_batch(&recs)
+                        .map_err(|source| CaptureError::Write {
+                            path: path.to_path_buf(),
+                            source,
+                        })
+                })?;
+            }
+            if handed == 0 {
+                break;
+            }
+            packets += handed;
+            seen.store(packets, Ordering::Relaxed);
         }
-        for (iface, sock) in sockets.iter().enumerate() {
-            for _ in 0..BATCH {
-                let frame = sock
-                    .recv(&mut buf)
-                    .map_err(|source| CaptureError::Receive {
-                        iface: sock.iface.clone(),
-                        source,
-                    })?;
-                let Some(frame) = frame else { break };
-                let rec = Record {
-                    iface: iface as u32,
-                    ts: frame.ts,
-                    data: &buf[..frame.caplen],
-                    orig_len: u32::try_from(frame.orig_len).unwrap_or(u32::MAX),
-                };
-                writer.write(&rec).map_err(|source| CaptureError::Write {
+        if let Some((since, queued_before)) = stop {
+            let queued = refresh_all(&mut sockets).map_err(|(i, e)| receive_err(&sockets[i], e))?;
+            let pending: u64 = sockets.iter().map(PacketSocket::pending).sum();
+            // Done when nothing new was queued during the settle time and all is read.
+            if (queued == queued_before && pending == 0) || since.elapsed() > STOP_LIMIT {
+                writer.flush().map_err(|source| CaptureError::Write {
                     path: path.to_path_buf(),
                     source,
                 })?;
-                packets += 1;
-                bytes += frame.orig_len as u64;
-                seen.store(packets, Ordering::Relaxed);
+                return Ok(Finished {
+                    sockets,
+                    writer,
+                    packets,
+                    bytes,
+                    lost: pending,
+                });
             }
+            stop = Some((since, queued));
         }
     }
-    writer.flush().map_err(|source| CaptureError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(Finished {
-        sockets,
-        writer,
-        packets,
-        bytes,
-    })
+}
+
+/// Reads every socket's kernel counters; returns the packets queued in all rings so far, or
+/// the index of the socket that failed.
+fn refresh_all(sockets: &mut [PacketSocket]) -> Result<u64, (usize, std::io::Error)> {
+    let mut queued = 0;
+    for (i, sock) in sockets.iter_mut().enumerate() {
+        sock.refresh_stats().map_err(|e| (i, e))?;
+        queued += sock.queued();
+    }
+    Ok(queued)
 }

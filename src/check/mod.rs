@@ -94,6 +94,7 @@ pub(crate) fn evaluate(
     capture: Result<&Analysis, &str>,
 ) -> Vec<CheckResult> {
     let mut results = steps::grade(plan, evidence);
+    let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
     for (i, check) in plan.checks.iter().enumerate() {
         let program = match &check.kind {
             CheckKind::Exit { program, .. }
@@ -101,13 +102,26 @@ pub(crate) fn evaluate(
             | CheckKind::Running { program }
             | CheckKind::Blocked { program } => *program,
             CheckKind::Wire(expect) => {
-                results.push(CheckResult::wire(
+                let mut result = CheckResult::wire(
                     &check.title,
                     check.points,
                     format!("check {}", i + 1),
                     expect,
                     capture,
-                ));
+                );
+                if lost > 0 && !result.ungraded {
+                    // What was seen is shown, but neither verdict can be trusted: a missing
+                    // packet can fail a check, or pass one that asks for an absence.
+                    result.ungraded = true;
+                    result.passed = false;
+                    result.awarded = 0;
+                    result.reason = Some(format!(
+                        "not graded: the capture lost {lost} packet(s) (the kernel dropped them \
+                         because the capture could not keep up), so this run's packets are \
+                         incomplete; run the scenario again, alone (--jobs 1)"
+                    ));
+                }
+                results.push(result);
                 continue;
             }
         };
@@ -177,6 +191,64 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::CaptureEvidence;
+    use crate::plan::{CheckPlan, WireKind};
+
+    fn plan_with(kinds: Vec<WireKind>) -> Plan {
+        Plan {
+            id: "t".into(),
+            lab: "upper".into(),
+            ports: Vec::new(),
+            hosts: Vec::new(),
+            programs: Vec::new(),
+            steps: Vec::new(),
+            checks: kinds
+                .into_iter()
+                .map(|k| CheckPlan {
+                    title: format!("{k:?}"),
+                    points: 2,
+                    kind: CheckKind::Wire(wire::testing::expect(k)),
+                })
+                .collect(),
+            budget_ms: 1000,
+            quiet_ms: 300,
+            final_quiescence: false,
+        }
+    }
+
+    fn captured(dropped: u64) -> Evidence {
+        Evidence {
+            capture: Some(CaptureEvidence {
+                file: "t.pcap".into(),
+                packets: 10,
+                bytes: 700,
+                dropped,
+            }),
+            ..Evidence::default()
+        }
+    }
+
+    #[test]
+    fn a_lossy_capture_grades_no_wire_check_either_way() {
+        let plan = plan_with(vec![WireKind::TcpHandshake, WireKind::NoTcpHandshake]);
+        let a = wire::testing::tcp_round_trip();
+        let complete = evaluate(&plan, &captured(0), Ok(&a));
+        assert_eq!(
+            complete
+                .iter()
+                .map(|c| (c.passed, c.ungraded))
+                .collect::<Vec<_>>(),
+            [(true, false), (false, false)]
+        );
+        let lossy = evaluate(&plan, &captured(3), Ok(&a));
+        for c in &lossy {
+            assert!(c.ungraded && !c.passed && c.awarded == 0, "{c:?}");
+            let reason = c.reason.as_deref().unwrap_or_default();
+            assert!(reason.contains("lost 3 packet(s)"), "{reason}");
+        }
+        // What the capture did show is still reported.
+        assert_eq!(lossy[0].actual, complete[0].actual);
+    }
 
     #[test]
     fn error_line_prefers_python_exception() {

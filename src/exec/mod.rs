@@ -46,6 +46,11 @@ pub(crate) struct RunRequest {
 const CPU_SECONDS: u64 = 60;
 const FILE_BYTES: u64 = 256 * 1024 * 1024;
 const OPEN_FILES: u64 = 1024;
+/// Programs run this much nicer than the harness, so that when they keep every core busy (a
+/// bulk transfer) the capture and the supervisor still get the CPU they need: a starved
+/// capture drops packets, a starved supervisor misjudges quiescence. Without contention it
+/// changes nothing.
+const PROGRAM_NICE: libc::c_int = 5;
 
 struct Running {
     pid: Pid,
@@ -609,6 +614,10 @@ fn spawn(prog: &ProgramPlan, workdir: &std::path::Path) -> std::io::Result<std::
             setrlimit(Resource::RLIMIT_CPU, CPU_SECONDS, CPU_SECONDS + 5)?;
             setrlimit(Resource::RLIMIT_FSIZE, FILE_BYTES, FILE_BYTES)?;
             setrlimit(Resource::RLIMIT_NOFILE, OPEN_FILES, OPEN_FILES)?;
+            // SAFETY: setpriority is async-signal-safe; it only lowers this process's priority.
+            if libc::setpriority(libc::PRIO_PROCESS, 0, PROGRAM_NICE) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             Ok(())
         });
     }

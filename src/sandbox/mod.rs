@@ -16,7 +16,8 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::thread::JoinHandle;
 
 use crate::evidence::Evidence;
 use crate::exec::{self, RunRequest};
@@ -52,80 +53,132 @@ pub(crate) enum SandboxError {
     Failed(String),
 }
 
-/// Runs one request in a fresh sandbox and returns its evidence.
-pub(crate) fn run(req: &RunRequest, isolation: Isolation) -> Result<Evidence, SandboxError> {
+/// A sandbox started ahead of its run: namespaces made, `/proc` mounted, `lo` up and the
+/// capture running, waiting for its [`RunRequest`]. Setting these up costs a few milliseconds
+/// of waiting on the kernel (an RCU grace period for the capture ring alone), so the harness
+/// prepares the next scenario's sandbox while the current one runs. Dropped unused, the child
+/// sees end-of-file, removes its capture file and exits.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+    stdout: Option<ChildStdout>,
+    errors: Option<JoinHandle<String>>,
+}
+
+/// Starts a sandbox that captures into `capture` (namespace mode only).
+pub(crate) fn prepare(
+    isolation: Isolation,
+    capture: Option<&Path>,
+) -> Result<Prepared, SandboxError> {
     let exe = std::env::current_exe().map_err(SandboxError::Spawn)?;
     let mode = match isolation {
         Isolation::Namespace => "namespace",
         Isolation::Host => "host",
     };
-    let mut child = Command::new(exe)
-        .args(["__sandbox", mode])
+    let mut cmd = Command::new(exe);
+    cmd.args(["__sandbox", mode]);
+    if let Some(path) = capture {
+        cmd.arg(path);
+    }
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(SandboxError::Spawn)?;
-    let input = serde_json::to_vec(req).map_err(|e| SandboxError::Failed(e.to_string()))?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| SandboxError::Failed("no stdin".into()))?;
-    let mut stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| SandboxError::Failed("no stdout".into()))?;
-    let mut stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| SandboxError::Failed("no stderr".into()))?;
-    // Write from a thread: the child may fail early and never read. Read stderr from another,
-    // so neither pipe can fill up and stall the child.
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let missing = |what: &str| SandboxError::Failed(format!("no {what}"));
+    let stdin = child.stdin.take().ok_or_else(|| missing("stdin"))?;
+    let stdout = child.stdout.take().ok_or_else(|| missing("stdout"))?;
+    let mut stderr = child.stderr.take().ok_or_else(|| missing("stderr"))?;
+    // Read stderr from a thread from the start, so the pipe cannot fill up and stall the child.
     let errors = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let mut output = Vec::new();
-    let read = stdout.read_to_end(&mut output);
-    let _ = writer.join();
-    // The sandbox closes its stdout once the evidence is written; everything in it is already
-    // stopped. Its exit (the kernel tearing the namespaces down) can take a while and is
-    // nobody's business: reap it in the background and go on grading.
-    if read.is_ok() {
-        if let Ok(evidence) = serde_json::from_slice::<Evidence>(&output) {
-            std::thread::spawn(move || {
-                let _ = child.wait();
-                let _ = errors.join();
-            });
-            return Ok(evidence);
+    Ok(Prepared {
+        child: Some(child),
+        stdin: Some(stdin),
+        stdout: Some(stdout),
+        errors: Some(errors),
+    })
+}
+
+/// Runs one request in a fresh sandbox and returns its evidence.
+pub(crate) fn run(req: &RunRequest, isolation: Isolation) -> Result<Evidence, SandboxError> {
+    prepare(isolation, req.capture.as_deref())?.run(req)
+}
+
+impl Prepared {
+    /// Hands the request over and waits for the evidence. The sandbox must have been prepared
+    /// with the request's capture path.
+    pub(crate) fn run(mut self, req: &RunRequest) -> Result<Evidence, SandboxError> {
+        let input = serde_json::to_vec(req).map_err(|e| SandboxError::Failed(e.to_string()))?;
+        let (Some(mut child), Some(mut stdin), Some(mut stdout), Some(errors)) = (
+            self.child.take(),
+            self.stdin.take(),
+            self.stdout.take(),
+            self.errors.take(),
+        ) else {
+            return Err(SandboxError::Failed("sandbox already used".into()));
+        };
+        // Write from a thread: the child may have failed and never read.
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let mut output = Vec::new();
+        let read = stdout.read_to_end(&mut output);
+        let _ = writer.join();
+        // The sandbox closes its stdout once the evidence is written; everything in it is
+        // already stopped. Its exit (the kernel tearing the namespaces down) can take a while
+        // and is nobody's business: reap it in the background and go on grading.
+        if read.is_ok() {
+            if let Ok(evidence) = serde_json::from_slice::<Evidence>(&output) {
+                std::thread::spawn(move || {
+                    let _ = child.wait();
+                    let _ = errors.join();
+                });
+                return Ok(evidence);
+            }
         }
-    }
-    let status = child.wait().map_err(SandboxError::Spawn)?;
-    let stderr = errors.join().unwrap_or_default().trim().to_string();
-    match status.code() {
-        Some(NO_USERNS) => Err(SandboxError::NoUserNamespaces { detail: stderr }),
-        Some(0) => Err(SandboxError::Failed(format!(
-            "unreadable evidence; {stderr}"
-        ))),
-        _ => Err(SandboxError::Failed(if stderr.is_empty() {
-            format!("sandbox child ended with {status}")
-        } else {
-            stderr
-        })),
+        let status = child.wait().map_err(SandboxError::Spawn)?;
+        let stderr = errors.join().unwrap_or_default().trim().to_string();
+        match status.code() {
+            Some(NO_USERNS) => Err(SandboxError::NoUserNamespaces { detail: stderr }),
+            Some(0) => Err(SandboxError::Failed(format!(
+                "unreadable evidence; {stderr}"
+            ))),
+            _ => Err(SandboxError::Failed(if stderr.is_empty() {
+                format!("sandbox child ended with {status}")
+            } else {
+                stderr
+            })),
+        }
     }
 }
 
-/// Entry point of the hidden `__sandbox MODE` subcommand. Must run before any thread starts.
-pub(crate) fn child_main(mode: &str) -> i32 {
+impl Drop for Prepared {
+    /// An unused sandbox: end-of-file on its stdin tells it to clean up and exit.
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+        if let Some(errors) = self.errors.take() {
+            let _ = errors.join();
+        }
+    }
+}
+
+/// Entry point of the hidden `__sandbox MODE [CAPTURE]` subcommand. Must run before any
+/// thread starts.
+pub(crate) fn child_main(mode: &str, capture: Option<&Path>) -> i32 {
     let result = match mode {
         "namespace" => enter_namespaces(),
         "host" => become_subreaper(),
         other => Err((SETUP_FAILED, format!("unknown sandbox mode `{other}`"))),
     };
     match result {
-        Ok(()) => supervisor_main(mode == "namespace"),
+        Ok(()) => supervisor_main(mode == "namespace", capture),
         Err((code, msg)) => {
             eprintln!("{msg}");
             code
@@ -217,22 +270,12 @@ fn mount_proc() -> Result<(), (i32, String)> {
     .map_err(|e| fail("mount /proc", e))
 }
 
-fn supervisor_main(namespaced: bool) -> i32 {
-    let mut input = Vec::new();
-    if let Err(e) = std::io::stdin().read_to_end(&mut input) {
-        eprintln!("cannot read the run request: {e}");
-        return SETUP_FAILED;
-    }
-    let req: RunRequest = match serde_json::from_slice(&input) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("invalid run request: {e}");
-            return SETUP_FAILED;
-        }
-    };
+fn supervisor_main(namespaced: bool, capture_path: Option<&Path>) -> i32 {
+    // The capture starts before the request is read: it is running by the time the harness
+    // hands a prepared sandbox its request.
     let mut warnings = Vec::new();
-    let capture = match (&req.capture, namespaced) {
-        (Some(path), true) => match crate::capture::Capture::start(&["lo"], path) {
+    let capture = match capture_path {
+        Some(path) if namespaced => match crate::capture::Capture::start(&["lo"], path) {
             Ok(c) => Some(c),
             Err(e) => {
                 warnings.push(format!("no capture: {e}"));
@@ -241,10 +284,30 @@ fn supervisor_main(namespaced: bool) -> i32 {
         },
         _ => None,
     };
+    let mut input = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut input) {
+        eprintln!("cannot read the run request: {e}");
+        return SETUP_FAILED;
+    }
+    if input.is_empty() {
+        // A prepared sandbox the harness did not need: leave nothing behind.
+        drop(capture);
+        if let Some(path) = capture_path {
+            let _ = std::fs::remove_file(path);
+        }
+        return 0;
+    }
+    let req: RunRequest = match serde_json::from_slice(&input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("invalid run request: {e}");
+            return SETUP_FAILED;
+        }
+    };
     let counter = || capture.as_ref().map_or(0, |c| c.packets_seen());
     let mut evidence = exec::supervise(&req, &counter);
     evidence.warnings.extend(warnings);
-    if let (Some(c), Some(path)) = (capture, &req.capture) {
+    if let (Some(c), Some(path)) = (capture, capture_path) {
         match c.stop() {
             Ok(stats) => {
                 evidence.capture = Some(crate::evidence::CaptureEvidence {

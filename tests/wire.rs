@@ -10,7 +10,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::socklab;
+use common::{check, socklab};
 
 /// Runs `socklab run ARGS --report DIR`: (exit code, results.json, report.md).
 fn run_into(dir: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -116,29 +116,8 @@ fn client_before_server_reports_show_the_packets_that_explain_them() {
 }
 
 fn verify(pcap: &Path, scenario: &str) -> (i32, Value) {
-    let out = socklab()
-        .arg("verify")
-        .arg(pcap)
-        .args(["--scenario", scenario, "--json"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "verify printed no JSON ({e}): {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
-}
-
-fn check<'a>(report: &'a Value, kind: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} check in {report}"))
+    let out = common::verify(pcap, scenario, &["--json"]);
+    (out.status.code().unwrap_or(-1), common::verify_json(&out))
 }
 
 #[test]
@@ -201,12 +180,7 @@ fn wire_checks_without_a_capture_are_not_graded_and_not_passed() {
         s["warnings"][0].as_str().unwrap().contains("not graded"),
         "{s}"
     );
-    let wire = s["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == "tcp_handshake")
-        .unwrap();
+    let wire = check(s, "tcp_handshake");
     assert_eq!(wire["passed"], false);
     assert_eq!(wire["ungraded"], true);
     assert_eq!(wire["awarded"], 0);

@@ -2,13 +2,18 @@
 //! tcpdump), so they can check their own observations.
 //!
 //! Contract: the scenario (an id under `scenarios/`, or a file) is resolved as for a run, and
-//! only its wire checks are kept. A foreign capture has its own ports, so every check's service
-//! port becomes the capture's server port: `--server-port`, else the destination port of the
-//! capture's first SYN or first UDP datagram, whichever comes first. (A scenario about two
-//! ports, such as the wrong-port ones, is then checked on that one port.) Each check is printed
-//! with the packet numbers that prove it; [`run`] returns whether all passed.
+//! only its wire checks are kept. A foreign capture has its own addresses and ports, and often
+//! other traffic: [`roles`] finds the one server (address and port) whose conversations satisfy
+//! the flags given (`--server-addr`, `--server-port`, `--client-addr`, `--client-port`; none
+//! needed when the capture holds one server), and the checks see only those conversations, with
+//! every check's service port set to that server's. (A scenario about two ports, such as the
+//! wrong-port ones, is then checked on that one port.) Each check is printed with the packet
+//! numbers that prove it; [`run`] returns whether all passed.
+
+mod roles;
 
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -18,15 +23,29 @@ use crate::check::CheckResult;
 use crate::plan::{self, Bindings, CheckKind};
 use crate::scenario::{self, Loaded};
 
+use roles::{Pins, Roles};
+
 const EXAMPLES: &str = "\
 Examples:
   socklab verify my-tcp.pcapng --scenario upper-tcp-round-trip
   socklab verify my-udp.pcap --scenario scenarios/upper/udp-round-trip.json --server-port 12000
+  socklab verify lab.pcapng --scenario upper-tcp-round-trip \\
+      --server-addr 192.0.2.20 --server-port 12000 --client-addr 192.0.2.10
+                        a capture of two machines (client 192.0.2.10, server 192.0.2.20) that
+                        also holds other traffic: the flags say which conversations are the lab's
   socklab verify my-tcp.pcap --scenario upper-tcp-round-trip --json
 
-The server port is inferred as the destination port of the first SYN or UDP datagram unless
---server-port is given. Exit codes: 0 every wire check passed, 1 a check failed, 2 bad input
-(capture, scenario, arguments), 3 output could not be written.";
+Roles: in each conversation the client is the side that sent the first SYN (TCP) or datagram
+(UDP), the server the side that received it. When all the capture's conversations go to one
+server, socklab infers both roles. When the capture holds other traffic (DNS, a browser,
+another test), give --server-port (and --server-addr if two hosts use that port);
+--client-addr and --client-port keep one client's conversations. Each flag narrows the choice;
+when the choice is still ambiguous, or a flag matches nothing, socklab lists the capture's
+conversations and the flags that pick each server. `socklab inspect FILE --streams` shows them
+too.
+
+Exit codes: 0 every wire check passed, 1 a check failed, 2 bad input (capture, scenario,
+arguments, roles not found), 3 output could not be written.";
 
 /// Check your own capture against a scenario's wire checks.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,12 +57,72 @@ pub(crate) struct VerifyArgs {
     /// Scenario id (from scenarios/) or scenario file whose wire checks apply.
     #[arg(long, value_name = "ID|PATH")]
     pub scenario: String,
-    /// The server's port in this capture (default: inferred).
-    #[arg(long, value_name = "N")]
+    /// The server's port in this capture, e.g. 12000 (default: inferred).
+    #[arg(long, value_name = "N", value_parser = parse_port)]
     pub server_port: Option<u16>,
+    /// The server's IPv4 or IPv6 address in this capture, e.g. 192.0.2.20 (default: inferred).
+    #[arg(long, value_name = "ADDR", value_parser = parse_server_addr)]
+    pub server_addr: Option<IpAddr>,
+    /// The client's port: keep only that client's conversation (default: any).
+    #[arg(long, value_name = "N", value_parser = parse_port)]
+    pub client_port: Option<u16>,
+    /// The client's IPv4 or IPv6 address, e.g. 192.0.2.10: keep only its conversations
+    /// (default: any).
+    #[arg(long, value_name = "ADDR", value_parser = parse_client_addr)]
+    pub client_addr: Option<IpAddr>,
     /// Machine-readable output (JSON).
     #[arg(long)]
     pub json: bool,
+}
+
+impl VerifyArgs {
+    fn pins(&self) -> Pins {
+        Pins {
+            server_addr: self.server_addr,
+            server_port: self.server_port,
+            client_addr: self.client_addr,
+            client_port: self.client_port,
+        }
+    }
+}
+
+fn parse_port(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(0) => Err("port 0 never appears on the wire: give a port from 1 to 65535".into()),
+        Ok(p) => Ok(p),
+        Err(_) => Err(format!("`{s}` is not a port number (1 to 65535)")),
+    }
+}
+
+fn parse_server_addr(s: &str) -> Result<IpAddr, String> {
+    parse_addr(s, "--server-port")
+}
+
+fn parse_client_addr(s: &str) -> Result<IpAddr, String> {
+    parse_addr(s, "--client-port")
+}
+
+/// An IPv4 or IPv6 address; `[2001:db8::1]` is accepted too. `port_flag` is named when the
+/// value carries a port.
+fn parse_addr(s: &str, port_flag: &str) -> Result<IpAddr, String> {
+    let t = s.trim();
+    let bare = t
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(t);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    if let Ok(sa) = t.parse::<std::net::SocketAddr>() {
+        return Err(format!(
+            "`{s}` is an address with a port: give the address alone ({}) and the port with {port_flag} {}",
+            sa.ip(),
+            sa.port()
+        ));
+    }
+    Err(format!(
+        "`{s}` is not an IPv4 or IPv6 address (e.g. 192.0.2.20 or 2001:db8::20)"
+    ))
 }
 
 /// Errors of `socklab verify`.
@@ -51,6 +130,8 @@ pub(crate) struct VerifyArgs {
 pub(crate) enum VerifyError {
     #[error("{0}")]
     Input(String),
+    #[error(transparent)]
+    Roles(#[from] roles::RoleError),
     #[error("cannot write output: {0}")]
     Write(#[from] io::Error),
 }
@@ -61,6 +142,7 @@ struct Report<'a> {
     scenario: &'a str,
     server_port: u16,
     server_port_from: String,
+    roles: &'a Roles,
     passed: bool,
     checks: &'a [CheckResult],
 }
@@ -89,15 +171,10 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
         )));
     }
     let analysis = read_capture(&args.file)?;
-    let (port, from) = match args.server_port {
-        Some(p) => (p, "--server-port".to_string()),
-        None => infer_server_port(&analysis).ok_or_else(|| {
-            VerifyError::Input(format!(
-                "cannot infer the server port: {} holds no TCP SYN and no UDP datagram; give --server-port",
-                args.file.display()
-            ))
-        })?,
-    };
+    let file = args.file.display().to_string();
+    let roles = roles::resolve(&analysis, &args.pins(), &file)?;
+    let seen = roles::narrow(&analysis, &roles);
+    let port = roles.server.port;
     let results: Vec<CheckResult> = wire
         .iter()
         .map(|(i, c, e)| {
@@ -106,17 +183,18 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
                 c.points,
                 format!("check {}", i + 1),
                 &e.with_port(port),
-                Ok(&analysis),
+                Ok(&seen),
             )
         })
         .collect();
     let passed = results.iter().all(|c| c.passed);
     if args.json {
         let report = Report {
-            file: args.file.display().to_string(),
+            file,
             scenario: &plan.id,
             server_port: port,
-            server_port_from: from,
+            server_port_from: roles.server_port_from(),
+            roles: &roles,
             passed,
             checks: &results,
         };
@@ -127,11 +205,14 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
     }
     writeln!(
         out,
-        "{}: {} packets; scenario `{}`; server port {port} ({from})\n",
-        args.file.display(),
+        "{file}: {} packets; scenario `{}`\nserver {} ({}); {}",
         analysis.frames,
-        plan.id
+        plan.id,
+        roles.server,
+        roles.server_from(),
+        roles.clients()
     )?;
+    writeln!(out, "{}\n", checked_phrase(&roles))?;
     for c in &results {
         writeln!(out, "{} {}", if c.passed { "✓" } else { "✗" }, c.title)?;
         writeln!(out, "    expected: {}", c.expected)?;
@@ -142,7 +223,33 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
     }
     let ok = results.iter().filter(|c| c.passed).count();
     writeln!(out, "\n{ok}/{} wire checks passed", results.len())?;
+    let clients = roles.client_count();
+    if !passed && clients > 1 {
+        writeln!(
+            out,
+            "(the checks saw the conversations of {clients} clients; --client-addr or \
+             --client-port keeps one client's)"
+        )?;
+    }
     Ok(passed)
+}
+
+/// `checked: 1 conversation, 10 packets; left out: 3 other conversations, 8 packets`.
+fn checked_phrase(r: &Roles) -> String {
+    let packets: u64 = r.conversations.iter().map(|c| c.packets).sum();
+    let mut s = format!(
+        "checked: {}, {}",
+        roles::count(r.conversations.len(), "conversation"),
+        roles::count(packets as usize, "packet")
+    );
+    if r.other_conversations > 0 {
+        s.push_str(&format!(
+            "; left out: {}, {}",
+            roles::count(r.other_conversations, "other conversation"),
+            roles::count(r.other_packets as usize, "packet")
+        ));
+    }
+    s
 }
 
 fn read_capture(path: &Path) -> Result<Analysis, VerifyError> {
@@ -155,21 +262,6 @@ fn read_capture(path: &Path) -> Result<Analysis, VerifyError> {
     };
     crate::analysis::analyze(io::BufReader::new(file), &path.display().to_string(), opts)
         .map_err(|e| VerifyError::Input(e.to_string()))
-}
-
-/// The destination port of the first SYN or first UDP datagram, and where it was seen.
-fn infer_server_port(a: &Analysis) -> Option<(u16, String)> {
-    let tcp = a
-        .tcp_streams
-        .iter()
-        .filter_map(|s| s.handshake.syn.map(|p| (p, s.server.port)))
-        .min();
-    let udp = a.udp_flows.first().map(|f| (f.first_packet, f.b.port));
-    let (packet, port) = match (tcp, udp) {
-        (Some(t), Some(u)) => t.min(u),
-        (t, u) => t.or(u)?,
-    };
-    Some((port, format!("inferred from packet {packet}")))
 }
 
 /// A scenario file, or the scenario with that id under `scenarios/`.
@@ -195,18 +287,28 @@ fn find_scenario(what: &str) -> Result<Loaded, VerifyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::wire::testing::{tcp_round_trip, udp_round_trip, SERVER};
 
     #[test]
-    fn infers_the_server_port_from_the_first_syn_or_datagram() {
+    fn addresses_parse_as_ipv4_or_ipv6_and_a_port_is_pointed_to_its_flag() {
         assert_eq!(
-            infer_server_port(&tcp_round_trip()).map(|x| x.0),
-            Some(SERVER)
+            parse_addr("192.0.2.20", "--server-port"),
+            Ok("192.0.2.20".parse().expect("ip"))
         );
         assert_eq!(
-            infer_server_port(&udp_round_trip()).map(|x| x.0),
-            Some(SERVER)
+            parse_addr("[2001:db8::20]", "--server-port"),
+            Ok("2001:db8::20".parse().expect("ip"))
         );
-        assert_eq!(infer_server_port(&Analysis::default()), None);
+        assert_eq!(
+            parse_server_addr("192.0.2.20:12000"),
+            Err("`192.0.2.20:12000` is an address with a port: give the address alone (192.0.2.20) and the port with --server-port 12000".into())
+        );
+        assert!(parse_client_addr("localhost")
+            .unwrap_err()
+            .contains("not an IPv4 or IPv6 address"));
+        assert_eq!(parse_port("12000"), Ok(12000));
+        assert!(parse_port("0").unwrap_err().contains("1 to 65535"));
+        assert!(parse_port("70000")
+            .unwrap_err()
+            .contains("not a port number"));
     }
 }

@@ -1,16 +1,14 @@
-//! Integration tests of the wire side through the CLI: every bundled scenario leaves a capture
-//! that tshark reads with the packet count socklab reports; reports cite the packets of the
-//! run; `socklab verify` grades a capture made by another run; a run without capture cannot
-//! pass its wire checks.
+//! Integration tests of the wire side through the CLI: reports cite the packets of the run;
+//! `socklab verify` grades a capture made by another run; a run without capture cannot pass its
+//! wire checks. (Captures against tshark: `tshark.rs`; verify's role flags: `verify.rs`.)
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 mod common;
 
-use common::socklab;
+use common::{check, socklab};
 
 /// Runs `socklab run ARGS --report DIR`: (exit code, results.json, report.md).
 fn run_into(dir: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -26,46 +24,6 @@ fn section<'a>(report: &'a str, id: &str) -> &'a str {
     let rest = &report[start + 1..];
     let end = rest.find("<a id=").map_or(rest.len(), |e| e + 1);
     &report[start..start + end]
-}
-
-fn tshark_count(pcap: &Path) -> u64 {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("tshark is needed to check captures against the reference ({e}); install it (apt-get install tshark)")
-        });
-    assert!(
-        out.status.success(),
-        "tshark cannot read {}: {}",
-        pcap.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).lines().count() as u64
-}
-
-#[test]
-fn every_bundled_capture_has_the_packet_count_socklab_reports_and_tshark_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, results, _) = run_into(dir.path(), &["--jobs", "4"]);
-    assert_eq!(code, 0, "{results}");
-    let scenarios = results["scenarios"].as_array().unwrap();
-    assert!(scenarios.len() >= 12);
-    for s in scenarios {
-        let id = s["id"].as_str().unwrap();
-        let pcap = dir.path().join(format!("{id}.pcap"));
-        assert!(pcap.is_file(), "no capture for {id}");
-        let written = s["capture"]["packets"].as_u64().unwrap();
-        let read_back = s["capture_frames"].as_u64().unwrap();
-        assert_eq!(written, read_back, "{id}: written vs read back");
-        assert_eq!(tshark_count(&pcap), written, "{id}: tshark disagrees");
-        assert_eq!(
-            s["packets"].as_array().unwrap().len() as u64,
-            written.min(500),
-            "{id}"
-        );
-    }
 }
 
 #[test]
@@ -116,29 +74,8 @@ fn client_before_server_reports_show_the_packets_that_explain_them() {
 }
 
 fn verify(pcap: &Path, scenario: &str) -> (i32, Value) {
-    let out = socklab()
-        .arg("verify")
-        .arg(pcap)
-        .args(["--scenario", scenario, "--json"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "verify printed no JSON ({e}): {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
-}
-
-fn check<'a>(report: &'a Value, kind: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} check in {report}"))
+    let out = common::verify(pcap, scenario, &["--json"]);
+    (out.status.code().unwrap_or(-1), common::verify_json(&out))
 }
 
 #[test]
@@ -201,12 +138,7 @@ fn wire_checks_without_a_capture_are_not_graded_and_not_passed() {
         s["warnings"][0].as_str().unwrap().contains("not graded"),
         "{s}"
     );
-    let wire = s["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == "tcp_handshake")
-        .unwrap();
+    let wire = check(s, "tcp_handshake");
     assert_eq!(wire["passed"], false);
     assert_eq!(wire["ungraded"], true);
     assert_eq!(wire["awarded"], 0);

@@ -1,0 +1,385 @@
+//! socklab's own captures against tshark, live and field by field: every bundled scenario is
+//! run, and each packet of each capture is read by `tshark -T fields` and by
+//! `socklab inspect --json`; every field must agree. tshark is required: `.ci/run` installs it,
+//! and without it this test fails rather than passing unchecked.
+//!
+//! (The public sample captures are compared with tshark's stored output by the unit
+//! conformance tests; this test covers what socklab itself writes, with the tshark at hand.)
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+mod common;
+
+use common::socklab;
+
+/// The tshark fields compared, in `-e` order.
+const FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.time_relative",
+    "frame.len",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "_ws.col.Protocol",
+    "_ws.col.Info",
+    "tcp.stream",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.flags",
+    "tcp.flags.str",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.len",
+    "tcp.analysis.retransmission",
+    "udp.stream",
+    "udp.srcport",
+    "udp.dstport",
+    "udp.length",
+    "icmp.type",
+    "icmp.code",
+    "icmpv6.type",
+    "icmpv6.code",
+];
+
+/// One packet as tshark prints it: each field's occurrences (an ICMP error also carries the
+/// addresses and ports of the packet it quotes).
+type Row = BTreeMap<&'static str, Vec<String>>;
+
+const INSTALL: &str = "this test compares socklab's captures with tshark live. Install it: \
+run `.ci/run` as root (it installs tshark), or `apt-get install tshark`";
+
+/// tshark's version line; fails the test, saying how to install it, when there is none.
+fn require_tshark() -> String {
+    let out = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("tshark is not installed ({e}): {INSTALL}"));
+    assert!(out.status.success(), "tshark --version failed: {INSTALL}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    first.trim_end_matches('.').to_string()
+}
+
+/// `tshark -r PCAP -T fields` for [`FIELDS`], one row per packet.
+fn tshark_rows(pcap: &Path) -> Vec<Row> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(pcap).args([
+        "-n",
+        "-T",
+        "fields",
+        "-E",
+        "separator=/t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+    ]);
+    for f in FIELDS {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark ({e}): {INSTALL}"));
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        pcap.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols.len(), FIELDS.len(), "odd tshark row: {line:?}");
+            FIELDS
+                .iter()
+                .zip(cols)
+                .map(|(f, v)| {
+                    let values = if v.is_empty() {
+                        Vec::new()
+                    } else if f.starts_with("_ws.col.") {
+                        vec![v.to_string()]
+                    } else {
+                        v.split(',').map(str::to_string).collect()
+                    };
+                    (*f, values)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `socklab inspect PCAP ARGS --json`.
+fn inspect(pcap: &Path, args: &[&str]) -> Value {
+    let out = socklab()
+        .arg("inspect")
+        .arg(pcap)
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Seconds as tshark prints `frame.time_relative`, to the nanosecond.
+fn nanos(v: &Value) -> String {
+    let s = v.as_f64().unwrap_or(f64::NAN);
+    format!("{:.9}", (s * 1e9).round() / 1e9)
+}
+
+/// socklab's value of each field for one packet of `inspect --json`; `None` where socklab
+/// shows no such thing (e.g. the length of the UDP header quoted by an ICMP error).
+fn socklab_row(
+    p: &Value,
+    icmp_error: Option<&Value>,
+) -> BTreeMap<&'static str, Option<Vec<String>>> {
+    let one = |v: &Value| -> Option<Vec<String>> {
+        Some(if v.is_null() {
+            Vec::new()
+        } else {
+            vec![text(v)]
+        })
+    };
+    let family = |v: &Value, v6: bool| -> Vec<String> {
+        let is_v6 = text(v).parse::<IpAddr>().is_ok_and(|a| a.is_ipv6());
+        if !v.is_null() && is_v6 == v6 {
+            vec![text(v)]
+        } else {
+            Vec::new()
+        }
+    };
+    let (tcp, udp, icmp) = (&p["tcp"], &p["udp"], &p["icmp"]);
+    let icmp_v6 = icmp["v6"].as_bool();
+    let mut m = BTreeMap::new();
+    m.insert("frame.number", one(&p["number"]));
+    m.insert("frame.time_relative", Some(vec![nanos(&p["time"])]));
+    m.insert("frame.len", one(&p["length"]));
+    for (field, key, v6) in [
+        ("ip.src", "src", false),
+        ("ip.dst", "dst", false),
+        ("ipv6.src", "src", true),
+        ("ipv6.dst", "dst", true),
+    ] {
+        m.insert(field, Some(family(&p[key], v6)));
+    }
+    m.insert("_ws.col.Protocol", one(&p["protocol"]));
+    m.insert("_ws.col.Info", one(&p["info"]));
+    m.insert("tcp.stream", one(&tcp["stream"]));
+    m.insert("tcp.srcport", one(&tcp["src_port"]));
+    m.insert("tcp.dstport", one(&tcp["dst_port"]));
+    m.insert(
+        "tcp.flags",
+        Some(
+            tcp["flags"]
+                .as_u64()
+                .map(|f| vec![format!("0x{f:04x}")])
+                .unwrap_or_default(),
+        ),
+    );
+    m.insert("tcp.flags.str", one(&tcp["flags_str"]));
+    m.insert("tcp.seq", one(&tcp["seq"]));
+    m.insert("tcp.ack", one(&tcp["ack"]));
+    m.insert("tcp.len", one(&tcp["len"]));
+    m.insert(
+        "tcp.analysis.retransmission",
+        Some(if tcp["retransmission"] == true {
+            vec!["1".to_string()]
+        } else {
+            Vec::new()
+        }),
+    );
+    m.insert("udp.stream", one(&udp["flow"]));
+    m.insert("udp.srcport", one(&udp["src_port"]));
+    m.insert("udp.dstport", one(&udp["dst_port"]));
+    m.insert("udp.length", one(&udp["length"]));
+    let (v4, v6) = (icmp_v6 == Some(false), icmp_v6 == Some(true));
+    let icmp_field = |on: bool, key: &str| {
+        Some(if on {
+            vec![text(&icmp[key])]
+        } else {
+            Vec::new()
+        })
+    };
+    m.insert("icmp.type", icmp_field(v4, "icmp_type"));
+    m.insert("icmp.code", icmp_field(v4, "code"));
+    m.insert("icmpv6.type", icmp_field(v6, "icmp_type"));
+    m.insert("icmpv6.code", icmp_field(v6, "code"));
+    if let Some(e) = icmp_error {
+        quoted_fields(&mut m, e);
+    }
+    m
+}
+
+/// An ICMP error quotes the head of the packet it answers, and tshark decodes that too: its
+/// addresses follow the error's own, its ports and flow are the quoted flow's.
+fn quoted_fields(m: &mut BTreeMap<&'static str, Option<Vec<String>>>, e: &Value) {
+    let q = &e["quoted"];
+    let v6 = e["v6"] == true;
+    let (src, dst) = if v6 {
+        ("ipv6.src", "ipv6.dst")
+    } else {
+        ("ip.src", "ip.dst")
+    };
+    for (field, key) in [(src, "src"), (dst, "dst")] {
+        if let Some(Some(values)) = m.get_mut(field) {
+            values.push(text(&q[key]));
+        }
+    }
+    let proto = match q["protocol"].as_u64() {
+        Some(6) => "tcp",
+        Some(17) => "udp",
+        _ => return,
+    };
+    let ports = &q["ports"];
+    let flow = match proto {
+        "udp" => &e["matched"]["udp"]["flow"],
+        _ => &e["matched"]["tcp"]["stream"],
+    };
+    let put = |v: &Value| {
+        Some(if v.is_null() {
+            Vec::new()
+        } else {
+            vec![text(v)]
+        })
+    };
+    m.insert(field_name(proto, "srcport"), put(&ports[0]));
+    m.insert(field_name(proto, "dstport"), put(&ports[1]));
+    m.insert(field_name(proto, "stream"), put(flow));
+    // The quoted header's length, sequence numbers and flags are not in socklab's output.
+    for f in FIELDS
+        .iter()
+        .filter(|f| f.starts_with(&format!("{proto}.")))
+    {
+        if !["srcport", "dstport", "stream"]
+            .iter()
+            .any(|x| f.ends_with(x))
+        {
+            m.insert(f, None);
+        }
+    }
+}
+
+fn field_name(proto: &str, name: &str) -> &'static str {
+    FIELDS
+        .iter()
+        .find(|f| **f == format!("{proto}.{name}"))
+        .copied()
+        .unwrap_or_else(|| panic!("no field {proto}.{name}"))
+}
+
+#[derive(Default)]
+struct Tally {
+    captures: usize,
+    packets: usize,
+    /// Fields with a value on one side at least, compared.
+    compared: usize,
+    /// Fields tshark shows that socklab's output does not hold (quoted headers' details).
+    skipped: usize,
+    mismatches: Vec<String>,
+}
+
+fn compare(pcap: &Path, t: &mut Tally) {
+    let name = pcap.file_name().unwrap().to_string_lossy().into_owned();
+    let theirs = tshark_rows(pcap);
+    let ours = inspect(pcap, &[]);
+    let ours = ours["packets"].as_array().unwrap();
+    let streams = inspect(pcap, &["--streams"]);
+    let errors: BTreeMap<u64, &Value> = streams["icmp_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["packet"].as_u64().unwrap(), e))
+        .collect();
+    if theirs.len() != ours.len() {
+        t.mismatches.push(format!(
+            "{name}: tshark reads {} packets, socklab {}",
+            theirs.len(),
+            ours.len()
+        ));
+    }
+    for (row, p) in theirs.iter().zip(ours) {
+        let number = p["number"].as_u64().unwrap();
+        let mine = socklab_row(p, errors.get(&number).copied());
+        for f in FIELDS {
+            let want = &row[f];
+            match &mine[f] {
+                None => t.skipped += usize::from(!want.is_empty()),
+                Some(got) if got == want => t.compared += usize::from(!want.is_empty()),
+                Some(got) => t.mismatches.push(format!(
+                    "{name} packet {number} {f}: tshark {:?}, socklab {:?}",
+                    want.join(","),
+                    got.join(",")
+                )),
+            }
+        }
+    }
+    t.captures += 1;
+    t.packets += theirs.len();
+}
+
+#[test]
+fn every_bundled_capture_agrees_with_tshark_field_by_field() {
+    let version = require_tshark();
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::run_into(dir.path(), &["--jobs", "2"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let scenarios = run.results["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 12);
+    let mut t = Tally::default();
+    for s in scenarios {
+        let id = s["id"].as_str().unwrap();
+        let pcap = dir.path().join(format!("{id}.pcap"));
+        assert!(pcap.is_file(), "no capture for {id}");
+        // What the run says it wrote, what it read back, and what the report lists agree.
+        let written = s["capture"]["packets"].as_u64().unwrap();
+        assert_eq!(written, s["capture_frames"].as_u64().unwrap(), "{id}");
+        assert_eq!(
+            s["packets"].as_array().unwrap().len() as u64,
+            written.min(500),
+            "{id}"
+        );
+        let before = t.packets;
+        compare(&pcap, &mut t);
+        assert_eq!((t.packets - before) as u64, written, "{id}: tshark's count");
+    }
+    println!(
+        "{version}: compared {} fields with `socklab inspect --json` in {} packets of {} \
+         captures ({} fields of quoted headers not compared)",
+        t.compared, t.packets, t.captures, t.skipped
+    );
+    assert!(
+        t.mismatches.is_empty(),
+        "{} disagreement(s) with tshark:\n{}",
+        t.mismatches.len(),
+        t.mismatches
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Every packet brings a dozen fields or more: fewer means the comparison went blind.
+    assert!(t.packets >= 50, "only {} packets", t.packets);
+    assert!(
+        t.compared >= 10 * t.packets,
+        "only {} fields compared in {} packets",
+        t.compared,
+        t.packets
+    );
+}

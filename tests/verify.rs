@@ -1,0 +1,331 @@
+//! `socklab verify` on captures that hold more than the lab: the roles are found from the
+//! address and port flags, an ambiguous capture is refused with the flags that would pick each
+//! server, and a flag that matches nothing says so and lists the capture's conversations.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+mod common;
+
+use common::pcap::{self, Pcap};
+use common::{check, socklab, verify, verify_json};
+
+fn sa(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+const REQUEST: &[u8] = b"hello, World &*! 123\n";
+const REPLY: &[u8] = b"HELLO, WORLD &*! 123\n";
+/// `A example.com?` and its answer without records.
+const DNS_QUERY: &[u8] =
+    b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
+const DNS_ANSWER: &[u8] =
+    b"\x12\x34\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
+
+/// A two-machine capture, as a student's Wireshark would record it on the client's network:
+/// a DNS query first, the lab's TCP round trip from 192.0.2.10 to 192.0.2.20:12000, a web
+/// request, another client of the same server, and a UDP round trip on [::1]:12000.
+fn noisy_capture(dir: &Path) -> std::path::PathBuf {
+    let mut p = Pcap::new();
+    p.udp(sa("192.0.2.10:53001"), sa("198.51.100.53:53"), DNS_QUERY);
+    p.udp(sa("198.51.100.53:53"), sa("192.0.2.10:53001"), DNS_ANSWER);
+    p.tcp_exchange(
+        sa("192.0.2.10:40000"),
+        sa("192.0.2.20:12000"),
+        REQUEST,
+        REPLY,
+    );
+    p.tcp_exchange(
+        sa("192.0.2.10:40001"),
+        sa("203.0.113.80:80"),
+        b"GET / HTTP/1.1\r\nHost: example\r\n\r\n",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+    );
+    p.tcp_exchange(
+        sa("192.0.2.30:40500"),
+        sa("192.0.2.20:12000"),
+        b"another student\n",
+        b"ANOTHER STUDENT\n",
+    );
+    p.udp(sa("[::1]:50000"), sa("[::1]:12000"), REQUEST);
+    p.udp(sa("[::1]:12000"), sa("[::1]:50000"), REPLY);
+    assert_eq!(p.packets(), 34);
+    let path = dir.join("lab.pcap");
+    std::fs::write(&path, p.bytes()).unwrap();
+    path
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_capture_with_several_servers_is_refused_with_the_flags_that_pick_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = noisy_capture(dir.path());
+    let out = verify(&cap, "upper-tcp-round-trip", &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot tell which server in") && err.contains("4 servers fit"),
+        "{err}"
+    );
+    // Each server with the flags that single it out: the port alone where it is unique.
+    for parts in [
+        [
+            "--server-port 53 ",
+            "UDP server 198.51.100.53:53: 1 conversation, 2 packets",
+        ],
+        [
+            "--server-addr 192.0.2.20 --server-port 12000 ",
+            "TCP server 192.0.2.20:12000: 2 conversations, 20 packets, from packet 3",
+        ],
+        ["--server-port 80 ", "TCP server 203.0.113.80:80"],
+        [
+            "--server-addr ::1 --server-port 12000 ",
+            "UDP server [::1]:12000",
+        ],
+    ] {
+        assert!(
+            err.lines().any(|l| parts.iter().all(|p| l.contains(p))),
+            "no line with {parts:?} in:\n{err}"
+        );
+    }
+    // Then every conversation, with its endpoints and packet count.
+    let row = err
+        .lines()
+        .find(|l| l.contains("192.0.2.30:40500"))
+        .unwrap_or_else(|| panic!("{err}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cols,
+        ["23", "TCP", "192.0.2.30:40500", "192.0.2.20:12000", "10"],
+        "{err}"
+    );
+
+    // The port alone is still two servers here.
+    let out = verify(&cap, "upper-tcp-round-trip", &["--server-port", "12000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2 servers fit with the flags given"));
+}
+
+#[test]
+fn address_and_port_flags_pin_the_roles_of_a_two_machine_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = noisy_capture(dir.path());
+    // The server alone: both its clients count, and the scenario wants one connection.
+    let server = ["--server-addr", "192.0.2.20", "--server-port", "12000"];
+    let out = verify(&cap, "upper-tcp-round-trip", &server);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("2 clients (192.0.2.10:40000, 192.0.2.30:40500) (inferred)")
+            && text.contains("--client-addr or --client-port keeps one client's"),
+        "{text}"
+    );
+    let r = verify_json(&verify(
+        &cap,
+        "upper-tcp-round-trip",
+        &[&server[..], &["--json"]].concat(),
+    ));
+    let conns = check(&r, "tcp_connections");
+    assert_eq!(conns["passed"], false);
+    assert_eq!(conns["evidence_packets"], serde_json::json!([3, 23]));
+
+    // With the client's address too, only the lab's conversation is checked.
+    let flags = [&server[..], &["--client-addr", "192.0.2.10", "--json"]].concat();
+    let out = verify(&cap, "upper-tcp-round-trip", &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = verify_json(&out);
+    assert_eq!(r["server_port"], 12000);
+    assert_eq!(r["server_port_from"], "--server-port");
+    assert_eq!(r["roles"]["server"]["ip"], "192.0.2.20");
+    assert_eq!(r["roles"]["conversations"].as_array().unwrap().len(), 1);
+    assert_eq!(r["roles"]["other_conversations"], 4);
+    assert_eq!(r["roles"]["other_packets"], 24);
+    assert_eq!(
+        check(&r, "tcp_handshake")["evidence_packets"],
+        serde_json::json!([3, 4, 5])
+    );
+
+    // The client's port is enough on its own: it names one conversation, hence its server.
+    let out = verify(&cap, "upper-tcp-round-trip", &["--client-port", "40000"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(
+            "server 192.0.2.20:12000 (inferred from packet 3); client 192.0.2.10:40000 (port given)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("left out: 4 other conversations, 24 packets"),
+        "{text}"
+    );
+
+    // IPv6: the UDP round trip on [::1]:12000.
+    let out = verify(
+        &cap,
+        "upper-udp-round-trip",
+        &["--server-addr", "::1", "--server-port", "12000"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("server [::1]:12000 (given)"), "{text}");
+}
+
+#[test]
+fn a_flag_that_matches_no_traffic_says_so_and_lists_the_conversations() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = noisy_capture(dir.path());
+    let out = verify(&cap, "upper-tcp-round-trip", &["--server-port", "12001"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "no packet in {} has server port 12001\nthe capture's TCP/UDP conversations are:\n",
+            cap.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("198.51.100.53:53"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.contains(" TCP ")).count(), 3);
+    assert_eq!(err.lines().filter(|l| l.contains(" UDP ")).count(), 2);
+
+    // A client's value given as the server's gets a hint.
+    let out = verify(&cap, "upper-tcp-round-trip", &["--server-port", "40000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "has server port 40000; port 40000 is the client's in 1 conversation: did you mean --client-port 40000?"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    // Each flag matches something, but not together.
+    let out = verify(
+        &cap,
+        "upper-tcp-round-trip",
+        &["--server-addr", "203.0.113.80", "--server-port", "12000"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("has server address 203.0.113.80 and server port 12000 together"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_address_and_port_values_are_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = noisy_capture(dir.path());
+    for (flags, says) in [
+        (
+            ["--server-addr", "192.0.2.20:12000"],
+            "give the address alone (192.0.2.20) and the port with --server-port 12000",
+        ),
+        (
+            ["--client-addr", "client.example"],
+            "`client.example` is not an IPv4 or IPv6 address",
+        ),
+        (["--server-port", "0"], "give a port from 1 to 65535"),
+        (["--client-port", "65536"], "`65536` is not a port number"),
+    ] {
+        let out = verify(&cap, "upper-tcp-round-trip", &flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        assert!(stderr(&out).contains(says), "{flags:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn help_teaches_the_role_flags_with_an_example() {
+    let out = socklab().args(["verify", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--server-port <N>",
+        "--server-addr <ADDR>",
+        "--client-port <N>",
+        "--client-addr <ADDR>",
+        "--server-addr 192.0.2.20 --server-port 12000 --client-addr 192.0.2.10",
+    ] {
+        assert!(help.contains(flag), "no {flag} in:\n{help}");
+    }
+}
+
+/// The server port of the only conversation of a capture, read with `socklab inspect`.
+fn server_port(pcap: &Path) -> u64 {
+    let out = socklab()
+        .arg("inspect")
+        .arg(pcap)
+        .args(["--streams", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["tcp_streams"][0]["server"]["port"]
+        .as_u64()
+        .or_else(|| v["udp_flows"][0]["b"]["port"].as_u64())
+        .unwrap_or_else(|| panic!("no conversation in {v}"))
+}
+
+#[test]
+fn two_of_socklabs_own_captures_in_one_file_need_the_server_port() {
+    let dir = tempfile::tempdir().unwrap();
+    for scenario in ["tcp-round-trip", "udp-round-trip"] {
+        let r = common::run_into(
+            &dir.path().join(scenario),
+            &[&format!("scenarios/upper/{scenario}.json")],
+        );
+        assert_eq!(r.code, 0, "{}", r.stdout);
+    }
+    let tcp = dir.path().join("tcp-round-trip/upper-tcp-round-trip.pcap");
+    let udp = dir.path().join("udp-round-trip/upper-udp-round-trip.pcap");
+    let (tcp_port, udp_port) = (server_port(&tcp), server_port(&udp));
+    let both = dir.path().join("both.pcap");
+    std::fs::write(
+        &both,
+        pcap::concat(&std::fs::read(&tcp).unwrap(), &std::fs::read(&udp).unwrap()),
+    )
+    .unwrap();
+
+    let out = verify(&both, "upper-tcp-round-trip", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("2 servers fit"), "{err}");
+    assert!(
+        err.contains(&format!("--server-port {tcp_port}"))
+            && err.contains(&format!("--server-port {udp_port}")),
+        "{err}"
+    );
+
+    let out = verify(
+        &both,
+        "upper-tcp-round-trip",
+        &["--server-port", &tcp_port.to_string(), "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(verify_json(&out)["roles"]["other_packets"], 2);
+    let out = verify(
+        &both,
+        "upper-udp-round-trip",
+        &["--server-port", &udp_port.to_string(), "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Pinned to the UDP server, the TCP conversation is out of sight of `no_tcp_handshake`.
+    assert_eq!(
+        check(&verify_json(&out), "no_tcp_handshake")["passed"],
+        true
+    );
+
+    let out = verify(&both, "upper-tcp-round-trip", &["--server-port", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("has server port 1\n"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -341,10 +341,14 @@ fn run_one(
             let skipped = checks.iter().filter(|c| c.ungraded).count();
             let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
             if lost > 0 {
-                result.warnings.push(format!(
+                let mut warning = format!(
                     "the capture lost {lost} packet(s): the kernel dropped them because the \
-                     capture could not keep up; {skipped} wire check(s) not graded"
-                ));
+                     capture could not keep up"
+                );
+                if skipped > 0 {
+                    warning += &format!("; its {skipped} wire check(s) are not graded");
+                }
+                result.warnings.push(warning);
             } else if skipped > 0 {
                 result.warnings.push(format!(
                     "{skipped} wire check(s) not graded: this run has no capture"
@@ -444,6 +448,13 @@ fn print_line(r: &ScenarioResult, width: usize) {
     }
     if let Some(e) = &r.error {
         let _ = writeln!(out, "        ! {e}");
+    }
+    // Warnings that change what the points mean (checks left ungraded) belong on the console
+    // too, not only in the report.
+    if r.checks.iter().any(|c| c.ungraded) {
+        for w in &r.warnings {
+            let _ = writeln!(out, "        ! {w}");
+        }
     }
 }
 

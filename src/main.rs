@@ -37,7 +37,13 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("__sandbox") {
         let mode = args.get(2).map_or("", String::as_str);
-        let capture = args.get(3).map(std::path::Path::new);
+        let capture = args.get(3).map(|path| sandbox::CaptureSpec {
+            path: std::path::Path::new(path),
+            ring_mib: args
+                .get(4)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(capture::RING_MIB),
+        });
         std::process::exit(sandbox::child_main(mode, capture));
     }
     let cli = Cli::parse();

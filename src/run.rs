@@ -165,6 +165,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 64);
+    let ring_mib = ring_mib(workers);
     let queue = Arc::new(Mutex::new(
         jobs.into_iter()
             .enumerate()
@@ -191,12 +192,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                 // meet and report.
                 if let Ok(mut q) = queue.lock() {
                     if let Some((_, head, slot @ None)) = q.first_mut() {
-                        *slot =
-                            sandbox::prepare(args.isolation, capture_path(head, args).as_deref())
-                                .ok();
+                        let path = capture_path(head, args);
+                        let spec = path
+                            .as_deref()
+                            .map(|path| sandbox::CaptureSpec { path, ring_mib });
+                        *slot = sandbox::prepare(args.isolation, spec).ok();
                     }
                 }
-                match run_one(&job, prepared, args) {
+                match run_one(&job, prepared, ring_mib, args) {
                     Ok(result) => {
                         print_line(&result, width);
                         if let Ok(mut r) = results.lock() {
@@ -263,6 +266,18 @@ fn choose_ports(names: &[String], seed: u64, isolation: Isolation) -> Vec<plan::
     plan::choose_ports(names, seed)
 }
 
+/// Kernel memory all capture rings of a run may hold at once, in MiB.
+const RING_BUDGET_MIB: u32 = 512;
+/// No ring smaller than this: a hundred full-size loopback segments.
+const RING_MIN_MIB: u32 = 8;
+
+/// Each sandbox's capture ring: at most `capture::RING_MIB`, shared out so that every worker's
+/// running and prepared sandbox together stay within RING_BUDGET_MIB.
+fn ring_mib(workers: usize) -> u32 {
+    let sandboxes = u32::try_from(workers * 2).unwrap_or(u32::MAX);
+    (RING_BUDGET_MIB / sandboxes.max(1)).clamp(RING_MIN_MIB, crate::capture::RING_MIB)
+}
+
 /// Where a job's capture goes: beside the report, one per scenario; host mode cannot capture.
 fn capture_path(job: &Job, args: &RunArgs) -> Option<PathBuf> {
     (args.isolation == Isolation::Namespace && !args.no_capture)
@@ -272,6 +287,7 @@ fn capture_path(job: &Job, args: &RunArgs) -> Option<PathBuf> {
 fn run_one(
     job: &Job,
     prepared: Option<sandbox::Prepared>,
+    ring_mib: u32,
     args: &RunArgs,
 ) -> Result<ScenarioResult, AppError> {
     let t0 = Instant::now();
@@ -308,7 +324,7 @@ fn run_one(
     };
     let ran = match prepared {
         Some(sandbox) => sandbox.run(&req),
-        None => sandbox::run(&req, args.isolation),
+        None => sandbox::run(&req, args.isolation, ring_mib),
     };
     match ran {
         Ok(mut evidence) => {
@@ -468,4 +484,24 @@ fn write_reports(result: &RunResult, dir: &Path) -> Result<(), AppError> {
     };
     write("report.md", &|out| report::write_markdown(result, out))?;
     write("results.json", &|out| report::write_json(result, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_rings_share_a_fixed_budget() {
+        assert_eq!(ring_mib(1), crate::capture::RING_MIB);
+        assert_eq!(ring_mib(2), crate::capture::RING_MIB);
+        assert_eq!(ring_mib(8), 32);
+        assert_eq!(ring_mib(64), RING_MIN_MIB);
+        for workers in 1..=256 {
+            let total = ring_mib(workers) * 2 * workers as u32;
+            assert!(
+                total <= RING_BUDGET_MIB || ring_mib(workers) == RING_MIN_MIB,
+                "{workers} workers hold {total} MiB"
+            );
+        }
+    }
 }

@@ -3,11 +3,11 @@
 //!
 //! Contract: [`Capture::start`] opens every socket before it returns, so starting it before the
 //! first program guarantees no packet of the run is missed; [`Capture::stop`] drains what the
-//! kernel still holds and closes the file. Each socket reads through a 64 MiB TPACKET_V3 ring,
-//! so a burst of that size is captured whole however fast it comes; beyond it the capture
-//! keeps up as fast as it can write the file, and every packet the kernel had to drop is
-//! counted ([`CaptureStats::dropped`]), never lost silently. One interface gives classic pcap with nanosecond
-//! timestamps (magic `0xa1b23c4d`); several give pcapng with one interface block each, in the
+//! kernel still holds and closes the file. Each socket reads through a TPACKET_V3 ring
+//! ([`RING_MIB`], less when many captures run at once), so a burst of that size is captured
+//! whole however fast it comes; beyond it the capture keeps up as fast as it can write the
+//! file, and every packet the kernel had to drop is counted ([`CaptureStats::dropped`]),
+//! never lost silently. One interface gives classic pcap with nanosecond timestamps (magic `0xa1b23c4d`); several give pcapng with one interface block each, in the
 //! order given. Snaplen is 262144 (loopback frames exceed 65535). On loopback interfaces each
 //! packet is recorded once, as libpcap does (the outgoing copy is ignored).
 
@@ -28,4 +28,4 @@ pub(crate) use link::set_link_up;
 #[allow(unused_imports)]
 pub(crate) use pcap::{LINKTYPE_ETHERNET, SNAPLEN};
 #[allow(unused_imports)]
-pub(crate) use session::{Capture, CaptureStats};
+pub(crate) use session::{Capture, CaptureStats, RING_MIB};

@@ -35,6 +35,11 @@ const STOP_LIMIT: Duration = Duration::from_millis(500);
 const BATCH_BLOCKS: usize = 4;
 const FILE_BUFFER: usize = 256 * 1024;
 
+/// The capture ring of one interface, in MiB, when memory allows: a burst of this much is
+/// captured whole however fast it comes. Rings are kernel memory held for a whole run, so the
+/// harness gives each less when it runs many sandboxes at once (see `run`).
+pub(crate) const RING_MIB: u32 = 64;
+
 /// Counters of a finished capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct CaptureStats {
@@ -71,13 +76,18 @@ struct Finished {
 impl Capture {
     /// Opens one AF_PACKET socket per interface (e.g. `&["lo"]`), before any program starts,
     /// creates the file at `path` with its header, and starts the reader thread.
-    pub(crate) fn start(ifaces: &[&str], path: &Path) -> Result<Capture, CaptureError> {
+    /// Each socket gets a ring of `ring_mib` MiB (see [`RING_MIB`]).
+    pub(crate) fn start(
+        ifaces: &[&str],
+        path: &Path,
+        ring_mib: u32,
+    ) -> Result<Capture, CaptureError> {
         if ifaces.is_empty() {
             return Err(CaptureError::NoInterface);
         }
         let sockets = ifaces
             .iter()
-            .map(|iface| PacketSocket::open(iface))
+            .map(|iface| PacketSocket::open(iface, ring_mib))
             .collect::<Result<Vec<_>, _>>()?;
         let file = File::create(path).map_err(|source| CaptureError::Create {
             path: path.to_path_buf(),

@@ -44,7 +44,6 @@ const SO_TIMESTAMPNS: libc::c_int = 35;
 /// blocks hold about 16 of those or thousands of small ones. The ring is asked for whole and
 /// halved while the kernel cannot allocate it, down to MIN_BLOCKS.
 const BLOCK_SIZE: u32 = 1 << 20;
-const RING_BLOCKS: u32 = 64;
 const MIN_BLOCKS: u32 = 4;
 /// V3 packs packets by their size; the frame size only has to pass the kernel's checks.
 const FRAME_SIZE: u32 = 2048;
@@ -128,7 +127,8 @@ struct TpacketReq3 {
 }
 
 impl PacketSocket {
-    pub(super) fn open(iface: &str) -> Result<PacketSocket, CaptureError> {
+    /// Opens the socket with a ring of `ring_mib` MiB (at least MIN_BLOCKS).
+    pub(super) fn open(iface: &str, ring_mib: u32) -> Result<PacketSocket, CaptureError> {
         let info = link_info(iface)?;
         let linktype = match info.hatype {
             // Both deliver Ethernet frames on a raw packet socket (lo has all-zero MACs).
@@ -172,7 +172,7 @@ impl PacketSocket {
             TPACKET_V3,
             "PACKET_VERSION",
         )?;
-        let ring = Ring::map(&fd, iface)?;
+        let ring = Ring::map(&fd, iface, ring_mib.max(MIN_BLOCKS))?;
         // SAFETY: sockaddr_ll is plain old data; all zeroes is valid.
         let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
         addr.sll_family = libc::AF_PACKET as u16;
@@ -299,8 +299,8 @@ impl PacketSocket {
 
 impl Ring {
     /// Asks the kernel for the ring (halving it while memory is short) and maps it.
-    fn map(fd: &OwnedFd, iface: &str) -> Result<Ring, CaptureError> {
-        let mut blocks = RING_BLOCKS;
+    fn map(fd: &OwnedFd, iface: &str, blocks: u32) -> Result<Ring, CaptureError> {
+        let mut blocks = blocks;
         loop {
             let req = TpacketReq3 {
                 tp_block_size: BLOCK_SIZE,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use etherparse::{SlicedPacket, TransportSlice};
 
-use super::{set_link_up, Capture, LINKTYPE_ETHERNET, SNAPLEN};
+use super::{set_link_up, Capture, LINKTYPE_ETHERNET, RING_MIB, SNAPLEN};
 
 /// Set in the inner run: `IFACES|DIR`, interfaces separated by commas.
 const INNER_ENV: &str = "SOCKLAB_CAPTURE_TEST_INNER";
@@ -72,7 +72,7 @@ fn capture_loopback_traffic(ifaces: &[String], dir: &Path) {
     set_link_up("lo").expect("bring lo up");
     let names: Vec<&str> = ifaces.iter().map(String::as_str).collect();
     let path = capture_file(dir, names.len());
-    let capture = Capture::start(&names, &path).expect("start capture");
+    let capture = Capture::start(&names, &path, RING_MIB).expect("start capture");
 
     let server_port = tcp_round_trip();
     let closed_port = udp_to_closed_port();
@@ -363,7 +363,7 @@ const BURST: usize = 24 << 20;
 fn capture_burst(dir: &Path) {
     set_link_up("lo").expect("bring lo up");
     let path = capture_file(dir, 1);
-    let capture = Capture::start(&["lo"], &path).expect("start capture");
+    let capture = Capture::start(&["lo"], &path, RING_MIB).expect("start capture");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("local addr").port();
     let server = std::thread::spawn(move || {
@@ -436,6 +436,6 @@ fn a_burst_beyond_the_socket_queue_is_captured_whole() {
 #[test]
 fn capture_without_interfaces_is_refused() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let err = Capture::start(&[], &dir.path().join("x.pcap")).unwrap_err();
+    let err = Capture::start(&[], &dir.path().join("x.pcap"), RING_MIB).unwrap_err();
     assert_eq!(err.to_string(), "no interface to capture on");
 }

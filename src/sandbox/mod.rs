@@ -66,10 +66,18 @@ pub(crate) struct Prepared {
     errors: Option<JoinHandle<String>>,
 }
 
-/// Starts a sandbox that captures into `capture` (namespace mode only).
+/// Where and how a sandbox captures.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CaptureSpec<'a> {
+    pub path: &'a Path,
+    /// Size of the capture ring, in MiB.
+    pub ring_mib: u32,
+}
+
+/// Starts a sandbox that captures as `capture` says (namespace mode only).
 pub(crate) fn prepare(
     isolation: Isolation,
-    capture: Option<&Path>,
+    capture: Option<CaptureSpec<'_>>,
 ) -> Result<Prepared, SandboxError> {
     let exe = std::env::current_exe().map_err(SandboxError::Spawn)?;
     let mode = match isolation {
@@ -78,8 +86,8 @@ pub(crate) fn prepare(
     };
     let mut cmd = Command::new(exe);
     cmd.args(["__sandbox", mode]);
-    if let Some(path) = capture {
-        cmd.arg(path);
+    if let Some(spec) = capture {
+        cmd.arg(spec.path).arg(spec.ring_mib.to_string());
     }
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -106,8 +114,16 @@ pub(crate) fn prepare(
 }
 
 /// Runs one request in a fresh sandbox and returns its evidence.
-pub(crate) fn run(req: &RunRequest, isolation: Isolation) -> Result<Evidence, SandboxError> {
-    prepare(isolation, req.capture.as_deref())?.run(req)
+pub(crate) fn run(
+    req: &RunRequest,
+    isolation: Isolation,
+    ring_mib: u32,
+) -> Result<Evidence, SandboxError> {
+    let capture = req
+        .capture
+        .as_deref()
+        .map(|path| CaptureSpec { path, ring_mib });
+    prepare(isolation, capture)?.run(req)
 }
 
 impl Prepared {
@@ -169,9 +185,9 @@ impl Drop for Prepared {
     }
 }
 
-/// Entry point of the hidden `__sandbox MODE [CAPTURE]` subcommand. Must run before any
-/// thread starts.
-pub(crate) fn child_main(mode: &str, capture: Option<&Path>) -> i32 {
+/// Entry point of the hidden `__sandbox MODE [CAPTURE RING_MIB]` subcommand. Must run before
+/// any thread starts.
+pub(crate) fn child_main(mode: &str, capture: Option<CaptureSpec<'_>>) -> i32 {
     let result = match mode {
         "namespace" => enter_namespaces(),
         "host" => become_subreaper(),
@@ -270,18 +286,21 @@ fn mount_proc() -> Result<(), (i32, String)> {
     .map_err(|e| fail("mount /proc", e))
 }
 
-fn supervisor_main(namespaced: bool, capture_path: Option<&Path>) -> i32 {
+fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
     // The capture starts before the request is read: it is running by the time the harness
     // hands a prepared sandbox its request.
+    let capture_path = spec.map(|s| s.path);
     let mut warnings = Vec::new();
-    let capture = match capture_path {
-        Some(path) if namespaced => match crate::capture::Capture::start(&["lo"], path) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                warnings.push(format!("no capture: {e}"));
-                None
+    let capture = match spec {
+        Some(CaptureSpec { path, ring_mib }) if namespaced => {
+            match crate::capture::Capture::start(&["lo"], path, ring_mib) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    warnings.push(format!("no capture: {e}"));
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     let mut input = Vec::new();

@@ -45,6 +45,8 @@ mod analyzer;
 #[cfg(test)]
 mod conformance_tests;
 pub(crate) mod escape;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod info;
 mod model;
 #[cfg(test)]

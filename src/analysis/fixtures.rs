@@ -1,6 +1,19 @@
 //! Hand-built frames (raw IPv4, link type 101) and pcap files for tests.
 
+use super::RetirePolicy;
 use crate::wire::tcp::flags::*;
+
+/// Retires closed streams after 1 s and open ones after 60 s, two of each at most: far from
+/// tshark-safe in general, but no public capture has a late packet that far apart, so
+/// retirement is exercised on every one of them.
+pub(crate) fn early_retirement() -> RetirePolicy {
+    RetirePolicy {
+        closed_linger_ns: 1_000_000_000,
+        max_closed: 2,
+        idle_timeout_ns: 60_000_000_000,
+        max_open: 2,
+    }
+}
 
 pub(crate) const C: [u8; 4] = [10, 0, 0, 1];
 pub(crate) const S: [u8; 4] = [10, 0, 0, 2];

@@ -38,19 +38,7 @@ JSON
 "$bin" run "$work/bulk.json" --report "$work/report" > "$work/run.txt" || { cat "$work/run.txt"; exit 1; }
 pcap="$work/report/bench-bulk-tcp.pcap"
 
-measure() { # label, command...: prints "seconds maxrss_kb"
-  local label=$1; shift
-  /usr/bin/time -v -o "$work/$label.time" "$@" > "$work/$label.out"
-  python3 - "$work/$label.time" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", t)
-h, m, s = wall.groups()
-secs = int(h or 0) * 3600 + int(m) * 60 + float(s)
-rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
-print(secs, rss)
-PY
-}
+. benches/measure.sh
 # Warm the page cache so both tools read from memory, not disk.
 cat "$pcap" > /dev/null
 read -r s_secs s_rss < <(measure socklab "$bin" inspect --streams "$pcap")

@@ -3,19 +3,23 @@
 //! Contract: [`run`] reads one pcap/pcapng file as a stream and writes one view to `out`: the
 //! packet list (default), the conversation table (`--streams`), one TCP stream's payload
 //! (`--follow N`) or a ladder diagram (`--ladder`), as text or JSON (`--json`). Memory stays
-//! bounded whatever the file size: the list is printed as packets arrive, `--streams` keeps no
-//! payload, `--follow` keeps only the followed stream's payload (up to `--max-bytes`). A file
-//! cut short prints what it holds and a warning on the last line (JSON: a `warnings` field).
+//! bounded whatever the file size: the list is printed as packets arrive; `--streams` keeps no
+//! payload, retires finished and idle flows and prints each row once every lower-numbered one
+//! is out, with the totals after the tables (see `streams`); `--follow` keeps only the
+//! followed stream's payload (up to `--max-bytes`). A file cut short prints what it holds and
+//! a warning on the last line (JSON: a `warnings` field).
 
-use std::fmt::Write as _;
+mod reorder;
+mod streams;
+
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 use crate::analysis::escape::escape_bytes;
-use crate::analysis::{Analysis, Analyzer, AnalyzerOptions, Endpoint, PacketSummary, Teardown};
-use crate::wire::{CaptureError, CaptureReader};
+use crate::analysis::{Analyzer, AnalyzerOptions, Endpoint, PacketSummary, RetirePolicy};
+use crate::wire::{CaptureError, CaptureReader, Frame};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -37,7 +41,8 @@ pub(crate) struct InspectArgs {
     pub file: PathBuf,
 
     /// List TCP streams and UDP flows: endpoints, handshake, teardown (FIN/RST/none), packets
-    /// and bytes each way, duration.
+    /// and bytes each way, duration. Rows are printed as streams finish, totals last; memory
+    /// stays under 100 MB for any capture (rows waiting for a still-open stream go to $TMPDIR).
     #[arg(long, conflicts_with_all = ["follow", "ladder"])]
     pub streams: bool,
 
@@ -102,7 +107,8 @@ pub(crate) fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<(), Inspect
     let mut out = BufWriter::with_capacity(64 * 1024, out);
     let reader = CaptureReader::new(file, path)?;
     if args.streams {
-        streams_view(reader, args, &mut out)?;
+        let retire = Some(RetirePolicy::bounded());
+        streams::streams_view(reader, args.json, retire, streams::ROW_BUDGET, &mut out)?;
     } else if let Some(n) = args.follow {
         follow_view(reader, n, args, &mut out)?;
     } else if args.ladder {
@@ -114,21 +120,17 @@ pub(crate) fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<(), Inspect
     Ok(())
 }
 
-/// Feeds every frame to `an`, calling `each` with the summary of each; a truncated file ends
-/// the loop with a warning instead of an error.
+/// Calls `each` with every frame, which it feeds to `an`; a truncated file ends the loop with
+/// a warning instead of an error.
 fn drive<R: io::Read>(
     mut reader: CaptureReader<R>,
     an: &mut Analyzer,
-    mut each: impl FnMut(&PacketSummary) -> io::Result<()>,
+    mut each: impl FnMut(&mut Analyzer, &Frame<'_>) -> Result<(), InspectError>,
 ) -> Result<Vec<String>, InspectError> {
     let mut warnings = Vec::new();
     loop {
         match reader.next_frame() {
-            Ok(Some(frame)) => {
-                if let Some(s) = an.push(&frame) {
-                    each(s)?;
-                }
-            }
+            Ok(Some(frame)) => each(an, &frame)?,
             Ok(None) => break,
             Err(e) if e.is_truncation() => {
                 an.warn(e.to_string());
@@ -161,14 +163,17 @@ fn list_view<R: io::Read>(
             "No.", "Time", "Source", "Destination", "Protocol", "Length"
         )?;
     }
-    let warnings = drive(reader, &mut an, |s| {
+    let warnings = drive(reader, &mut an, |an, frame| {
+        let Some(s) = an.push(frame) else {
+            return Ok(());
+        };
         if args.json {
             if !first {
                 out.write_all(b",")?;
             }
             first = false;
             out.write_all(b"\n")?;
-            serde_json::to_writer(&mut *out, s).map_err(io::Error::from)
+            serde_json::to_writer(&mut *out, s)?;
         } else {
             writeln!(
                 out,
@@ -180,8 +185,9 @@ fn list_view<R: io::Read>(
                 s.protocol,
                 s.length,
                 s.info
-            )
+            )?;
         }
+        Ok(())
     })?;
     finish_warnings(out, args.json, &warnings)
 }
@@ -203,132 +209,6 @@ fn finish_warnings(
     Ok(())
 }
 
-fn teardown_word(t: Teardown) -> &'static str {
-    match t {
-        Teardown::None => "none",
-        Teardown::HalfClosed => "FIN (one way)",
-        Teardown::Fin => "FIN",
-        Teardown::Rst => "RST",
-    }
-}
-
-fn streams_view<R: io::Read>(
-    reader: CaptureReader<R>,
-    args: &InspectArgs,
-    out: &mut dyn Write,
-) -> Result<(), InspectError> {
-    let mut an = Analyzer::new(AnalyzerOptions::streaming(false));
-    drive(reader, &mut an, |_| Ok(()))?;
-    let a = an.finish();
-    if args.json {
-        #[derive(serde::Serialize)]
-        struct View<'a> {
-            frames: u64,
-            duration: f64,
-            tcp_streams: &'a [crate::analysis::TcpStream],
-            udp_flows: &'a [crate::analysis::UdpFlow],
-            icmp_errors: &'a [crate::analysis::IcmpErrorRecord],
-            warnings: &'a [String],
-        }
-        let v = View {
-            frames: a.frames,
-            duration: a.duration,
-            tcp_streams: &a.tcp_streams,
-            udp_flows: &a.udp_flows,
-            icmp_errors: &a.icmp_errors,
-            warnings: &a.warnings,
-        };
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    out.write_all(render_streams(&a).as_bytes())?;
-    Ok(())
-}
-
-/// The `--streams` table (pure, for tests).
-fn render_streams(a: &Analysis) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "TCP streams: {}    UDP flows: {}    frames: {}    duration: {:.6} s",
-        a.tcp_streams.len(),
-        a.udp_flows.len(),
-        a.frames,
-        a.duration
-    );
-    if !a.tcp_streams.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n{:>4}  {:<28} {:<28} {:<9} {:<13} {:>16} {:>16} {:>10}",
-            "#",
-            "Client",
-            "Server",
-            "Handshake",
-            "Teardown",
-            "C→S pkts/bytes",
-            "S→C pkts/bytes",
-            "Duration"
-        );
-        for t in &a.tcp_streams {
-            let hs = if t.handshake.completed {
-                "yes"
-            } else if t.refused() {
-                "refused"
-            } else {
-                "no"
-            };
-            let _ = writeln!(
-                s,
-                "{:>4}  {:<28} {:<28} {:<9} {:<13} {:>16} {:>16} {:>10.6}",
-                t.index,
-                t.client.to_string(),
-                t.server.to_string(),
-                hs,
-                teardown_word(t.teardown),
-                format!("{}/{}", t.to_server.packets, t.to_server.bytes),
-                format!("{}/{}", t.to_client.packets, t.to_client.bytes),
-                t.duration()
-            );
-        }
-    }
-    if !a.udp_flows.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n{:>4}  {:<28} {:<28} {:>16} {:>16} {:>10}",
-            "#", "A", "B", "A→B dgrams/bytes", "B→A dgrams/bytes", "Duration"
-        );
-        for f in &a.udp_flows {
-            let _ = writeln!(
-                s,
-                "{:>4}  {:<28} {:<28} {:>16} {:>16} {:>10.6}",
-                f.index,
-                f.a.to_string(),
-                f.b.to_string(),
-                format!("{}/{}", f.a_to_b.datagrams, f.a_to_b.bytes),
-                format!("{}/{}", f.b_to_a.datagrams, f.b_to_a.bytes),
-                f.end - f.start
-            );
-        }
-    }
-    for e in &a.icmp_errors {
-        let flow = match e.matched {
-            Some(crate::analysis::FlowRef::Tcp { stream }) => format!(" (TCP stream {stream})"),
-            Some(crate::analysis::FlowRef::Udp { flow }) => format!(" (UDP flow {flow})"),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            s,
-            "\nICMP packet {}: {} → {}: {}{flow}",
-            e.packet, e.src, e.dst, e.description
-        );
-    }
-    for w in &a.warnings {
-        let _ = writeln!(s, "warning: {w}");
-    }
-    s
-}
-
 fn follow_view<R: io::Read>(
     reader: CaptureReader<R>,
     n: u32,
@@ -342,7 +222,10 @@ fn follow_view<R: io::Read>(
         payload_stream: Some(n),
         ..AnalyzerOptions::default()
     });
-    drive(reader, &mut an, |_| Ok(()))?;
+    drive(reader, &mut an, |an, frame| {
+        an.push(frame);
+        Ok(())
+    })?;
     let a = an.finish();
     let Some(t) = a.tcp_streams.get(n as usize) else {
         return Err(InspectError::NoSuchStream {
@@ -473,7 +356,10 @@ fn ladder_view<R: io::Read>(
     let mut an = Analyzer::new(AnalyzerOptions::streaming(true));
     let mut header_done = false;
     let mut rows = Vec::new();
-    let warnings = drive(reader, &mut an, |s| {
+    let warnings = drive(reader, &mut an, |an, frame| {
+        let Some(s) = an.push(frame) else {
+            return Ok(());
+        };
         let (sp, dp) = ports(s);
         if sides.is_none() {
             // Ports too: on loopback both sides share one address, and only the ports tell
@@ -527,7 +413,8 @@ fn ladder_view<R: io::Read>(
             s.number,
             s.time,
             arrow(s, rightward)
-        )
+        )?;
+        Ok(())
     })?;
     if args.json {
         let (a, b) = match sides {
@@ -639,6 +526,11 @@ mod tests {
         let out = run_args(&[p.to_str().unwrap(), "--streams"]).unwrap();
         assert!(out.contains("127.0.0.1:32784"), "{out}");
         assert!(out.contains(" yes "), "{out}");
+        // Totals last: rows are printed as streams finish, the counts are known at the end.
+        assert_eq!(
+            out.lines().last(),
+            Some("TCP streams: 2    UDP flows: 0    frames: 24    duration: 0.060302 s")
+        );
         let js = run_args(&[p.to_str().unwrap(), "--streams", "--json"]).unwrap();
         let v: serde_json::Value = serde_json::from_str(&js).expect("valid JSON");
         assert_eq!(v["tcp_streams"][1]["teardown"], "fin");

@@ -1,11 +1,13 @@
 //! The incremental analyzer: fed frames in capture order, it keeps per-flow state only (plus
 //! capped payloads), so memory does not grow with the number of packets.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use super::info;
 use super::model::*;
+use super::recency::Recency;
 use crate::wire::ip::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use crate::wire::tcp::flags;
 use std::io::Read;
@@ -29,7 +31,50 @@ pub(crate) struct AnalyzerOptions {
     pub flow_packet_cap: usize,
     /// Keep TCP payload for this stream only (`inspect --follow`), to bound memory.
     pub payload_stream: Option<u32>,
+    /// Retire finished and idle flows while streaming (see [`RetirePolicy`]); `None` keeps
+    /// every flow to the end.
+    pub retire: Option<RetirePolicy>,
 }
+
+/// When the analyzer lets go of a flow: the flow moves to the finished list (see
+/// [`Analyzer::drain_tcp`]) and a later packet on its addresses starts a new flow. The rule and
+/// where it can differ from tshark are in the module docs of `analysis`. Times are capture
+/// time (the latest frame timestamp seen), never the wall clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RetirePolicy {
+    /// A closed TCP stream (FIN both ways, or a RST) is retired after this many nanoseconds
+    /// without a packet.
+    pub closed_linger_ns: i64,
+    /// At most this many closed TCP streams are held; beyond, the least recently active goes.
+    pub max_closed: usize,
+    /// An open TCP stream or a UDP flow is retired after this many nanoseconds without a packet.
+    pub idle_timeout_ns: i64,
+    /// At most this many open TCP streams, and at most this many UDP flows, are held; beyond,
+    /// the least recently active goes, TCP streams that have seen packets one way only first.
+    pub max_open: usize,
+}
+
+impl RetirePolicy {
+    /// 2 MSL (RFC 9293: MSL is 2 minutes), the longest TIME-WAIT: after it a 4-tuple may be
+    /// reused only with a SYN, which starts a new stream anyway.
+    pub(crate) const CLOSED_LINGER_NS: i64 = 240 * NS;
+    /// Longer than the 2-hour default keepalive time of Linux, Windows and macOS, so a quiet
+    /// connection kept alive by probes is not cut in two.
+    pub(crate) const IDLE_TIMEOUT_NS: i64 = (2 * 3600 + 300) * NS;
+
+    /// The bounds used by `inspect --streams`. A held TCP stream costs about 0.75 KB and a UDP
+    /// flow 0.3 KB, so about 60 MB with every bound full (`benches/inspect-many.sh`, `mix`).
+    pub(crate) fn bounded() -> Self {
+        RetirePolicy {
+            closed_linger_ns: Self::CLOSED_LINGER_NS,
+            max_closed: 32_768,
+            idle_timeout_ns: Self::IDLE_TIMEOUT_NS,
+            max_open: 32_768,
+        }
+    }
+}
+
+const NS: i64 = 1_000_000_000;
 
 impl AnalyzerOptions {
     /// Streaming views over captures of any size: keep no payload, no per-flow packet lists
@@ -41,6 +86,7 @@ impl AnalyzerOptions {
             payload_cap: 0,
             flow_packet_cap: 0,
             payload_stream: None,
+            retire: None,
         }
     }
 }
@@ -53,6 +99,7 @@ impl Default for AnalyzerOptions {
             payload_cap: 1024 * 1024,
             flow_packet_cap: 10_000,
             payload_stream: None,
+            retire: None,
         }
     }
 }
@@ -126,6 +173,13 @@ struct UdpState {
     last_ts: i64,
 }
 
+/// Recency lists of the TCP slab: open streams that have only seen packets one way (an
+/// unanswered SYN: a scan's probe), open streams that have seen both ways, and closed ones kept
+/// for late packets.
+const ONE_WAY: usize = 0;
+const TWO_WAY: usize = 1;
+const CLOSED: usize = 2;
+
 /// Incremental capture analyzer. Feed frames with [`Analyzer::push`], then [`Analyzer::finish`].
 pub(crate) struct Analyzer {
     opts: AnalyzerOptions,
@@ -133,12 +187,19 @@ pub(crate) struct Analyzer {
     last_ts: i64,
     frames: u64,
     undecoded: u64,
-    tcp: Vec<StreamState>,
-    tcp_by_key: HashMap<Key, usize>,
-    last_tcp: Option<(Key, usize)>,
+    /// Live TCP streams, by slot; the current stream of each 4-tuple is in `tcp_by_key`.
+    tcp: Recency<StreamState, 3>,
+    tcp_by_key: HashMap<Key, u32>,
+    next_tcp: u32,
+    last_tcp: Option<(Key, u32)>,
+    /// Streams no packet can reach any more (retired, or replaced on their 4-tuple by a new
+    /// stream), until drained or `finish`.
+    done_tcp: Vec<TcpStream>,
     echoes: HashMap<(IpAddr, IpAddr, u16, u16), u64>,
-    udp: Vec<UdpState>,
-    udp_by_key: HashMap<Key, usize>,
+    udp: Recency<UdpState, 1>,
+    udp_by_key: HashMap<Key, u32>,
+    next_udp: u32,
+    done_udp: Vec<UdpFlow>,
     icmp_errors: Vec<IcmpErrorRecord>,
     defrag: Defragmenter,
     packets: Vec<PacketSummary>,
@@ -154,12 +215,16 @@ impl Analyzer {
             last_ts: 0,
             frames: 0,
             undecoded: 0,
-            tcp: Vec::new(),
+            tcp: Recency::default(),
             tcp_by_key: HashMap::new(),
+            next_tcp: 0,
             last_tcp: None,
+            done_tcp: Vec::new(),
             echoes: HashMap::new(),
-            udp: Vec::new(),
+            udp: Recency::default(),
             udp_by_key: HashMap::new(),
+            next_udp: 0,
+            done_udp: Vec::new(),
             icmp_errors: Vec::new(),
             defrag: Defragmenter::default(),
             packets: Vec::new(),
@@ -194,7 +259,15 @@ impl Analyzer {
             udp: None,
             icmp: None,
         });
-        self.decode(frame, sum.as_mut());
+        if let Some(policy) = self.opts.retire {
+            // Before the frame, so it finds flows quiet for too long gone; after it, so the
+            // flow it may have added does not hold one more than allowed.
+            self.retire(policy);
+            self.decode(frame, sum.as_mut());
+            self.retire(policy);
+        } else {
+            self.decode(frame, sum.as_mut());
+        }
         let sum = sum?;
         if self.opts.keep_summaries {
             self.packets.push(sum);
@@ -380,12 +453,18 @@ impl Analyzer {
             },
         );
         match q.protocol {
-            PROTO_TCP => self.tcp_by_key.get(&key).map(|&i| FlowRef::Tcp {
-                stream: self.tcp[i].stream.index,
-            }),
-            PROTO_UDP => self.udp_by_key.get(&key).map(|&i| FlowRef::Udp {
-                flow: self.udp[i].flow.index,
-            }),
+            PROTO_TCP => self
+                .tcp_by_key
+                .get(&key)
+                .and_then(|&i| self.tcp.get(i))
+                .map(|s| FlowRef::Tcp {
+                    stream: s.stream.index,
+                }),
+            PROTO_UDP => self
+                .udp_by_key
+                .get(&key)
+                .and_then(|&i| self.udp.get(i))
+                .map(|s| FlowRef::Udp { flow: s.flow.index }),
             _ => None,
         }
     }
@@ -400,35 +479,42 @@ impl Analyzer {
     ) -> u32 {
         let key = canonical(src, dst);
         let time = self.rel(frame.ts_ns);
-        let idx = match self.udp_by_key.get(&key) {
+        let slot = match self.udp_by_key.get(&key) {
             Some(&i) => i,
             None => {
-                let i = self.udp.len();
-                self.udp.push(UdpState {
-                    flow: UdpFlow {
-                        index: i as u32,
-                        a: src,
-                        b: dst,
-                        first_packet: frame.number,
-                        last_packet: frame.number,
-                        start: time,
-                        end: time,
-                        a_to_b: UdpDirection::default(),
-                        b_to_a: UdpDirection::default(),
-                        max_gap: None,
-                        packets: Vec::new(),
-                        packets_truncated: false,
+                let index = self.next_udp;
+                self.next_udp += 1;
+                let i = self.udp.insert(
+                    UdpState {
+                        flow: UdpFlow {
+                            index,
+                            a: src,
+                            b: dst,
+                            first_packet: frame.number,
+                            last_packet: frame.number,
+                            start: time,
+                            end: time,
+                            a_to_b: UdpDirection::default(),
+                            b_to_a: UdpDirection::default(),
+                            max_gap: None,
+                            packets: Vec::new(),
+                            packets_truncated: false,
+                        },
+                        kept_bytes: [0, 0],
+                        last_ts: frame.ts_ns,
                     },
-                    kept_bytes: [0, 0],
-                    last_ts: frame.ts_ns,
-                });
+                    0,
+                );
                 self.udp_by_key.insert(key, i);
                 i
             }
         };
+        self.udp.touch(slot, 0);
         let cap = self.opts.payload_cap;
         let pcap = self.opts.flow_packet_cap;
-        let st = &mut self.udp[idx];
+        let Some(st) = self.udp.get_mut(slot) else {
+            return 0;
+        };
         let fwd = st.flow.a == src;
         update_gap(&mut st.flow.max_gap, st.flow.last_packet, st.last_ts, frame);
         st.last_ts = frame.ts_ns;
@@ -464,7 +550,7 @@ impl Analyzer {
         } else {
             dir.payloads_truncated = true;
         }
-        idx as u32
+        f.index
     }
 
     fn tcp_segment(
@@ -492,53 +578,61 @@ impl Analyzer {
         };
         // tshark starts a new stream when a SYN reuses a 4-tuple whose stream is closed, or
         // whose SYN had a different initial sequence number (port reuse).
-        let reuse = existing.is_some_and(|i| {
-            let s = &self.tcp[i];
+        let reuse = existing.and_then(|i| self.tcp.get(i)).is_some_and(|s| {
             syn_only
                 && (s.closed()
                     || (s.stream.client == src
                         && s.stream.to_server.isn.is_some_and(|isn| isn != seg.seq)))
         });
-        let idx = match existing {
+        let slot = match existing {
             Some(i) if !reuse => i,
             _ => {
-                let i = self.tcp.len();
+                if let Some(old) = existing {
+                    self.let_go_tcp(old);
+                }
+                let index = self.next_tcp;
+                self.next_tcp += 1;
                 let (client, server) =
                     if seg.flags & (flags::SYN | flags::ACK) == (flags::SYN | flags::ACK) {
                         (dst, src)
                     } else {
                         (src, dst)
                     };
-                self.tcp.push(StreamState {
-                    stream: TcpStream {
-                        index: i as u32,
-                        client,
-                        server,
-                        first_packet: frame.number,
-                        last_packet: frame.number,
-                        start: time,
-                        end: time,
-                        handshake: Handshake::default(),
-                        teardown: Teardown::None,
-                        to_server: TcpDirection::default(),
-                        to_client: TcpDirection::default(),
-                        max_gap: None,
-                        packets: Vec::new(),
-                        packets_truncated: false,
-                        chunks: Vec::new(),
-                        chunks_truncated: false,
+                let i = self.tcp.insert(
+                    StreamState {
+                        stream: TcpStream {
+                            index,
+                            client,
+                            server,
+                            first_packet: frame.number,
+                            last_packet: frame.number,
+                            start: time,
+                            end: time,
+                            handshake: Handshake::default(),
+                            teardown: Teardown::None,
+                            to_server: TcpDirection::default(),
+                            to_client: TcpDirection::default(),
+                            max_gap: None,
+                            packets: Vec::new(),
+                            packets_truncated: false,
+                            chunks: Vec::new(),
+                            chunks_truncated: false,
+                        },
+                        to_server: SeqState::default(),
+                        to_client: SeqState::default(),
+                        last_ts: frame.ts_ns,
                     },
-                    to_server: SeqState::default(),
-                    to_client: SeqState::default(),
-                    last_ts: frame.ts_ns,
-                });
+                    ONE_WAY,
+                );
                 self.tcp_by_key.insert(key, i);
                 i
             }
         };
-        self.last_tcp = Some((key, idx));
+        self.last_tcp = Some((key, slot));
         let opts = self.opts;
-        let st = &mut self.tcp[idx];
+        let Some(st) = self.tcp.get_mut(slot) else {
+            return;
+        };
         let from_client = st.stream.client == src;
         update_gap(
             &mut st.stream.max_gap,
@@ -711,6 +805,129 @@ impl Analyzer {
                 from_client,
             });
         }
+        let list = if st.closed() {
+            CLOSED
+        } else if st.stream.to_server.packets > 0 && st.stream.to_client.packets > 0 {
+            TWO_WAY
+        } else {
+            ONE_WAY
+        };
+        self.tcp.touch(slot, list);
+    }
+
+    /// Takes a TCP stream out of the live set: no later packet can reach it.
+    fn let_go_tcp(&mut self, slot: u32) {
+        let Some(st) = self.tcp.remove(slot) else {
+            return;
+        };
+        let key = canonical(st.stream.client, st.stream.server);
+        if let Entry::Occupied(e) = self.tcp_by_key.entry(key) {
+            if *e.get() == slot {
+                e.remove();
+            }
+        }
+        if self.last_tcp.is_some_and(|(_, s)| s == slot) {
+            self.last_tcp = None;
+        }
+        self.done_tcp.push(st.stream);
+    }
+
+    /// Applies `policy` at the current capture time: see [`RetirePolicy`].
+    fn retire(&mut self, policy: RetirePolicy) {
+        let now = self.last_ts;
+        let quiet = |last: i64, limit: i64| now.saturating_sub(last) > limit;
+        // Each list runs from least to most recently active: only fronts need looking at.
+        for (list, limit) in [
+            (CLOSED, policy.closed_linger_ns),
+            (ONE_WAY, policy.idle_timeout_ns),
+            (TWO_WAY, policy.idle_timeout_ns),
+        ] {
+            while let Some(slot) = self.tcp.front(list) {
+                if !self.tcp.get(slot).is_some_and(|s| quiet(s.last_ts, limit)) {
+                    break;
+                }
+                self.let_go_tcp(slot);
+            }
+        }
+        while self.tcp.len(CLOSED) > policy.max_closed {
+            let Some(slot) = self.tcp.front(CLOSED) else {
+                break;
+            };
+            self.let_go_tcp(slot);
+        }
+        while self.tcp.len(ONE_WAY) + self.tcp.len(TWO_WAY) > policy.max_open {
+            // Unanswered probes go before conversations.
+            let Some(slot) = self.tcp.front(ONE_WAY).or(self.tcp.front(TWO_WAY)) else {
+                break;
+            };
+            self.let_go_tcp(slot);
+        }
+        while let Some(slot) = self.udp.front(0) {
+            let idle = self
+                .udp
+                .get(slot)
+                .is_some_and(|s| quiet(s.last_ts, policy.idle_timeout_ns));
+            if !idle && self.udp.len(0) <= policy.max_open {
+                break;
+            }
+            if let Some(st) = self.udp.remove(slot) {
+                self.udp_by_key.remove(&canonical(st.flow.a, st.flow.b));
+                self.done_udp.push(st.flow);
+            }
+        }
+    }
+
+    /// TCP streams that left the analyzer since the last call, in the order they left: retired
+    /// (with a [`RetirePolicy`]) or replaced on their 4-tuple by a new stream. Their numbers
+    /// are not in order; no later packet changes them.
+    pub(crate) fn drain_tcp(&mut self) -> std::vec::Drain<'_, TcpStream> {
+        self.done_tcp.drain(..)
+    }
+
+    /// UDP flows retired since the last call (only with a [`RetirePolicy`]).
+    pub(crate) fn drain_udp(&mut self) -> std::vec::Drain<'_, UdpFlow> {
+        self.done_udp.drain(..)
+    }
+
+    /// ICMP errors seen since the last call, in packet order.
+    pub(crate) fn drain_icmp_errors(&mut self) -> std::vec::Drain<'_, IcmpErrorRecord> {
+        self.icmp_errors.drain(..)
+    }
+
+    /// Lets go of every TCP stream still held, one at a time in number order: at the end of a
+    /// capture, so that a caller writing rows never holds them all at once.
+    pub(crate) fn drain_live_tcp(&mut self) -> impl Iterator<Item = TcpStream> + '_ {
+        self.tcp_by_key.clear();
+        self.last_tcp = None;
+        self.tcp.drain_by_key(|s| s.stream.index).map(|s| s.stream)
+    }
+
+    /// [`Analyzer::drain_live_tcp`] for UDP flows.
+    pub(crate) fn drain_live_udp(&mut self) -> impl Iterator<Item = UdpFlow> + '_ {
+        self.udp_by_key.clear();
+        self.udp.drain_by_key(|s| s.flow.index).map(|s| s.flow)
+    }
+
+    /// Whether any `drain_*` call would return something.
+    pub(crate) fn has_finished(&self) -> bool {
+        !(self.done_tcp.is_empty() && self.done_udp.is_empty() && self.icmp_errors.is_empty())
+    }
+
+    /// TCP streams and UDP flows numbered so far (drained ones included).
+    pub(crate) fn flow_counts(&self) -> (u32, u32) {
+        (self.next_tcp, self.next_udp)
+    }
+
+    /// TCP streams held in memory (open, or closed but kept for late packets).
+    #[allow(dead_code)] // memory-bound tests
+    pub(crate) fn live_tcp_streams(&self) -> usize {
+        self.tcp.len(ONE_WAY) + self.tcp.len(TWO_WAY) + self.tcp.len(CLOSED)
+    }
+
+    /// UDP flows held in memory.
+    #[allow(dead_code)] // memory-bound tests
+    pub(crate) fn live_udp_flows(&self) -> usize {
+        self.udp.len(0)
     }
 
     /// Ends the analysis.
@@ -721,8 +938,14 @@ impl Analyzer {
             first_ts_ns: self.first_ts,
             duration: (self.last_ts - first) as f64 / 1e9,
             packets: self.packets,
-            tcp_streams: self.tcp.into_iter().map(|s| s.stream).collect(),
-            udp_flows: self.udp.into_iter().map(|s| s.flow).collect(),
+            tcp_streams: sorted(
+                self.done_tcp,
+                self.tcp.into_values().map(|s| s.stream),
+                |s| s.index,
+            ),
+            udp_flows: sorted(self.done_udp, self.udp.into_values().map(|s| s.flow), |f| {
+                f.index
+            }),
             icmp_errors: self.icmp_errors,
             undecoded_frames: self.undecoded,
             warnings: self.warnings,
@@ -754,6 +977,13 @@ pub(crate) fn analyze<R: Read>(
         }
     }
     Ok(an.finish())
+}
+
+/// Flows that left early followed by the live ones, in number order.
+fn sorted<T>(mut done: Vec<T>, live: impl Iterator<Item = T>, index: impl Fn(&T) -> u32) -> Vec<T> {
+    done.extend(live);
+    done.sort_unstable_by_key(index);
+    done
 }
 
 fn set_info(sum: Option<&mut PacketSummary>, proto: &'static str, info: String) {

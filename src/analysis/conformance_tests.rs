@@ -44,14 +44,13 @@ fn captures() -> Vec<(String, PathBuf)> {
 }
 
 fn run(path: &Path) -> Analysis {
+    run_with(path, AnalyzerOptions::default())
+}
+
+fn run_with(path: &Path, opts: AnalyzerOptions) -> Analysis {
     let f = fs::File::open(path).expect("capture opens");
     let name = path.display().to_string();
-    analyze(
-        std::io::BufReader::new(f),
-        &name,
-        AnalyzerOptions::default(),
-    )
-    .expect("capture reads")
+    analyze(std::io::BufReader::new(f), &name, opts).expect("capture reads")
 }
 
 /// Our value of a tshark field for one packet, as tshark prints it ("" when absent).
@@ -243,6 +242,21 @@ fn compare_conversations(stem: &str, a: &Analysis, t: &mut Tally) {
 
 #[test]
 fn agrees_with_tshark_on_every_public_capture() {
+    assert_conforms("conformance", AnalyzerOptions::default());
+}
+
+/// With flows retired as early as the public captures allow, stream numbers and conversations
+/// stay tshark's.
+#[test]
+fn agrees_with_tshark_with_flows_retired_early() {
+    let opts = AnalyzerOptions {
+        retire: Some(super::fixtures::early_retirement()),
+        ..AnalyzerOptions::default()
+    };
+    assert_conforms("conformance with retirement", opts);
+}
+
+fn assert_conforms(what: &str, opts: AnalyzerOptions) {
     let caps = captures();
     assert!(
         caps.len() >= 20,
@@ -257,14 +271,14 @@ fn agrees_with_tshark_on_every_public_capture() {
         disagreements: Vec::new(),
     };
     for (stem, path) in &caps {
-        let a = run(path);
+        let a = run_with(path, opts);
         assert!(a.warnings.is_empty(), "{stem}: {:?}", a.warnings);
         compare_fields(stem, &a, &mut t);
         compare_conversations(stem, &a, &mut t);
         t.captures += 1;
     }
     eprintln!(
-        "conformance: {} captures, {} packets, {} fields, {} conversations, {} disagreements",
+        "{what}: {} captures, {} packets, {} fields, {} conversations, {} disagreements",
         t.captures,
         t.packets,
         t.fields,

@@ -1,53 +1,9 @@
 //! Analyzer behaviour on hand-built frames (raw IPv4, link type 101).
 
+use super::fixtures::*;
 use super::*;
 use crate::wire::tcp::flags::*;
 use crate::wire::Frame;
-
-const C: [u8; 4] = [10, 0, 0, 1];
-const S: [u8; 4] = [10, 0, 0, 2];
-
-fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
-    let total = ((20 + payload.len()) as u16).to_be_bytes();
-    let mut p = vec![0x45, 0, total[0], total[1], 0, 1, 0x40, 0, 64, proto, 0, 0];
-    p.extend(src);
-    p.extend(dst);
-    p.extend(payload);
-    p
-}
-
-#[allow(clippy::too_many_arguments)]
-fn tcp(
-    src: [u8; 4],
-    dst: [u8; 4],
-    sp: u16,
-    dp: u16,
-    seq: u32,
-    ack: u32,
-    fl: u16,
-    data: &[u8],
-) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend(sp.to_be_bytes());
-    t.extend(dp.to_be_bytes());
-    t.extend(seq.to_be_bytes());
-    t.extend(ack.to_be_bytes());
-    t.push(0x50);
-    t.push(fl as u8);
-    t.extend([0xff, 0xff, 0, 0, 0, 0]);
-    t.extend(data);
-    ipv4(src, dst, 6, &t)
-}
-
-fn udp(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, data: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend(sp.to_be_bytes());
-    u.extend(dp.to_be_bytes());
-    u.extend(((8 + data.len()) as u16).to_be_bytes());
-    u.extend([0, 0]);
-    u.extend(data);
-    ipv4(src, dst, 17, &u)
-}
 
 /// Runs frames (raw IPv4) spaced 1 ms apart, or at the given millisecond times.
 fn analyze_frames(frames: &[(u64, Vec<u8>)]) -> Analysis {
@@ -88,20 +44,6 @@ fn syn_answered_by_rst_is_refused() {
     );
     let t = a.packets[1].tcp.as_ref().unwrap();
     assert_eq!((t.seq, t.ack, t.flags_str.as_str()), (1, 1, "·······A·R··"));
-}
-
-fn full_connection(client_isn: u32, port: u16) -> Vec<Vec<u8>> {
-    let (c, s) = (client_isn, 5000u32);
-    vec![
-        tcp(C, S, port, 80, c, 0, SYN, b""),
-        tcp(S, C, 80, port, s, c + 1, SYN | ACK, b""),
-        tcp(C, S, port, 80, c + 1, s + 1, ACK, b""),
-        tcp(C, S, port, 80, c + 1, s + 1, PSH | ACK, b"ping"),
-        tcp(S, C, 80, port, s + 1, c + 5, PSH | ACK, b"pong"),
-        tcp(C, S, port, 80, c + 5, s + 5, FIN | ACK, b""),
-        tcp(S, C, 80, port, s + 5, c + 6, FIN | ACK, b""),
-        tcp(C, S, port, 80, c + 6, s + 6, ACK, b""),
-    ]
 }
 
 #[test]
@@ -290,11 +232,7 @@ impl Synthetic {
     fn new(total_bytes: u64) -> Self {
         let mut record = Vec::new();
         for f in full_connection(1000, 40000) {
-            record.extend(0u32.to_le_bytes());
-            record.extend(0u32.to_le_bytes());
-            record.extend((f.len() as u32).to_le_bytes());
-            record.extend((f.len() as u32).to_le_bytes());
-            record.extend(f);
+            pcap_record(&mut record, 0, &f);
         }
         Synthetic {
             record,
@@ -303,22 +241,12 @@ impl Synthetic {
             remaining: total_bytes,
         }
     }
-
-    fn header() -> [u8; 24] {
-        let mut h = [0u8; 24];
-        h[..4].copy_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        h[4..6].copy_from_slice(&2u16.to_le_bytes());
-        h[6..8].copy_from_slice(&4u16.to_le_bytes());
-        h[16..20].copy_from_slice(&65535u32.to_le_bytes());
-        h[20..24].copy_from_slice(&101u32.to_le_bytes());
-        h
-    }
 }
 
 impl std::io::Read for Synthetic {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.header_left > 0 {
-            let h = Self::header();
+            let h = pcap_header();
             let n = self.header_left.min(buf.len());
             buf[..n].copy_from_slice(&h[24 - self.header_left..24 - self.header_left + n]);
             self.header_left -= n;
@@ -349,13 +277,7 @@ fn bench_streams_throughput() {
     let a = analyze(
         Synthetic::new(per_conn * conns),
         "synthetic",
-        AnalyzerOptions {
-            summaries: false,
-            keep_summaries: false,
-            payload_cap: 0,
-            flow_packet_cap: 0,
-            payload_stream: None,
-        },
+        AnalyzerOptions::streaming(false),
     )
     .expect("synthetic capture reads");
     let secs = start.elapsed().as_secs_f64();

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Capture under a burst: packets the kernel dropped while capturing an unpaced bulk loopback
 # TCP transfer, socklab's capture against dumpcap (Wireshark's capture engine, libpcap with a
-# TPACKET_V3 ring) given the same ring size, in the same run.
+# TPACKET_V3 ring) given the same buffer size, in the same run.
 #
 # For each size in SIZES (MiB; default "16 64 200"), one connection pushes that many bytes as
 # fast as loopback goes, once under `socklab run` (capture on) and once in a fresh user+net
-# namespace with `dumpcap -i lo -B 64`. Prints packets written and dropped for each tool.
+# namespace with `dumpcap -i lo -B 32`. Prints packets written and dropped for each tool.
 # Nothing here is a pass/fail: it shows how large a burst each capture absorbs whole.
 #
 # Usage: benches/capture.sh [SIZES...]   (builds the release binary; needs python3, dumpcap
@@ -37,7 +37,7 @@ b=bytes(1<<20)
 for _ in range(int(sys.argv[2])): c.sendall(b)
 c.close()'
 json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
-printf '%8s  %-34s  %-34s\n' "burst" "socklab (ring 64 MiB)" "dumpcap -B 64"
+printf '%8s  %-34s  %-34s\n' "burst" "socklab (ring 32 MiB)" "dumpcap -B 32"
 for mib in "${sizes[@]}"; do
   bytes=$((mib << 20))
   cat > "$work/burst.json" <<JSON
@@ -57,7 +57,7 @@ JSON
   # dumpcap in its own namespace: only this transfer on its loopback.
   peer=$(unshare -rn bash -c '
     ip link set lo up
-    dumpcap -q -i lo -B 64 -s 262144 -w "$1/peer.pcap" 2> "$1/dumpcap.err" & dc=$!
+    dumpcap -q -i lo -B 32 -s 262144 -w "$1/peer.pcap" 2> "$1/dumpcap.err" & dc=$!
     # dumpcap is capturing once it has created its file.
     for _ in $(seq 100); do [ -s "$1/peer.pcap" ] && break; sleep 0.05; done
     python3 -c "$2" 5555 > /dev/null & srv=$!

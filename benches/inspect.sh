@@ -4,7 +4,9 @@
 # Makes a capture of at least 500 MB with socklab itself: a scenario whose client pushes
 # BYTES (default 600 MiB) through one loopback TCP connection to a server that reads and
 # counts them, with capture on. The client pauses 4 ms per MiB (at most ~250 MB/s): unpaced,
-# loopback outruns the capture ring and the kernel drops most frames. Then times both tools on that file in the same run, and
+# loopback moves ~4 GB/s here, ten times what this machine writes to a file (~400 MB/s), and
+# no capture ring absorbs hundreds of MB of such overrun (benches/capture.sh shows where
+# socklab and dumpcap start dropping). Then times both tools on that file in the same run, and
 # prints file size, seconds, MB/s, the speed ratio and each tool's peak memory (max RSS from
 # /usr/bin/time -v). Goals: socklab >= 10x faster than tshark, >= 500 MB/s, peak < 100 MB.
 #

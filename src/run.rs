@@ -267,7 +267,7 @@ fn choose_ports(names: &[String], seed: u64, isolation: Isolation) -> Vec<plan::
 }
 
 /// Kernel memory all capture rings of a run may hold at once, in MiB.
-const RING_BUDGET_MIB: u32 = 512;
+const RING_BUDGET_MIB: u32 = 256;
 /// No ring smaller than this: a hundred full-size loopback segments.
 const RING_MIN_MIB: u32 = 8;
 
@@ -494,7 +494,7 @@ mod tests {
     fn capture_rings_share_a_fixed_budget() {
         assert_eq!(ring_mib(1), crate::capture::RING_MIB);
         assert_eq!(ring_mib(2), crate::capture::RING_MIB);
-        assert_eq!(ring_mib(8), 32);
+        assert_eq!(ring_mib(8), 16);
         assert_eq!(ring_mib(64), RING_MIN_MIB);
         for workers in 1..=256 {
             let total = ring_mib(workers) * 2 * workers as u32;

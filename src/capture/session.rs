@@ -38,7 +38,7 @@ const FILE_BUFFER: usize = 256 * 1024;
 /// The capture ring of one interface, in MiB, when memory allows: a burst of this much is
 /// captured whole however fast it comes. Rings are kernel memory held for a whole run, so the
 /// harness gives each less when it runs many sandboxes at once (see `run`).
-pub(crate) const RING_MIB: u32 = 64;
+pub(crate) const RING_MIB: u32 = 32;
 
 /// Counters of a finished capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -356,7 +356,7 @@ fn tshark_reads_pcap_and_pcapng_with_the_same_counts() {
 
 /// Bytes of the burst: far more than a packet socket's queue may hold (net.core.rmem_max caps
 /// it, 208 KiB by default), well within the capture ring.
-const BURST: usize = 24 << 20;
+const BURST: usize = 16 << 20;
 
 /// The inner run of the burst test: one connection pushes BURST bytes as fast as loopback
 /// goes, and the capture must hold every segment.

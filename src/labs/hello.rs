@@ -20,7 +20,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use super::upper::{
-    self, accept_each, below, close_gracefully, fail, local_addr, say, strip_line_ending, Endpoint,
+    self, accept_each, answer_each, close_gracefully, fail, say, strip_line_ending, Endpoint,
     LabError,
 };
 
@@ -58,28 +58,16 @@ pub(crate) fn udp_server(args: &[String]) -> i32 {
 
 /// Prints and answers `limit` datagrams (or forever); errors are reported and skipped.
 pub(crate) fn serve_udp(socket: &UdpSocket, out: &mut impl Write, limit: Option<usize>) {
-    let mut buf = vec![0u8; CHUNK];
-    let mut served = 0;
-    while below(limit, served) {
-        let (n, peer) = match socket.recv_from(&mut buf) {
-            Ok(got) => got,
-            Err(e) => {
-                eprintln!("cannot receive on {}: {e}", local_addr(socket.local_addr()));
-                continue;
-            }
-        };
-        served += 1;
+    answer_each(socket, limit, |data, peer| {
         say(
             out,
             format!(
                 "Server received MESSAGE= {} from ADDR= {peer}",
-                printable(&buf[..n])
+                printable(data)
             ),
         );
-        if let Err(e) = socket.send_to(UDP_REPLY.as_bytes(), peer) {
-            eprintln!("cannot send to {peer}: {e}");
-        }
-    }
+        UDP_REPLY.as_bytes().to_vec()
+    });
 }
 
 pub(crate) fn udp_client(args: &[String]) -> i32 {

@@ -351,9 +351,19 @@ pub(crate) fn udp_server(args: &[String]) -> i32 {
     run().map_or_else(|e| fail(&e), |()| 0)
 }
 
-/// Answers `limit` datagrams (or forever). Errors are reported and skipped: one bad exchange
-/// must not stop a server that other clients rely on.
+/// Answers `limit` datagrams (or forever) with their uppercase.
 pub(crate) fn serve_udp(socket: &UdpSocket, limit: Option<usize>) {
+    answer_each(socket, limit, |data, _| upper(data));
+}
+
+/// The receive loop of every reference UDP server: `answer` makes the reply to one datagram
+/// from its sender. Errors are reported and skipped: one bad exchange must not stop a server
+/// that other clients rely on.
+pub(crate) fn answer_each(
+    socket: &UdpSocket,
+    limit: Option<usize>,
+    mut answer: impl FnMut(&[u8], SocketAddr) -> Vec<u8>,
+) {
     let mut buf = vec![0u8; CHUNK];
     let mut served = 0;
     while below(limit, served) {
@@ -365,7 +375,7 @@ pub(crate) fn serve_udp(socket: &UdpSocket, limit: Option<usize>) {
             }
         };
         served += 1;
-        if let Err(e) = socket.send_to(&upper(&buf[..n]), peer) {
+        if let Err(e) = socket.send_to(&answer(&buf[..n], peer), peer) {
             eprintln!("cannot send to {peer}: {e}");
         }
     }

@@ -106,6 +106,20 @@ impl Default for AnalyzerOptions {
 
 type Key = (Endpoint, Endpoint);
 
+/// The source and destination endpoints of a packet.
+fn endpoints(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> (Endpoint, Endpoint) {
+    (
+        Endpoint {
+            ip: src,
+            port: src_port,
+        },
+        Endpoint {
+            ip: dst,
+            port: dst_port,
+        },
+    )
+}
+
 fn canonical(a: Endpoint, b: Endpoint) -> Key {
     if a <= b {
         (a, b)
@@ -351,14 +365,7 @@ impl Analyzer {
             },
             PROTO_UDP => match parse_udp(ip.payload) {
                 Ok(d) => {
-                    let src = Endpoint {
-                        ip: ip.src,
-                        port: d.src_port,
-                    };
-                    let dst = Endpoint {
-                        ip: ip.dst,
-                        port: d.dst_port,
-                    };
+                    let (src, dst) = endpoints(ip.src, ip.dst, d.src_port, d.dst_port);
                     let payload_len = (d.length as usize).saturating_sub(8) as u32;
                     let flow = self.udp_datagram(frame, src, dst, payload_len, d.payload);
                     if let Some(s) = sum {
@@ -442,16 +449,8 @@ impl Analyzer {
 
     fn match_quoted(&self, q: crate::wire::QuotedFlow) -> Option<FlowRef> {
         let (sp, dp) = q.ports?;
-        let key = canonical(
-            Endpoint {
-                ip: q.src,
-                port: sp,
-            },
-            Endpoint {
-                ip: q.dst,
-                port: dp,
-            },
-        );
+        let (src, dst) = endpoints(q.src, q.dst, sp, dp);
+        let key = canonical(src, dst);
         match q.protocol {
             PROTO_TCP => self
                 .tcp_by_key
@@ -560,14 +559,7 @@ impl Analyzer {
         seg: &TcpSegment<'_>,
         sum: Option<&mut PacketSummary>,
     ) {
-        let src = Endpoint {
-            ip: ip.src,
-            port: seg.src_port,
-        };
-        let dst = Endpoint {
-            ip: ip.dst,
-            port: seg.dst_port,
-        };
+        let (src, dst) = endpoints(ip.src, ip.dst, seg.src_port, seg.dst_port);
         let key = canonical(src, dst);
         let syn_only = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
         let time = self.rel(frame.ts_ns);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::pcap::{InterfaceDesc, Record, Writer};
+use super::pcap::{InterfaceDesc, Writer};
 use super::socket::PacketSocket;
 use super::CaptureError;
 
@@ -251,19 +251,10 @@ fn read_loop(
         loop {
             let mut handed = 0;
             for (iface, sock) in sockets.iter_mut().enumerate() {
-                handed += sock.drain(BATCH_BLOCKS, |pkts| {
-                    let recs: Vec<Record<'_>> = pkts
-                        .iter()
-                        .map(|pkt| Record {
-                            iface: iface as u32,
-                            ts: pkt.ts,
-                            data: pkt.data,
-                            orig_len: pkt.orig_len,
-                        })
-                        .collect();
-                    bytes += pkts.iter().map(|p| u64::from(p.orig_len)).sum::<u64>();
+                handed += sock.drain(iface as u32, BATCH_BLOCKS, |recs| {
+                    bytes += recs.iter().map(|r| u64::from(r.orig_len)).sum::<u64>();
                     writer
-                        .write_batch(&recs)
+                        .write_batch(recs)
                         .map_err(|source| CaptureError::Write {
                             path: path.to_path_buf(),
                             source,

@@ -25,7 +25,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::link::link_info;
-use super::pcap::{Timestamp, LINKTYPE_ETHERNET, SNAPLEN};
+use super::pcap::{Record, Timestamp, LINKTYPE_ETHERNET, SNAPLEN};
 use super::CaptureError;
 
 /// Kernel UAPI values (linux/if_packet.h, asm-generic/socket.h), spelled here because not
@@ -63,14 +63,6 @@ const PKT_SNAPLEN: usize = 12;
 const PKT_LEN: usize = 16;
 const PKT_MAC: usize = 24;
 const PKT_SLL_PKTTYPE: usize = 48 + 10;
-
-/// One packet in the ring, borrowed until the reader moves on.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Packet<'a> {
-    pub data: &'a [u8],
-    pub orig_len: u32,
-    pub ts: Timestamp,
-}
 
 #[derive(Debug)]
 pub(super) struct PacketSocket {
@@ -210,13 +202,15 @@ impl PacketSocket {
     }
 
     /// Hands the packets of each block the kernel has finished, at most `max_blocks` blocks,
-    /// to `each_block` in arrival order, and gives the blocks back to the kernel. Returns the
-    /// number of packets handed over (outgoing copies on loopback are skipped). A packet is cut
-    /// to SNAPLEN; `orig_len` keeps its length on the wire.
+    /// to `each_block` in arrival order as records of interface `iface`, borrowed from the ring,
+    /// and gives the blocks back to the kernel. Returns the number of packets handed over
+    /// (outgoing copies on loopback are skipped). A packet is cut to SNAPLEN; `orig_len` keeps
+    /// its length on the wire.
     pub(super) fn drain<E>(
         &mut self,
+        iface: u32,
         max_blocks: usize,
-        mut each_block: impl FnMut(&[Packet<'_>]) -> Result<(), E>,
+        mut each_block: impl FnMut(&[Record<'_>]) -> Result<(), E>,
     ) -> Result<u64, E> {
         let mut handed = 0;
         for _ in 0..max_blocks {
@@ -233,7 +227,8 @@ impl PacketSocket {
                 if !(self.loopback && outgoing) {
                     let mac = usize::from(u16::from_ne_bytes([pkt[PKT_MAC], pkt[PKT_MAC + 1]]));
                     let snaplen = read_u32(pkt, PKT_SNAPLEN).min(SNAPLEN) as usize;
-                    packets.push(Packet {
+                    packets.push(Record {
+                        iface,
                         data: pkt.get(mac..mac + snaplen).unwrap_or_default(),
                         orig_len: read_u32(pkt, PKT_LEN),
                         ts: Timestamp {
@@ -285,8 +280,8 @@ impl PacketSocket {
         self.queued.max(self.taken)
     }
 
-    /// Whether the kernel has put packets in the ring that are not taken out yet (as of the
-    /// last `refresh_stats`): they sit in a block not yet handed over.
+    /// Packets the kernel has put in the ring that are not taken out yet (as of the last
+    /// `refresh_stats`): they sit in a block not yet handed over.
     pub(super) fn pending(&self) -> u64 {
         self.queued.saturating_sub(self.taken)
     }

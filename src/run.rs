@@ -192,11 +192,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                 // meet and report.
                 if let Ok(mut q) = queue.lock() {
                     if let Some((_, head, slot @ None)) = q.first_mut() {
-                        let path = capture_path(head, args);
-                        let spec = path
-                            .as_deref()
-                            .map(|path| sandbox::CaptureSpec { path, ring_mib });
-                        *slot = sandbox::prepare(args.isolation, spec).ok();
+                        *slot = prepare(head, ring_mib, args).ok();
                     }
                 }
                 match run_one(&job, prepared, ring_mib, args) {
@@ -278,6 +274,15 @@ fn ring_mib(workers: usize) -> u32 {
     (RING_BUDGET_MIB / sandboxes.max(1)).clamp(RING_MIN_MIB, crate::capture::RING_MIB)
 }
 
+/// Starts the sandbox of `job`, its capture ring of `ring_mib` MiB.
+fn prepare(job: &Job, ring_mib: u32, args: &RunArgs) -> Result<sandbox::Prepared, SandboxError> {
+    let path = capture_path(job, args);
+    let spec = path
+        .as_deref()
+        .map(|path| sandbox::CaptureSpec { path, ring_mib });
+    sandbox::prepare(args.isolation, spec)
+}
+
 /// Where a job's capture goes: beside the report, one per scenario; host mode cannot capture.
 fn capture_path(job: &Job, args: &RunArgs) -> Option<PathBuf> {
     (args.isolation == Isolation::Namespace && !args.no_capture)
@@ -296,8 +301,8 @@ fn run_one(
     let req = RunRequest {
         plan: job.plan.clone(),
         workdir: workdir.path().to_path_buf(),
-        capture: capture_path(job, args),
     };
+    let capture = capture_path(job, args);
     let s = &job.loaded.scenario;
     let mut result = ScenarioResult {
         id: s.id.clone(),
@@ -323,13 +328,14 @@ fn run_one(
         warnings: Vec::new(),
     };
     let ran = match prepared {
-        Some(sandbox) => sandbox.run(&req),
-        None => sandbox::run(&req, args.isolation, ring_mib),
-    };
+        Some(sandbox) => Ok(sandbox),
+        None => prepare(job, ring_mib, args),
+    }
+    .and_then(|sandbox| sandbox.run(&req));
     match ran {
         Ok(mut evidence) => {
             hide_workdir(&mut evidence, workdir.path());
-            let analysis = match (&req.capture, &evidence.capture) {
+            let analysis = match (&capture, &evidence.capture) {
                 (Some(path), Some(_)) => analyze_capture(path),
                 (Some(_), None) => {
                     Err("the capture could not be started (see the harness warnings)".to_string())

@@ -38,8 +38,6 @@ pub(crate) struct RunRequest {
     pub plan: Plan,
     /// Working directory of every program: a fresh copy of the submission (or empty).
     pub workdir: PathBuf,
-    /// Where to write the capture, if any.
-    pub capture: Option<PathBuf>,
 }
 
 /// Limits applied to every program (rlimits), so untrusted code cannot take the machine.

@@ -59,11 +59,16 @@ pub(crate) enum SandboxError {
 /// prepares the next scenario's sandbox while the current one runs. Dropped unused, the child
 /// sees end-of-file, removes its capture file and exits.
 #[derive(Debug)]
-pub(crate) struct Prepared {
-    child: Option<Child>,
-    stdin: Option<ChildStdin>,
-    stdout: Option<ChildStdout>,
-    errors: Option<JoinHandle<String>>,
+pub(crate) struct Prepared(Option<Parts>);
+
+/// The child and its pipes; taken out by `run`, or ended by `drop`.
+#[derive(Debug)]
+struct Parts {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    /// The thread reading the child's stderr.
+    errors: JoinHandle<String>,
 }
 
 /// Where and how a sandbox captures.
@@ -105,39 +110,26 @@ pub(crate) fn prepare(
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    Ok(Prepared {
-        child: Some(child),
-        stdin: Some(stdin),
-        stdout: Some(stdout),
-        errors: Some(errors),
-    })
-}
-
-/// Runs one request in a fresh sandbox and returns its evidence.
-pub(crate) fn run(
-    req: &RunRequest,
-    isolation: Isolation,
-    ring_mib: u32,
-) -> Result<Evidence, SandboxError> {
-    let capture = req
-        .capture
-        .as_deref()
-        .map(|path| CaptureSpec { path, ring_mib });
-    prepare(isolation, capture)?.run(req)
+    Ok(Prepared(Some(Parts {
+        child,
+        stdin,
+        stdout,
+        errors,
+    })))
 }
 
 impl Prepared {
-    /// Hands the request over and waits for the evidence. The sandbox must have been prepared
-    /// with the request's capture path.
+    /// Hands the request over and waits for the evidence.
     pub(crate) fn run(mut self, req: &RunRequest) -> Result<Evidence, SandboxError> {
         let input = serde_json::to_vec(req).map_err(|e| SandboxError::Failed(e.to_string()))?;
-        let (Some(mut child), Some(mut stdin), Some(mut stdout), Some(errors)) = (
-            self.child.take(),
-            self.stdin.take(),
-            self.stdout.take(),
-            self.errors.take(),
-        ) else {
-            return Err(SandboxError::Failed("sandbox already used".into()));
+        let Some(Parts {
+            mut child,
+            mut stdin,
+            mut stdout,
+            errors,
+        }) = self.0.take()
+        else {
+            unreachable!("a Prepared is run once: run takes it by value");
         };
         // Write from a thread: the child may have failed and never read.
         let writer = std::thread::spawn(move || stdin.write_all(&input));
@@ -175,11 +167,15 @@ impl Prepared {
 impl Drop for Prepared {
     /// An unused sandbox: end-of-file on its stdin tells it to clean up and exit.
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        if let Some(mut child) = self.child.take() {
+        if let Some(Parts {
+            mut child,
+            stdin,
+            stdout,
+            errors,
+        }) = self.0.take()
+        {
+            drop((stdin, stdout));
             let _ = child.wait();
-        }
-        if let Some(errors) = self.errors.take() {
             let _ = errors.join();
         }
     }

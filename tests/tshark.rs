@@ -137,6 +137,15 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// A field socklab shows: no value for JSON null, else the one value.
+fn one(v: &Value) -> Option<Vec<String>> {
+    Some(if v.is_null() {
+        Vec::new()
+    } else {
+        vec![text(v)]
+    })
+}
+
 /// Seconds as tshark prints `frame.time_relative`, to the nanosecond.
 fn nanos(v: &Value) -> String {
     let s = v.as_f64().unwrap_or(f64::NAN);
@@ -149,13 +158,6 @@ fn socklab_row(
     p: &Value,
     icmp_error: Option<&Value>,
 ) -> BTreeMap<&'static str, Option<Vec<String>>> {
-    let one = |v: &Value| -> Option<Vec<String>> {
-        Some(if v.is_null() {
-            Vec::new()
-        } else {
-            vec![text(v)]
-        })
-    };
     let family = |v: &Value, v6: bool| -> Vec<String> {
         let is_v6 = text(v).parse::<IpAddr>().is_ok_and(|a| a.is_ipv6());
         if !v.is_null() && is_v6 == v6 {
@@ -251,16 +253,9 @@ fn quoted_fields(m: &mut BTreeMap<&'static str, Option<Vec<String>>>, e: &Value)
         "udp" => &e["matched"]["udp"]["flow"],
         _ => &e["matched"]["tcp"]["stream"],
     };
-    let put = |v: &Value| {
-        Some(if v.is_null() {
-            Vec::new()
-        } else {
-            vec![text(v)]
-        })
-    };
-    m.insert(field_name(proto, "srcport"), put(&ports[0]));
-    m.insert(field_name(proto, "dstport"), put(&ports[1]));
-    m.insert(field_name(proto, "stream"), put(flow));
+    m.insert(field_name(proto, "srcport"), one(&ports[0]));
+    m.insert(field_name(proto, "dstport"), one(&ports[1]));
+    m.insert(field_name(proto, "stream"), one(flow));
     // The quoted header's length, sequence numbers and flags are not in socklab's output.
     for f in FIELDS
         .iter()

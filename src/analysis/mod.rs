@@ -71,9 +71,10 @@
 //! 32,768 other streams closed (3 s of a sustained 10,000 connections per second); a packet
 //! after more than 2 h 5 min of silence on an open stream; or more than 32,768 streams open at
 //! once, and then a packet on the quietest one-way stream (a probe's SYN sent again), or, with
-//! more than 32,768 two-way conversations open at once, on the quietest of those. An ICMP error quoting a retired flow is shown
-//! unmatched. The bounded and unbounded `inspect --streams` are tested identical on every
-//! public capture, and tshark's numbering is tested through retirement (`retire_tests`).
+//! more than 32,768 two-way conversations open at once, on the quietest of those. An ICMP
+//! error quoting a retired flow is shown unmatched. The bounded and unbounded `inspect
+//! --streams` are tested identical on every public capture, and tshark's numbering is tested
+//! through retirement (`retire_tests`).
 
 mod analyzer;
 #[cfg(test)]

@@ -318,6 +318,22 @@ fn report_rerenders_results_json_identically() {
     assert!(out.status.success());
     let written = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), written);
+    // Piped into a reader that stops early (`| head`), each format ends quietly.
+    for format in ["markdown", "json"] {
+        use std::process::Stdio;
+        let mut child = socklab()
+            .arg("report")
+            .arg(dir.path().join("results.json"))
+            .args(["--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {out:?}");
+        assert!(out.stderr.is_empty(), "{format}: {out:?}");
+    }
 }
 
 #[test]

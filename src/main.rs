@@ -7,6 +7,7 @@ mod analysis;
 mod capture;
 mod check;
 mod cli;
+mod diagnose;
 mod error;
 mod evidence;
 mod exec;

@@ -4,11 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::check::CheckResult;
+use crate::diagnose::Diagnosis;
 use crate::evidence::{CaptureEvidence, ProgramEvidence};
 use crate::plan::{Binding, PortPlan};
+use crate::submission::{BindingRow, UnboundFile};
 
 /// Bumped on any incompatible change of the JSON shape.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RunResult {
@@ -20,6 +22,17 @@ pub(crate) struct RunResult {
     pub isolation: String,
     /// The submission directory, when one was graded.
     pub submission: Option<String>,
+    /// The seed of the per-run port choice: `--seed` with it reproduces the ports.
+    pub seed: u64,
+    /// Which program played each role of the labs graded (a submission only).
+    #[serde(default)]
+    pub bindings: Vec<BindingRow>,
+    /// Programs of the submission that played no role.
+    #[serde(default)]
+    pub unbound_files: Vec<UnboundFile>,
+    /// The causes of the lost checks, each once, with the checks it cost.
+    #[serde(default)]
+    pub diagnoses: Vec<Diagnosis>,
     pub scenarios: Vec<ScenarioResult>,
     pub summary: Summary,
 }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::check;
+use crate::check::{self, Outcome};
 use crate::cli::RunArgs;
+use crate::diagnose::Diagnosis;
 use crate::error::AppError;
 use crate::exec::RunRequest;
 use crate::plan::{self, Bindings, Plan};
@@ -103,6 +104,9 @@ pub(crate) fn load_all(files: &[PathBuf], lab: Option<&str>) -> Result<Vec<Loade
     Ok(loaded)
 }
 
+/// A scenario's place in the run, its result, and the causes found in it.
+type Finished = (usize, ScenarioResult, Vec<Diagnosis>);
+
 struct Job {
     loaded: Loaded,
     plan: Plan,
@@ -132,12 +136,31 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         nanos ^ (u64::from(std::process::id()) << 32)
     });
 
+    let mut labs_graded: Vec<&str> = crate::labs::LABS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| loaded.iter().any(|l| l.scenario.lab == *n))
+        .collect();
+    labs_graded.dedup();
+    let (bindings_table, unbound_files) = match &submission {
+        Some(s) => s
+            .table(&labs_graded)
+            .map_err(|e| AppError::Input(e.to_string()))?,
+        None => Default::default(),
+    };
+    if let Some(s) = &submission {
+        print_bindings(&s.dir, &bindings_table, &unbound_files);
+    }
+
     let mut jobs = Vec::new();
     let mut problems = Vec::new();
     for (i, l) in loaded.into_iter().enumerate() {
-        let bindings = submission
-            .as_ref()
-            .map_or_else(Bindings::default, |s| s.bindings(&l.scenario.lab));
+        let bindings = match &submission {
+            Some(s) => s
+                .bindings(&l.scenario.lab)
+                .map_err(|e| AppError::Input(e.to_string()))?,
+            None => Bindings::default(),
+        };
         let names = plan::port_names(&l);
         let ports = choose_ports(
             &names,
@@ -147,7 +170,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         match plan::resolve(&l, &bindings, &ports, &exe) {
             Ok(plan) => jobs.push(Job {
                 plan,
-                source: submission.as_ref().map(|s| s.dir.clone()),
+                source: submission.as_ref().map(|s| s.lab_dir(&l.scenario.lab)),
                 loaded: l,
             }),
             Err(diags) => problems.extend(diags.iter().map(|d| d.to_string())),
@@ -172,7 +195,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
             .map(|(i, job)| (i, job, None::<sandbox::Prepared>))
             .collect::<Vec<_>>(),
     ));
-    let results: Arc<Mutex<Vec<(usize, ScenarioResult)>>> = Arc::default();
+    let graded = submission.is_some();
+    let results: Arc<Mutex<Vec<Finished>>> = Arc::default();
     let fatal: Arc<Mutex<Option<AppError>>> = Arc::default();
     std::thread::scope(|scope| {
         for _ in 0..workers.min(total) {
@@ -196,10 +220,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                     }
                 }
                 match run_one(&job, prepared, ring_mib, args) {
-                    Ok(result) => {
+                    Ok(mut result) => {
+                        let found = if graded {
+                            let found = crate::diagnose::scenario(&mut result);
+                            score(&mut result);
+                            found
+                        } else {
+                            Vec::new()
+                        };
                         print_line(&result, width);
                         if let Ok(mut r) = results.lock() {
-                            r.push((index, result));
+                            r.push((index, result, found));
                         }
                     }
                     Err(e) => {
@@ -214,13 +245,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
     if let Some(e) = fatal.lock().ok().and_then(|mut f| f.take()) {
         return Err(e);
     }
-    let mut scenarios: Vec<(usize, ScenarioResult)> = std::mem::take(
+    let mut scenarios: Vec<Finished> = std::mem::take(
         &mut *results
             .lock()
             .map_err(|_| AppError::Harness("a worker panicked".into()))?,
     );
-    scenarios.sort_by_key(|(i, _)| *i);
-    let scenarios: Vec<ScenarioResult> = scenarios.into_iter().map(|(_, s)| s).collect();
+    scenarios.sort_by_key(|(i, _, _)| *i);
+    let mut found = Vec::new();
+    let scenarios: Vec<ScenarioResult> = scenarios
+        .into_iter()
+        .map(|(_, s, d)| {
+            found.extend(d);
+            s
+        })
+        .collect();
+    let diagnoses = crate::diagnose::merge(found);
+    print_diagnoses(&diagnoses);
     let result = RunResult {
         schema_version: crate::result::SCHEMA_VERSION,
         socklab_version: env!("CARGO_PKG_VERSION").into(),
@@ -235,6 +275,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
             Isolation::Host => "host (degraded: no isolation, no capture)".into(),
         },
         submission: submission.as_ref().map(|s| s.dir.display().to_string()),
+        seed,
+        bindings: bindings_table,
+        unbound_files,
+        diagnoses,
         summary: Summary::of(&scenarios),
         scenarios,
     };
@@ -327,6 +371,24 @@ fn run_one(
         participants: Vec::new(),
         warnings: Vec::new(),
     };
+    if let Some(missing) = not_submitted(&job.plan) {
+        // Nothing earned by default: socklab's own program never stands in for the student's.
+        let reason = format!(
+            "not submitted: the submission has no program for {missing}, which this scenario needs"
+        );
+        result.checks = check::unjudged(&job.plan, Outcome::NotSubmitted, &reason);
+        for c in &mut result.checks {
+            c.cause = Some(format!("not-submitted:{missing}"));
+        }
+        result.max_points = result.checks.iter().map(|c| c.points).sum();
+        result.verdict = Verdict::Fail;
+        result.programs = program_rows(&job.plan, Vec::new());
+        if let Some(prepared) = prepared {
+            drop(prepared);
+        }
+        result.duration_ms = t0.elapsed().as_millis() as u64;
+        return Ok(result);
+    }
     let ran = match prepared {
         Some(sandbox) => Ok(sandbox),
         None => prepare(job, ring_mib, args),
@@ -336,52 +398,47 @@ fn run_one(
         Ok(mut evidence) => {
             hide_workdir(&mut evidence, workdir.path());
             let analysis = match (&capture, &evidence.capture) {
-                (Some(path), Some(_)) => analyze_capture(path),
-                (Some(_), None) => {
-                    Err("the capture could not be started (see the harness warnings)".to_string())
-                }
-                (None, _) if args.isolation == Isolation::Host => {
-                    Err("host isolation cannot capture packets; run in a namespace".to_string())
-                }
-                (None, _) => Err("the run was made with --no-capture".to_string()),
+                (Some(path), Some(_)) => analyze_capture(path).map_err(|e| (e, true)),
+                (Some(_), None) => Err((
+                    "the capture could not be started (see the harness warnings)".to_string(),
+                    true,
+                )),
+                (None, _) if args.isolation == Isolation::Host => Err((
+                    "host isolation cannot capture packets; run in a namespace".to_string(),
+                    false,
+                )),
+                (None, _) => Err(("the run was made with --no-capture".to_string(), false)),
             };
-            let checks = check::evaluate(
-                &job.plan,
-                &evidence,
-                analysis.as_ref().map_err(String::as_str),
-            );
+            let capture_view = match &analysis {
+                Ok(a) => check::Capture::Analysed(a),
+                Err((why, true)) => check::Capture::Broken(why),
+                Err((why, false)) => check::Capture::Declined(why),
+            };
+            let checks = check::evaluate(&job.plan, &evidence, capture_view);
             if let Ok(a) = &analysis {
                 result.capture_frames = Some(a.frames);
                 (result.packets, result.packets_truncated) = crate::wire_view::rows(a);
                 result.participants = crate::wire_view::participants(a, &job.plan);
             }
-            // Wire checks a run without capture cannot grade (the user chose --no-capture or
-            // host isolation) count neither way; the report lists them as not graded.
-            let graded = || checks.iter().filter(|c| !c.ungraded);
-            result.max_points = graded().map(|c| c.points).sum();
-            result.points = graded().map(|c| c.awarded).sum();
-            let skipped = checks.iter().filter(|c| c.ungraded).count();
             let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
             if lost > 0 {
-                let mut warning = format!(
-                    "the capture lost {lost} packet(s): the kernel dropped them because the \
-                     capture could not keep up"
-                );
-                if skipped > 0 {
-                    warning += &format!("; its {skipped} wire check(s) are not graded");
-                }
-                result.warnings.push(warning);
-            } else if skipped > 0 {
                 result.warnings.push(format!(
-                    "{skipped} wire check(s) not graded: this run has no capture"
+                    "the capture lost {lost} packet(s): the kernel dropped them because the \
+                     capture could not keep up; this scenario's wire checks are harness errors, \
+                     not the student's"
                 ));
             }
-            result.verdict = if graded().all(|c| c.passed) {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            };
+            let declined = checks
+                .iter()
+                .filter(|c| c.outcome == Outcome::NotGraded)
+                .count();
+            if declined > 0 {
+                result.warnings.push(format!(
+                    "{declined} wire check(s) not graded: this run has no capture"
+                ));
+            }
             result.checks = checks;
+            score(&mut result);
             result.steps = job
                 .plan
                 .steps
@@ -396,17 +453,7 @@ fn run_one(
                     skipped: o.skipped,
                 })
                 .collect();
-            result.programs = job
-                .plan
-                .programs
-                .iter()
-                .zip(evidence.programs)
-                .map(|(p, ev)| ProgramResult {
-                    role: p.role.clone(),
-                    binding: p.binding.clone(),
-                    evidence: ev,
-                })
-                .collect();
+            result.programs = program_rows(&job.plan, evidence.programs);
             result.capture = evidence.capture.map(|mut c| {
                 // Reports sit beside their captures: name the file, not the path.
                 c.file = Path::new(&c.file)
@@ -423,6 +470,56 @@ fn run_one(
     }
     result.duration_ms = t0.elapsed().as_millis() as u64;
     Ok(result)
+}
+
+/// The first role of the plan the submission does not provide, if any.
+fn not_submitted(plan: &Plan) -> Option<String> {
+    plan.programs
+        .iter()
+        .find(|p| p.binding == crate::plan::Binding::NotSubmitted)
+        .map(|p| p.role.clone().unwrap_or_else(|| p.name.clone()))
+}
+
+/// Points and verdict from the checks' outcomes: a harness error makes the verdict `error`
+/// whatever else happened; not-graded checks count neither way.
+fn score(result: &mut ScenarioResult) {
+    let counted = || result.checks.iter().filter(|c| c.outcome.counts());
+    result.max_points = counted().map(|c| c.points).sum();
+    result.points = counted().map(|c| c.awarded).sum();
+    result.verdict = if result.error.is_some()
+        || result
+            .checks
+            .iter()
+            .any(|c| c.outcome == Outcome::HarnessError)
+    {
+        Verdict::Error
+    } else if result.checks.iter().any(|c| c.outcome.lost()) {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+}
+
+/// The plan's programs with what each did (nothing, for a run that did not happen).
+fn program_rows(
+    plan: &Plan,
+    evidence: Vec<crate::evidence::ProgramEvidence>,
+) -> Vec<ProgramResult> {
+    let mut evidence = evidence.into_iter();
+    plan.programs
+        .iter()
+        .map(|p| ProgramResult {
+            role: p.role.clone(),
+            binding: p.binding.clone(),
+            evidence: evidence
+                .next()
+                .unwrap_or_else(|| crate::evidence::ProgramEvidence {
+                    name: p.name.clone(),
+                    argv: p.argv.clone(),
+                    ..Default::default()
+                }),
+        })
+        .collect()
 }
 
 /// Reads back this run's capture; keeps every packet summary (scenario captures are small).
@@ -465,17 +562,127 @@ fn print_line(r: &ScenarioResult, width: usize) {
         r.points,
         r.max_points
     );
-    for c in r.checks.iter().filter(|c| !c.passed && !c.ungraded) {
-        let _ = writeln!(out, "        ✗ {}", c.reason.as_deref().unwrap_or(&c.title));
+    // A cause that cost several checks is one line; the rest, one line each.
+    let mut causes: Vec<(&str, usize, &str)> = Vec::new();
+    for c in r.checks.iter().filter(|c| c.outcome.lost()) {
+        match c.cause.as_deref() {
+            Some(id) if c.outcome != Outcome::Failed || causes.iter().any(|x| x.0 == id) => {
+                if let Some(x) = causes.iter_mut().find(|x| x.0 == id) {
+                    x.1 += 1;
+                } else {
+                    causes.push((id, 1, c.outcome.label()));
+                }
+            }
+            Some(id) => causes.push((id, 1, "lost")),
+            None => {
+                let _ = writeln!(out, "        ✗ {}", c.reason.as_deref().unwrap_or(&c.title));
+            }
+        }
+    }
+    for (id, n, label) in causes {
+        let why = r
+            .checks
+            .iter()
+            .find(|c| c.cause.as_deref() == Some(id))
+            .and_then(|c| c.reason.as_deref())
+            .unwrap_or(id);
+        let label = if label == "failed" { "lost" } else { label };
+        let _ = writeln!(
+            out,
+            "        ✗ {n} check(s) {label}: {}",
+            cause_line(id, why)
+        );
     }
     if let Some(e) = &r.error {
         let _ = writeln!(out, "        ! {e}");
     }
+    for c in r
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::HarnessError)
+        .take(1)
+    {
+        let _ = writeln!(out, "        ! {}", c.reason.as_deref().unwrap_or(&c.title));
+    }
     // Warnings that change what the points mean (checks left ungraded) belong on the console
     // too, not only in the report.
-    if r.checks.iter().any(|c| c.ungraded) {
+    if r.checks.iter().any(|c| !c.outcome.counts()) {
         for w in &r.warnings {
             let _ = writeln!(out, "        ! {w}");
+        }
+    }
+}
+
+/// The console's words for a cause: its kind in plain words (the diagnoses below the
+/// scenarios say it in full).
+fn cause_line(id: &str, reason: &str) -> String {
+    let (kind, role) = id.split_once(':').unwrap_or((id, ""));
+    match kind {
+        "not-submitted" => format!("{role} not submitted"),
+        "cannot-start" => format!("{role} cannot start (see the diagnoses below)"),
+        "ignores-port" => format!("{role} ignores the assigned port (see the diagnoses below)"),
+        "prompts" => {
+            format!("{role} prompts instead of taking HOST PORT (see the diagnoses below)")
+        }
+        "stopped-early" => format!("{role} stops on its own (see the diagnoses below)"),
+        _ => reason.to_string(),
+    }
+}
+
+/// Which file plays which role, before anything runs.
+fn print_bindings(
+    dir: &Path,
+    rows: &[crate::submission::BindingRow],
+    unbound: &[crate::submission::UnboundFile],
+) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Submission {}:", dir.display());
+    let width = rows.iter().map(|r| r.role.len()).max().unwrap_or(10);
+    for r in rows {
+        let _ = match &r.file {
+            Some(f) => writeln!(out, "  {:<width$}  {f} (by {})", r.role, r.how),
+            None => writeln!(out, "  {:<width$}  {}", r.role, r.how),
+        };
+    }
+    for u in unbound {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {} plays no role{}",
+            "",
+            u.file,
+            u.hint
+                .as_deref()
+                .map(|h| format!(": {h}"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// Every cause once, with what it cost.
+fn print_diagnoses(diagnoses: &[crate::diagnose::Diagnosis]) {
+    let shown: Vec<_> = diagnoses
+        .iter()
+        .filter(|d| !d.id.starts_with("not-submitted:"))
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\nDiagnoses (each cause once, and the checks it cost):"
+    );
+    for (i, d) in shown.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}. {} ({} checks)",
+            i + 1,
+            d.summary,
+            d.checks.len()
+        );
+        if let Some(detail) = &d.detail {
+            let _ = writeln!(out, "     {detail}");
         }
     }
 }

@@ -183,7 +183,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
                 c.points,
                 format!("check {}", i + 1),
                 &e.with_port(port),
-                Ok(&seen),
+                crate::check::Capture::Analysed(&seen),
             )
         })
         .collect();

@@ -63,7 +63,7 @@ fn every_bundled_scenario_passes_against_the_reference_programs() {
     assert!(summary["scenarios"].as_u64().unwrap() >= 12, "{summary}");
     assert_eq!(summary["passed"], summary["scenarios"], "{stdout}");
     assert_eq!(summary["points"], summary["max_points"]);
-    assert_eq!(results["schema_version"], 1);
+    assert_eq!(results["schema_version"], 2);
     // Every program of every scenario was bound to the reference implementation.
     for s in results["scenarios"].as_array().unwrap() {
         for p in s["programs"].as_array().unwrap() {
@@ -155,21 +155,40 @@ fn one_client_submission_fails_the_several_clients_scenarios_only() {
 }
 
 #[test]
-fn python2_submission_fails_to_start_and_the_report_quotes_the_syntax_error() {
-    let (code, results, _) = run(&[
+fn python2_submission_is_diagnosed_once_per_role_with_its_line() {
+    let (code, results, stdout) = run(&[
         "--lab",
         "upper",
         "--submission",
         &submission("upper-python2"),
     ]);
     assert_eq!(code, 1);
-    let why = reasons(&results, "upper-tcp-round-trip");
-    assert!(why.contains("server failed to start"), "{why}");
+    assert_eq!(results["summary"]["points"], 0, "{stdout}");
+    let diagnoses = results["diagnoses"].as_array().unwrap();
+    let server: Vec<&Value> = diagnoses
+        .iter()
+        .filter(|d| d["id"] == "cannot-start:tcp-upper-server")
+        .collect();
+    assert_eq!(server.len(), 1, "{diagnoses:?}");
+    let summary = server[0]["summary"].as_str().unwrap();
     assert!(
-        why.contains("SyntaxError: Missing parentheses in call to 'print'"),
-        "{why}"
+        summary.starts_with("`TCPServer.py` (tcp-upper-server) cannot start: SyntaxError at line "),
+        "{summary}"
     );
-    assert_eq!(results["summary"]["passed"], 0);
+    assert!(
+        summary.contains("Missing parentheses in call to 'print'"),
+        "{summary}"
+    );
+    // The checks it made impossible are not run, not a wall of failures.
+    for c in scenario(&results, "upper-tcp-round-trip")["checks"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(c["outcome"], "not_run", "{c}");
+        assert_eq!(c["cause"], "cannot-start:tcp-upper-server", "{c}");
+    }
+    // The console says it once per scenario and once at the end, not once per check.
+    assert_eq!(stdout.matches("SyntaxError").count(), 4, "{stdout}");
 }
 
 #[test]
@@ -194,7 +213,7 @@ fn prompting_clients_are_driven_by_the_manifest() {
 }
 
 #[test]
-fn roles_a_submission_lacks_use_the_reference_and_the_report_says_so() {
+fn roles_a_submission_lacks_score_zero_and_the_report_says_which_file_played_which() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         root().join("fixtures/submissions/upper-good/TCPServer.py"),
@@ -203,10 +222,77 @@ fn roles_a_submission_lacks_use_the_reference_and_the_report_says_so() {
     .unwrap();
     let sub = dir.path().display().to_string();
     let (code, results, _) = run(&["scenarios/upper/tcp-round-trip.json", "--submission", &sub]);
-    assert_eq!(code, 0);
-    let programs = &scenario(&results, "upper-tcp-round-trip")["programs"];
-    assert_eq!(programs[0]["binding"]["file"], "tcp_server.py");
-    assert_eq!(programs[1]["binding"]["kind"], "reference");
+    assert_eq!(code, 1);
+    let sc = scenario(&results, "upper-tcp-round-trip");
+    assert_eq!(sc["points"], 0);
+    assert!(sc["max_points"].as_u64().unwrap() > 0);
+    for c in sc["checks"].as_array().unwrap() {
+        assert_eq!(c["outcome"], "not_submitted", "{c}");
+    }
+    // socklab's own client never ran in its place.
+    assert_eq!(sc["programs"][1]["binding"]["kind"], "not_submitted");
+    let rows = results["bindings"].as_array().unwrap();
+    let row = |role: &str| rows.iter().find(|r| r["role"] == role).unwrap();
+    assert_eq!(row("tcp-upper-server")["file"], "tcp_server.py");
+    assert_eq!(row("tcp-upper-client")["file"], Value::Null);
+}
+
+#[test]
+fn an_empty_submission_scores_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().display().to_string();
+    let (code, results, stdout) = run(&["--lab", "upper", "--submission", &sub]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(results["summary"]["points"], 0);
+    assert_eq!(results["summary"]["passed"], 0);
+    assert!(results["summary"]["max_points"].as_u64().unwrap() > 0);
+    assert!(
+        stdout.contains("tcp-upper-server  not submitted"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn server_py_and_client_py_score_zero_and_are_named_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = root().join("fixtures/submissions/upper-good");
+    std::fs::copy(good.join("TCPServer.py"), dir.path().join("server.py")).unwrap();
+    std::fs::copy(good.join("TCPClient.py"), dir.path().join("client.py")).unwrap();
+    let sub = dir.path().display().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let r = run_into(out.path(), &["--lab", "upper", "--submission", &sub]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.results["summary"]["points"], 0);
+    let unbound = r.results["unbound_files"].as_array().unwrap();
+    let server = unbound.iter().find(|u| u["file"] == "server.py").unwrap();
+    let hint = server["hint"].as_str().unwrap();
+    assert!(hint.contains("did you mean `TCPServer.py`"), "{hint}");
+    assert!(
+        r.report.contains("Files that played no role"),
+        "{}",
+        r.report
+    );
+    assert!(r.report.contains("**not submitted**"), "{}", r.report);
+    assert!(r.stdout.contains("server.py plays no role"), "{}", r.stdout);
+}
+
+#[test]
+fn hello_never_takes_the_upper_labs_files_in_a_flat_submission() {
+    let (code, results, stdout) =
+        run(&["--lab", "hello", "--submission", &submission("upper-good")]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(results["summary"]["points"], 0, "{stdout}");
+    let rows = results["bindings"].as_array().unwrap();
+    let server = rows
+        .iter()
+        .find(|r| r["role"] == "tcp-hello-server")
+        .unwrap();
+    assert_eq!(server["file"], Value::Null);
+    let how = server["how"].as_str().unwrap();
+    assert!(
+        how.contains("`TCPServer.py` plays the upper lab's role"),
+        "{how}"
+    );
 }
 
 fn write_scenario(dir: &Path, text: &str) -> PathBuf {

@@ -23,9 +23,60 @@ mod wire_udp;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+pub(crate) use steps::not_ready_reason_for_tests;
+
 use crate::analysis::Analysis;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, ProgramEvidence};
 use crate::plan::{CheckKind, Plan, WireExpect};
+
+/// What became of one check. Only `Passed` earns points; `NotGraded` and `HarnessError` count
+/// neither way (the first is the user's choice, the second makes the scenario's verdict
+/// `error`); the other three lose the check's points, each for its own reason.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Outcome {
+    #[default]
+    Passed,
+    /// The student's program did something wrong.
+    Failed,
+    /// Not judged because of an earlier cause of the student's, named by `cause` (their
+    /// server never started, ...).
+    NotRun,
+    /// The submission provides no program for a role the check needs.
+    NotSubmitted,
+    /// Not graded by the user's choice (`--no-capture`, host isolation).
+    NotGraded,
+    /// socklab broke (the capture failed or lost packets, the sandbox failed): never the
+    /// student's fault, never a pass.
+    HarnessError,
+}
+
+impl Outcome {
+    /// Whether the check's points count in the maximum.
+    pub(crate) fn counts(self) -> bool {
+        !matches!(self, Outcome::NotGraded | Outcome::HarnessError)
+    }
+
+    /// Whether the student lost the check's points.
+    pub(crate) fn lost(self) -> bool {
+        matches!(
+            self,
+            Outcome::Failed | Outcome::NotRun | Outcome::NotSubmitted
+        )
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::NotRun => "not run",
+            Outcome::NotSubmitted => "not submitted",
+            Outcome::NotGraded => "not graded",
+            Outcome::HarnessError => "harness error",
+        }
+    }
+}
 
 /// The grade of one check or expectation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -44,91 +95,137 @@ pub(crate) struct CheckResult {
     /// Wire checks: the packet numbers (as Wireshark numbers them) that show `actual`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence_packets: Vec<u64>,
-    /// The check could not be graded (a wire check without a capture): the harness's problem.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub ungraded: bool,
+    pub outcome: Outcome,
+    /// The diagnosis (see `diagnose`) that explains why the check was lost, when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// The capture a run's wire checks are graded from, or why there is none.
+#[derive(Clone, Copy)]
+pub(crate) enum Capture<'a> {
+    /// The analysis of this run's capture.
+    Analysed(&'a Analysis),
+    /// No capture, by the user's choice (`--no-capture`, host isolation): wire checks are
+    /// not graded.
+    Declined(&'a str),
+    /// No capture because socklab failed to make or read it: wire checks are harness errors.
+    Broken(&'a str),
 }
 
 impl CheckResult {
-    /// Grades one wire check; `source` is `check N`. `capture` is the analysis, or why there
-    /// is none.
+    /// A graded item from its verdict; `passed` decides the outcome and the points.
+    fn graded(title: &str, source: String, kind: &str, points: u32, g: Graded) -> CheckResult {
+        let Graded {
+            passed,
+            expected,
+            actual,
+            reason,
+        } = g;
+        CheckResult {
+            title: title.to_string(),
+            source,
+            kind: kind.into(),
+            passed,
+            points,
+            awarded: if passed { points } else { 0 },
+            expected,
+            actual,
+            reason: (!passed).then_some(reason).flatten(),
+            evidence_packets: Vec::new(),
+            outcome: if passed {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            },
+            cause: None,
+        }
+    }
+
+    /// Marks the item as not judged: `outcome` says why, `reason` in plain words.
+    pub(crate) fn set_unjudged(&mut self, outcome: Outcome, reason: String) {
+        self.outcome = outcome;
+        self.passed = false;
+        self.awarded = 0;
+        self.reason = Some(reason);
+    }
+
+    /// Grades one wire check; `source` is `check N`.
     pub(crate) fn wire(
         title: &str,
         points: u32,
         source: String,
         expect: &WireExpect,
-        capture: Result<&Analysis, &str>,
+        capture: Capture<'_>,
     ) -> CheckResult {
-        let (graded, ungraded) = match capture {
-            Ok(a) => (wire::grade(expect, a), false),
-            Err(why) => (
-                wire::WireGraded::fail(
-                    "not graded".into(),
-                    format!("no capture: {why}"),
-                    Vec::new(),
-                ),
-                true,
+        let (graded, unjudged) = match capture {
+            Capture::Analysed(a) => (wire::grade(expect, a), None),
+            Capture::Declined(why) => (
+                wire::WireGraded::fail("not graded".into(), String::new(), Vec::new()),
+                Some((Outcome::NotGraded, format!("not graded: {why}"))),
+            ),
+            Capture::Broken(why) => (
+                wire::WireGraded::fail("not graded".into(), String::new(), Vec::new()),
+                Some((
+                    Outcome::HarnessError,
+                    format!("socklab could not grade this: {why}"),
+                )),
             ),
         };
-        CheckResult {
-            title: title.to_string(),
+        let mut r = CheckResult::graded(
+            title,
             source,
-            kind: expect.kind.name().into(),
-            passed: graded.passed,
+            expect.kind.name(),
             points,
-            awarded: if graded.passed { points } else { 0 },
-            expected: expect.describe(),
-            actual: graded.actual,
-            reason: graded.reason,
-            evidence_packets: graded.packets,
-            ungraded,
+            Graded {
+                passed: graded.passed,
+                expected: expect.describe(),
+                actual: graded.actual,
+                reason: graded.reason,
+            },
+        );
+        r.evidence_packets = graded.packets;
+        if let Some((outcome, why)) = unjudged {
+            r.set_unjudged(outcome, why);
         }
+        r
     }
 }
 
-/// Grades every expectation and check of a run; wire checks from `capture` (the analysis of
-/// the run's capture, or why there is none).
-pub(crate) fn evaluate(
-    plan: &Plan,
-    evidence: &Evidence,
-    capture: Result<&Analysis, &str>,
-) -> Vec<CheckResult> {
+/// Grades every expectation and check of a run; wire checks from `capture`.
+pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence, capture: Capture<'_>) -> Vec<CheckResult> {
     let mut results = steps::grade(plan, evidence);
     let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
     for (i, check) in plan.checks.iter().enumerate() {
+        let source = format!("check {}", i + 1);
         let program = match &check.kind {
             CheckKind::Exit { program, .. }
             | CheckKind::Output { program, .. }
             | CheckKind::Running { program }
             | CheckKind::Blocked { program } => *program,
             CheckKind::Wire(expect) => {
-                let mut result = CheckResult::wire(
-                    &check.title,
-                    check.points,
-                    format!("check {}", i + 1),
-                    expect,
-                    capture,
-                );
-                if lost > 0 && !result.ungraded {
+                let mut result =
+                    CheckResult::wire(&check.title, check.points, source, expect, capture);
+                if lost > 0 && result.outcome.counts() {
                     // What was seen is shown, but neither verdict can be trusted: a missing
                     // packet can fail a check, or pass one that asks for an absence.
-                    result.ungraded = true;
-                    result.passed = false;
-                    result.awarded = 0;
-                    result.reason = Some(format!(
-                        "not graded: the capture lost {lost} packet(s) (the kernel dropped them \
-                         because the capture could not keep up), so this run's packets are \
-                         incomplete; run the scenario again, alone (--jobs 1)"
-                    ));
+                    result.set_unjudged(
+                        Outcome::HarnessError,
+                        format!(
+                            "socklab could not grade this: its capture lost {lost} packet(s) \
+                             (the kernel dropped them because the capture could not keep up), \
+                             so this run's packets are incomplete; run the scenario again, \
+                             alone (--jobs 1)"
+                        ),
+                    );
                 }
                 results.push(result);
                 continue;
             }
         };
         let name = &plan.programs[program].name;
-        let Some(ev) = evidence.programs.get(program) else {
-            continue;
-        };
+        let default = ProgramEvidence::default();
+        let ev = evidence.programs.get(program).unwrap_or(&default);
         let (kind, graded) = match &check.kind {
             CheckKind::Exit { expect, .. } => ("exit", exit::grade(name, ev, *expect)),
             CheckKind::Output {
@@ -138,21 +235,31 @@ pub(crate) fn evaluate(
             CheckKind::Blocked { .. } => ("blocked", state::blocked(name, ev)),
             CheckKind::Wire(_) => continue,
         };
-        results.push(CheckResult {
-            title: check.title.clone(),
-            source: format!("check {}", i + 1),
-            kind: kind.into(),
-            passed: graded.passed,
-            points: check.points,
-            awarded: if graded.passed { check.points } else { 0 },
-            expected: graded.expected,
-            actual: graded.actual,
-            reason: (!graded.passed).then_some(graded.reason).flatten(),
-            evidence_packets: Vec::new(),
-            ungraded: false,
-        });
+        results.push(CheckResult::graded(
+            &check.title,
+            source,
+            kind,
+            check.points,
+            graded,
+        ));
     }
     results
+}
+
+/// Every graded item of a plan, none of them judged: `outcome` and `reason` say why. For a
+/// scenario that was not run (a role not submitted) or whose run the harness lost.
+pub(crate) fn unjudged(plan: &Plan, outcome: Outcome, reason: &str) -> Vec<CheckResult> {
+    let evidence = Evidence {
+        steps: vec![Default::default(); plan.steps.len()],
+        ..Evidence::default()
+    };
+    let mut all = evaluate(plan, &evidence, Capture::Declined(reason));
+    for c in &mut all {
+        c.actual = "not run".into();
+        c.evidence_packets.clear();
+        c.set_unjudged(outcome, reason.to_string());
+    }
+    all
 }
 
 /// What a single grader returns.
@@ -232,22 +339,45 @@ mod tests {
     fn a_lossy_capture_grades_no_wire_check_either_way() {
         let plan = plan_with(vec![WireKind::TcpHandshake, WireKind::NoTcpHandshake]);
         let a = wire::testing::tcp_round_trip();
-        let complete = evaluate(&plan, &captured(0), Ok(&a));
+        let complete = evaluate(&plan, &captured(0), Capture::Analysed(&a));
         assert_eq!(
-            complete
-                .iter()
-                .map(|c| (c.passed, c.ungraded))
-                .collect::<Vec<_>>(),
-            [(true, false), (false, false)]
+            complete.iter().map(|c| c.outcome).collect::<Vec<_>>(),
+            [Outcome::Passed, Outcome::Failed]
         );
-        let lossy = evaluate(&plan, &captured(3), Ok(&a));
+        let lossy = evaluate(&plan, &captured(3), Capture::Analysed(&a));
         for c in &lossy {
-            assert!(c.ungraded && !c.passed && c.awarded == 0, "{c:?}");
+            assert!(
+                c.outcome == Outcome::HarnessError && !c.passed && c.awarded == 0,
+                "{c:?}"
+            );
             let reason = c.reason.as_deref().unwrap_or_default();
             assert!(reason.contains("lost 3 packet(s)"), "{reason}");
         }
         // What the capture did show is still reported.
         assert_eq!(lossy[0].actual, complete[0].actual);
+    }
+
+    #[test]
+    fn no_capture_by_choice_is_not_graded_and_a_broken_one_is_a_harness_error() {
+        let plan = plan_with(vec![WireKind::TcpHandshake]);
+        let declined = evaluate(&plan, &captured(0), Capture::Declined("--no-capture"));
+        assert_eq!(declined[0].outcome, Outcome::NotGraded);
+        assert!(!declined[0].outcome.counts() && !declined[0].outcome.lost());
+        let broken = evaluate(&plan, &captured(0), Capture::Broken("no AF_PACKET"));
+        assert_eq!(broken[0].outcome, Outcome::HarnessError);
+        assert!(!broken[0].passed && broken[0].awarded == 0);
+    }
+
+    #[test]
+    fn an_unrun_plan_lists_every_item_as_lost_with_the_reason() {
+        let plan = plan_with(vec![WireKind::TcpHandshake, WireKind::NoTcpHandshake]);
+        let all = unjudged(&plan, Outcome::NotSubmitted, "no client");
+        assert_eq!(all.len(), 2);
+        for c in &all {
+            assert_eq!(c.outcome, Outcome::NotSubmitted);
+            assert_eq!(c.reason.as_deref(), Some("no client"));
+            assert!(c.outcome.lost() && c.awarded == 0);
+        }
     }
 
     #[test]

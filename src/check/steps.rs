@@ -75,7 +75,12 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
             actual: outcome.detail.clone(),
             reason: (!passed).then_some(reason).flatten(),
             evidence_packets: Vec::new(),
-            ungraded: false,
+            outcome: if passed {
+                super::Outcome::Passed
+            } else {
+                super::Outcome::Failed
+            },
+            cause: None,
         });
     }
     out
@@ -147,6 +152,28 @@ fn not_ready(
             others.join(", ")
         )
     }
+}
+
+/// The readiness reason for a server that listens on `actual` instead of `assigned`, as the
+/// grader words it; `diagnose` reads these words.
+#[cfg(test)]
+pub(crate) fn not_ready_reason_for_tests(assigned: u16, actual: u16) -> String {
+    let outcome = StepOutcome {
+        sockets: vec![SocketRecord {
+            transport: "tcp".into(),
+            addr: "0.0.0.0".into(),
+            port: actual,
+            listening: true,
+        }],
+        ..StepOutcome::default()
+    };
+    not_ready(
+        "server",
+        &ProgramEvidence::default(),
+        assigned,
+        "tcp",
+        &outcome,
+    )
 }
 
 #[cfg(test)]

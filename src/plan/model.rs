@@ -53,6 +53,8 @@ pub(crate) enum Binding {
     Submission { file: String, how: String },
     /// The scenario's own `command`.
     Command,
+    /// A graded submission provides no program for the role: the scenario is not run.
+    NotSubmitted,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

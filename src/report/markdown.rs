@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::check::CheckResult;
+use crate::check::{CheckResult, Outcome};
 use crate::evidence::Stream;
 use crate::plan::Binding;
 use crate::result::{RunResult, ScenarioResult, Verdict};
@@ -17,11 +17,15 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
     writeln!(out, "# socklab report\n")?;
     writeln!(
         out,
-        "{} scenarios: **{} passed**, {} failed, {} errors · points **{}/{}** · {} · isolation: {} · socklab {}\n",
-        s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version
+        "{} scenarios: **{} passed**, {} failed, {} errors · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
+        s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version, r.seed, r.seed
     )?;
     match &r.submission {
-        Some(dir) => writeln!(out, "Submission: `{dir}`\n")?,
+        Some(dir) => {
+            writeln!(out, "Submission: `{dir}`\n")?;
+            bindings(r, out)?;
+            diagnoses(r, out)?;
+        }
         None => writeln!(out, "Programs: socklab's reference implementations\n")?,
     }
     writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
@@ -44,6 +48,75 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         scenario(sc, out)?;
     }
     Ok(())
+}
+
+/// Which file played which role, and the files that played none.
+fn bindings(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "## Who played which role\n")?;
+    writeln!(out, "| Role | Lab | Program | How | Interpreter |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for b in &r.bindings {
+        let program = b
+            .file
+            .as_deref()
+            .map_or("**not submitted** (scores 0)".to_string(), |f| {
+                format!("`{f}`")
+            });
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            b.role,
+            b.lab,
+            program,
+            escape(&b.how),
+            b.interpreter.as_deref().unwrap_or("")
+        )?;
+    }
+    if !r.unbound_files.is_empty() {
+        writeln!(out, "\nFiles that played no role:\n")?;
+        for u in &r.unbound_files {
+            match &u.hint {
+                Some(h) => writeln!(out, "- `{}`: {}", u.file, escape(h))?,
+                None => writeln!(out, "- `{}`", u.file)?,
+            }
+        }
+    }
+    writeln!(out)
+}
+
+/// Each cause once, with the checks it cost.
+fn diagnoses(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    if r.diagnoses.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Diagnoses\n")?;
+    writeln!(
+        out,
+        "Each cause once, with the checks it cost; fix them in this order.\n"
+    )?;
+    for (i, d) in r.diagnoses.iter().enumerate() {
+        let cost = match d.checks.len() {
+            0 => String::new(),
+            1 => " — 1 check".to_string(),
+            n => format!(" — {n} checks"),
+        };
+        writeln!(out, "{}. **{}**{cost}", i + 1, escape(&d.summary))?;
+        if let Some(detail) = &d.detail {
+            writeln!(out, "   {}", escape(detail))?;
+        }
+        if !d.checks.is_empty() {
+            writeln!(
+                out,
+                "   <details><summary>checks</summary>\n\n   {}\n\n   </details>",
+                d.checks
+                    .iter()
+                    .map(|c| escape(c))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            )?;
+        }
+    }
+    writeln!(out)
 }
 
 fn icon(v: Verdict) -> &'static str {
@@ -87,24 +160,7 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             err
         )?;
     }
-    let failures: Vec<&CheckResult> = sc
-        .checks
-        .iter()
-        .filter(|c| !c.passed && !c.ungraded)
-        .collect();
-    if !failures.is_empty() {
-        writeln!(out, "**What went wrong:**\n")?;
-        for c in &failures {
-            writeln!(
-                out,
-                "- {} ({}): {}",
-                escape(&c.title),
-                c.source,
-                escape(c.reason.as_deref().unwrap_or(&c.actual))
-            )?;
-        }
-        writeln!(out)?;
-    }
+    what_went_wrong(sc, out)?;
     if !sc.checks.is_empty() {
         writeln!(out, "| | Where | Expected | Actual | Points |")?;
         writeln!(out, "|---|---|---|---|---|")?;
@@ -133,6 +189,7 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             Binding::Reference => "socklab reference".to_string(),
             Binding::Submission { file, how } => format!("submission `{file}` (bound by {how})"),
             Binding::Command => "scenario command".to_string(),
+            Binding::NotSubmitted => "not submitted".to_string(),
         };
         let role = p
             .role
@@ -191,7 +248,83 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
     if !sc.warnings.is_empty() {
         writeln!(out, "\n**Harness warnings:** {}", sc.warnings.join("; "))?;
     }
-    writeln!(out, "\n**Explanation.** {}", sc.explanation.trim())?;
+    if sc.verdict == Verdict::Pass {
+        writeln!(
+            out,
+            "\n**Explanation** (this run behaved so). {}",
+            sc.explanation.trim()
+        )?;
+    } else {
+        let lost = sc.checks.iter().filter(|c| c.outcome.lost()).count();
+        writeln!(
+            out,
+            "\n**What should have happened.** {}\n\n**What happened in this run** differs: \
+             {lost} of {} checks were lost; *What went wrong* above says how, from this run's \
+             output and packets.",
+            sc.explanation.trim(),
+            sc.checks.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// Lost checks: those one cause explains as one line, the others one by one; then the
+/// checks that were not graded, apart from lost points.
+fn what_went_wrong(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+    let lost: Vec<&CheckResult> = sc.checks.iter().filter(|c| c.outcome.lost()).collect();
+    if !lost.is_empty() {
+        writeln!(out, "**What went wrong:**\n")?;
+        let mut causes: Vec<&str> = Vec::new();
+        for c in &lost {
+            if let Some(id) = c.cause.as_deref() {
+                if !causes.contains(&id) {
+                    causes.push(id);
+                }
+            }
+        }
+        for id in causes {
+            let of: Vec<&&CheckResult> = lost
+                .iter()
+                .filter(|c| c.cause.as_deref() == Some(id))
+                .collect();
+            let why = of[0].reason.as_deref().unwrap_or(&of[0].actual);
+            writeln!(
+                out,
+                "- {} check(s) {} because of one cause (see *Diagnoses*): {}",
+                of.len(),
+                of[0].outcome.label().replace("failed", "lost"),
+                escape(why)
+            )?;
+            for c in of {
+                writeln!(out, "  - {} ({})", escape(&c.title), c.source)?;
+            }
+        }
+        for c in lost.iter().filter(|c| c.cause.is_none()) {
+            writeln!(
+                out,
+                "- {} ({}): {}",
+                escape(&c.title),
+                c.source,
+                escape(c.reason.as_deref().unwrap_or(&c.actual))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let apart: Vec<&CheckResult> = sc.checks.iter().filter(|c| !c.outcome.counts()).collect();
+    if !apart.is_empty() {
+        writeln!(out, "**Not graded** (these count neither way):\n")?;
+        for c in apart {
+            writeln!(
+                out,
+                "- {} {} ({}): {}",
+                mark(c),
+                escape(&c.title),
+                c.source,
+                escape(c.reason.as_deref().unwrap_or(&c.actual))
+            )?;
+        }
+        writeln!(out)?;
+    }
     Ok(())
 }
 
@@ -232,6 +365,19 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
     if lines.is_empty() {
         return Ok(());
     }
+    // Each program gets its share of the lines, so a flood from one never hides the others.
+    let share = (TRANSCRIPT_LINES / sc.programs.len().max(1)).max(12);
+    let mut cut: Vec<(&str, usize)> = Vec::new();
+    let mut kept = Vec::new();
+    for p in &sc.programs {
+        let name = p.evidence.name.as_str();
+        let mine: Vec<_> = lines.iter().filter(|l| l.1 == name).cloned().collect();
+        if mine.len() > share {
+            cut.push((name, mine.len() - share));
+        }
+        kept.extend(mine.into_iter().take(share));
+    }
+    let mut lines = kept;
     lines.sort_by_key(|l| l.0);
     let width = sc
         .programs
@@ -244,8 +390,7 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
         "\n**Transcript** (ms since start; `<` typed in, `>` printed, `!` error output):\n"
     )?;
     writeln!(out, "```text")?;
-    let total = lines.len();
-    for (t, name, stream, text) in lines.iter().take(TRANSCRIPT_LINES) {
+    for (t, name, stream, text) in &lines {
         let arrow = match stream {
             Stream::Stdin => "<",
             Stream::Stdout => ">",
@@ -257,11 +402,10 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             text.replace("```", "'''")
         )?;
     }
-    if total > TRANSCRIPT_LINES {
+    for (name, n) in cut {
         writeln!(
             out,
-            "… {} more lines in results.json",
-            total - TRANSCRIPT_LINES
+            "… {name}: {n} more lines, cut here (results.json keeps more)"
         )?;
     }
     writeln!(out, "```")
@@ -431,12 +575,15 @@ fn mermaid_text(text: &str) -> String {
     s
 }
 
-/// ✅ passed, ❌ failed, ⏭️ not graded (a wire check of a run without capture).
+/// One mark per outcome.
 fn mark(c: &CheckResult) -> &'static str {
-    match (c.passed, c.ungraded) {
-        (true, _) => "✅",
-        (false, true) => "⏭️",
-        (false, false) => "❌",
+    match c.outcome {
+        Outcome::Passed => "✅",
+        Outcome::Failed => "❌",
+        Outcome::NotRun => "⏸️",
+        Outcome::NotSubmitted => "🚫",
+        Outcome::NotGraded => "⏭️",
+        Outcome::HarnessError => "⚠️",
     }
 }
 

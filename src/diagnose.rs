@@ -1,0 +1,579 @@
+//! Diagnoses (pure): the causes behind a submission's lost checks, each named once.
+//!
+//! One fault of a student's program usually costs several checks: a server that cannot start
+//! fails every scenario it is in; a server that ignores its assigned port leaves its clients
+//! nothing to talk to. A report that listed each lost check on its own would bury the one
+//! sentence the student needs under a wall of symptoms. So each scenario's evidence is read for
+//! a known cause, in this order (the first found claims the scenario's lost checks):
+//!
+//! 1. a role not submitted (set when the run is planned: the scenario is not run at all);
+//! 2. a program that cannot start (spawn error, or it exits with a Python start-up error such as
+//!    `SyntaxError` or `ModuleNotFoundError`): the checks it made impossible become `not_run`;
+//! 3. a server that ignores its assigned port (it listens or is bound elsewhere);
+//! 4. a client that prompts for its server on stdin instead of taking HOST PORT;
+//! 5. a server whose process exited while a detached child (a new session) kept its port;
+//! 6. a server that stopped on its own while the scenario still needed it.
+//!
+//! Causes are merged across scenarios by id (`cannot-start:tcp-upper-server`), so the report
+//! says "TCPServer.py cannot start: SyntaxError at line 7 (26 checks)" once. Lost checks that no
+//! cause explains stay on their own, with their own reason. A flood of output is a diagnosis
+//! with no check: it is named, and never hides what else happened.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::check::{error_line, Outcome};
+use crate::plan::Binding;
+use crate::result::{ProgramResult, ScenarioResult};
+
+/// One cause, and every check it cost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Diagnosis {
+    /// Stable id, `KIND:ROLE` (`cannot-start:tcp-upper-server`).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// One sentence, for the top of the report and the console.
+    pub summary: String,
+    /// What to do about it, or the evidence behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// `<scenario id>: <check title>` of every check this cause cost.
+    pub checks: Vec<String>,
+}
+
+/// Output above this many bytes on one stream is named as a flood.
+const FLOOD_BYTES: u64 = 1024 * 1024;
+
+/// Reads `sc` for a cause, marks its lost checks with it, and returns the causes it found
+/// (with this scenario's checks only; [`merge`] joins them across scenarios).
+pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
+    let mut found = Vec::new();
+    // Causes already set (not submitted) are kept.
+    let preset: Vec<String> = sc.checks.iter().filter_map(|c| c.cause.clone()).collect();
+    if preset.is_empty() {
+        if let Some(mut d) = claim(sc) {
+            // A program that cannot start makes every check of its scenario meaningless, the
+            // passed ones too (a client that dies of a SyntaxError "exits with an error").
+            let not_run = d.id.starts_with("cannot-start:");
+            for c in sc.checks.iter_mut() {
+                if not_run && c.outcome.counts() {
+                    c.set_unjudged(Outcome::NotRun, d.summary.clone());
+                }
+                if c.outcome.lost() {
+                    c.cause = Some(d.id.clone());
+                }
+            }
+            d.checks = lost_titles(sc, &d.id);
+            found.push(d);
+        }
+    } else if let Some(id) = preset.first() {
+        found.push(Diagnosis {
+            id: id.clone(),
+            role: id.split_once(':').map(|(_, r)| r.to_string()),
+            summary: sc
+                .checks
+                .iter()
+                .find_map(|c| c.reason.clone())
+                .unwrap_or_default(),
+            detail: None,
+            checks: lost_titles(sc, id),
+        });
+    }
+    for p in student_programs(sc) {
+        for (stream, text) in [
+            ("stdout", &p.evidence.stdout),
+            ("stderr", &p.evidence.stderr),
+        ] {
+            if text.bytes > FLOOD_BYTES {
+                found.push(Diagnosis {
+                    id: format!("flood:{}", role_of(p)),
+                    role: p.role.clone(),
+                    summary: format!(
+                        "{} printed {} on {stream} (the report keeps its first and last lines)",
+                        who(p),
+                        human_bytes(text.bytes)
+                    ),
+                    detail: Some(
+                        "printing that much slows the program and its grader; print one line \
+                         per request"
+                            .into(),
+                    ),
+                    checks: Vec::new(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Joins the causes found in each scenario: one entry per id, in order of first appearance.
+pub(crate) fn merge(per_scenario: Vec<Diagnosis>) -> Vec<Diagnosis> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_id: BTreeMap<String, Diagnosis> = BTreeMap::new();
+    for d in per_scenario {
+        match by_id.get_mut(&d.id) {
+            Some(have) => have.checks.extend(d.checks),
+            None => {
+                order.push(d.id.clone());
+                by_id.insert(d.id.clone(), d);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect()
+}
+
+fn lost_titles(sc: &ScenarioResult, id: &str) -> Vec<String> {
+    sc.checks
+        .iter()
+        .filter(|c| c.outcome.lost() && c.cause.as_deref() == Some(id))
+        .map(|c| format!("{}: {}", sc.id, c.title))
+        .collect()
+}
+
+/// The first cause found in the scenario, if any of its checks was lost.
+fn claim(sc: &ScenarioResult) -> Option<Diagnosis> {
+    if !sc.checks.iter().any(|c| c.outcome.lost()) {
+        return None;
+    }
+    let programs: Vec<&ProgramResult> = student_programs(sc).collect();
+    programs
+        .iter()
+        .find_map(|p| cannot_start(p))
+        .or_else(|| ignores_port(sc, &programs))
+        .or_else(|| programs.iter().find_map(|p| prompts(p)))
+        .or_else(|| programs.iter().find_map(|p| detached(p)))
+        .or_else(|| programs.iter().find_map(|p| stopped_early(p)))
+}
+
+fn student_programs(sc: &ScenarioResult) -> impl Iterator<Item = &ProgramResult> {
+    sc.programs
+        .iter()
+        .filter(|p| matches!(p.binding, Binding::Submission { .. }))
+}
+
+fn role_of(p: &ProgramResult) -> String {
+    p.role.clone().unwrap_or_else(|| p.evidence.name.clone())
+}
+
+/// `` `TCPServer.py` (tcp-upper-server) ``.
+fn who(p: &ProgramResult) -> String {
+    let file = match &p.binding {
+        Binding::Submission { file, .. } => file.as_str(),
+        _ => p.evidence.name.as_str(),
+    };
+    match &p.role {
+        Some(r) => format!("`{file}` ({r})"),
+        None => format!("`{file}`"),
+    }
+}
+
+fn is_server(p: &ProgramResult) -> bool {
+    p.role.as_deref().is_some_and(|r| r.ends_with("-server"))
+}
+
+/// Python's start-up failures: the program never ran a line of its logic.
+const STARTUP_ERRORS: &[&str] = &[
+    "SyntaxError",
+    "IndentationError",
+    "TabError",
+    "ModuleNotFoundError",
+    "ImportError",
+];
+
+fn cannot_start(p: &ProgramResult) -> Option<Diagnosis> {
+    let ev = &p.evidence;
+    let why = if let Some(e) = &ev.spawn_error {
+        e.clone()
+    } else {
+        let exit = ev
+            .exit
+            .as_ref()
+            .filter(|e| !e.by_harness && e.code != Some(0))?;
+        let stderr = &ev.stderr.text;
+        let last = error_line(stderr)?;
+        let startup = STARTUP_ERRORS.iter().any(|e| last.starts_with(e))
+            || stderr.contains("can't open file");
+        if !startup {
+            return None;
+        }
+        match python_error_line(stderr) {
+            Some(line) => {
+                let (kind, message) = last.split_once(": ").unwrap_or((last.as_str(), ""));
+                format!("{kind} at line {line}: {message}")
+            }
+            None => format!("it {} with: {last}", exit.describe()),
+        }
+    };
+    Some(Diagnosis {
+        id: format!("cannot-start:{}", role_of(p)),
+        role: p.role.clone(),
+        summary: format!("{} cannot start: {why}", who(p)),
+        detail: Some(
+            "every check that needs this program was not run; fix this first (run it yourself \
+             with python3 to see the error)"
+                .into(),
+        ),
+        checks: Vec::new(),
+    })
+}
+
+/// The line number of the innermost `File "...", line N` of a Python traceback.
+fn python_error_line(stderr: &str) -> Option<u32> {
+    let re = Regex::new(r#"File "[^"]*", line (\d+)"#).ok()?;
+    re.captures_iter(stderr)
+        .last()
+        .and_then(|c| c.get(1)?.as_str().parse().ok())
+}
+
+fn ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diagnosis> {
+    // The wait_ready grader's own words (check/steps.rs) carry the ports it saw.
+    let re = Regex::new(
+        r"^(\S+) never (?:listened|bound) on the assigned port (\d+) \(it (?:listens|is bound) on ([\d, ]+)\)",
+    )
+    .ok()?;
+    sc.checks
+        .iter()
+        .filter(|c| c.kind == "wait_ready" && c.outcome.lost())
+        .find_map(|c| {
+            let caps = re.captures(c.reason.as_deref()?)?;
+            let name = caps.get(1)?.as_str();
+            let p = programs.iter().find(|p| p.evidence.name == name)?;
+            let assigned = caps.get(2)?.as_str();
+            let actual = caps.get(3)?.as_str();
+            Some(Diagnosis {
+                id: format!("ignores-port:{}", role_of(p)),
+                role: p.role.clone(),
+                summary: format!(
+                    "{} ignores the assigned port: it uses {actual}, not the port socklab gave \
+                     it on the command line ({assigned} in `{}`)",
+                    who(p),
+                    sc.id
+                ),
+                detail: Some(
+                    "ports are chosen per run, so a program must take its port from its \
+                     arguments (sys.argv), never hard-code it"
+                        .into(),
+                ),
+                checks: Vec::new(),
+            })
+        })
+}
+
+fn prompts(p: &ProgramResult) -> Option<Diagnosis> {
+    if !matches!(&p.binding, Binding::Submission { how, .. } if how == "file name") {
+        return None;
+    }
+    let re =
+        Regex::new(r"(?i)\b(enter|input|type)\b[^\n]{0,40}\b(server|host|port|address|ip)\b[^\n]*")
+            .ok()?;
+    let prompt = re
+        .find(&p.evidence.stdout.text)?
+        .as_str()
+        .trim()
+        .to_string();
+    let role = role_of(p);
+    let file = match &p.binding {
+        Binding::Submission { file, .. } => file.clone(),
+        _ => String::new(),
+    };
+    Some(Diagnosis {
+        id: format!("prompts:{role}"),
+        role: p.role.clone(),
+        summary: format!(
+            "{} prompts for its server (`{prompt}`) instead of taking HOST PORT on the command line",
+            who(p)
+        ),
+        detail: Some(format!(
+            "take them from sys.argv, or add a socklab.json manifest that answers the prompts: \
+             {{\"roles\": {{\"{role}\": {{\"command\": [\"python3\", \"{file}\"], \"stdin\": \
+             [\"{{server_addr}}\", \"{{port}}\"]}}}}}}"
+        )),
+        checks: Vec::new(),
+    })
+}
+
+fn detached(p: &ProgramResult) -> Option<Diagnosis> {
+    let _ = p;
+    None
+}
+
+fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
+    if !is_server(p) {
+        return None;
+    }
+    let exit = p.evidence.exit.as_ref().filter(|e| !e.by_harness)?;
+    if p.evidence.at_end.as_ref().is_some_and(|s| s.alive) {
+        return None;
+    }
+    Some(Diagnosis {
+        id: format!("stopped-early:{}", role_of(p)),
+        role: p.role.clone(),
+        summary: format!(
+            "{} stops on its own ({}) while clients still need it",
+            who(p),
+            exit.describe()
+        ),
+        detail: Some(
+            "a server serves one client after another: put the accept/receive and the reply \
+             in a `while True:` loop"
+                .into(),
+        ),
+        checks: Vec::new(),
+    })
+}
+
+/// `177 MB`, `512 KiB`.
+fn human_bytes(n: u64) -> String {
+    if n >= 1_000_000 {
+        format!("{} MB", n / 1_000_000)
+    } else {
+        format!("{} KiB", n / 1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::CheckResult;
+    use crate::evidence::{ExitRecord, ProgramEvidence, StreamText};
+    use crate::result::Verdict;
+
+    fn program(name: &str, role: &str, file: &str, ev: ProgramEvidence) -> ProgramResult {
+        ProgramResult {
+            role: Some(role.into()),
+            binding: Binding::Submission {
+                file: file.into(),
+                how: "file name".into(),
+            },
+            evidence: ProgramEvidence {
+                name: name.into(),
+                ..ev
+            },
+        }
+    }
+
+    fn check(title: &str, kind: &str, passed: bool, reason: &str) -> CheckResult {
+        CheckResult {
+            title: title.into(),
+            source: "check 1".into(),
+            kind: kind.into(),
+            passed,
+            points: 1,
+            awarded: u32::from(passed),
+            expected: String::new(),
+            actual: String::new(),
+            reason: (!passed).then(|| reason.to_string()),
+            evidence_packets: Vec::new(),
+            outcome: if passed {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            },
+            cause: None,
+        }
+    }
+
+    fn scenario_with(
+        id: &str,
+        programs: Vec<ProgramResult>,
+        checks: Vec<CheckResult>,
+    ) -> ScenarioResult {
+        ScenarioResult {
+            id: id.into(),
+            lab: "upper".into(),
+            title: String::new(),
+            question: String::new(),
+            explanation: String::new(),
+            file: String::new(),
+            verdict: Verdict::Fail,
+            duration_ms: 0,
+            points: 0,
+            max_points: 0,
+            error: None,
+            ports: Vec::new(),
+            programs,
+            steps: Vec::new(),
+            checks,
+            capture: None,
+            capture_frames: None,
+            packets: Vec::new(),
+            packets_truncated: false,
+            participants: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn python2_server() -> ProgramEvidence {
+        ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: Some(1),
+                signal: None,
+                at_ms: 40,
+                by_harness: false,
+            }),
+            stderr: StreamText {
+                text: "  File \"TCPServer.py\", line 7\n    print 'x'\nSyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?\n".into(),
+                bytes: 90,
+                truncated: false,
+            },
+            ..ProgramEvidence::default()
+        }
+    }
+
+    #[test]
+    fn a_server_that_cannot_start_is_named_once_with_its_line_and_its_checks_are_not_run() {
+        let mut scenarios: Vec<ScenarioResult> = ["a", "b"]
+            .iter()
+            .map(|id| {
+                scenario_with(
+                    id,
+                    vec![program(
+                        "server",
+                        "tcp-upper-server",
+                        "TCPServer.py",
+                        python2_server(),
+                    )],
+                    vec![
+                        check("ready", "wait_ready", false, "server failed to start"),
+                        check("reply", "expect_output", false, "client printed nothing"),
+                        check("refused", "tcp_refused", true, ""),
+                    ],
+                )
+            })
+            .collect();
+        let found: Vec<Diagnosis> = scenarios.iter_mut().flat_map(scenario).collect();
+        let merged = merge(found);
+        assert_eq!(merged.len(), 1, "{merged:?}");
+        let d = &merged[0];
+        assert_eq!(d.id, "cannot-start:tcp-upper-server");
+        assert_eq!(
+            d.summary,
+            "`TCPServer.py` (tcp-upper-server) cannot start: SyntaxError at line 7: Missing \
+             parentheses in call to 'print'. Did you mean print(...)?"
+        );
+        assert_eq!(
+            d.checks,
+            [
+                "a: ready",
+                "a: reply",
+                "a: refused",
+                "b: ready",
+                "b: reply",
+                "b: refused"
+            ]
+        );
+        // Even the check that "passed" is not run: nothing in the scenario could be judged.
+        let outcomes: Vec<Outcome> = scenarios[0].checks.iter().map(|c| c.outcome).collect();
+        assert_eq!(outcomes, [Outcome::NotRun; 3]);
+        assert!(scenarios[0].checks.iter().all(|c| c.awarded == 0));
+    }
+
+    #[test]
+    fn a_hard_coded_port_is_read_from_the_readiness_check() {
+        let mut sc = scenario_with(
+            "rt",
+            vec![program(
+                "server",
+                "tcp-upper-server",
+                "TCPServer.py",
+                ProgramEvidence::default(),
+            )],
+            vec![
+                check(
+                    "ready",
+                    "wait_ready",
+                    false,
+                    "server never listened on the assigned port 28468 (it listens on 12000)",
+                ),
+                check("reply", "expect_output", false, "client printed nothing"),
+            ],
+        );
+        let d = scenario(&mut sc);
+        assert_eq!(d[0].id, "ignores-port:tcp-upper-server");
+        assert!(d[0].summary.contains("it uses 12000"), "{}", d[0].summary);
+        assert!(sc.checks.iter().all(|c| c.outcome == Outcome::Failed));
+        assert!(sc
+            .checks
+            .iter()
+            .all(|c| c.cause.as_deref() == Some("ignores-port:tcp-upper-server")));
+    }
+
+    #[test]
+    fn the_grader_words_this_module_reads_are_the_ones_steps_writes() {
+        // check/steps.rs writes the readiness reason; if its wording changes, this fails.
+        let text = crate::check::not_ready_reason_for_tests(40123, 12000);
+        let mut sc = scenario_with(
+            "rt",
+            vec![program(
+                "server",
+                "tcp-upper-server",
+                "TCPServer.py",
+                ProgramEvidence::default(),
+            )],
+            vec![check("ready", "wait_ready", false, &text)],
+        );
+        assert_eq!(scenario(&mut sc)[0].id, "ignores-port:tcp-upper-server");
+    }
+
+    #[test]
+    fn a_prompting_client_gets_the_manifest_it_needs() {
+        let ev = ProgramEvidence {
+            stdout: StreamText {
+                text: "Enter Server Name: ".into(),
+                bytes: 19,
+                truncated: false,
+            },
+            ..ProgramEvidence::default()
+        };
+        let mut sc = scenario_with(
+            "rt",
+            vec![program("client", "tcp-upper-client", "TCPClient.py", ev)],
+            vec![check("reply", "expect_output", false, "client printed ...")],
+        );
+        let d = scenario(&mut sc);
+        assert_eq!(d[0].id, "prompts:tcp-upper-client");
+        assert!(
+            d[0].summary.contains("(`Enter Server Name:`)"),
+            "{}",
+            d[0].summary
+        );
+        assert!(d[0].detail.as_deref().unwrap().contains("\"stdin\""));
+    }
+
+    #[test]
+    fn unexplained_failures_stay_on_their_own_and_a_flood_is_named() {
+        let ev = ProgramEvidence {
+            stdout: StreamText {
+                text: "x".into(),
+                bytes: 177_000_000,
+                truncated: true,
+            },
+            ..ProgramEvidence::default()
+        };
+        let mut sc = scenario_with(
+            "rt",
+            vec![program("server", "tcp-upper-server", "TCPServer.py", ev)],
+            vec![check(
+                "reply",
+                "expect_output",
+                false,
+                "client printed \"hELLO\"",
+            )],
+        );
+        let d = scenario(&mut sc);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].id, "flood:tcp-upper-server");
+        assert!(
+            d[0].summary.contains("177 MB on stdout"),
+            "{}",
+            d[0].summary
+        );
+        assert_eq!(sc.checks[0].cause, None);
+    }
+}

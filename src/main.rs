@@ -66,13 +66,14 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             let s = &result.summary;
             let _ = writeln!(
                 std::io::stdout(),
-                "\n{} scenarios: {} passed, {} failed, {} errors; points {}/{}; report: {}",
+                "\n{} scenarios: {} passed, {} failed, {} errors; points {}/{}; seed {}; report: {}",
                 s.scenarios,
                 s.passed,
                 s.failed,
                 s.errors,
                 s.points,
                 s.max_points,
+                result.seed,
                 args.report.join("report.md").display()
             );
             Ok(if s.errors > 0 {

@@ -197,6 +197,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
     ));
     let graded = submission.is_some();
     let results: Arc<Mutex<Vec<Finished>>> = Arc::default();
+    let printed: Mutex<usize> = Mutex::new(0);
     let fatal: Arc<Mutex<Option<AppError>>> = Arc::default();
     std::thread::scope(|scope| {
         for _ in 0..workers.min(total) {
@@ -228,9 +229,18 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                         } else {
                             Vec::new()
                         };
-                        print_line(&result, width);
                         if let Ok(mut r) = results.lock() {
                             r.push((index, result, found));
+                            // Lines come out in scenario order, each as soon as every scenario
+                            // before it is done: the same run prints the same lines.
+                            if let Ok(mut next) = printed.lock() {
+                                while let Some((_, done, _)) =
+                                    r.iter().find(|(i, _, _)| *i == *next)
+                                {
+                                    print_line(done, width);
+                                    *next += 1;
+                                }
+                            }
                         }
                     }
                     Err(e) => {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The README's test command: runs socklab's tests on a fresh Debian or Ubuntu machine as it is.
+#
+# The tests need tshark (socklab's captures are compared with it field by field), python3 (the
+# fixture submissions are Python), and util-linux's unshare and setpriv (the sandbox and the
+# unprivileged-user test). Whatever is missing is installed with apt-get, as root or through
+# sudo, after saying what; a machine without either stops here with the list. Then
+# `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
+# matrix`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "the tests need: ${need[*]}; install them (apt-get install ${need[*]}) or run this as root" >&2
+    exit 1
+  fi
+  echo "installing what the tests need: ${need[*]} (apt-get)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; the tests need no such permission.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" \
+    | "${sudo[@]}" debconf-set-selections
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "tshark: $(tshark --version | head -n 1)" >&2
+echo "python3: $(python3 --version)" >&2
+
+# socklab's sandbox needs unprivileged user namespaces; say so plainly if the machine has none.
+if ! unshare -rn true 2>/dev/null; then
+  echo "user namespaces are not available on this machine: socklab's sandbox cannot run" >&2
+  echo "(on Ubuntu 24.04: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)" >&2
+  exit 1
+fi
+
+exec cargo test "$@"

@@ -37,9 +37,10 @@ pub(crate) enum Command {
 Examples:
   socklab run                                   every scenario under scenarios/, reference programs
   socklab run --lab upper                       only the upper lab
-  socklab run scenarios/upper/tcp-basic.json    one scenario file
+  socklab run scenarios/upper/tcp-round-trip.json
+                                                one scenario file
   socklab run --submission ~/hw/lab5 --lab upper --report reports/alice
-                                                grade a student's programs (reference for roles they lack)
+                                                grade a student's programs (a role they lack scores 0)
 
 Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harness failure.")]
     Run(RunArgs),

@@ -269,7 +269,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
             s
         })
         .collect();
-    let diagnoses = crate::diagnose::merge(found);
+    let mut diagnoses = crate::diagnose::merge(found);
+    // A role not submitted is said in the binding table's words: why nothing bound.
+    for d in &mut diagnoses {
+        if let Some(row) =
+            d.id.strip_prefix("not-submitted:")
+                .and_then(|role| bindings_table.iter().find(|r| r.role == role))
+        {
+            d.summary = format!("`{}` {}", row.role, row.how);
+            d.detail = Some("the scenarios that need it were not run and score 0".into());
+        }
+    }
     print_diagnoses(&diagnoses);
     let result = RunResult {
         schema_version: crate::result::SCHEMA_VERSION,

@@ -248,7 +248,16 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
     if !sc.warnings.is_empty() {
         writeln!(out, "\n**Harness warnings:** {}", sc.warnings.join("; "))?;
     }
-    if sc.verdict == Verdict::Pass {
+    let not_submitted =
+        !sc.checks.is_empty() && sc.checks.iter().all(|c| c.outcome == Outcome::NotSubmitted);
+    if not_submitted {
+        writeln!(
+            out,
+            "\n**Not run**: the submission provides no program for a role this scenario needs. \
+             What it shows: {}",
+            sc.explanation.trim()
+        )?;
+    } else if sc.verdict == Verdict::Pass {
         writeln!(
             out,
             "\n**Explanation** (this run behaved so). {}",

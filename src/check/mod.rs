@@ -58,9 +58,10 @@ impl CheckResult {
         source: String,
         expect: &WireExpect,
         capture: Result<&Analysis, &str>,
+        servers: &wire::ServerPorts,
     ) -> CheckResult {
         let (graded, ungraded) = match capture {
-            Ok(a) => (wire::grade(expect, a), false),
+            Ok(a) => (wire::grade(expect, a, servers), false),
             Err(why) => (
                 wire::WireGraded::fail(
                     "not graded".into(),
@@ -95,6 +96,7 @@ pub(crate) fn evaluate(
 ) -> Vec<CheckResult> {
     let mut results = steps::grade(plan, evidence);
     let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
+    let servers = wire::ServerPorts::from_run(plan, evidence);
     for (i, check) in plan.checks.iter().enumerate() {
         let program = match &check.kind {
             CheckKind::Exit { program, .. }
@@ -108,6 +110,7 @@ pub(crate) fn evaluate(
                     format!("check {}", i + 1),
                     expect,
                     capture,
+                    &servers,
                 );
                 if lost > 0 && !result.ungraded {
                     // What was seen is shown, but neither verdict can be trusted: a missing

@@ -29,10 +29,7 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
     let elsewhere = if port == e.port {
         String::new()
     } else {
-        format!(
-            " (on port {port}, where {} sent instead of port {})",
-            e.client, e.port
-        )
+        format!(" (it went to port {port}, not to port {})", e.port)
     };
     // The quoted datagram is the last one of its flow sent before the error.
     let quoted = match icmp.matched {
@@ -100,7 +97,7 @@ mod tests {
             g.actual,
             format!(
                 "the datagram in packet 1 was answered by ICMP port unreachable in packet 2 \
-                 (on port 12000, where client sent instead of port {SERVER})"
+                 (it went to port 12000, not to port {SERVER})"
             )
         );
     }

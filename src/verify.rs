@@ -156,6 +156,9 @@ struct Report<'a> {
     server_port: u16,
     server_port_from: String,
     roles: &'a Roles,
+    /// `--text`: the line the client's request had to contain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
     passed: bool,
     checks: &'a [CheckResult],
 }
@@ -218,6 +221,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
             server_port: port,
             server_port_from: roles.server_port_from(),
             roles: &roles,
+            text: args.text.as_deref(),
             passed,
             checks: &results,
         };

@@ -433,6 +433,7 @@ fn text_insists_on_the_line_the_client_was_given() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let r = verify_json(&out);
+    assert_eq!(r["text"], "hello, World &*! 123");
     let request = titled(&r, TCP_REQUEST);
     assert_eq!(request["passed"], false);
     assert_eq!(

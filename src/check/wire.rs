@@ -276,6 +276,10 @@ pub(crate) fn compare_reply(
     packets.sort_unstable();
     let more = match with_reply.len() {
         1 => String::new(),
+        2 => format!(
+            " (and 1 more reply, {} of its request)",
+            relation_noun(relation)
+        ),
         n => format!(
             " (and {} more replies, each {} of its request)",
             n - 1,

@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(
             g.actual,
             "server sent \"SOME LINE, 7!\" in packet 2, the uppercase of the request \
-             \"Some line, 7!\" (packet 1) (and 1 more replies, each the uppercase of its request)"
+             \"Some line, 7!\" (packet 1) (and 1 more reply, the uppercase of its request)"
         );
         assert_eq!(g.packets, vec![1, 2, 3, 4]);
 

@@ -369,8 +369,9 @@ pub(crate) struct TcpPayloadCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals_hex: Option<String>,
     /// The payload, sent by the server, stands in this relation to the request the client sent
-    /// on the same connection, e.g. `uppercase_of_request`. A relation holds for any sentence,
-    /// so it also judges a capture a student made with a sentence of their own.
+    /// on the same connection, e.g. `uppercase_of_request`: every connection that carries a
+    /// reply is judged, and at least one must. A relation holds for any sentence, so it also
+    /// judges a capture a student made with a sentence of their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relation: Option<PayloadRelation>,
     /// Points. Default: 1.

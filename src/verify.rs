@@ -9,6 +9,11 @@
 //! every check's service port set to that server's. (A scenario about two ports, such as the
 //! wrong-port ones, is then checked on that one port.) Each check is printed with the packet
 //! numbers that prove it; [`run`] returns whether all passed.
+//!
+//! A student types a sentence of their own: a condition on the line the scenario types into
+//! its client is replaced by `--text LINE` when given, else by "the client sent something",
+//! and replies are judged by their relation to the request (`uppercase_of_request`), which
+//! holds for any sentence.
 
 mod roles;
 
@@ -19,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::analysis::{Analysis, AnalyzerOptions};
+use crate::check::wire::ServerPorts;
 use crate::check::CheckResult;
 use crate::plan::{self, Bindings, CheckKind};
 use crate::scenario::{self, Loaded};
@@ -34,6 +40,9 @@ Examples:
                         a capture of two machines (client 192.0.2.10, server 192.0.2.20) that
                         also holds other traffic: the flags say which conversations are the lab's
   socklab verify my-tcp.pcap --scenario upper-tcp-round-trip --json
+  socklab verify my-tcp.pcap --scenario upper-tcp-round-trip --text 'hello, World &*! 123'
+                        insist that the client sent that line (by default any line will do:
+                        the reply is checked against the line the client did send)
 
 Roles: in each conversation the client is the side that sent the first SYN (TCP) or datagram
 (UDP), the server the side that received it. When all the capture's conversations go to one
@@ -70,6 +79,10 @@ pub(crate) struct VerifyArgs {
     /// (default: any).
     #[arg(long, value_name = "ADDR", value_parser = parse_client_addr)]
     pub client_addr: Option<IpAddr>,
+    /// The line you typed into the client: its request must contain it (default: any line;
+    /// the reply is judged against what the client sent either way).
+    #[arg(long, value_name = "LINE")]
+    pub text: Option<String>,
     /// Machine-readable output (JSON).
     #[arg(long)]
     pub json: bool,
@@ -143,6 +156,9 @@ struct Report<'a> {
     server_port: u16,
     server_port_from: String,
     roles: &'a Roles,
+    /// `--text`: the line the client's request had to contain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
     passed: bool,
     checks: &'a [CheckResult],
 }
@@ -170,11 +186,20 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
             plan.id
         )));
     }
+    if args.text.is_some() && !wire.iter().any(|(_, _, e)| e.has_typed_line()) {
+        return Err(VerifyError::Input(format!(
+            "--text: scenario `{}` checks no line typed into a client, so there is no request \
+             line to replace; leave --text out",
+            plan.id
+        )));
+    }
     let analysis = read_capture(&args.file)?;
     let file = args.file.display().to_string();
     let roles = roles::resolve(&analysis, &args.pins(), &file)?;
     let seen = roles::narrow(&analysis, &roles);
     let port = roles.server.port;
+    // A foreign capture has no run behind it: the server is where the roles found it.
+    let servers = ServerPorts::default();
     let results: Vec<CheckResult> = wire
         .iter()
         .map(|(i, c, e)| {
@@ -182,8 +207,9 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
                 &c.title,
                 c.points,
                 format!("check {}", i + 1),
-                &e.with_port(port),
+                &e.with_port(port).with_typed_line(args.text.as_deref()),
                 crate::check::Capture::Analysed(&seen),
+                &servers,
             )
         })
         .collect();
@@ -195,6 +221,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
             server_port: port,
             server_port_from: roles.server_port_from(),
             roles: &roles,
+            text: args.text.as_deref(),
             passed,
             checks: &results,
         };

@@ -329,3 +329,139 @@ fn two_of_socklabs_own_captures_in_one_file_need_the_server_port() {
         stderr(&out)
     );
 }
+
+/// A capture of one exchange: TCP (10 packets, request in packet 4, reply in packet 6) or UDP
+/// (request in packet 1, reply in packet 2), between 192.0.2.10 and 192.0.2.20:12000.
+fn exchange(dir: &Path, tcp: bool, request: &[u8], reply: &[u8]) -> std::path::PathBuf {
+    let mut p = Pcap::new();
+    let (client, server) = (sa("192.0.2.10:40000"), sa("192.0.2.20:12000"));
+    if tcp {
+        p.tcp_exchange(client, server, request, reply);
+    } else {
+        p.udp(client, server, request);
+        p.udp(server, client, reply);
+    }
+    let path = dir.join(if tcp { "tcp.pcap" } else { "udp.pcap" });
+    std::fs::write(&path, p.bytes()).unwrap();
+    path
+}
+
+/// The check titled `title` in a verify report.
+fn titled<'a>(report: &'a Value, title: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == title)
+        .unwrap_or_else(|| panic!("no check {title:?} in {report}"))
+}
+
+const TCP_REPLY: &str = "on the wire, the uppercase reply travels in plain text back";
+const TCP_REQUEST: &str = "on the wire, the line travels in plain text to the server";
+
+#[test]
+fn a_round_trip_with_a_sentence_of_ones_own_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = b"Sockets are fun, 42 times & more!\n";
+    let reply = b"SOCKETS ARE FUN, 42 TIMES & MORE!\n";
+    for (tcp, scenario) in [
+        (true, "upper-tcp-round-trip"),
+        (false, "upper-udp-round-trip"),
+    ] {
+        let cap = exchange(dir.path(), tcp, request, reply);
+        let out = verify(&cap, scenario, &["--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let r = verify_json(&out);
+        let text = r.to_string();
+        assert!(text.contains("the uppercase of the request"), "{text}");
+    }
+    let cap = exchange(dir.path(), true, request, reply);
+    let r = verify_json(&verify(&cap, "upper-tcp-round-trip", &["--json"]));
+    assert_eq!(
+        titled(&r, TCP_REPLY)["actual"],
+        "server sent \"SOCKETS ARE FUN, 42 TIMES & MORE!\\n\" in packet 6, the uppercase of the \
+         request \"Sockets are fun, 42 times & more!\\n\" (packet 4)"
+    );
+    assert_eq!(
+        titled(&r, TCP_REPLY)["evidence_packets"],
+        serde_json::json!([4, 6])
+    );
+}
+
+#[test]
+fn a_swapcase_reply_fails_naming_the_request_and_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = exchange(dir.path(), true, b"hello, World", b"HELLO, wORLD");
+    let out = verify(&cap, "upper-tcp-round-trip", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "    actual:   server sent \"HELLO, wORLD\" in packet 6, but the uppercase of the \
+             request \"hello, World\" (packet 4) is \"HELLO, WORLD\"\n    reason:   the reply is \
+             not the uppercase of the request: byte 8 is \"w\" where \"W\" is due"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("4/5 wire checks passed"), "{text}");
+
+    let cap = exchange(dir.path(), false, b"hello, World", b"HELLO, wORLD");
+    let r = verify_json(&verify(&cap, "upper-udp-round-trip", &["--json"]));
+    let reply = titled(&r, "on the wire, one datagram carries the reply back");
+    assert_eq!(reply["passed"], false);
+    assert_eq!(reply["evidence_packets"], serde_json::json!([1, 2]));
+    assert!(
+        reply["actual"]
+            .as_str()
+            .unwrap()
+            .contains("in packet 2, but the uppercase of the request \"hello, World\" (packet 1)"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn text_insists_on_the_line_the_client_was_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = exchange(dir.path(), true, b"my own line\n", b"MY OWN LINE\n");
+    let out = verify(&cap, "upper-tcp-round-trip", &["--text", "my own line"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = verify(
+        &cap,
+        "upper-tcp-round-trip",
+        &["--text", "hello, World &*! 123", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = verify_json(&out);
+    assert_eq!(r["text"], "hello, World &*! 123");
+    let request = titled(&r, TCP_REQUEST);
+    assert_eq!(request["passed"], false);
+    assert_eq!(
+        request["reason"],
+        "the payload does not contain \"hello, World &*! 123\"; client sent \"my own line\\n\" to \
+         server in packet 4"
+    );
+    // The reply is still judged against what was sent.
+    assert_eq!(titled(&r, TCP_REPLY)["passed"], true);
+
+    // Without --text any line will do, and the expectation says so.
+    let r = verify_json(&verify(&cap, "upper-tcp-round-trip", &["--json"]));
+    let request = titled(&r, TCP_REQUEST);
+    assert_eq!(request["passed"], true);
+    assert!(
+        request["expected"]
+            .as_str()
+            .unwrap()
+            .contains("`--text LINE` insists on one"),
+        "{request}"
+    );
+
+    // A scenario whose client is given no line has nothing for --text to replace.
+    let out = verify(&cap, "hello-tcp-knock-knock", &["--text", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("checks no line typed into a client"),
+        "{}",
+        stderr(&out)
+    );
+}

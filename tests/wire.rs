@@ -189,3 +189,107 @@ fn bad_wire_checks_are_located_in_the_file() {
     let err = wire_input_error(r#"{"tcp_connections": {"program": "server"}}"#);
     assert!(err.contains("give `count`, or `min` and/or `max`"), "{err}");
 }
+
+/// The submission fixture `name`.
+fn submission(name: &str) -> String {
+    common::root()
+        .join("fixtures/submissions")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Regression: a submission that hard-codes port 12000 in client and server failed every wire
+/// check of its (correct) round trip, "no TCP handshake ... on port 28468; traffic went to
+/// port(s) 12000", and "client before server" although its client was refused (on 12000).
+#[test]
+fn a_hard_coded_port_is_charged_to_the_port_rule_and_no_wire_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = submission("upper-hardcoded-port");
+    let r = common::run_into(
+        dir.path(),
+        &[
+            "scenarios/upper/tcp-round-trip.json",
+            "scenarios/upper/udp-round-trip.json",
+            "scenarios/upper/tcp-client-before-server.json",
+            "scenarios/upper/udp-client-before-server.json",
+            "--submission",
+            &fixture,
+        ],
+    );
+    let wire = [
+        "tcp_handshake",
+        "tcp_payload",
+        "tcp_fin_teardown",
+        "tcp_connections",
+        "tcp_refused",
+        "no_tcp_handshake",
+        "udp_datagrams",
+        "icmp_port_unreachable",
+    ];
+    let scenarios = r.results["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 4);
+    for s in scenarios {
+        for c in s["checks"].as_array().unwrap() {
+            if wire.contains(&c["kind"].as_str().unwrap()) {
+                assert_eq!(c["passed"], true, "{}: {c}", s["id"]);
+            }
+        }
+    }
+    let round_trip = scenarios
+        .iter()
+        .find(|s| s["id"] == "upper-tcp-round-trip")
+        .unwrap();
+    let port = round_trip["ports"][0]["port"].as_u64().unwrap();
+    let handshake = check(round_trip, "tcp_handshake")["actual"]
+        .as_str()
+        .unwrap();
+    assert!(
+        handshake.starts_with(&format!(
+            "on port 12000, where server listens instead of the assigned {port}: SYN in packet 1"
+        )),
+        "{handshake}"
+    );
+    let ready = check(round_trip, "wait_ready");
+    assert_eq!(ready["passed"], false, "{ready}");
+}
+
+#[test]
+fn a_swapcase_server_fails_the_reply_check_naming_request_and_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = common::run_into(
+        dir.path(),
+        &[
+            "scenarios/upper/tcp-round-trip.json",
+            "--submission",
+            &submission("upper-swapcase"),
+        ],
+    );
+    let s = &r.results["scenarios"][0];
+    let reply = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["kind"] == "tcp_payload" && c["expected"].as_str().unwrap().contains("uppercase")
+        })
+        .unwrap_or_else(|| panic!("no reply check in {s}"));
+    assert_eq!(reply["passed"], false, "{reply}");
+    let actual = reply["actual"].as_str().unwrap();
+    assert!(
+        actual.starts_with("server sent \"HELLO, wORLD &*! 123\" in packet ")
+            && actual.contains(
+                ", but the uppercase of the request \"hello, World &*! 123\" (packet 4) is \
+                 \"HELLO, WORLD &*! 123\""
+            ),
+        "{actual}"
+    );
+    assert_eq!(reply["evidence_packets"].as_array().unwrap().len(), 2);
+    // The request itself was right.
+    let request = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "tcp_payload" && c["passed"] == true);
+    assert!(request.is_some(), "{s}");
+}

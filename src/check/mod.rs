@@ -157,9 +157,10 @@ impl CheckResult {
         source: String,
         expect: &WireExpect,
         capture: Capture<'_>,
+        servers: &wire::ServerPorts,
     ) -> CheckResult {
         let (graded, unjudged) = match capture {
-            Capture::Analysed(a) => (wire::grade(expect, a), None),
+            Capture::Analysed(a) => (wire::grade(expect, a, servers), None),
             Capture::Declined(why) => (
                 wire::WireGraded::fail("not graded".into(), String::new(), Vec::new()),
                 Some((Outcome::NotGraded, format!("not graded: {why}"))),
@@ -196,6 +197,7 @@ impl CheckResult {
 pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence, capture: Capture<'_>) -> Vec<CheckResult> {
     let mut results = steps::grade(plan, evidence);
     let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
+    let servers = wire::ServerPorts::from_run(plan, evidence);
     for (i, check) in plan.checks.iter().enumerate() {
         let source = format!("check {}", i + 1);
         let program = match &check.kind {
@@ -204,8 +206,14 @@ pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence, capture: Capture<'_>) -
             | CheckKind::Running { program }
             | CheckKind::Blocked { program } => *program,
             CheckKind::Wire(expect) => {
-                let mut result =
-                    CheckResult::wire(&check.title, check.points, source, expect, capture);
+                let mut result = CheckResult::wire(
+                    &check.title,
+                    check.points,
+                    source,
+                    expect,
+                    capture,
+                    &servers,
+                );
                 if lost > 0 && result.outcome.counts() {
                     // What was seen is shown, but neither verdict can be trusted: a missing
                     // packet can fail a check, or pass one that asks for an absence.

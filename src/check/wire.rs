@@ -1,12 +1,24 @@
 //! Wire checks (pure): a [`WireExpect`] and the [`Analysis`] of a capture in, a verdict with the
 //! packet numbers that prove it out. Shared by `socklab run` (this run's capture) and
 //! `socklab verify` (a student's capture). One file per check kind (`wire_*.rs`); this one
-//! dispatches and holds the phrasing helpers they share.
+//! dispatches and holds what they share: the phrasing helpers, where a server really listened
+//! ([`ServerPorts`]), and how a reply is compared with its request ([`compare_reply`]).
+//!
+//! One fault, its own checks: the port rule is judged by the steps (`wait_ready` says "the
+//! server never listened on the assigned port 28468 (it listens on 12000)"). The wire checks
+//! judge behaviour: a refusal counts wherever the client connected, and a server that listened
+//! on another port than assigned has its conversations looked for there.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{wire_gap, wire_icmp, wire_tcp_conns, wire_tcp_handshake, wire_tcp_payload};
 use super::{wire_tcp_refused, wire_tcp_teardown, wire_udp};
+use crate::analysis::escape::escape_bytes;
 use crate::analysis::{Analysis, TcpStream, UdpFlow};
-use crate::plan::{WireExpect, WireKind};
+use crate::check::shorten;
+use crate::evidence::Evidence;
+use crate::labs::Transport;
+use crate::plan::{Plan, Relation, StepPlan, WireExpect, WireKind};
 
 /// A wire check's verdict and its evidence.
 pub(crate) struct WireGraded {
@@ -37,21 +49,134 @@ impl WireGraded {
     }
 }
 
-/// Grades one wire expectation against a capture's analysis.
-pub(crate) fn grade(expect: &WireExpect, a: &Analysis) -> WireGraded {
+/// Where a run's servers listened (TCP) or were bound (UDP) when it was not on the port they
+/// were assigned, from the run's evidence: the sockets each `wait_ready` step saw and those
+/// each program held at the end. Empty for a capture without a run (`socklab verify`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServerPorts {
+    /// (server program name, assigned port) → where it listened instead.
+    moved: BTreeMap<(String, u16), Moved>,
+}
+
+#[derive(Debug, Clone)]
+struct Moved {
+    transport: Transport,
+    /// Ports of the awaited transport, ascending; never the assigned one.
+    ports: Vec<u16>,
+}
+
+impl ServerPorts {
+    /// Reads the run's evidence. A server counts as moved only when no observation shows it on
+    /// its assigned port and some shows it on another port (of the same transport, and none of
+    /// its other assigned ports).
+    pub(crate) fn from_run(plan: &Plan, evidence: &Evidence) -> ServerPorts {
+        let waits: Vec<(usize, usize, u16, Transport)> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.step {
+                StepPlan::WaitReady {
+                    program,
+                    port,
+                    transport,
+                    ..
+                } => Some((i, *program, *port, *transport)),
+                _ => None,
+            })
+            .collect();
+        let mut moved = BTreeMap::new();
+        for &(_, program, port, transport) in &waits {
+            let Some(name) = plan.programs.get(program).map(|p| p.name.clone()) else {
+                continue;
+            };
+            let own: BTreeSet<u16> = waits
+                .iter()
+                .filter(|w| w.1 == program)
+                .map(|w| w.2)
+                .collect();
+            let at_end = evidence
+                .programs
+                .get(program)
+                .and_then(|p| p.at_end.as_ref())
+                .map(|e| e.sockets.as_slice())
+                .unwrap_or_default();
+            let seen: BTreeSet<u16> = waits
+                .iter()
+                .filter(|w| w.1 == program)
+                .filter_map(|w| evidence.steps.get(w.0))
+                .flat_map(|o| o.sockets.iter())
+                .chain(at_end)
+                .filter(|s| s.listening && s.transport == transport_name(transport))
+                .map(|s| s.port)
+                .collect();
+            if seen.contains(&port) {
+                continue;
+            }
+            let ports: Vec<u16> = seen.difference(&own).copied().collect();
+            if !ports.is_empty() {
+                moved.insert((name, port), Moved { transport, ports });
+            }
+        }
+        ServerPorts { moved }
+    }
+
+    /// The port where `e`'s server listened instead of `e.port`, with the verb that says so:
+    /// of several, the first the capture holds conversations on.
+    fn instead(&self, e: &WireExpect, a: &Analysis) -> Option<(u16, &'static str)> {
+        let m = self.moved.get(&(e.server.clone(), e.port))?;
+        let verb = match m.transport {
+            Transport::Tcp => "listens",
+            Transport::Udp => "is bound",
+        };
+        let busy = m.ports.iter().find(|&&p| {
+            a.streams_to_port(p).next().is_some() || a.udp_flows_with_port(p).next().is_some()
+        });
+        busy.or(m.ports.first()).map(|&p| (p, verb))
+    }
+}
+
+fn transport_name(t: Transport) -> &'static str {
+    match t {
+        Transport::Tcp => "tcp",
+        Transport::Udp => "udp",
+    }
+}
+
+/// Grades one wire expectation against a capture's analysis. `servers` says where the run's
+/// servers really listened (empty for `socklab verify`).
+pub(crate) fn grade(expect: &WireExpect, a: &Analysis, servers: &ServerPorts) -> WireGraded {
+    // A refusal is the client's experience: judged wherever its SYN or datagram went.
+    if matches!(
+        expect.kind,
+        WireKind::TcpRefused | WireKind::IcmpPortUnreachable
+    ) {
+        return grade_at(expect, a);
+    }
+    let Some((port, verb)) = servers.instead(expect, a) else {
+        return grade_at(expect, a);
+    };
+    let mut g = grade_at(&expect.with_port(port), a);
+    g.actual = format!(
+        "on port {port}, where {} {verb} instead of the assigned {}: {}",
+        expect.server, expect.port, g.actual
+    );
+    g
+}
+
+fn grade_at(expect: &WireExpect, a: &Analysis) -> WireGraded {
     match &expect.kind {
         WireKind::TcpHandshake => wire_tcp_handshake::grade(expect, a),
         WireKind::NoTcpHandshake => wire_tcp_handshake::grade_none(expect, a),
         WireKind::TcpRefused => wire_tcp_refused::grade(expect, a),
-        WireKind::TcpPayload { to_server, matcher } => {
-            wire_tcp_payload::grade(expect, a, *to_server, matcher)
+        WireKind::TcpPayload { to_server, rule } => {
+            wire_tcp_payload::grade(expect, a, *to_server, rule)
         }
         WireKind::TcpFinTeardown => wire_tcp_teardown::grade(expect, a),
         WireKind::UdpDatagrams {
             to_server,
             count,
-            contains,
-        } => wire_udp::grade(expect, a, *to_server, *count, contains.as_deref()),
+            rule,
+        } => wire_udp::grade(expect, a, *to_server, *count, rule.as_ref()),
         WireKind::IcmpPortUnreachable => wire_icmp::grade(expect, a),
         WireKind::TcpConnections { min, max } => wire_tcp_conns::grade(expect, a, *min, *max),
         WireKind::PacketGap {
@@ -59,6 +184,157 @@ pub(crate) fn grade(expect: &WireExpect, a: &Analysis) -> WireGraded {
             min_ms,
             max_ms,
         } => wire_gap::grade(expect, a, *to_server, *min_ms, *max_ms),
+    }
+}
+
+/// One request and the reply that answers it, with the packets that carried each.
+pub(crate) struct Exchange<'a> {
+    pub request: &'a [u8],
+    pub request_packets: Vec<u64>,
+    pub reply: &'a [u8],
+    pub reply_packets: Vec<u64>,
+    /// The capture kept only the start of the request or the reply (a payload cap): only
+    /// what both kept is compared.
+    pub cut: bool,
+}
+
+/// Judges the replies of a relation: passes when at least one exchange has a reply and every
+/// reply is what its request calls for. `server` and `client` name the programs in messages.
+pub(crate) fn compare_reply(
+    relation: Relation,
+    exchanges: &[Exchange<'_>],
+    server: &str,
+    client: &str,
+) -> WireGraded {
+    let with_reply: Vec<&Exchange<'_>> = exchanges.iter().filter(|x| !x.reply.is_empty()).collect();
+    let Some(first) = with_reply.first() else {
+        let asked: Vec<u64> = exchanges
+            .iter()
+            .flat_map(|x| x.request_packets.iter().copied())
+            .collect();
+        let actual = format!("{server} sent no reply to {client}");
+        let reason = match exchanges.iter().find(|x| !x.request.is_empty()) {
+            Some(x) => format!(
+                "{actual}, so there is nothing to compare with {} of the request \"{}\" ({})",
+                relation_noun(relation),
+                quote(x.request),
+                packets_phrase(&x.request_packets)
+            ),
+            None => format!("{actual}, and {client} sent no request either"),
+        };
+        return WireGraded::fail(actual, reason, asked);
+    };
+    for x in &with_reply {
+        let mut packets: Vec<u64> = x
+            .request_packets
+            .iter()
+            .chain(&x.reply_packets)
+            .copied()
+            .collect();
+        packets.sort_unstable();
+        if x.request.is_empty() {
+            let actual = format!(
+                "{server} sent \"{}\" in {} before {client} sent any request",
+                quote(x.reply),
+                packets_phrase(&x.reply_packets)
+            );
+            return WireGraded::fail(
+                actual.clone(),
+                format!("a reply must answer a request: {actual}"),
+                packets,
+            );
+        }
+        let due = relation.reply_to(x.request);
+        let (got, want) = if x.cut {
+            let n = x.reply.len().min(due.len());
+            (&x.reply[..n], &due[..n])
+        } else {
+            (x.reply, due.as_slice())
+        };
+        if got != want {
+            let actual = format!(
+                "{server} sent \"{}\" in {}, but {} of the request \"{}\" ({}) is \"{}\"",
+                quote(x.reply),
+                packets_phrase(&x.reply_packets),
+                relation_noun(relation),
+                quote(x.request),
+                packets_phrase(&x.request_packets),
+                quote(&due)
+            );
+            let reason = format!(
+                "the reply is not {} of the request: {}",
+                relation_noun(relation),
+                first_difference(got, want)
+            );
+            return WireGraded::fail(actual, reason, packets);
+        }
+    }
+    let mut packets: Vec<u64> = with_reply
+        .iter()
+        .flat_map(|x| x.request_packets.iter().chain(&x.reply_packets).copied())
+        .collect();
+    packets.sort_unstable();
+    let more = match with_reply.len() {
+        1 => String::new(),
+        2 => format!(
+            " (and 1 more reply, {} of its request)",
+            relation_noun(relation)
+        ),
+        n => format!(
+            " (and {} more replies, each {} of its request)",
+            n - 1,
+            relation_noun(relation)
+        ),
+    };
+    WireGraded::pass(
+        format!(
+            "{server} sent \"{}\" in {}, {} of the request \"{}\" ({}){more}",
+            quote(first.reply),
+            packets_phrase(&first.reply_packets),
+            relation_noun(relation),
+            quote(first.request),
+            packets_phrase(&first.request_packets),
+        ),
+        packets,
+    )
+}
+
+/// `the uppercase`, as in "the uppercase of the request".
+fn relation_noun(r: Relation) -> &'static str {
+    match r {
+        Relation::UppercaseOfRequest => "the uppercase",
+    }
+}
+
+/// Payload bytes for a message, escaped and cut short.
+pub(crate) fn quote(bytes: &[u8]) -> String {
+    shorten(&escape_bytes(bytes, false), 120)
+}
+
+/// Where `got` first departs from `want`, e.g. `byte 8 is "w" where "W" is due`.
+fn first_difference(got: &[u8], want: &[u8]) -> String {
+    let at = got
+        .iter()
+        .zip(want)
+        .position(|(g, w)| g != w)
+        .unwrap_or_else(|| got.len().min(want.len()));
+    match (got.get(at), want.get(at)) {
+        (Some(g), Some(w)) => format!(
+            "byte {} is \"{}\" where \"{}\" is due",
+            at + 1,
+            escape_bytes(&[*g], false),
+            escape_bytes(&[*w], false)
+        ),
+        (None, Some(_)) => format!(
+            "it ends after {} bytes, {} short",
+            got.len(),
+            want.len() - got.len()
+        ),
+        _ => format!(
+            "it goes on after the {} bytes due, with \"{}\"",
+            want.len(),
+            quote(&got[want.len()..])
+        ),
     }
 }
 
@@ -211,30 +487,43 @@ pub(crate) mod testing {
 
     /// A TCP round trip: handshake, "hello\n" → "HELLO\n", FIN both ways (10 packets).
     pub(crate) fn tcp_round_trip() -> Analysis {
-        let (c, s) = (CLIENT, SERVER);
-        analysed(
-            &[
-                tcp(c, s, 100, 0, SYN, b""),
-                tcp(s, c, 500, 101, SYN | ACK, b""),
-                tcp(c, s, 101, 501, ACK, b""),
-                tcp(c, s, 101, 501, PSH | ACK, b"hello\n"),
-                tcp(s, c, 501, 107, ACK, b""),
-                tcp(s, c, 501, 107, PSH | ACK, b"HELLO\n"),
-                tcp(c, s, 107, 507, ACK, b""),
-                tcp(c, s, 107, 507, FIN | ACK, b""),
-                tcp(s, c, 507, 108, FIN | ACK, b""),
-                tcp(c, s, 108, 508, ACK, b""),
-            ],
-            1,
-        )
+        tcp_exchange(SERVER, b"hello\n", b"HELLO\n")
+    }
+
+    /// A TCP round trip to `port`: handshake, `request` (packet 4) → `reply` (packet 6), FIN
+    /// both ways (10 packets).
+    pub(crate) fn tcp_exchange(port: u16, request: &[u8], reply: &[u8]) -> Analysis {
+        analysed(&tcp_exchange_frames(port, request, reply), 1)
+    }
+
+    fn tcp_exchange_frames(port: u16, request: &[u8], reply: &[u8]) -> Vec<Vec<u8>> {
+        let (c, s) = (CLIENT, port);
+        let (q, r) = (request.len() as u32, reply.len() as u32);
+        vec![
+            tcp(c, s, 100, 0, SYN, b""),
+            tcp(s, c, 500, 101, SYN | ACK, b""),
+            tcp(c, s, 101, 501, ACK, b""),
+            tcp(c, s, 101, 501, PSH | ACK, request),
+            tcp(s, c, 501, 101 + q, ACK, b""),
+            tcp(s, c, 501, 101 + q, PSH | ACK, reply),
+            tcp(c, s, 101 + q, 501 + r, ACK, b""),
+            tcp(c, s, 101 + q, 501 + r, FIN | ACK, b""),
+            tcp(s, c, 501 + r, 102 + q, FIN | ACK, b""),
+            tcp(c, s, 102 + q, 502 + r, ACK, b""),
+        ]
     }
 
     /// A SYN answered by RST.
     pub(crate) fn tcp_refused() -> Analysis {
+        tcp_refused_on(SERVER)
+    }
+
+    /// A SYN to `port` answered by RST.
+    pub(crate) fn tcp_refused_on(port: u16) -> Analysis {
         analysed(
             &[
-                tcp(CLIENT, SERVER, 100, 0, SYN, b""),
-                tcp(SERVER, CLIENT, 0, 101, RST | ACK, b""),
+                tcp(CLIENT, port, 100, 0, SYN, b""),
+                tcp(port, CLIENT, 0, 101, RST | ACK, b""),
             ],
             1,
         )
@@ -242,13 +531,19 @@ pub(crate) mod testing {
 
     /// A UDP round trip: "hello\n" then "HELLO\n".
     pub(crate) fn udp_round_trip() -> Analysis {
-        analysed(
-            &[
-                udp(CLIENT, SERVER, b"hello\n"),
-                udp(SERVER, CLIENT, b"HELLO\n"),
-            ],
-            1,
-        )
+        udp_exchanges(SERVER, &[(b"hello\n", Some(b"HELLO\n"))])
+    }
+
+    /// UDP requests to `port` from one client, each followed by its reply if any.
+    pub(crate) fn udp_exchanges(port: u16, pairs: &[(&[u8], Option<&[u8]>)]) -> Analysis {
+        let mut frames = Vec::new();
+        for (request, reply) in pairs {
+            frames.push(udp(CLIENT, port, request));
+            if let Some(reply) = reply {
+                frames.push(udp(port, CLIENT, reply));
+            }
+        }
+        analysed(&frames, 1)
     }
 
     /// Requests from the client every `gap_ms`.
@@ -259,10 +554,33 @@ pub(crate) mod testing {
 
     /// A datagram answered by ICMP port unreachable quoting it.
     pub(crate) fn udp_unreachable() -> Analysis {
-        let dgram = udp(CLIENT, SERVER, b"hello\n");
+        udp_unreachable_on(SERVER)
+    }
+
+    /// A datagram to `port` answered by ICMP port unreachable quoting it.
+    pub(crate) fn udp_unreachable_on(port: u16) -> Analysis {
+        let dgram = udp(CLIENT, port, b"hello\n");
+        analysed(&[dgram.clone(), unreachable(&dgram)], 1)
+    }
+
+    /// A UDP round trip whose reply finds the client gone: the ICMP error quotes the reply.
+    pub(crate) fn udp_reply_to_a_gone_client() -> Analysis {
+        let reply = udp(SERVER, CLIENT, b"HELLO\n");
+        analysed(
+            &[
+                udp(CLIENT, SERVER, b"hello\n"),
+                reply.clone(),
+                unreachable(&reply),
+            ],
+            1,
+        )
+    }
+
+    /// ICMP port unreachable quoting the IP packet of `frame`.
+    fn unreachable(quoted: &[u8]) -> Vec<u8> {
         let mut icmp = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
-        icmp.extend_from_slice(&dgram[14..]);
-        analysed(&[dgram, frame(1, &icmp)], 1)
+        icmp.extend_from_slice(&quoted[14..]);
+        frame(1, &icmp)
     }
 
     pub(crate) fn expect(kind: crate::plan::WireKind) -> crate::plan::WireExpect {
@@ -272,5 +590,206 @@ pub(crate) mod testing {
             client: "client".into(),
             kind,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::evidence::{EndState, ProgramEvidence, SocketRecord, StepOutcome};
+    use crate::plan::{Bindings, CheckKind, PortPlan};
+
+    /// The upper TCP round trip on `proto`, resolved with its port at [`SERVER`].
+    fn round_trip_plan(proto: &str) -> Plan {
+        let text = format!(
+            r#"{{
+              "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+              "programs": [
+                {{ "name": "server", "role": "{proto}-upper-server" }},
+                {{ "name": "client", "role": "{proto}-upper-client" }}
+              ],
+              "steps": [
+                {{ "start": {{ "program": "server" }} }},
+                {{ "wait_ready": {{ "program": "server" }} }},
+                {{ "start": {{ "program": "client" }} }},
+                {{ "write": {{ "program": "client", "line": "hello" }} }}
+              ],
+              "checks": [
+                {{ "tcp_handshake": {{ "client": "client", "server": "server" }} }},
+                {{ "tcp_payload": {{ "from": "client", "to": "server", "contains": "hello" }} }},
+                {{ "tcp_payload": {{ "from": "server", "to": "client",
+                                   "relation": "uppercase_of_request" }} }},
+                {{ "tcp_fin_teardown": {{ "client": "client", "server": "server" }} }},
+                {{ "tcp_connections": {{ "program": "server", "count": 1 }} }},
+                {{ "no_tcp_handshake": {{ "program": "server" }} }},
+                {{ "udp_datagrams": {{ "from": "server", "to": "client", "count": 1,
+                                      "relation": "uppercase_of_request" }} }}
+              ]
+            }}"#
+        );
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, text).expect("scenario file");
+        let loaded = crate::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let ports = [PortPlan {
+            name: "port".into(),
+            port: SERVER,
+        }];
+        crate::plan::resolve(&loaded, &Bindings::default(), &ports, "socklab")
+            .unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    fn socket(transport: &str, port: u16) -> SocketRecord {
+        SocketRecord {
+            transport: transport.into(),
+            addr: "0.0.0.0".into(),
+            port,
+            listening: true,
+        }
+    }
+
+    /// A run where `wait_ready` saw the server's sockets `at_ready` and it held `at_end` at the end.
+    fn run(plan: &Plan, at_ready: Vec<SocketRecord>, at_end: Vec<SocketRecord>) -> Evidence {
+        let mut ev = Evidence {
+            programs: vec![ProgramEvidence::default(); plan.programs.len()],
+            steps: vec![StepOutcome::default(); plan.steps.len()],
+            ..Evidence::default()
+        };
+        ev.steps[1].sockets = at_ready;
+        ev.programs[0].at_end = Some(EndState {
+            alive: true,
+            sockets: at_end,
+            ..EndState::default()
+        });
+        ev
+    }
+
+    fn wire_checks(plan: &Plan) -> Vec<&WireExpect> {
+        plan.checks
+            .iter()
+            .filter_map(|c| match &c.kind {
+                CheckKind::Wire(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Regression: a submission that hard-codes port 12000 in client and server failed every
+    /// wire check of a correct round trip ("no TCP handshake ... on port 28468; traffic went to
+    /// port(s) 12000"): one fault charged to five checks besides `wait_ready`.
+    #[test]
+    fn a_server_on_a_fixed_port_is_followed_there_and_judged_by_what_it_did() {
+        let plan = round_trip_plan("tcp");
+        let ev = run(
+            &plan,
+            vec![socket("tcp", 12_000)],
+            vec![socket("tcp", 12_000)],
+        );
+        let servers = ServerPorts::from_run(&plan, &ev);
+        let a = tcp_exchange(12_000, b"hello", b"HELLO");
+        let checks = wire_checks(&plan);
+        for e in &checks[..5] {
+            let g = grade(e, &a, &servers);
+            assert!(g.passed, "{}: {:?}", e.kind.name(), g.reason);
+            assert!(
+                g.actual.starts_with(&format!(
+                    "on port 12000, where server listens instead of the assigned {SERVER}: "
+                )),
+                "{}",
+                g.actual
+            );
+        }
+        assert_eq!(
+            grade(checks[0], &a, &servers).actual,
+            format!(
+                "on port 12000, where server listens instead of the assigned {SERVER}: SYN in \
+                 packet 1, SYN-ACK in packet 2, ACK in packet 3 (127.0.0.1:45000 → 127.0.0.1:12000)"
+            )
+        );
+        // What the server did there is still judged: a handshake where none may complete.
+        let g = grade(checks[5], &a, &servers);
+        assert!(!g.passed);
+        assert!(g
+            .actual
+            .contains("a TCP handshake completed in packets 1, 2, 3"));
+
+        // Without the run's evidence (verify), the checks look at the assigned port, as before.
+        let g = grade(checks[0], &a, &ServerPorts::default());
+        assert!(!g.passed);
+        assert!(
+            g.actual.contains("traffic went to port(s) 12000"),
+            "{}",
+            g.actual
+        );
+    }
+
+    #[test]
+    fn a_server_on_its_assigned_port_or_on_none_is_not_moved() {
+        let plan = round_trip_plan("tcp");
+        let a = tcp_exchange(12_000, b"hi", b"HI");
+        let handshake = wire_checks(&plan)[0];
+        for ev in [
+            // Listening where it was told, and on another port too.
+            run(
+                &plan,
+                vec![socket("tcp", SERVER), socket("tcp", 12_000)],
+                Vec::new(),
+            ),
+            // Never listening (it could not start): nothing says where it would have been.
+            run(&plan, Vec::new(), Vec::new()),
+            // A UDP socket says nothing about a TCP server.
+            run(&plan, vec![socket("udp", 12_000)], Vec::new()),
+            // A connected socket is no listening one.
+            run(
+                &plan,
+                vec![SocketRecord {
+                    listening: false,
+                    ..socket("tcp", 12_000)
+                }],
+                Vec::new(),
+            ),
+        ] {
+            let servers = ServerPorts::from_run(&plan, &ev);
+            let g = grade(handshake, &a, &servers);
+            assert!(!g.passed, "{}", g.actual);
+            assert!(!g.actual.contains("where server listens"), "{}", g.actual);
+        }
+    }
+
+    #[test]
+    fn a_udp_server_bound_elsewhere_is_followed_there() {
+        let plan = round_trip_plan("udp");
+        let ev = run(&plan, Vec::new(), vec![socket("udp", 12_000)]);
+        let servers = ServerPorts::from_run(&plan, &ev);
+        let a = udp_exchanges(12_000, &[(b"abc", Some(b"ABC"))]);
+        let reply = wire_checks(&plan)[6];
+        let g = grade(reply, &a, &servers);
+        assert!(g.passed, "{:?}", g.reason);
+        assert_eq!(
+            g.actual,
+            format!(
+                "on port 12000, where server is bound instead of the assigned {SERVER}: server \
+                 sent \"ABC\" in packet 2, the uppercase of the request \"abc\" (packet 1)"
+            )
+        );
+    }
+
+    #[test]
+    fn of_several_other_ports_the_one_with_traffic_is_chosen() {
+        let plan = round_trip_plan("tcp");
+        let ev = run(
+            &plan,
+            vec![socket("tcp", 9_000), socket("tcp", 12_000)],
+            Vec::new(),
+        );
+        let servers = ServerPorts::from_run(&plan, &ev);
+        let g = grade(
+            wire_checks(&plan)[0],
+            &tcp_exchange(12_000, b"a", b"A"),
+            &servers,
+        );
+        assert!(g.passed, "{:?}", g.reason);
+        assert!(g.actual.starts_with("on port 12000,"), "{}", g.actual);
     }
 }

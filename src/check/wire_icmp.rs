@@ -1,24 +1,35 @@
-//! `icmp_port_unreachable` check: a datagram to the port was answered by ICMP port
-//! unreachable (which an unconnected UDP socket never reports to the program).
+//! `icmp_port_unreachable` check: a datagram was answered by ICMP port unreachable (which an
+//! unconnected UDP socket never reports to the program). Like `tcp_refused`, judged wherever
+//! the client sent it, the check's port first: the port rule is the steps' to judge.
 
 use super::wire::{port_summary, WireGraded};
-use crate::analysis::{Analysis, FlowRef};
+use crate::analysis::{Analysis, FlowRef, IcmpErrorRecord};
 use crate::plan::WireExpect;
 
 pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
-    let hit = a.icmp_errors.iter().find(|x| {
-        x.is_port_unreachable()
-            && x.quoted
-                .and_then(|q| q.ports)
-                .is_some_and(|(_, dst)| dst == e.port)
-    });
-    let Some(icmp) = hit else {
+    let unreachable: Vec<(&IcmpErrorRecord, u16)> = a
+        .icmp_errors
+        .iter()
+        .filter(|x| x.is_port_unreachable())
+        .filter_map(|x| x.quoted.and_then(|q| q.ports).map(|(_, dst)| (x, dst)))
+        .filter(|(x, dst)| *dst == e.port || to_a_server(a, x, *dst))
+        .collect();
+    let hit = unreachable
+        .iter()
+        .find(|(_, dst)| *dst == e.port)
+        .or(unreachable.first());
+    let Some(&(icmp, port)) = hit else {
         let summary = port_summary(a, e.port);
         return WireGraded::fail(
             summary.clone(),
             format!("no ICMP port unreachable for port {}: {summary}", e.port),
             Vec::new(),
         );
+    };
+    let elsewhere = if port == e.port {
+        String::new()
+    } else {
+        format!(" (it went to port {port}, not to port {})", e.port)
     };
     // The quoted datagram is the last one of its flow sent before the error.
     let quoted = match icmp.matched {
@@ -33,18 +44,31 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
     match quoted {
         Some(d) => WireGraded::pass(
             format!(
-                "the datagram in packet {d} was answered by ICMP port unreachable in packet {}",
+                "the datagram in packet {d} was answered by ICMP port unreachable in packet {}{elsewhere}",
                 icmp.packet
             ),
             vec![d, icmp.packet],
         ),
         None => WireGraded::pass(
             format!(
-                "ICMP port unreachable for port {} in packet {}",
-                e.port, icmp.packet
+                "ICMP port unreachable for port {port} in packet {}{elsewhere}",
+                icmp.packet
             ),
             vec![icmp.packet],
         ),
+    }
+}
+
+/// Whether the datagram an error quotes went to the receiver of its flow's first datagram (a
+/// client's request to a server port), not back to a client (a reply to a client that left).
+fn to_a_server(a: &Analysis, x: &IcmpErrorRecord, dst: u16) -> bool {
+    match x.matched {
+        Some(FlowRef::Udp { flow }) => a
+            .udp_flows
+            .iter()
+            .find(|f| f.index == flow)
+            .is_some_and(|f| f.b.port == dst),
+        _ => true,
     }
 }
 
@@ -60,5 +84,30 @@ mod tests {
         assert!(g.passed, "{}", g.actual);
         assert_eq!(g.packets, vec![1, 2]);
         assert!(!grade(&expect(WireKind::IcmpPortUnreachable), &udp_round_trip()).passed);
+    }
+
+    #[test]
+    fn a_datagram_refused_on_another_port_counts_and_says_where() {
+        let g = grade(
+            &expect(WireKind::IcmpPortUnreachable),
+            &udp_unreachable_on(12_000),
+        );
+        assert!(g.passed, "{:?}", g.reason);
+        assert_eq!(
+            g.actual,
+            format!(
+                "the datagram in packet 1 was answered by ICMP port unreachable in packet 2 \
+                 (it went to port 12000, not to port {SERVER})"
+            )
+        );
+    }
+
+    #[test]
+    fn a_reply_that_finds_its_client_gone_is_no_refused_request() {
+        let g = grade(
+            &expect(WireKind::IcmpPortUnreachable),
+            &udp_reply_to_a_gone_client(),
+        );
+        assert!(!g.passed, "{}", g.actual);
     }
 }

@@ -1,17 +1,19 @@
 //! `tcp_payload` check: the bytes sent one way over the connections to the port, reassembled
-//! in order (what Wireshark's Follow TCP Stream shows), contain / match / equal something.
+//! in order (what Wireshark's Follow TCP Stream shows), contain / match / equal something, or
+//! stand in a relation to the request of the same connection (the server's reply is the
+//! uppercase of what the client sent), which holds for any sentence a student types.
 
-use super::wire::{packets_phrase, port_summary, tcp_streams, WireGraded};
-use crate::analysis::escape::escape_bytes;
-use crate::analysis::Analysis;
-use crate::check::shorten;
-use crate::plan::{PayloadMatcher, WireExpect};
+use super::wire::{
+    compare_reply, packets_phrase, port_summary, quote, tcp_streams, Exchange, WireGraded,
+};
+use crate::analysis::{Analysis, TcpStream};
+use crate::plan::{PayloadMatcher, PayloadRule, Relation, WireExpect};
 
 pub(crate) fn grade(
     e: &WireExpect,
     a: &Analysis,
     to_server: bool,
-    matcher: &PayloadMatcher,
+    rule: &PayloadRule,
 ) -> WireGraded {
     let streams = tcp_streams(a, e.port);
     let (from, to) = if to_server {
@@ -30,21 +32,39 @@ pub(crate) fn grade(
             Vec::new(),
         );
     }
+    match rule {
+        PayloadRule::Matches(m) => matches(e, &streams, to_server, m, from, to),
+        PayloadRule::Relation(r) => related(&streams, *r, from, to),
+    }
+}
+
+/// Packets of `s` that carried payload one way.
+fn payload_packets(s: &TcpStream, to_server: bool) -> Vec<u64> {
+    s.packets
+        .iter()
+        .filter(|p| p.forward == to_server && p.payload_len > 0)
+        .map(|p| p.number)
+        .collect()
+}
+
+fn matches(
+    e: &WireExpect,
+    streams: &[&TcpStream],
+    to_server: bool,
+    matcher: &PayloadMatcher,
+    from: &str,
+    to: &str,
+) -> WireGraded {
     // Each connection is judged alone: bytes of two connections never form one message.
     let mut seen = Vec::new();
-    for s in &streams {
+    for s in streams {
         let dir = if to_server {
             &s.to_server
         } else {
             &s.to_client
         };
-        let packets: Vec<u64> = s
-            .packets
-            .iter()
-            .filter(|p| p.forward == to_server && p.payload_len > 0)
-            .map(|p| p.number)
-            .collect();
-        let text = shorten(&escape_bytes(&dir.payload, false), 120);
+        let packets = payload_packets(s, to_server);
+        let text = quote(&dir.payload);
         if matcher.matches(&dir.payload) {
             return WireGraded::pass(
                 format!(
@@ -72,9 +92,27 @@ pub(crate) fn grade(
     )
 }
 
+/// Each connection's reply against its own request.
+fn related(streams: &[&TcpStream], r: Relation, server: &str, client: &str) -> WireGraded {
+    let exchanges: Vec<Exchange<'_>> = streams
+        .iter()
+        .map(|s| Exchange {
+            request: &s.to_server.payload,
+            request_packets: payload_packets(s, true),
+            reply: &s.to_client.payload,
+            reply_packets: payload_packets(s, false),
+            cut: s.to_server.payload_truncated || s.to_client.payload_truncated,
+        })
+        .collect();
+    compare_reply(r, &exchanges, server, client)
+}
+
 fn negate(m: &PayloadMatcher) -> String {
     match m {
-        PayloadMatcher::Contains(s) => format!("does not contain {s:?}"),
+        PayloadMatcher::Contains(s) | PayloadMatcher::TypedLine(Some(s)) => {
+            format!("does not contain {s:?}")
+        }
+        PayloadMatcher::TypedLine(None) => "is empty".into(),
         PayloadMatcher::Regex(r) => format!("does not match /{r}/"),
         PayloadMatcher::Equals(b) => format!("is not the {} bytes expected", b.len()),
     }
@@ -86,32 +124,147 @@ mod tests {
     use super::*;
     use crate::plan::WireKind;
 
-    fn kind(to_server: bool, matcher: PayloadMatcher) -> WireKind {
-        WireKind::TcpPayload { to_server, matcher }
+    fn kind(to_server: bool, rule: PayloadRule) -> WireKind {
+        WireKind::TcpPayload { to_server, rule }
     }
+
+    fn check(a: &Analysis, to_server: bool, rule: PayloadRule) -> WireGraded {
+        grade(&expect(kind(to_server, rule.clone())), a, to_server, &rule)
+    }
+
+    const UPPER: PayloadRule = PayloadRule::Relation(Relation::UppercaseOfRequest);
 
     #[test]
     fn payload_each_way_with_packet_numbers() {
         let a = tcp_round_trip();
-        let m = PayloadMatcher::Contains("hello".into());
-        let g = grade(&expect(kind(true, m.clone())), &a, true, &m);
+        let m = PayloadRule::Matches(PayloadMatcher::Contains("hello".into()));
+        let g = check(&a, true, m);
         assert!(g.passed);
         assert_eq!(g.packets, vec![4]);
-        let m = PayloadMatcher::Equals(b"HELLO\n".to_vec());
-        let g = grade(&expect(kind(false, m.clone())), &a, false, &m);
+        let m = PayloadRule::Matches(PayloadMatcher::Equals(b"HELLO\n".to_vec()));
+        let g = check(&a, false, m);
         assert!(g.passed, "{}", g.actual);
         assert_eq!(g.packets, vec![6]);
-        let m = PayloadMatcher::Regex("^[a-z]+$".into());
-        let g = grade(&expect(kind(false, m.clone())), &a, false, &m);
+        let m = PayloadRule::Matches(PayloadMatcher::Regex("^[a-z]+$".into()));
+        let g = check(&a, false, m);
         assert!(!g.passed);
         assert!(g.reason.unwrap().contains("HELLO\\n"));
     }
 
     #[test]
     fn no_tcp_means_no_payload() {
-        let m = PayloadMatcher::Contains("hello".into());
-        let g = grade(&expect(kind(true, m.clone())), &udp_round_trip(), true, &m);
+        let m = PayloadRule::Matches(PayloadMatcher::Contains("hello".into()));
+        let g = check(&udp_round_trip(), true, m);
         assert!(!g.passed);
         assert!(g.reason.unwrap().contains("no TCP connection"));
+    }
+
+    #[test]
+    fn the_typed_line_is_the_scenarios_or_any_line_in_verify() {
+        let a = tcp_exchange(SERVER, b"bye now\n", b"BYE NOW\n");
+        let typed = |line: Option<&str>| {
+            PayloadRule::Matches(PayloadMatcher::TypedLine(line.map(str::to_string)))
+        };
+        let g = check(&a, true, typed(Some("hello")));
+        assert!(!g.passed);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some("the payload does not contain \"hello\"; client sent \"bye now\\n\" to server in packet 4")
+        );
+        assert!(check(&a, true, typed(Some("bye now"))).passed);
+        assert!(check(&a, true, typed(None)).passed);
+        let empty = tcp_exchange(SERVER, b"", b"");
+        let g = check(&empty, true, typed(None));
+        assert!(!g.passed);
+        assert_eq!(
+            g.actual,
+            format!("client sent no payload to server on port {SERVER}")
+        );
+    }
+
+    #[test]
+    fn the_uppercase_of_any_request_passes_and_cites_both_packets() {
+        let a = tcp_exchange(
+            SERVER,
+            b"Any sentence, 42 & co.\n",
+            b"ANY SENTENCE, 42 & CO.\n",
+        );
+        let g = check(&a, false, UPPER);
+        assert!(g.passed, "{:?}", g.reason);
+        assert_eq!(
+            g.actual,
+            "server sent \"ANY SENTENCE, 42 & CO.\\n\" in packet 6, the uppercase of the request \
+             \"Any sentence, 42 & co.\\n\" (packet 4)"
+        );
+        assert_eq!(g.packets, vec![4, 6]);
+    }
+
+    #[test]
+    fn a_swapcase_reply_fails_naming_request_and_reply() {
+        let a = tcp_exchange(SERVER, b"hello, World", b"HELLO, wORLD");
+        let g = check(&a, false, UPPER);
+        assert!(!g.passed);
+        assert_eq!(
+            g.actual,
+            "server sent \"HELLO, wORLD\" in packet 6, but the uppercase of the request \
+             \"hello, World\" (packet 4) is \"HELLO, WORLD\""
+        );
+        assert_eq!(
+            g.reason.as_deref(),
+            Some(
+                "the reply is not the uppercase of the request: byte 8 is \"w\" where \"W\" is due"
+            )
+        );
+        assert_eq!(g.packets, vec![4, 6]);
+    }
+
+    #[test]
+    fn a_relation_never_holds_vacuously() {
+        // Nothing sent either way: no request, no reply.
+        let g = check(&tcp_exchange(SERVER, b"", b""), false, UPPER);
+        assert!(!g.passed);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some("server sent no reply to client, and client sent no request either")
+        );
+        // A request without a reply.
+        let g = check(&tcp_exchange(SERVER, b"abc", b""), false, UPPER);
+        assert!(!g.passed);
+        assert!(
+            g.reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("the request \"abc\" (packet 4)"),
+            "{:?}",
+            g.reason
+        );
+        // A reply that the client never asked for.
+        let g = check(&tcp_exchange(SERVER, b"", b"HI"), false, UPPER);
+        assert!(!g.passed);
+        assert!(
+            g.actual.contains("before client sent any request"),
+            "{}",
+            g.actual
+        );
+        // Too short, too long: the report says how.
+        let g = check(&tcp_exchange(SERVER, b"abc\n", b"ABC"), false, UPPER);
+        assert!(g
+            .reason
+            .unwrap()
+            .ends_with("it ends after 3 bytes, 1 short"));
+        let g = check(&tcp_exchange(SERVER, b"abc", b"ABC\n"), false, UPPER);
+        assert!(g
+            .reason
+            .unwrap()
+            .ends_with("it goes on after the 3 bytes due, with \"\\n\""));
+    }
+
+    #[test]
+    fn only_ascii_letters_change_case() {
+        // Digits, punctuation and non-ASCII bytes stay as they are.
+        let a = tcp_exchange(SERVER, "é ß 1 ! z".as_bytes(), "é ß 1 ! Z".as_bytes());
+        assert!(check(&a, false, UPPER).passed);
+        let a = tcp_exchange(SERVER, "é".as_bytes(), "É".as_bytes());
+        assert!(!check(&a, false, UPPER).passed);
     }
 }

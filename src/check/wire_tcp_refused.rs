@@ -1,20 +1,31 @@
-//! `tcp_refused` check: a SYN to the port answered by RST (connect() → ECONNREFUSED).
+//! `tcp_refused` check: the client's SYN answered by RST (connect() → ECONNREFUSED). Judged
+//! wherever the client connected: a client that ignores its assigned port and is refused on
+//! another one still shows the behaviour asked about, and the port rule is the steps' to judge.
+//! (In a run the capture holds only the scenario's programs; in `socklab verify`, only the
+//! conversations of the server the roles picked.)
 
-use super::wire::{port_summary, tcp_streams, WireGraded};
-use crate::analysis::Analysis;
+use super::wire::{port_summary, WireGraded};
+use crate::analysis::{Analysis, TcpStream};
 use crate::plan::WireExpect;
 
 pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
-    let streams = tcp_streams(a, e.port);
+    // The given port first, so that a refusal there is the one cited.
+    let on_port = a.streams_to_port(e.port);
+    let elsewhere = a.tcp_streams.iter().filter(|s| s.server.port != e.port);
+    let streams: Vec<&TcpStream> = on_port.chain(elsewhere).collect();
     if let Some(s) = streams.iter().find(|s| s.refused()) {
         let (syn, rst) = (
             s.handshake.syn.unwrap_or(0),
             s.to_client.rst_packet.unwrap_or(0),
         );
-        return WireGraded::pass(
-            format!("SYN in packet {syn} answered by RST in packet {rst}"),
-            vec![syn, rst],
-        );
+        let mut actual = format!("SYN in packet {syn} answered by RST in packet {rst}");
+        if s.server.port != e.port {
+            actual.push_str(&format!(
+                " (on port {}, where {} connected instead of port {})",
+                s.server.port, e.client, e.port
+            ));
+        }
+        return WireGraded::pass(actual, vec![syn, rst]);
     }
     if let Some(s) = streams.iter().find(|s| s.handshake.completed) {
         let h = s.handshake;
@@ -27,7 +38,7 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
             ),
             format!(
                 "the connection to port {} was not refused: something listened there",
-                e.port
+                s.server.port
             ),
             nums,
         );
@@ -35,7 +46,10 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
     let summary = port_summary(a, e.port);
     WireGraded::fail(
         summary.clone(),
-        format!("no SYN answered by RST on port {}: {summary}", e.port),
+        format!(
+            "no SYN answered by RST on port {} or any other: {summary}",
+            e.port
+        ),
         streams.iter().map(|s| s.first_packet).collect(),
     )
 }
@@ -54,5 +68,33 @@ mod tests {
         let g = grade(&expect(WireKind::TcpRefused), &tcp_round_trip());
         assert!(!g.passed);
         assert!(g.actual.contains("SYN-ACK in packet 2"));
+    }
+
+    /// Regression: a client that hard-codes port 12000, started before any server, was refused
+    /// on 12000, and failed "client before server" as well as the port rule.
+    #[test]
+    fn a_refusal_on_another_port_than_the_assigned_one_counts_and_says_where() {
+        let g = grade(&expect(WireKind::TcpRefused), &tcp_refused_on(12_000));
+        assert!(g.passed, "{:?}", g.reason);
+        assert_eq!(
+            g.actual,
+            format!(
+                "SYN in packet 1 answered by RST in packet 2 (on port 12000, where client \
+                 connected instead of port {SERVER})"
+            )
+        );
+        let g = grade(
+            &expect(WireKind::TcpRefused),
+            &tcp_exchange(12_000, b"a", b"A"),
+        );
+        assert!(!g.passed);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some("the connection to port 12000 was not refused: something listened there")
+        );
+        let g = grade(&expect(WireKind::TcpRefused), &udp_round_trip());
+        assert!(g.reason.unwrap().starts_with(&format!(
+            "no SYN answered by RST on port {SERVER} or any other: on port {SERVER} the capture holds 2 UDP"
+        )));
     }
 }

@@ -1,30 +1,28 @@
-//! `udp_datagrams` check: how many datagrams went one way on the port, and what one held.
+//! `udp_datagrams` check: how many datagrams went one way on the port, and what one held, or
+//! how each reply relates to the request it answers (the last datagram its client sent it).
 
-use super::wire::{packets_phrase, udp_flows, WireGraded};
-use crate::analysis::escape::escape_bytes;
-use crate::analysis::Analysis;
-use crate::check::shorten;
-use crate::plan::WireExpect;
+use super::wire::{compare_reply, packets_phrase, quote, udp_flows, Exchange, WireGraded};
+use crate::analysis::{Analysis, Datagram, UdpFlow};
+use crate::plan::{PayloadMatcher, PayloadRule, Relation, WireExpect};
 
 pub(crate) fn grade(
     e: &WireExpect,
     a: &Analysis,
     to_server: bool,
     count: Option<u64>,
-    contains: Option<&str>,
+    rule: Option<&PayloadRule>,
 ) -> WireGraded {
     let (from, to) = if to_server {
         (&e.client, &e.server)
     } else {
         (&e.server, &e.client)
     };
+    let flows = udp_flows(a, e.port);
     let mut numbers = Vec::new();
-    let mut payloads: Vec<(u64, &[u8])> = Vec::new();
+    let mut payloads: Vec<&Datagram> = Vec::new();
     let mut total = 0;
-    for f in udp_flows(a, e.port) {
-        // `a` sent the flow's first datagram; the server is whichever side has the port.
-        let a_is_server = f.a.port == e.port && f.b.port != e.port;
-        let forward = a_is_server != to_server;
+    for f in &flows {
+        let forward = forward(e, f, to_server);
         let dir = if forward { &f.a_to_b } else { &f.b_to_a };
         total += dir.datagrams;
         numbers.extend(
@@ -33,21 +31,12 @@ pub(crate) fn grade(
                 .filter(|p| p.forward == forward)
                 .map(|p| p.number),
         );
-        payloads.extend(
-            dir.payloads
-                .iter()
-                .map(|d| (d.packet, d.payload.as_slice())),
-        );
+        payloads.extend(dir.payloads.iter());
     }
     numbers.sort_unstable();
     let first_text = payloads
         .first()
-        .map(|(_, p)| {
-            format!(
-                ", the first holding \"{}\"",
-                shorten(&escape_bytes(p, false), 80)
-            )
-        })
+        .map(|d| format!(", the first holding \"{}\"", quote(&d.payload)))
         .unwrap_or_default();
     let actual = if total == 0 {
         format!("no UDP datagram from {from} to {to} on port {}", e.port)
@@ -69,24 +58,77 @@ pub(crate) fn grade(
             numbers,
         );
     }
-    if let Some(text) = contains {
-        match payloads
-            .iter()
-            .find(|(_, p)| p.windows(text.len().max(1)).any(|w| w == text.as_bytes()))
-        {
-            Some((packet, _)) => {
-                return WireGraded::pass(format!("{actual}; {text:?} in packet {packet}"), numbers)
+    match rule {
+        None => WireGraded::pass(actual, numbers),
+        Some(PayloadRule::Matches(m)) => match payloads.iter().find(|d| m.matches(&d.payload)) {
+            Some(d) => {
+                let what = match m {
+                    PayloadMatcher::Contains(t) | PayloadMatcher::TypedLine(Some(t)) => {
+                        format!("{t:?} in packet {}", d.packet)
+                    }
+                    _ => format!("the datagram in packet {} {}", d.packet, m.describe()),
+                };
+                WireGraded::pass(format!("{actual}; {what}"), numbers)
             }
-            None => {
-                return WireGraded::fail(
-                    actual.clone(),
-                    format!("no datagram from {from} to {to} contains {text:?}; {actual}"),
-                    numbers,
-                )
+            None => WireGraded::fail(
+                actual.clone(),
+                format!("no datagram from {from} to {to} {}; {actual}", m.describe()),
+                numbers,
+            ),
+        },
+        Some(PayloadRule::Relation(r)) => related(e, &flows, *r),
+    }
+}
+
+/// Whether the datagrams `to_server` (or from it) travel in `f`'s forward direction: `a`
+/// sent the flow's first datagram; the server is whichever side has the port.
+fn forward(e: &WireExpect, f: &UdpFlow, to_server: bool) -> bool {
+    let a_is_server = f.a.port == e.port && f.b.port != e.port;
+    a_is_server != to_server
+}
+
+/// Each datagram from the server against the last one its client sent before it.
+fn related(e: &WireExpect, flows: &[&UdpFlow], r: Relation) -> WireGraded {
+    let mut exchanges = Vec::new();
+    for f in flows {
+        let (requests, replies) = if forward(e, f, true) {
+            (&f.a_to_b, &f.b_to_a)
+        } else {
+            (&f.b_to_a, &f.a_to_b)
+        };
+        for reply in &replies.payloads {
+            let request = requests
+                .payloads
+                .iter()
+                .take_while(|q| q.packet < reply.packet)
+                .last();
+            exchanges.push(Exchange {
+                request: request.map_or(&[][..], |q| q.payload.as_slice()),
+                request_packets: request.map(|q| q.packet).into_iter().collect(),
+                reply: &reply.payload,
+                reply_packets: vec![reply.packet],
+                cut: request.is_some_and(cut) || cut(reply),
+            });
+        }
+        if replies.payloads.is_empty() {
+            // No reply: still name the request, so the failure can cite it.
+            if let Some(q) = requests.payloads.last() {
+                exchanges.push(Exchange {
+                    request: &q.payload,
+                    request_packets: vec![q.packet],
+                    reply: &[],
+                    reply_packets: Vec::new(),
+                    cut: cut(q),
+                });
             }
         }
     }
-    WireGraded::pass(actual, numbers)
+    compare_reply(r, &exchanges, &e.server, &e.client)
+}
+
+/// The capture kept only the start of the datagram.
+fn cut(d: &Datagram) -> bool {
+    (d.payload.len() as u64) < u64::from(d.len)
 }
 
 #[cfg(test)]
@@ -99,21 +141,78 @@ mod tests {
         expect(WireKind::UdpDatagrams {
             to_server: true,
             count: Some(1),
-            contains: None,
+            rule: None,
         })
     }
+
+    fn contains(text: &str) -> PayloadRule {
+        PayloadRule::Matches(PayloadMatcher::Contains(text.into()))
+    }
+
+    const UPPER: PayloadRule = PayloadRule::Relation(Relation::UppercaseOfRequest);
 
     #[test]
     fn counts_each_way_and_finds_text() {
         let a = udp_round_trip();
-        let g = grade(&k(), &a, true, Some(1), Some("hello"));
+        let g = grade(&k(), &a, true, Some(1), Some(&contains("hello")));
         assert!(g.passed, "{}", g.actual);
+        assert!(
+            g.actual.ends_with("; \"hello\" in packet 1"),
+            "{}",
+            g.actual
+        );
         assert_eq!(g.packets, vec![1]);
-        let g = grade(&k(), &a, false, Some(1), Some("HELLO"));
+        let g = grade(&k(), &a, false, Some(1), Some(&contains("HELLO")));
         assert_eq!(g.packets, vec![2]);
-        assert!(!grade(&k(), &a, false, Some(1), Some("hello")).passed);
+        assert!(!grade(&k(), &a, false, Some(1), Some(&contains("hello"))).passed);
         let g = grade(&k(), &tcp_round_trip(), true, None, None);
         assert!(!g.passed);
         assert!(g.reason.unwrap().contains("at least one"));
+    }
+
+    #[test]
+    fn each_reply_is_the_uppercase_of_the_request_it_answers() {
+        let a = udp_exchanges(
+            SERVER,
+            &[
+                (b"Some line, 7!", Some(b"SOME LINE, 7!")),
+                (b"second", Some(b"SECOND")),
+            ],
+        );
+        let g = grade(&k(), &a, false, Some(2), Some(&UPPER));
+        assert!(g.passed, "{:?}", g.reason);
+        assert_eq!(
+            g.actual,
+            "server sent \"SOME LINE, 7!\" in packet 2, the uppercase of the request \
+             \"Some line, 7!\" (packet 1) (and 1 more reply, the uppercase of its request)"
+        );
+        assert_eq!(g.packets, vec![1, 2, 3, 4]);
+
+        let a = udp_exchanges(
+            SERVER,
+            &[
+                (b"first", Some(b"FIRST")),
+                (b"hello, World", Some(b"HELLO, wORLD")),
+            ],
+        );
+        let g = grade(&k(), &a, false, None, Some(&UPPER));
+        assert!(!g.passed);
+        assert_eq!(
+            g.actual,
+            "server sent \"HELLO, wORLD\" in packet 4, but the uppercase of the request \
+             \"hello, World\" (packet 3) is \"HELLO, WORLD\""
+        );
+        assert_eq!(g.packets, vec![3, 4]);
+    }
+
+    #[test]
+    fn the_count_is_judged_before_the_relation() {
+        let a = udp_exchanges(SERVER, &[(b"abc", None)]);
+        let g = grade(&k(), &a, false, Some(1), Some(&UPPER));
+        assert!(!g.passed);
+        assert!(g
+            .reason
+            .unwrap()
+            .starts_with("expected exactly 1; no UDP datagram"));
     }
 }

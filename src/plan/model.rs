@@ -274,14 +274,15 @@ pub(crate) enum WireKind {
     TcpPayload {
         /// Payload sent to the server (else: sent by it).
         to_server: bool,
-        matcher: PayloadMatcher,
+        rule: PayloadRule,
     },
     TcpFinTeardown,
     NoTcpHandshake,
     UdpDatagrams {
         to_server: bool,
         count: Option<u64>,
-        contains: Option<String>,
+        /// What the datagrams hold: one of them matches, or each reply stands in the relation.
+        rule: Option<PayloadRule>,
     },
     IcmpPortUnreachable,
     TcpConnections {
@@ -328,8 +329,8 @@ impl WireExpect {
                 format!("{c} completes a TCP handshake (SYN, SYN-ACK, ACK) with {s} on port {p}")
             }
             WireKind::TcpRefused => format!("{c}'s SYN to port {p} is answered by RST"),
-            WireKind::TcpPayload { to_server, matcher } => {
-                format!("TCP payload {} {}", way(*to_server), matcher.describe())
+            WireKind::TcpPayload { to_server, rule } => {
+                format!("TCP payload {} {}", way(*to_server), rule.describe())
             }
             WireKind::TcpFinTeardown => {
                 format!(
@@ -340,17 +341,21 @@ impl WireExpect {
             WireKind::UdpDatagrams {
                 to_server,
                 count,
-                contains,
+                rule,
             } => {
                 let n = match count {
                     Some(1) => "exactly 1 UDP datagram".to_string(),
                     Some(n) => format!("exactly {n} UDP datagrams"),
                     None => "UDP datagrams".to_string(),
                 };
-                let text = contains
-                    .as_ref()
-                    .map(|t| format!(", one containing {t:?}"))
-                    .unwrap_or_default();
+                let text = match rule {
+                    None => String::new(),
+                    Some(PayloadRule::Matches(
+                        PayloadMatcher::Contains(t) | PayloadMatcher::TypedLine(Some(t)),
+                    )) => format!(", one containing {t:?}"),
+                    Some(PayloadRule::Matches(m)) => format!(", one that {}", m.describe()),
+                    Some(PayloadRule::Relation(r)) => format!(", each {}", r.describe()),
+                };
                 format!("{n} {}{text}", way(*to_server))
             }
             WireKind::IcmpPortUnreachable => {
@@ -387,6 +392,82 @@ impl WireExpect {
             ..self.clone()
         }
     }
+
+    /// Whether a condition stands for the line a `write` step typed into a program.
+    pub(crate) fn has_typed_line(&self) -> bool {
+        matches!(
+            &self.kind,
+            WireKind::TcpPayload {
+                rule: PayloadRule::Matches(PayloadMatcher::TypedLine(_)),
+                ..
+            } | WireKind::UdpDatagrams {
+                rule: Some(PayloadRule::Matches(PayloadMatcher::TypedLine(_))),
+                ..
+            }
+        )
+    }
+
+    /// The same expectation where the typed line is `line` instead of the scenario's (`None`:
+    /// any line). `socklab verify` cannot know what a student typed into their own client.
+    pub(crate) fn with_typed_line(&self, line: Option<&str>) -> WireExpect {
+        let mut e = self.clone();
+        if let WireKind::TcpPayload {
+            rule: PayloadRule::Matches(m @ PayloadMatcher::TypedLine(_)),
+            ..
+        }
+        | WireKind::UdpDatagrams {
+            rule: Some(PayloadRule::Matches(m @ PayloadMatcher::TypedLine(_))),
+            ..
+        } = &mut e.kind
+        {
+            *m = PayloadMatcher::TypedLine(line.map(str::to_string));
+        }
+        e
+    }
+}
+
+/// What a payload check asks of the bytes sent one way.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PayloadRule {
+    /// A condition on the bytes alone.
+    Matches(PayloadMatcher),
+    /// A relation with what the other side sent in the same conversation.
+    Relation(Relation),
+}
+
+impl PayloadRule {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            PayloadRule::Matches(m) => m.describe(),
+            PayloadRule::Relation(r) => r.describe(),
+        }
+    }
+}
+
+/// How a reply relates to the request it answers.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Relation {
+    /// The reply is the request with a-z turned into A-Z, every other byte unchanged.
+    UppercaseOfRequest,
+}
+
+impl Relation {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Relation::UppercaseOfRequest => {
+                "is the uppercase of the request (a-z → A-Z, every other byte unchanged)".into()
+            }
+        }
+    }
+
+    /// The reply `request` calls for.
+    pub(crate) fn reply_to(&self, request: &[u8]) -> Vec<u8> {
+        match self {
+            Relation::UppercaseOfRequest => request.to_ascii_uppercase(),
+        }
+    }
 }
 
 /// A condition on payload bytes. Regexes were validated when the plan was made.
@@ -396,15 +477,19 @@ pub(crate) enum PayloadMatcher {
     Contains(String),
     Regex(String),
     Equals(Vec<u8>),
+    /// Contains the line a `write` step typed into the sender; `None` (only in `socklab
+    /// verify`, which cannot know what was typed): any non-empty payload.
+    TypedLine(Option<String>),
 }
 
 impl PayloadMatcher {
     pub(crate) fn matches(&self, payload: &[u8]) -> bool {
         match self {
-            PayloadMatcher::Contains(s) => {
+            PayloadMatcher::Contains(s) | PayloadMatcher::TypedLine(Some(s)) => {
                 let needle = s.as_bytes();
                 needle.is_empty() || payload.windows(needle.len()).any(|w| w == needle)
             }
+            PayloadMatcher::TypedLine(None) => !payload.is_empty(),
             PayloadMatcher::Regex(r) => {
                 regex::bytes::Regex::new(r).is_ok_and(|re| re.is_match(payload))
             }
@@ -414,7 +499,12 @@ impl PayloadMatcher {
 
     pub(crate) fn describe(&self) -> String {
         match self {
-            PayloadMatcher::Contains(s) => format!("contains {s:?}"),
+            PayloadMatcher::Contains(s) | PayloadMatcher::TypedLine(Some(s)) => {
+                format!("contains {s:?}")
+            }
+            PayloadMatcher::TypedLine(None) => {
+                "is not empty (any line typed; `--text LINE` insists on one)".into()
+            }
             PayloadMatcher::Regex(r) => format!("matches /{r}/"),
             PayloadMatcher::Equals(b) => format!(
                 "equals the {} bytes {}",

@@ -7,7 +7,9 @@ use regex::Regex;
 use super::placeholders::{self, substitute, PlaceholderError};
 use super::*;
 use crate::labs::{self, Transport};
-use crate::scenario::{did_you_mean, Check, Diagnostic, Loaded, Step, StreamName, TransportName};
+use crate::scenario::{
+    did_you_mean, Check, Diagnostic, Loaded, PayloadRelation, Step, StreamName, TransportName,
+};
 
 /// Role → program, for the roles a submission provides. Roles not in it use the reference
 /// program when nothing is graded (`graded` false: the reference suite), and are *not
@@ -830,6 +832,7 @@ impl Resolver<'_> {
                     ("contains", c.contains.is_some()),
                     ("regex", c.regex.is_some()),
                     ("equals_hex", c.equals_hex.is_some()),
+                    ("relation", c.relation.is_some()),
                 ]
                 .into_iter()
                 .filter_map(|(k, v)| v.then_some(k))
@@ -838,12 +841,15 @@ impl Resolver<'_> {
                     self.error(
                         &at,
                         format!("give exactly one payload condition, not {}", given.len()),
-                        Some("use one of `contains`, `regex`, `equals_hex`".into()),
+                        Some("use one of `contains`, `regex`, `equals_hex`, `relation`".into()),
                     );
                     return None;
                 }
-                let matcher = if let Some(text) = &c.contains {
-                    PayloadMatcher::Contains(self.subst(&format!("{at}.contains"), text, values))
+                let rule = if let Some(r) = c.relation {
+                    PayloadRule::Relation(self.relation(&at, r, to_server, &c.from)?)
+                } else if let Some(text) = &c.contains {
+                    let text = self.subst(&format!("{at}.contains"), text, values);
+                    PayloadRule::Matches(typed_or_contains(text, &c.from, programs, steps))
                 } else if let Some(r) = &c.regex {
                     if let Err(e) = regex::bytes::Regex::new(r) {
                         let first = e
@@ -860,7 +866,7 @@ impl Resolver<'_> {
                         );
                         return None;
                     }
-                    PayloadMatcher::Regex(r.clone())
+                    PayloadRule::Matches(PayloadMatcher::Regex(r.clone()))
                 } else {
                     let hex = c.equals_hex.as_deref().unwrap_or("");
                     let Some(bytes) = parse_hex(hex) else {
@@ -871,7 +877,7 @@ impl Resolver<'_> {
                         );
                         return None;
                     };
-                    PayloadMatcher::Equals(bytes)
+                    PayloadRule::Matches(PayloadMatcher::Equals(bytes))
                 };
                 return self.wire_plan(
                     i,
@@ -884,15 +890,42 @@ impl Resolver<'_> {
                         points: c.points,
                         title: c.title.clone(),
                     },
-                    WireKind::TcpPayload { to_server, matcher },
+                    WireKind::TcpPayload { to_server, rule },
                 );
             }
             Check::UdpDatagrams(c) => {
                 let (server, client, to_server) = pair(self, &c.from, &c.to)?;
-                let contains = c
-                    .contains
-                    .as_ref()
-                    .map(|t| self.subst(&format!("{at}.contains"), t, values));
+                let rule = match (&c.contains, c.relation) {
+                    (Some(_), Some(_)) => {
+                        self.error(
+                            &at,
+                            "give `contains` or `relation`, not both",
+                            Some(
+                                "a relation already judges what each reply holds; keep `relation`"
+                                    .into(),
+                            ),
+                        );
+                        return None;
+                    }
+                    (Some(t), None) => {
+                        let text = self.subst(&format!("{at}.contains"), t, values);
+                        Some(PayloadRule::Matches(typed_or_contains(
+                            text, &c.from, programs, steps,
+                        )))
+                    }
+                    (None, Some(_)) if c.count == Some(0) => {
+                        self.error(
+                            &at,
+                            "a relation judges replies, but `count: 0` says there are none",
+                            Some("drop `relation`, or the `count`".into()),
+                        );
+                        return None;
+                    }
+                    (None, Some(r)) => Some(PayloadRule::Relation(
+                        self.relation(&at, r, to_server, &c.from)?,
+                    )),
+                    (None, None) => None,
+                };
                 return self.wire_plan(
                     i,
                     programs,
@@ -907,7 +940,7 @@ impl Resolver<'_> {
                     WireKind::UdpDatagrams {
                         to_server,
                         count: c.count,
-                        contains,
+                        rule,
                     },
                 );
             }
@@ -942,6 +975,27 @@ impl Resolver<'_> {
             }
         };
         self.wire_plan(i, programs, steps, values, spec, kind)
+    }
+
+    /// A relation is about the server's reply to a request: a check from the server.
+    fn relation(
+        &mut self,
+        at: &str,
+        r: PayloadRelation,
+        to_server: bool,
+        from: &str,
+    ) -> Option<Relation> {
+        if to_server {
+            self.error(
+                &format!("{at}.relation"),
+                format!("a relation judges the server's reply, but `{from}` is not the server"),
+                Some("put the relation on the check whose `from` is the server".into()),
+            );
+            return None;
+        }
+        Some(match r {
+            PayloadRelation::UppercaseOfRequest => Relation::UppercaseOfRequest,
+        })
     }
 
     fn wire_plan(
@@ -1048,6 +1102,26 @@ fn bind_submission(b: &RoleBinding, args: &[String]) -> (Vec<String>, Vec<String
     )
 }
 
+/// `contains` a text: the typed line when a `write` step types exactly that line into the
+/// sender (`socklab verify` then checks the student's own line instead), else a plain text.
+fn typed_or_contains(
+    text: String,
+    from: &str,
+    programs: &[ProgramPlan],
+    steps: &[PlannedStep],
+) -> PayloadMatcher {
+    let sender = programs.iter().position(|p| p.name == from);
+    let typed = steps.iter().any(|s| {
+        matches!(&s.step, StepPlan::Write { program, line }
+            if Some(*program) == sender && *line == text)
+    });
+    if typed {
+        PayloadMatcher::TypedLine(Some(text))
+    } else {
+        PayloadMatcher::Contains(text)
+    }
+}
+
 /// A server: started and awaited with `wait_ready`, or bound to a `*-server` role.
 fn is_server(program: usize, programs: &[ProgramPlan], steps: &[PlannedStep]) -> bool {
     steps
@@ -1111,5 +1185,125 @@ pub(crate) fn stream_name(s: StreamName) -> &'static str {
         StreamName::Stdout => "stdout",
         StreamName::Stderr => "stderr",
         StreamName::Any => "output",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resolves a round trip whose checks are `checks` (JSON), the port at 30000.
+    fn resolve_checks(checks: &str) -> Result<Plan, String> {
+        let text = format!(
+            r#"{{
+              "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+              "programs": [
+                {{ "name": "server", "role": "udp-upper-server" }},
+                {{ "name": "client", "role": "udp-upper-client" }}
+              ],
+              "steps": [
+                {{ "start": {{ "program": "server" }} }},
+                {{ "wait_ready": {{ "program": "server" }} }},
+                {{ "start": {{ "program": "client" }} }},
+                {{ "write": {{ "program": "client", "line": "hello, World" }} }}
+              ],
+              "checks": {checks}
+            }}"#
+        );
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, text).expect("scenario file");
+        let loaded = crate::scenario::load(&path).map_err(|e| e.to_string())?;
+        let ports = [PortPlan {
+            name: "port".into(),
+            port: 30_000,
+        }];
+        resolve(&loaded, &Bindings::default(), &ports, "socklab").map_err(|errors| {
+            let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+            text.join("\n")
+        })
+    }
+
+    fn wire_kinds(plan: &Plan) -> Vec<&WireKind> {
+        plan.checks
+            .iter()
+            .filter_map(|c| match &c.kind {
+                CheckKind::Wire(e) => Some(&e.kind),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_text_the_scenario_types_into_the_sender_is_the_typed_line() {
+        let plan = resolve_checks(
+            r#"[
+              { "udp_datagrams": { "from": "client", "to": "server", "contains": "hello, World" } },
+              { "udp_datagrams": { "from": "client", "to": "server", "contains": "hello" } },
+              { "udp_datagrams": { "from": "server", "to": "client",
+                                   "relation": "uppercase_of_request" } }
+            ]"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let rules: Vec<Option<&PayloadRule>> = wire_kinds(&plan)
+            .into_iter()
+            .map(|k| match k {
+                WireKind::UdpDatagrams { rule, .. } => rule.as_ref(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                Some(&PayloadRule::Matches(PayloadMatcher::TypedLine(Some(
+                    "hello, World".into()
+                )))),
+                // Part of the line is a condition of its own: kept as written.
+                Some(&PayloadRule::Matches(PayloadMatcher::Contains(
+                    "hello".into()
+                ))),
+                Some(&PayloadRule::Relation(Relation::UppercaseOfRequest)),
+            ]
+        );
+        assert!(plan.checks.iter().any(|c| match &c.kind {
+            CheckKind::Wire(e) => e.has_typed_line(),
+            _ => false,
+        }));
+    }
+
+    #[test]
+    fn a_relation_is_on_the_servers_reply_and_alone() {
+        for (checks, says) in [
+            (
+                r#"[{ "tcp_payload": { "from": "client", "to": "server",
+                                        "relation": "uppercase_of_request" } }]"#,
+                "a relation judges the server's reply, but `client` is not the server",
+            ),
+            (
+                r#"[{ "tcp_payload": { "from": "server", "to": "client", "contains": "A",
+                                        "relation": "uppercase_of_request" } }]"#,
+                "give exactly one payload condition, not 2",
+            ),
+            (
+                r#"[{ "udp_datagrams": { "from": "server", "to": "client", "contains": "A",
+                                          "relation": "uppercase_of_request" } }]"#,
+                "give `contains` or `relation`, not both",
+            ),
+            (
+                r#"[{ "udp_datagrams": { "from": "server", "to": "client", "count": 0,
+                                          "relation": "uppercase_of_request" } }]"#,
+                "a relation judges replies, but `count: 0` says there are none",
+            ),
+            (
+                r#"[{ "udp_datagrams": { "from": "server", "to": "client",
+                                          "relation": "lowercase_of_request" } }]"#,
+                "unknown variant `lowercase_of_request`",
+            ),
+        ] {
+            let Err(text) = resolve_checks(checks) else {
+                panic!("{checks} resolved");
+            };
+            assert!(text.contains(says), "{checks}: {text}");
+        }
     }
 }

@@ -269,10 +269,13 @@ pub(crate) enum Check {
     /// On the wire: a TCP connection from `client` to `server` completed the three-way
     /// handshake (SYN, SYN-ACK, ACK).
     TcpHandshake(TcpPairCheck),
-    /// On the wire: a SYN to `client`'s server port was answered by a RST (connection refused).
+    /// On the wire: the client's SYN was answered by a RST (connection refused), on the port it
+    /// was given or wherever else it connected: whether a program uses the assigned port is
+    /// judged by the steps (`wait_ready`, `expect_*`), not charged to this check as well.
     TcpRefused(TcpRefusedCheck),
-    /// On the wire: the TCP payload sent from `from` to `to` (all connections to the server
-    /// port, in order) contains a text, matches a regex, or equals bytes.
+    /// On the wire: the TCP payload sent from `from` to `to` (each connection to the server
+    /// port alone, in order) contains a text, matches a regex, equals bytes, or stands in a
+    /// relation to the request (`uppercase_of_request`).
     TcpPayload(TcpPayloadCheck),
     /// On the wire: a TCP connection between `client` and `server` ended with a FIN each way
     /// (and no RST).
@@ -282,7 +285,8 @@ pub(crate) enum Check {
     /// On the wire: UDP datagrams from `from` to `to`: how many, and what one of them holds.
     UdpDatagrams(UdpDatagramsCheck),
     /// On the wire: an ICMP (or ICMPv6) port unreachable error quoting a datagram sent to
-    /// `program`'s port.
+    /// `program`'s port or, as for `tcp_refused`, to whatever other port the client sent it
+    /// (the result names that port).
     IcmpPortUnreachable(WirePortCheck),
     /// On the wire: the number of TCP connections (streams) to `program`'s port, e.g. how many
     /// times a proxy contacted the origin server.
@@ -295,6 +299,11 @@ pub(crate) enum Check {
 /// `tcp_handshake` and `tcp_fin_teardown` checks. Ports come from the programs: the server's
 /// port is its `wait_ready` port (or the first port placeholder in its arguments); the client is
 /// whoever talks to that port (its own port is ephemeral and unknown in advance).
+///
+/// When the run shows that a server listened (TCP) or was bound (UDP) only on some other port
+/// than the one assigned, every wire check that finds the server by its port looks for its
+/// conversations there instead, and says so: one fault, the ignored port, is charged once, by
+/// the `wait_ready` step, and the wire checks still judge what the programs did.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TcpPairCheck {
@@ -314,8 +323,9 @@ pub(crate) struct TcpPairCheck {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TcpRefusedCheck {
-    /// Client program name: the port it connects to (the first port placeholder in its
-    /// arguments) is where the SYN goes.
+    /// Client program name: the port it is given (the first port placeholder in its arguments)
+    /// is where its SYN should go; a SYN refused on another port counts too, and the result
+    /// names that port.
     pub client: String,
     /// Points. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -340,8 +350,8 @@ pub(crate) struct WirePortCheck {
     pub title: Option<String>,
 }
 
-/// `tcp_payload` check: exactly one of `contains`, `regex`, `equals_hex`. One of `from` and
-/// `to` must be a server (a program with a `wait_ready` step or a `*-server` role).
+/// `tcp_payload` check: exactly one of `contains`, `regex`, `equals_hex`, `relation`. One of
+/// `from` and `to` must be a server (a program with a `wait_ready` step or a `*-server` role).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TcpPayloadCheck {
@@ -349,7 +359,10 @@ pub(crate) struct TcpPayloadCheck {
     pub from: String,
     /// Receiving program name from `programs`.
     pub to: String,
-    /// The payload contains this text (placeholders allowed).
+    /// The payload contains this text (placeholders allowed). When the text is a line that a
+    /// `write` step types into `from`, `socklab verify` (which cannot know what a student typed
+    /// into their own client) checks the line given with `--text` instead, or, without it, only
+    /// that `from` sent something.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<String>,
     /// The payload matches this regular expression (Rust `regex` syntax, over bytes).
@@ -358,6 +371,12 @@ pub(crate) struct TcpPayloadCheck {
     /// The payload equals these bytes, written in hex (`48454c4c4f0a`; spaces allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals_hex: Option<String>,
+    /// The payload, sent by the server, stands in this relation to the request the client sent
+    /// on the same connection, e.g. `uppercase_of_request`: every connection that carries a
+    /// reply is judged, and at least one must. A relation holds for any sentence, so it also
+    /// judges a capture a student made with a sentence of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<PayloadRelation>,
     /// Points. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<u32>,
@@ -366,8 +385,9 @@ pub(crate) struct TcpPayloadCheck {
     pub title: Option<String>,
 }
 
-/// `udp_datagrams` check. One of `from` and `to` must be a server (see `tcp_payload`), or, when
-/// neither is, `to`'s port is used (a client sending to a port where nothing is bound).
+/// `udp_datagrams` check: `count`, and at most one of `contains` and `relation`. One of `from`
+/// and `to` must be a server (see `tcp_payload`), or, when neither is, `to`'s port is used (a
+/// client sending to a port where nothing is bound).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UdpDatagramsCheck {
@@ -378,15 +398,31 @@ pub(crate) struct UdpDatagramsCheck {
     /// Exact number of datagrams sent that way. Default: at least one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
-    /// One of the datagrams contains this text (placeholders allowed).
+    /// One of the datagrams contains this text (placeholders allowed). A line typed into
+    /// `from` is replaced in `socklab verify` as in `tcp_payload`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<String>,
+    /// Each datagram sent by the server stands in this relation to the request it answers: the
+    /// last datagram that client sent it before, from the same address and port. At least one
+    /// reply must answer a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<PayloadRelation>,
     /// Points. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<u32>,
     /// Human label for reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+
+/// How a server's reply relates to the request it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PayloadRelation {
+    /// The reply is the uppercase of the request: the letters a-z become A-Z, every other byte
+    /// (uppercase letters, digits, punctuation, spaces, line ends) is unchanged. The request
+    /// must not be empty.
+    UppercaseOfRequest,
 }
 
 /// `tcp_connections` check: at least one of `count`, `min`, `max`.

@@ -140,12 +140,21 @@ fn wire_checks_without_a_capture_are_not_graded_and_not_passed() {
     );
     let wire = check(s, "tcp_handshake");
     assert_eq!(wire["passed"], false);
-    assert_eq!(wire["ungraded"], true);
+    assert_eq!(wire["outcome"], "not_graded");
     assert_eq!(wire["awarded"], 0);
     assert!(wire["reason"]
         .as_str()
         .unwrap()
-        .starts_with("no capture: the run was made with --no-capture"));
+        .starts_with("not graded: the run was made with --no-capture"));
+    // Not graded counts neither way: the maximum leaves it out.
+    let counted: u64 = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] != "not_graded")
+        .map(|c| c["points"].as_u64().unwrap())
+        .sum();
+    assert_eq!(s["max_points"], counted);
 }
 
 /// `socklab run FILE` on a scenario with wire checks; returns stderr of a bad-input exit.

@@ -464,7 +464,9 @@ impl Resolver<'_> {
                             transport,
                             within_ms,
                         },
-                        label: format!("{pname} {verb} port {} within {within_ms} ms", port.port),
+                        label: w.title.clone().unwrap_or_else(|| {
+                            format!("{pname} {verb} port {} within {within_ms} ms", port.port)
+                        }),
                         points: Some(w.points.unwrap_or(1)),
                     }
                 }

@@ -152,6 +152,9 @@ pub(crate) struct WaitReady {
     /// Points for this expectation. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<u32>,
+    /// Human label for reports. Default: derived from the expectation (with the port number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// `write` step.

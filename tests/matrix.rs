@@ -268,3 +268,48 @@ fn every_fixture_names_its_lab_and_lists_its_losses() {
         }
     }
 }
+
+/// A program that floods stdout is cut to what a report keeps, and hides no other program's
+/// transcript (issue 7: `results.json` stays under 1 MiB per scenario whatever a program prints).
+#[test]
+fn a_flood_hides_no_other_transcript_and_stays_out_of_results() {
+    let report = tempfile::tempdir().unwrap();
+    let sub = root().join("fixtures/submissions/upper-flood");
+    let run = run_into(
+        report.path(),
+        &[
+            "scenarios/upper/tcp-round-trip.json",
+            "--submission",
+            &sub.display().to_string(),
+        ],
+    );
+    let scenario = &run.results["scenarios"][0];
+    let client = scenario["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "client")
+        .unwrap();
+    let shown: String = client["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["stream"] == "stdout")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(
+        shown.contains("HELLO, WORLD &*! 123"),
+        "the client's transcript lost its reply: {shown:?}"
+    );
+    assert!(
+        run.report.contains("HELLO, WORLD &*! 123"),
+        "report.md does not show the client's reply"
+    );
+    let size = std::fs::metadata(report.path().join("results.json"))
+        .unwrap()
+        .len();
+    assert!(
+        size < 1 << 20,
+        "results.json holds {size} bytes for one scenario (at most 1 MiB whatever a program prints)"
+    );
+}

@@ -57,7 +57,7 @@ start=$(date +%s)
 # xargs appends "ROUND FIXTURE LAB" to: bash -c SCRIPT WORK BIN, so $0 is the work directory,
 # $1 the binary, $2 the round, $3 the fixture and $4 the lab.
 shuf "$jobs" | xargs -P "$parallel" -L 1 bash -c '
-  out="$0/r$2/$3-$4"; mkdir -p "$out"
+  out="$0/r$2/$3/$4"; mkdir -p "$out"
   "$1" run --lab "$4" --submission "fixtures/submissions/$3" --report "$out" > "$out/stdout" 2>&1
   echo $? > "$out/exit"
 ' "$work" "$bin" || true
@@ -87,7 +87,7 @@ errors = []
 for name in fixtures:
     want = expected(name)
     for r in range(1, rounds + 1):
-        runs = sorted(glob.glob(f"{work}/r{r}/{name}-*"))
+        runs = sorted(glob.glob(f"{work}/r{r}/{name}/*"))
         got, seen = set(), set()
         for run in runs:
             path = os.path.join(run, "results.json")

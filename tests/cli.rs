@@ -136,7 +136,7 @@ fn one_client_submission_fails_the_several_clients_scenarios_only() {
         &submission("upper-one-client"),
     ]);
     assert_eq!(code, 1);
-    // The first client is served correctly; only "keeps running" fails in the round trip.
+    // The first client is served correctly: "keeps running" is judged only with several clients.
     let round_trip = scenario(&results, "upper-tcp-round-trip");
     let failed: Vec<&str> = round_trip["checks"]
         .as_array()
@@ -145,7 +145,7 @@ fn one_client_submission_fails_the_several_clients_scenarios_only() {
         .filter(|c| c["passed"] == false)
         .map(|c| c["title"].as_str().unwrap())
         .collect();
-    assert_eq!(failed, ["the server keeps running after answering"]);
+    assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(verdict(&results, "upper-tcp-client-before-server"), "pass");
     assert_eq!(verdict(&results, "upper-tcp-several-clients"), "fail");
     assert_eq!(verdict(&results, "upper-udp-several-clients"), "fail");

@@ -1,0 +1,315 @@
+//! The fixture fault matrix: every submission under `fixtures/submissions/` is graded through
+//! the CLI with the lab(s) its README names (`lab: upper`), and the checks it loses must be
+//! exactly those listed in its `expected-failures.txt`: no collateral failure, no fault that goes
+//! unnoticed. The rule behind the lists is in `docs/scenarios.md` ("one fault, its own checks").
+//!
+//! A check is named `<scenario id>: <check title>`. It is lost when its `outcome` is `failed`,
+//! `not_run` or `not_submitted`; for results without `outcome`, when `passed` is false and the
+//! check was not left ungraded.
+//!
+//! Fixtures are graded a few at a time ([`WORKERS`]): one `socklab run` already runs its scenarios
+//! in parallel. `SOCKLAB_FIXTURES=a,b` limits the test to the named fixtures (for development).
+//! Nothing here depends on wall-clock time: the verdicts are compared, never durations.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+mod common;
+
+use common::{root, run_into};
+
+/// How many fixtures are graded at once.
+const WORKERS: usize = 2;
+
+/// One fixture: its directory, its labs and the checks it must lose.
+#[derive(Debug)]
+struct Fixture {
+    name: String,
+    dir: PathBuf,
+    labs: Vec<String>,
+    expected: BTreeSet<String>,
+}
+
+/// Reads `fixtures/submissions/*`; panics on a fixture without its lab or its list.
+fn fixtures() -> Vec<Fixture> {
+    let base = root().join("fixtures/submissions");
+    let only: Option<BTreeSet<String>> = std::env::var("SOCKLAB_FIXTURES")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    entries.sort();
+    for dir in entries {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if only.as_ref().is_some_and(|o| !o.contains(&name)) {
+            continue;
+        }
+        let readme = std::fs::read_to_string(dir.join("README.md"))
+            .unwrap_or_else(|e| panic!("fixture {name}: no README.md ({e})"));
+        let labs = labs_of(&readme);
+        assert!(
+            !labs.is_empty(),
+            "fixture {name}: its README.md names no lab (a line `lab: upper`)"
+        );
+        let list = dir.join("expected-failures.txt");
+        let text = std::fs::read_to_string(&list)
+            .unwrap_or_else(|e| panic!("fixture {name}: no expected-failures.txt ({e})"));
+        let expected = parse_expected(&name, &text);
+        out.push(Fixture {
+            name,
+            dir,
+            labs,
+            expected,
+        });
+    }
+    if let Some(only) = &only {
+        let found: BTreeSet<String> = out.iter().map(|f| f.name.clone()).collect();
+        let missing: Vec<_> = only.difference(&found).collect();
+        assert!(
+            missing.is_empty(),
+            "SOCKLAB_FIXTURES names no fixture {missing:?}"
+        );
+    }
+    out
+}
+
+/// The labs named by `lab: NAME` lines (several lines, or `lab: a, b`, for several labs).
+fn labs_of(readme: &str) -> Vec<String> {
+    readme
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("lab:"))
+        .flat_map(|rest| rest.split(','))
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The lines of an `expected-failures.txt`: `#` comments and blank lines skipped; each line is
+/// `<scenario id>: <check title>`, sorted and unique, so that a review sees a clean diff.
+fn parse_expected(name: &str, text: &str) -> BTreeSet<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect();
+    for l in &lines {
+        assert!(
+            l.split_once(": ")
+                .is_some_and(|(id, t)| !id.contains(' ') && !t.is_empty()),
+            "fixture {name}: `{l}` is not `<scenario id>: <check title>`"
+        );
+    }
+    let mut sorted = lines.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        lines, sorted,
+        "fixture {name}: expected-failures.txt must be sorted, without duplicates"
+    );
+    lines.into_iter().map(String::from).collect()
+}
+
+/// Whether a check result counts as lost (see the module docs).
+fn is_lost(check: &Value) -> bool {
+    match check["outcome"].as_str() {
+        Some(o) => matches!(o, "failed" | "not_run" | "not_submitted"),
+        None => check["passed"] == false && check["ungraded"] != true,
+    }
+}
+
+/// Every check of a run: `<scenario id>: <title>` → (lost, what the report says about it).
+fn verdicts(results: &Value) -> BTreeMap<String, (bool, String)> {
+    let mut out = BTreeMap::new();
+    for s in results["scenarios"].as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        for c in s["checks"].as_array().unwrap() {
+            let key = format!("{id}: {}", c["title"].as_str().unwrap());
+            let why = c["reason"]
+                .as_str()
+                .or(c["actual"].as_str())
+                .unwrap_or("")
+                .to_string();
+            let before = out.insert(key.clone(), (is_lost(c), why));
+            assert!(
+                before.is_none(),
+                "two checks are named `{key}`: titles must be unique within a scenario"
+            );
+        }
+    }
+    out
+}
+
+/// Grades one fixture; `Err` holds a readable diff.
+fn grade(f: &Fixture) -> Result<(), String> {
+    let mut all = BTreeMap::new();
+    let mut outputs = String::new();
+    for lab in &f.labs {
+        let report = tempfile::tempdir().unwrap();
+        let sub = f.dir.display().to_string();
+        let run = run_into(report.path(), &["--lab", lab, "--submission", &sub]);
+        outputs.push_str(&run.stdout);
+        all.extend(verdicts(&run.results));
+    }
+    let lost: BTreeSet<String> = all
+        .iter()
+        .filter(|(_, (l, _))| *l)
+        .map(|(k, _)| k.clone())
+        .collect();
+    let extra: Vec<_> = lost.difference(&f.expected).collect();
+    let missing: Vec<_> = f.expected.difference(&lost).collect();
+    if extra.is_empty() && missing.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!(
+        "fixture {} (lab {}): {} check(s) lost that should pass, {} expected loss(es) missing\n",
+        f.name,
+        f.labs.join(", "),
+        extra.len(),
+        missing.len()
+    );
+    for k in &extra {
+        msg.push_str(&format!(
+            "  + lost, not expected: {k}\n      why: {}\n",
+            all[*k].1
+        ));
+    }
+    for k in &missing {
+        let how = if all.contains_key(*k) {
+            "passed"
+        } else {
+            "no such check in the run"
+        };
+        msg.push_str(&format!("  - expected lost, but {how}: {k}\n"));
+    }
+    // What socklab printed about the scenarios concerned.
+    let concerned: BTreeSet<&str> = extra
+        .iter()
+        .chain(&missing)
+        .filter_map(|k| k.split_once(": ").map(|(id, _)| id))
+        .collect();
+    msg.push_str("  socklab printed:\n");
+    let mut shown = false;
+    for line in outputs.lines() {
+        if let Some(id) = ["PASS", "FAIL", "ERROR"]
+            .iter()
+            .find_map(|v| line.strip_prefix(v))
+            .and_then(|rest| rest.split_whitespace().next())
+        {
+            shown = concerned.contains(id);
+        } else if !line.starts_with(' ') {
+            shown = false;
+        }
+        if shown {
+            msg.push_str(&format!("    {line}\n"));
+        }
+    }
+    Err(msg)
+}
+
+#[test]
+fn every_fixture_loses_exactly_its_expected_checks() {
+    let all = fixtures();
+    assert!(!all.is_empty(), "no fixture under fixtures/submissions");
+    let queue = Mutex::new(all.iter().collect::<Vec<_>>());
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS.min(all.len()) {
+            scope.spawn(|| loop {
+                let Some(f) = queue.lock().unwrap().pop() else {
+                    break;
+                };
+                if let Err(msg) = grade(f) {
+                    failures.lock().unwrap().push((f.name.clone(), msg));
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ from their expected-failures.txt:\n\n{}",
+        failures.len(),
+        all.len(),
+        failures
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn every_fixture_names_its_lab_and_lists_its_losses() {
+    // `fixtures()` panics on a fixture without `lab:` or a well-formed, sorted list.
+    let all = fixtures();
+    let faulty = all.iter().filter(|f| !f.expected.is_empty()).count();
+    assert!(
+        faulty >= 10,
+        "the matrix needs at least 10 faulty submissions, has {faulty}"
+    );
+    for f in &all {
+        for line in &f.expected {
+            let id = line.split_once(": ").unwrap().0;
+            assert!(
+                f.labs.iter().any(|lab| id.starts_with(&format!("{lab}-"))),
+                "fixture {}: `{line}` is not a scenario of lab {}",
+                f.name,
+                f.labs.join(", ")
+            );
+        }
+    }
+}
+
+/// A program that floods stdout is cut to what a report keeps, and hides no other program's
+/// transcript (issue 7: `results.json` stays under 1 MiB per scenario whatever a program prints).
+#[test]
+fn a_flood_hides_no_other_transcript_and_stays_out_of_results() {
+    let report = tempfile::tempdir().unwrap();
+    let sub = root().join("fixtures/submissions/upper-flood");
+    let run = run_into(
+        report.path(),
+        &[
+            "scenarios/upper/tcp-round-trip.json",
+            "--submission",
+            &sub.display().to_string(),
+        ],
+    );
+    let scenario = &run.results["scenarios"][0];
+    let client = scenario["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "client")
+        .unwrap();
+    let shown: String = client["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["stream"] == "stdout")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(
+        shown.contains("HELLO, WORLD &*! 123"),
+        "the client's transcript lost its reply: {shown:?}"
+    );
+    assert!(
+        run.report.contains("HELLO, WORLD &*! 123"),
+        "report.md does not show the client's reply"
+    );
+    let size = std::fs::metadata(report.path().join("results.json"))
+        .unwrap()
+        .len();
+    assert!(
+        size < 1 << 20,
+        "results.json holds {size} bytes for one scenario (at most 1 MiB whatever a program prints)"
+    );
+}

@@ -313,3 +313,54 @@ fn a_flood_hides_no_other_transcript_and_stays_out_of_results() {
         "results.json holds {size} bytes for one scenario (at most 1 MiB whatever a program prints)"
     );
 }
+
+/// The matrix names a check `<scenario id>: <title>`: every graded step and check of a bundled
+/// scenario has an explicit title (a derived one holds the run's port and time limits), and no
+/// two share one within a scenario.
+#[test]
+fn every_bundled_check_has_its_own_title() {
+    const GRADED_STEPS: [&str; 4] = [
+        "wait_ready",
+        "expect_output",
+        "expect_exit",
+        "expect_blocked",
+    ];
+    let mut files = Vec::new();
+    for lab in std::fs::read_dir(root().join("scenarios")).unwrap() {
+        for f in std::fs::read_dir(lab.unwrap().path()).unwrap() {
+            files.push(f.unwrap().path());
+        }
+    }
+    files.sort();
+    assert!(!files.is_empty());
+    let mut problems = Vec::new();
+    for file in &files {
+        let s: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let id = s["id"].as_str().unwrap();
+        let mut seen = BTreeSet::new();
+        let steps = s["steps"].as_array().unwrap().iter().enumerate();
+        let graded = steps
+            .filter_map(|(i, step)| {
+                let (kind, body) = step.as_object()?.iter().next()?;
+                GRADED_STEPS
+                    .contains(&kind.as_str())
+                    .then(|| (format!("steps[{i}] {kind}"), body))
+            })
+            .collect::<Vec<_>>();
+        let checks = s["checks"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let checks = checks.iter().enumerate().map(|(i, c)| {
+            let (kind, body) = c.as_object().unwrap().iter().next().unwrap();
+            (format!("checks[{i}] {kind}"), body)
+        });
+        for (at, body) in graded.into_iter().chain(checks) {
+            match body["title"].as_str() {
+                None => problems.push(format!("{id}: {at} has no title")),
+                Some(t) if !seen.insert(t.to_string()) => {
+                    problems.push(format!("{id}: {at}: title `{t}` is used twice"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

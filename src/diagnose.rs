@@ -44,6 +44,9 @@ pub(crate) struct Diagnosis {
     pub checks: Vec<String>,
 }
 
+/// Checks of a program's state at a moment, which pass by standing still.
+const STATE_KINDS: &[&str] = &["running", "blocked", "expect_blocked"];
+
 /// Output above this many bytes on one stream is named as a flood.
 const FLOOD_BYTES: u64 = 1024 * 1024;
 
@@ -58,9 +61,22 @@ pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
             // A program that cannot start makes every check of its scenario meaningless, the
             // passed ones too (a client that dies of a SyntaxError "exits with an error").
             let not_run = d.id.starts_with("cannot-start:");
+            // The exchange did not happen when a check beyond readiness was lost.
+            let exchange_lost = sc
+                .checks
+                .iter()
+                .any(|c| c.outcome.lost() && c.kind != "wait_ready");
             for c in sc.checks.iter_mut() {
                 if not_run && c.outcome.counts() {
                     c.set_unjudged(Outcome::NotRun, d.summary.clone());
+                }
+                // "Still running" or "blocked" at the end says nothing when the exchange it
+                // presupposes never happened (no client reached the server): not earned.
+                if exchange_lost
+                    && c.outcome == Outcome::Passed
+                    && STATE_KINDS.contains(&c.kind.as_str())
+                {
+                    c.set_unjudged(Outcome::NotRun, format!("not judged: {}", d.summary));
                 }
                 if c.outcome.lost() {
                     c.cause = Some(d.id.clone());
@@ -502,6 +518,39 @@ mod tests {
             .checks
             .iter()
             .all(|c| c.cause.as_deref() == Some("ignores-port:tcp-upper-server")));
+        // A server still running after clients that never reached it earns nothing.
+        let mut sc = scenario_with(
+            "several",
+            vec![program(
+                "server",
+                "tcp-upper-server",
+                "TCPServer.py",
+                ProgramEvidence::default(),
+            )],
+            vec![
+                check(
+                    "ready",
+                    "wait_ready",
+                    false,
+                    "server never listened on the assigned port 28468 (it listens on 12000)",
+                ),
+                check("still running", "running", true, ""),
+                check(
+                    "answer",
+                    "expect_output",
+                    false,
+                    "client2 printed (nothing)",
+                ),
+            ],
+        );
+        scenario(&mut sc);
+        assert_eq!(sc.checks[1].outcome, Outcome::NotRun);
+        // When the clients did get their answers (on the port the server chose), it stands.
+        sc.checks[1].outcome = Outcome::Passed;
+        sc.checks[2].outcome = Outcome::Passed;
+        sc.checks[0].cause = None;
+        scenario(&mut sc);
+        assert_eq!(sc.checks[1].outcome, Outcome::Passed);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod error;
 mod evidence;
 mod exec;
 mod inspect;
+mod interp;
 mod labs;
 mod list;
 mod plan;

@@ -343,6 +343,7 @@ impl Resolver<'_> {
                 binding,
                 transport,
                 host,
+                interpreter: None,
             });
         }
         out

@@ -641,6 +641,10 @@ impl Supervisor<'_> {
         for slot in &mut self.slots {
             let leader = slot.members.first().map_or(0, |m| m.pid);
             for m in &mut slot.members {
+                if m.start == 0 && !m.gone {
+                    // Its stat could not be read at spawn: adopt the first one seen.
+                    m.start = table.get(&m.pid).map_or(0, |st| st.start);
+                }
                 match table.get(&m.pid).filter(|st| st.start == m.start) {
                     Some(st) if !st.ended() => {
                         m.detached |= st.pgrp != leader;

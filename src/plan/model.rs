@@ -6,13 +6,13 @@ use crate::labs::Transport;
 use crate::scenario::{ExitStatusName, StreamName};
 
 /// Default wall-clock budget of a scenario: a guard against hangs, not a timing.
-pub(crate) const DEFAULT_BUDGET_MS: u64 = 30_000;
+pub(crate) const DEFAULT_BUDGET_MS: u64 = 20_000;
 /// Default limit of `wait_ready`, in the server's own time (time it waited for a CPU does not
-/// count). A ceiling: readiness returns as soon as the socket appears, the server ends, or it
-/// waits for input without the port.
-pub(crate) const DEFAULT_READY_MS: u64 = 10_000;
+/// count, so load cannot use it up). A ceiling: readiness returns as soon as the socket
+/// appears, the server ends, or it waits for input without the port.
+pub(crate) const DEFAULT_READY_MS: u64 = 5_000;
 /// Default limit of the `expect_*` steps, in the program's own time; a ceiling too.
-pub(crate) const DEFAULT_EXPECT_MS: u64 = 5_000;
+pub(crate) const DEFAULT_EXPECT_MS: u64 = 3_000;
 /// Least time between the two samples of `/proc` that must agree for a program waiting for
 /// input to count as blocked. Any run of the program in between changes its scheduler counters,
 /// so a few milliseconds suffice whatever the load.

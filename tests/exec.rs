@@ -203,3 +203,50 @@ fn a_server_waiting_on_its_stdin_is_not_ready_without_waiting_out_the_limit() {
     let detail = step_detail(&s, 1);
     assert!(detail.contains("standard input"), "{detail}");
 }
+
+const DOUBLE_FORK: &str = "import os, socket, sys, time\n\
+if os.fork() > 0:\n    sys.exit(0)\n\
+os.setsid()\n\
+if os.fork() > 0:\n    os._exit(0)\n\
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+s.bind(('127.0.0.1', {port}))\n\
+while True:\n    s.recvfrom(100)\n";
+
+#[test]
+fn a_double_forked_daemon_is_still_the_programs() {
+    let (s, _) = run_scenario(
+        json!([{"name": "server", "command": ["python3", "-c", DOUBLE_FORK], "transport": "udp"}]),
+        json!([
+            {"start": {"program": "server"}},
+            {"wait_ready": {"program": "server", "port": "port", "within_ms": 10000}},
+            {"expect_exit": {"program": "server", "status": "success", "within_ms": 10000}}
+        ]),
+        &[],
+    );
+    assert_eq!(s["steps"][1]["met"], true, "{s:#}");
+    let port = s["ports"][0]["port"].as_u64().unwrap();
+    let detached = s["programs"][0]["detached"].as_array().unwrap();
+    let server = detached
+        .iter()
+        .find(|d| {
+            d["sockets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["port"] == port)
+        })
+        .unwrap_or_else(|| panic!("no detached process on port {port}: {s:#}"));
+    assert_eq!(server["alive_at_end"], true);
+    // The end state sees the detached server's socket although the program's own process
+    // exited.
+    let at_end = &s["programs"][0]["at_end"];
+    assert_eq!(at_end["alive"], false, "{at_end}");
+    assert!(
+        at_end["sockets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["port"] == port),
+        "{at_end}"
+    );
+}

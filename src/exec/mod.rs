@@ -128,7 +128,7 @@ struct Supervisor<'a> {
     slots: Vec<Slot>,
     /// This process: PID 1 of the run's namespace (or a subreaper on the host).
     us: i32,
-    /// Processes outside our tree (host isolation), by pid and start time.
+    /// Processes outside our tree (host isolation), by pid and start time; not read again.
     foreign: HashMap<i32, u64>,
     /// Processes of our tree no rule could attribute: (pid, start, comm).
     strays: Vec<(i32, u64, String)>,
@@ -629,7 +629,11 @@ impl Supervisor<'_> {
             return;
         }
         let mut table = HashMap::new();
-        for pid in procfs::all_pids() {
+        let pids = procfs::all_pids();
+        // A foreign pid that ended may come back as one of ours: forget the ended ones.
+        let listed: std::collections::HashSet<i32> = pids.iter().copied().collect();
+        self.foreign.retain(|pid, _| listed.contains(pid));
+        for pid in pids {
             if pid == self.us || self.foreign.contains_key(&pid) {
                 continue;
             }

@@ -250,3 +250,18 @@ fn a_double_forked_daemon_is_still_the_programs() {
         "{at_end}"
     );
 }
+
+#[test]
+fn a_missing_interpreter_is_a_harness_error_not_the_students() {
+    let out = common::socklab()
+        .args(["run", "scenarios/upper/udp-round-trip.json", "--submission"])
+        .arg(common::root().join("fixtures/submissions/upper-good"))
+        .arg("--report")
+        .arg(tempfile::tempdir().unwrap().path())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("`python3` is not installed"), "{stderr}");
+}

@@ -224,7 +224,9 @@ impl Recorder {
 
 impl Recorded {
     fn push_tail(&mut self, t_ms: u64, stream: Stream, bytes: &[u8]) {
-        let bytes = &bytes[bytes.len().saturating_sub(TRANSCRIPT_TAIL)..];
+        let skip = bytes.len().saturating_sub(TRANSCRIPT_TAIL);
+        self.cut_bytes += skip as u64;
+        let bytes = &bytes[skip..];
         self.tail.push_back(Chunk {
             t_ms,
             stream,
@@ -389,14 +391,33 @@ mod tests {
         for i in 0..10_000 {
             rec.push(Stream::Stdout, i, &[b'x'; 1000]);
         }
+        // One chunk larger than the whole tail.
+        rec.push(Stream::Stdout, 9_999, &vec![b'y'; TRANSCRIPT_TAIL * 2]);
         rec.push(Stream::Stdout, 10_000, b"LAST");
         let t = rec.transcript();
         let bytes: usize = t.iter().map(|e| e.text.len()).sum();
         assert!(bytes < TRANSCRIPT_HEAD + TRANSCRIPT_TAIL + 100, "{bytes}");
         assert_eq!(t[0].text, "go\n");
         assert!(t.last().unwrap().text.ends_with("LAST"));
-        assert!(t.iter().any(|e| e.text.contains("output chunks cut")));
-        assert_eq!(rec.output_bytes(), 10_000 * 1000 + 4);
+        let kept: usize = t
+            .iter()
+            .filter(|e| !e.text.contains("output chunks cut"))
+            .map(|e| e.text.len())
+            .sum();
+        let marker = t
+            .iter()
+            .find(|e| e.text.contains("output chunks cut"))
+            .unwrap();
+        let cut = 3 + 10_000 * 1000 + TRANSCRIPT_TAIL * 2 + 4 - kept;
+        assert!(
+            marker.text.contains(&format!("[... {cut} bytes in")),
+            "{}",
+            marker.text
+        );
+        assert_eq!(
+            rec.output_bytes(),
+            (10_000 * 1000 + TRANSCRIPT_TAIL * 2 + 4) as u64
+        );
     }
 
     #[test]

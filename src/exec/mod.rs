@@ -674,6 +674,8 @@ impl Supervisor<'_> {
             let st = &table[&pid];
             match place {
                 Place::Program(i) => {
+                    self.strays
+                        .retain(|(p, s, _)| !(*p == pid && *s == st.start));
                     let slot = &mut self.slots[i];
                     let leader = slot.members.first().map_or(0, |m| m.pid);
                     slot.ended = None;

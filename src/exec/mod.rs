@@ -56,6 +56,9 @@ const GRACE: Duration = Duration::from_millis(500);
 /// Ceiling, in each program's own time, of the wait for programs to settle (blocked or ended)
 /// before the end-of-run state is recorded. Settled programs end it early.
 const SETTLE_MS: u64 = 3_000;
+/// Ceiling of the wait for output pipes to drain after every program was stopped; it returns
+/// as soon as they are closed.
+const DRAIN: Duration = Duration::from_secs(10);
 
 /// What the sandbox child is asked to do.
 #[derive(Debug, Serialize, Deserialize)]
@@ -192,6 +195,13 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
     sup.record_end_state();
     sup.teardown();
     evidence.duration_ms = sup.now_ms();
+    for name in sup.undrained() {
+        evidence.warnings.push(format!(
+            "the output of {name} may be incomplete: its pipes were still open {} s after it \
+             was stopped (a process it started holds them)",
+            DRAIN.as_secs()
+        ));
+    }
     for (pid, _, comm) in &sup.strays {
         evidence.warnings.push(format!(
             "process {pid} ({comm}) was started by one of the programs, but which one could not \
@@ -881,13 +891,24 @@ impl Supervisor<'_> {
                 let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
         }
-        // Give reader threads a moment to drain the pipes of programs that just ended.
-        let limit = Duration::from_millis(200);
-        self.wait_until(limit, |s| {
+        // Let the reader threads drain the pipes of programs that just ended. Every process
+        // holding a write end is gone now, so the pipes close as soon as the readers have read
+        // what is left: wait for that, not for a fixed time (on a loaded machine a reader
+        // thread may not run for a while, and output cut short would change verdicts).
+        self.wait_until(DRAIN, |s| {
             s.slots
                 .iter()
                 .all(|slot| slot.running.as_ref().is_none_or(|r| r.recorder.closed()))
         });
+    }
+
+    /// Programs whose output pipes were still open after [`teardown`](Self::teardown).
+    fn undrained(&self) -> Vec<String> {
+        self.slots
+            .iter()
+            .filter(|s| s.running.as_ref().is_some_and(|r| !r.recorder.closed()))
+            .map(|s| s.evidence.name.clone())
+            .collect()
     }
 }
 

@@ -9,8 +9,12 @@
 //! Timing does not depend on load:
 //! - A program is **blocked** when it waits for input — a socket or its stdin — as the kernel
 //!   says, and nothing of it ran between two samples a few milliseconds apart (the rule is in
-//!   [`watch`]). `expect_blocked` and the end-of-run `blocked` measure both use it; nothing
-//!   counts packets or waits for a quiet window.
+//!   [`watch`]), and no other program of the run is acting on input it received (woken from
+//!   a wait for input and not waiting again, or holding unread input: it may be about to
+//!   answer). A program that merely runs without having received anything does not count, so
+//!   one busy program cannot keep another from being judged blocked. `expect_blocked` and the
+//!   end-of-run `blocked` measure both use it; nothing counts packets or waits for a quiet
+//!   window.
 //! - The windows of `wait_ready` and `expect_*` steps are ceilings in the program's own time
 //!   ([`watch::Clock`]): they start when the step starts (the program has exec'ed: `spawn`
 //!   returns only after the `exec` succeeded) and do not count the time the program spent
@@ -106,6 +110,11 @@ struct Slot {
     members: Vec<Member>,
     /// When its last member was seen gone (clock ticks since boot).
     ended: Option<u64>,
+    /// Seen waiting for input at the last tick.
+    waiting: bool,
+    /// Woken from a wait for input and not waiting again since: it is acting on input (and
+    /// may be about to answer another program).
+    in_flight: bool,
 }
 
 impl Slot {
@@ -161,6 +170,8 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
                 running: None,
                 members: Vec::new(),
                 ended: None,
+                waiting: false,
+                in_flight: false,
             })
             .collect(),
         us: std::process::id() as i32,
@@ -518,11 +529,18 @@ impl Supervisor<'_> {
     fn expect_blocked(&mut self, index: usize, ms: u64) -> StepOutcome {
         let mut judge = Judge::new(self.gap());
         let mut blocked = None;
+        let mut peer = None;
         let w = self.wait_program(index, ms, |s, sample| {
             if s.slots[index].evidence.exit.is_some() {
                 return true;
             }
             blocked = judge.feed(sample);
+            // Waiting, but another program is acting on input and may be about to answer:
+            // not settled yet.
+            peer = blocked.and_then(|_| s.busy_peer(index));
+            if peer.is_some() {
+                blocked = None;
+            }
             blocked.is_some()
         });
         let (met, detail) = match (&self.slots[index].evidence.exit, &blocked) {
@@ -537,16 +555,51 @@ impl Supervisor<'_> {
             ),
             (None, None) => (
                 false,
-                format!(
-                    "not blocked after {}: {}",
-                    w.note(),
-                    self.busy_reason(index)
-                ),
+                match peer {
+                    Some(name) => format!(
+                        "not blocked after {}: it waits for input, but {name} kept acting on \
+                         input it received (and may answer)",
+                        w.note()
+                    ),
+                    None => format!(
+                        "not blocked after {}: {}",
+                        w.note(),
+                        self.busy_reason(index)
+                    ),
+                },
             ),
         };
         let mut o = timed(outcome(Some(met), detail), &w);
         o.waiting_since_ms = blocked.map(|b| b.since.as_millis() as u64);
         o
+    }
+
+    /// Updates which programs wait for input and which act on input they received.
+    fn observe(&mut self) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].members.iter().all(|m| m.gone) {
+                self.slots[i].waiting = false;
+                self.slots[i].in_flight = false;
+                continue;
+            }
+            let waiting = self.sample(i).waiting().is_some();
+            let slot = &mut self.slots[i];
+            slot.in_flight = !waiting && (slot.waiting || slot.in_flight);
+            slot.waiting = waiting;
+        }
+    }
+
+    /// Another program that may be about to give `index` input: it was woken by input and has
+    /// not waited again since, or it holds input not yet read (a datagram, bytes, a connection
+    /// to accept). A program that merely runs (a busy loop) without having received anything
+    /// is not one: one busy program does not keep another from being judged blocked.
+    fn busy_peer(&self, index: usize) -> Option<String> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(j, s)| *j != index && s.members.iter().any(|m| !m.gone))
+            .find(|(_, s)| s.in_flight || procfs::pending_input(&s.live_pids()))
+            .map(|(_, s)| s.evidence.name.clone())
     }
 
     /// Why a program is not blocked, from one more sample.
@@ -576,6 +629,7 @@ impl Supervisor<'_> {
         loop {
             self.reap();
             self.track();
+            self.observe();
             let sample = self.sample(index);
             clock.feed(&sample);
             let met = cond(self, &sample);
@@ -599,6 +653,7 @@ impl Supervisor<'_> {
         loop {
             self.reap();
             self.track();
+            self.observe();
             if cond(self) {
                 return true;
             }
@@ -811,6 +866,7 @@ impl Supervisor<'_> {
             loop {
                 self.reap();
                 self.track();
+                self.observe();
                 let mut pending = false;
                 for i in 0..n {
                     if self.slots[i].running.is_none() || blocked[i].is_some() {
@@ -822,7 +878,7 @@ impl Supervisor<'_> {
                     }
                     let sample = self.sample(i);
                     clocks[i].feed(&sample);
-                    if judges[i].feed(&sample).is_some() {
+                    if judges[i].feed(&sample).is_some() && self.busy_peer(i).is_none() {
                         blocked[i] = Some(true);
                     } else if clocks[i].elapsed(self.epoch.elapsed()) < limit {
                         pending = true;

@@ -368,7 +368,15 @@ pub(crate) fn socket(inode: u64) -> Option<SocketRecord> {
 
 /// inode → socket, from the namespace's TCP and UDP tables (IPv4 and IPv6).
 fn socket_table() -> HashMap<u64, SocketRecord> {
-    let mut map = HashMap::new();
+    tables()
+        .into_iter()
+        .map(|(inode, rec, _)| (inode, rec))
+        .collect()
+}
+
+/// Every row of the namespace's TCP and UDP tables (IPv4 and IPv6), with its receive queue.
+fn tables() -> Vec<(u64, SocketRecord, u64)> {
+    let mut rows = Vec::new();
     for (file, transport, v6) in [
         ("/proc/net/tcp", "tcp", false),
         ("/proc/net/tcp6", "tcp", true),
@@ -376,22 +384,41 @@ fn socket_table() -> HashMap<u64, SocketRecord> {
         ("/proc/net/udp6", "udp", true),
     ] {
         if let Ok(text) = fs::read_to_string(file) {
-            for (inode, rec) in parse_table(&text, transport, v6) {
-                map.insert(inode, rec);
-            }
+            rows.extend(parse_rows(&text, transport, v6));
         }
     }
-    map
+    rows
+}
+
+/// Whether any of `pids` holds a socket with input waiting to be read: bytes or datagrams in
+/// its receive queue, or (a listening TCP socket) connections waiting to be accepted.
+pub(crate) fn pending_input(pids: &[i32]) -> bool {
+    let held: Vec<u64> = pids.iter().flat_map(|&p| socket_inodes(p)).collect();
+    !held.is_empty()
+        && tables()
+            .iter()
+            .any(|(inode, _, rx)| *rx > 0 && held.contains(inode))
 }
 
 /// Parses one `/proc/net/{tcp,udp}[6]` table. Pure, for tests.
+#[cfg(test)]
 pub(crate) fn parse_table(text: &str, transport: &str, v6: bool) -> Vec<(u64, SocketRecord)> {
+    parse_rows(text, transport, v6)
+        .into_iter()
+        .map(|(inode, rec, _)| (inode, rec))
+        .collect()
+}
+
+/// Rows of a table: inode, socket, receive queue (bytes; for a listening TCP socket, the
+/// connections waiting to be accepted). Pure.
+fn parse_rows(text: &str, transport: &str, v6: bool) -> Vec<(u64, SocketRecord, u64)> {
     text.lines()
         .skip(1)
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             let (addr_hex, port_hex) = f.get(1)?.split_once(':')?;
             let state = u8::from_str_radix(f.get(3)?, 16).ok()?;
+            let rx = u64::from_str_radix(f.get(4)?.split_once(':')?.1, 16).ok()?;
             let inode: u64 = f.get(9)?.parse().ok()?;
             let port = u16::from_str_radix(port_hex, 16).ok()?;
             // TCP 0x0A is LISTEN; for UDP 0x07 (TCP_CLOSE) means bound and not connected.
@@ -407,6 +434,7 @@ pub(crate) fn parse_table(text: &str, transport: &str, v6: bool) -> Vec<(u64, So
                     port,
                     listening,
                 },
+                rx,
             ))
         })
         .collect()
@@ -452,6 +480,9 @@ mod tests {
         assert_eq!(rows[0].1.addr, "::");
         assert_eq!(rows[0].1.port, 8080);
         assert!(rows[0].1.listening);
+        let queued = udp6.replace("00000000:00000000 00:", "00000000:00000540 00:");
+        assert_eq!(parse_rows(&queued, "udp", true)[0].2, 0x540);
+        assert_eq!(parse_rows(udp6, "udp", true)[0].2, 0);
     }
 
     #[test]

@@ -584,7 +584,7 @@ impl Supervisor<'_> {
             }
             let waiting = self.sample(i).waiting().is_some();
             let slot = &mut self.slots[i];
-            slot.in_flight = !waiting && (slot.waiting || slot.in_flight);
+            slot.in_flight = watch::in_flight(slot.waiting, slot.in_flight, waiting);
             slot.waiting = waiting;
         }
     }

@@ -148,6 +148,14 @@ impl Judge {
     }
 }
 
+/// Whether a program acts on input it received, from whether it waited for input at the last
+/// tick (`was_waiting`), whether it was acting on input then, and whether it waits now: woken
+/// from a wait for input, it acts on it until it waits again. A program that never waited (a
+/// busy loop, a program starting up) is not acting on input.
+pub(crate) fn in_flight(was_waiting: bool, was_in_flight: bool, waiting: bool) -> bool {
+    !waiting && (was_waiting || was_in_flight)
+}
+
 /// A program's own clock for one window (see the module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct Clock {
@@ -302,6 +310,19 @@ mod tests {
         assert_eq!(j.feed(&s(0)), None);
         assert_eq!(j.feed(&s(10)), None);
         assert!(j.feed(&s(30)).is_some());
+    }
+
+    #[test]
+    fn acting_on_input_lasts_from_waking_until_waiting_again() {
+        // Never waited: starting up or spinning.
+        assert!(!in_flight(false, false, false));
+        // Woken from a wait for input.
+        assert!(in_flight(true, false, false));
+        // Still at it (computing, sleeping before it answers).
+        assert!(in_flight(false, true, false));
+        // Waiting again: done.
+        assert!(!in_flight(false, true, true));
+        assert!(!in_flight(true, false, true));
     }
 
     #[test]

@@ -96,17 +96,12 @@ pub(crate) struct EndState {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct StreamText {
-    /// Output, lossily decoded as UTF-8; when long, the head and the tail with a cut marker.
+    /// Output, lossily decoded as UTF-8; when long, the head and the tail with a cut marker
+    /// that says how much was cut and kept (`exec::output`).
     pub text: String,
     /// Total bytes the program wrote.
     pub bytes: u64,
     pub truncated: bool,
-    /// Bytes kept from the start of the stream (all of them when not truncated).
-    #[serde(default)]
-    pub head_bytes: u64,
-    /// Bytes kept from the end of the stream, after the cut (0 when not truncated).
-    #[serde(default)]
-    pub tail_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

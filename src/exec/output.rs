@@ -4,8 +4,10 @@
 //! `results.json`. Each stream keeps its first [`HEAD`] (64 KiB) and its last [`TAIL`] (16 KiB)
 //! bytes, with a marker where the middle was cut; the transcript keeps its first
 //! [`TRANSCRIPT_HEAD`] bytes (at most [`EVENTS`] chunks) and a sliding last [`TRANSCRIPT_TAIL`]
-//! bytes, with a marker chunk for the cut. `bytes` stays the total the program wrote, so a report
-//! can say "printed 177 MB (kept the first 64 KiB and the last 16 KiB)".
+//! bytes, with a marker chunk for the cut. `bytes` stays the total the program wrote and the
+//! stream's cut marker says what was kept (`[... N bytes cut; kept the first H and the last T
+//! bytes ...]`), so a report can say "printed 177 MB (kept the first 64 KiB and the last
+//! 16 KiB)".
 //!
 //! The caps were lowered from 256 + 64 KiB so that a scenario's evidence stays well under 1 MiB
 //! with several programs; on top of them [`fill`] shares [`SCENARIO_BUDGET`] bytes of serialized
@@ -98,15 +100,18 @@ impl Buffer {
         let truncated = kept < self.total;
         let mut text = String::from_utf8_lossy(h).into_owned();
         if truncated {
-            text.push_str(&format!("\n[... {} bytes cut ...]\n", self.total - kept));
+            text.push_str(&format!(
+                "\n[... {} bytes cut; kept the first {} and the last {} bytes ...]\n",
+                self.total - kept,
+                h.len(),
+                t.len()
+            ));
         }
         text.push_str(&String::from_utf8_lossy(t));
         StreamText {
             text,
             bytes: self.total,
             truncated,
-            head_bytes: h.len() as u64,
-            tail_bytes: if truncated { t.len() as u64 } else { 0 },
         }
     }
 }
@@ -347,19 +352,20 @@ mod tests {
         let s = b.snapshot(HEAD, TAIL);
         assert!(s.truncated);
         assert_eq!(s.bytes, (HEAD + TAIL * 2 + 3) as u64);
-        assert_eq!((s.head_bytes, s.tail_bytes), (HEAD as u64, TAIL as u64));
         assert!(s.text.starts_with("aaa"));
         assert!(s.text.ends_with("bbbEND"));
-        assert!(s
-            .text
-            .contains(&format!("[... {} bytes cut ...]", TAIL + 3)));
+        assert!(s.text.contains(&format!(
+            "[... {} bytes cut; kept the first {HEAD} and the last {TAIL} bytes ...]",
+            TAIL + 3
+        )));
         // Scaled down: the cut grows, the total stays.
         let s = b.snapshot(HEAD / 4, TAIL / 4);
         assert_eq!(s.bytes, (HEAD + TAIL * 2 + 3) as u64);
-        assert_eq!(
-            (s.head_bytes, s.tail_bytes),
-            ((HEAD / 4) as u64, (TAIL / 4) as u64)
-        );
+        assert!(s.text.contains(&format!(
+            "kept the first {} and the last {} bytes",
+            HEAD / 4,
+            TAIL / 4
+        )));
         assert!(s.text.ends_with("bbbEND"));
     }
 

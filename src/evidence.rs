@@ -31,8 +31,27 @@ pub(crate) struct ProgramEvidence {
     pub at_end: Option<EndState>,
     pub stdout: StreamText,
     pub stderr: StreamText,
-    /// Timestamped stdin, stdout and stderr chunks, in order.
+    /// Timestamped stdin, stdout and stderr chunks, in order (bounded: see `exec::output`).
     pub transcript: Vec<TranscriptEntry>,
+    /// The interpreter that ran it, e.g. `Python 3.11.7 (/usr/bin/python3)`.
+    #[serde(default)]
+    pub interpreter: Option<String>,
+    /// Processes it started that left its process group or session (a daemonizing server).
+    #[serde(default)]
+    pub detached: Vec<DetachedProcess>,
+}
+
+/// A process a program started that left the program's process group (or session).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct DetachedProcess {
+    /// Its pid in the run's PID namespace.
+    pub pid: i32,
+    /// Its command name (`/proc/PID/comm`).
+    pub comm: String,
+    /// Sockets on the scenario's ports it was seen holding (e.g. the server's listening port).
+    pub sockets: Vec<SocketRecord>,
+    /// Still alive after the last step (the harness stopped it then).
+    pub alive_at_end: bool,
 }
 
 impl ProgramEvidence {
@@ -77,7 +96,8 @@ pub(crate) struct EndState {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct StreamText {
-    /// Output, lossily decoded as UTF-8; when long, the head and the tail with a cut marker.
+    /// Output, lossily decoded as UTF-8; when long, the head and the tail with a cut marker
+    /// that says how much was cut and kept (`exec::output`).
     pub text: String,
     /// Total bytes the program wrote.
     pub bytes: u64,
@@ -111,6 +131,14 @@ pub(crate) struct StepOutcome {
     pub sockets: Vec<SocketRecord>,
     /// Not run: the budget ran out or the program could not be started.
     pub skipped: bool,
+    /// `expect_blocked`: when the program was first seen waiting for input, unchanged until the
+    /// verdict (ms since the scenario started); `end_ms` minus this is the verdict's latency.
+    #[serde(default)]
+    pub waiting_since_ms: Option<u64>,
+    /// Steps with a window: how long the program waited for a CPU during it (a busy machine).
+    /// The window does not count that time.
+    #[serde(default)]
+    pub cpu_wait_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -12,6 +12,7 @@ mod error;
 mod evidence;
 mod exec;
 mod inspect;
+mod interp;
 mod labs;
 mod list;
 mod plan;

@@ -137,6 +137,12 @@ pub(crate) struct StepResult {
     pub met: Option<bool>,
     pub detail: String,
     pub skipped: bool,
+    /// See `StepOutcome::waiting_since_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since_ms: Option<u64>,
+    /// See `StepOutcome::cpu_wait_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_wait_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -179,6 +179,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
     if !problems.is_empty() {
         return Err(AppError::Input(problems.join("\n")));
     }
+    // Interpreters (`python3`, ...) resolve once per run, not through a shim at each start.
+    crate::interp::resolve_plans(jobs.iter_mut().map(|j| &mut j.plan))?;
 
     std::fs::create_dir_all(&args.report)
         .map_err(|e| AppError::Harness(format!("cannot create {}: {e}", args.report.display())))?;
@@ -471,6 +473,8 @@ fn run_one(
                     met: o.met,
                     detail: o.detail.clone(),
                     skipped: o.skipped,
+                    waiting_since_ms: o.waiting_since_ms,
+                    cpu_wait_ms: o.cpu_wait_ms,
                 })
                 .collect();
             result.programs = program_rows(&job.plan, evidence.programs);

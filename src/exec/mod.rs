@@ -1,14 +1,34 @@
-//! Running a plan's programs and steps (effects): spawning, stdin, readiness, quiescence,
+//! Running a plan's programs and steps (effects): spawning, stdin, readiness, hang detection,
 //! limits, teardown. Runs inside the sandbox, as PID 1 of the run's PID namespace.
 //!
 //! Contract: [`supervise`] never fails as a whole; every problem becomes part of the returned
 //! [`Evidence`] (a step that was not met, a program that could not start, a budget that ran
 //! out), so the report can say what happened. Waits poll `/proc` and the output recorders every
 //! few milliseconds: verdicts come as soon as the condition holds, never after a fixed sleep.
+//!
+//! Timing does not depend on load:
+//! - A program is **blocked** when it waits for input — a socket or its stdin — as the kernel
+//!   says, and nothing of it ran between two samples a few milliseconds apart (the rule is in
+//!   [`watch`]), and no other program of the run is acting on input it received (woken from
+//!   a wait for input and not waiting again, or holding unread input: it may be about to
+//!   answer). A program that merely runs without having received anything does not count, so
+//!   one busy program cannot keep another from being judged blocked. `expect_blocked` and the
+//!   end-of-run `blocked` measure both use it; nothing counts packets or waits for a quiet
+//!   window.
+//! - The windows of `wait_ready` and `expect_*` steps are ceilings in the program's own time
+//!   ([`watch::Clock`]): they start when the step starts (the program has exec'ed: `spawn`
+//!   returns only after the `exec` succeeded) and do not count the time the program spent
+//!   waiting for a CPU. They return as soon as the condition holds or can no longer hold.
+//! - A program is its process group plus every descendant that left it ([`track`]): a
+//!   daemonizing server's detached child counts for readiness, for "blocked", for its sockets,
+//!   is recorded in [`ProgramEvidence::detached`] and is stopped with the program.
 
 mod output;
 pub(crate) mod procfs;
+mod track;
+mod watch;
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -16,21 +36,33 @@ use std::process::{ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::{EndState, Evidence, ExitRecord, ProgramEvidence, StepOutcome, Stream};
+use crate::evidence::{
+    DetachedProcess, EndState, Evidence, ExitRecord, ProgramEvidence, SocketRecord, StepOutcome,
+    Stream,
+};
 use crate::labs::Transport;
 use crate::plan::{Plan, ProgramPlan, StepPlan};
 use crate::scenario::StreamName;
 use output::Recorder;
+use procfs::{InputWait, WaitOn};
+use track::{Known, Place};
+use watch::{Blocked, Clock, Judge, ProcSample, Sample};
 
 /// How often waits re-examine the world.
 const TICK: Duration = Duration::from_millis(2);
 /// Grace between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_millis(500);
+/// Ceiling, in each program's own time, of the wait for programs to settle (blocked or ended)
+/// before the end-of-run state is recorded. Settled programs end it early.
+const SETTLE_MS: u64 = 3_000;
+/// Ceiling of the wait for output pipes to drain after every program was stopped; it returns
+/// as soon as they are closed.
+const DRAIN: Duration = Duration::from_secs(10);
 
 /// What the sandbox child is asked to do.
 #[derive(Debug, Serialize, Deserialize)]
@@ -56,13 +88,49 @@ struct Running {
     recorder: Arc<Recorder>,
 }
 
+/// A process of a program (see [`track`]).
+#[derive(Debug, Clone)]
+struct Member {
+    pid: i32,
+    /// Start time, clock ticks since boot: with the pid, identifies the process.
+    start: u64,
+    comm: String,
+    /// Left the program's process group (or session).
+    detached: bool,
+    gone: bool,
+    /// Sockets on the scenario's ports seen held by it (detached members only).
+    sockets: Vec<SocketRecord>,
+    alive_at_end: bool,
+}
+
 struct Slot {
     evidence: ProgramEvidence,
     running: Option<Running>,
+    /// The program's own process first, then every process attributed to it.
+    members: Vec<Member>,
+    /// When its last member was seen gone (clock ticks since boot).
+    ended: Option<u64>,
+    /// Seen waiting for input at the last tick.
+    waiting: bool,
+    /// Woken from a wait for input and not waiting again since: it is acting on input (and
+    /// may be about to answer another program).
+    in_flight: bool,
 }
 
-/// A live packet counter (the capture), for quiescence.
-pub(crate) type PacketCounter<'a> = &'a dyn Fn() -> u64;
+impl Slot {
+    fn live_pids(&self) -> Vec<i32> {
+        self.members
+            .iter()
+            .filter(|m| !m.gone)
+            .map(|m| m.pid)
+            .collect()
+    }
+
+    /// Its own process has ended and no process of it is left.
+    fn all_gone(&self) -> bool {
+        self.evidence.exit.is_some() && self.members.iter().all(|m| m.gone)
+    }
+}
 
 struct Supervisor<'a> {
     plan: &'a Plan,
@@ -70,11 +138,18 @@ struct Supervisor<'a> {
     epoch: Instant,
     deadline: Instant,
     slots: Vec<Slot>,
-    packets: PacketCounter<'a>,
+    /// This process: PID 1 of the run's namespace (or a subreaper on the host).
+    us: i32,
+    /// Processes outside our tree (host isolation), by pid and start time; not read again.
+    foreign: HashMap<i32, u64>,
+    /// Processes of our tree no rule could attribute: (pid, start, comm).
+    strays: Vec<(i32, u64, String)>,
+    /// The scenario's ports: a detached process's sockets on them are recorded.
+    ports: Vec<u16>,
 }
 
 /// Runs the plan and returns what happened.
-pub(crate) fn supervise(req: &RunRequest, packets: PacketCounter<'_>) -> Evidence {
+pub(crate) fn supervise(req: &RunRequest) -> Evidence {
     let epoch = Instant::now();
     let plan = &req.plan;
     let mut sup = Supervisor {
@@ -89,12 +164,20 @@ pub(crate) fn supervise(req: &RunRequest, packets: PacketCounter<'_>) -> Evidenc
                 evidence: ProgramEvidence {
                     name: p.name.clone(),
                     argv: p.argv.clone(),
+                    interpreter: p.interpreter.clone(),
                     ..ProgramEvidence::default()
                 },
                 running: None,
+                members: Vec::new(),
+                ended: None,
+                waiting: false,
+                in_flight: false,
             })
             .collect(),
-        packets,
+        us: std::process::id() as i32,
+        foreign: HashMap::new(),
+        strays: Vec::new(),
+        ports: plan.ports.iter().map(|p| p.port).collect(),
     };
     let mut evidence = Evidence::default();
     for planned in &plan.steps {
@@ -123,19 +206,63 @@ pub(crate) fn supervise(req: &RunRequest, packets: PacketCounter<'_>) -> Evidenc
     sup.record_end_state();
     sup.teardown();
     evidence.duration_ms = sup.now_ms();
-    evidence.programs = sup
+    for name in sup.undrained() {
+        evidence.warnings.push(format!(
+            "the output of {name} may be incomplete: its pipes were still open {} s after it \
+             was stopped (a process it started holds them)",
+            DRAIN.as_secs()
+        ));
+    }
+    for (pid, _, comm) in &sup.strays {
+        evidence.warnings.push(format!(
+            "process {pid} ({comm}) was started by one of the programs, but which one could not \
+             be told; it was stopped at the end"
+        ));
+    }
+    let mut programs: Vec<(ProgramEvidence, Option<Arc<Recorder>>)> = sup
         .slots
         .into_iter()
         .map(|mut s| {
-            if let Some(r) = s.running.take() {
-                s.evidence.stdout = r.recorder.text(Stream::Stdout);
-                s.evidence.stderr = r.recorder.text(Stream::Stderr);
-                s.evidence.transcript = r.recorder.transcript();
-            }
-            s.evidence
+            s.evidence.detached = s
+                .members
+                .iter()
+                .filter(|m| m.detached)
+                .map(|m| DetachedProcess {
+                    pid: m.pid,
+                    comm: m.comm.clone(),
+                    sockets: m.sockets.clone(),
+                    alive_at_end: m.alive_at_end,
+                })
+                .collect();
+            (s.evidence, s.running.map(|r| r.recorder))
         })
         .collect();
+    output::fill(&mut programs);
+    evidence.programs = programs.into_iter().map(|(e, _)| e).collect();
     evidence
+}
+
+/// What a step's window measured, for its outcome.
+struct Window {
+    met: bool,
+    /// Wall time the step waited.
+    wall: Duration,
+    /// Time the program spent waiting for a CPU meanwhile (not counted in its window).
+    stolen: Duration,
+}
+
+impl Window {
+    fn note(&self) -> String {
+        let stolen = self.stolen.as_millis();
+        if stolen >= 10 {
+            format!(
+                "{} ms, of which it waited {stolen} ms for a CPU",
+                self.wall.as_millis()
+            )
+        } else {
+            format!("{} ms", self.wall.as_millis())
+        }
+    }
 }
 
 impl Supervisor<'_> {
@@ -185,60 +312,41 @@ impl Supervisor<'_> {
                 matcher,
                 within_ms,
             } => {
-                let limit = self.limit(*within_ms);
-                let t0 = Instant::now();
                 let matches = matcher.compile();
-                let met = self.wait_until(limit, |s| {
+                let w = self.wait_program(*program, *within_ms, |s, _| {
                     let text = s.stream_text(*program, *stream);
                     matches(&text) || s.output_finished(*program)
                 });
                 let text = self.stream_text(*program, *stream);
-                let met = met && matches(&text);
+                let met = w.met && matches(&text);
                 let detail = if met {
-                    format!("seen after {} ms", t0.elapsed().as_millis())
+                    format!("seen after {}", w.note())
                 } else if self.output_finished(*program) {
                     "not seen; the program closed its output".into()
                 } else {
-                    format!("not seen within {} ms", t0.elapsed().as_millis())
+                    format!("not seen within {}", w.note())
                 };
-                outcome(Some(met), detail)
+                timed(outcome(Some(met), detail), &w)
             }
             StepPlan::ExpectExit {
                 program,
                 expect,
                 within_ms,
             } => {
-                let limit = self.limit(*within_ms);
-                let t0 = Instant::now();
-                self.wait_until(limit, |s| s.slots[*program].evidence.exit.is_some());
-                match &self.slots[*program].evidence.exit {
+                let w = self.wait_program(*program, *within_ms, |s, _| {
+                    s.slots[*program].evidence.exit.is_some()
+                });
+                let o = match &self.slots[*program].evidence.exit {
                     Some(exit) => outcome(
                         Some(expect.accepts(exit.code)),
-                        format!("{} after {} ms", exit.describe(), t0.elapsed().as_millis()),
+                        format!("{} after {}", exit.describe(), w.note()),
                     ),
-                    None => outcome(
-                        Some(false),
-                        format!("still running after {} ms", t0.elapsed().as_millis()),
-                    ),
-                }
+                    None => outcome(Some(false), format!("still running after {}", w.note())),
+                };
+                timed(o, &w)
             }
             StepPlan::ExpectBlocked { program, within_ms } => {
-                let limit = self.limit(*within_ms);
-                let t0 = Instant::now();
-                let blocked = self.wait_quiescent(*program, limit);
-                let detail = match (&self.slots[*program].evidence.exit, blocked) {
-                    (Some(exit), _) => format!("not blocked: it {}", exit.describe()),
-                    (None, true) => format!(
-                        "blocked: no CPU progress, output or packets for {} ms (after {} ms)",
-                        self.plan.quiet_ms,
-                        t0.elapsed().as_millis()
-                    ),
-                    (None, false) => format!(
-                        "still busy after {} ms (CPU time or output kept changing)",
-                        t0.elapsed().as_millis()
-                    ),
-                };
-                outcome(Some(blocked), detail)
+                self.expect_blocked(*program, *within_ms)
             }
             StepPlan::Sleep { ms } => {
                 let limit = self.limit(*ms);
@@ -257,7 +365,7 @@ impl Supervisor<'_> {
         }
     }
 
-    /// A step's limit, cut to what is left of the scenario's budget.
+    /// A wall-clock limit, cut to what is left of the scenario's budget.
     fn limit(&self, ms: u64) -> Duration {
         Duration::from_millis(ms).min(self.deadline.saturating_duration_since(Instant::now()))
     }
@@ -276,8 +384,18 @@ impl Supervisor<'_> {
                     reader_error = reader_error
                         .or_else(|| recorder.spawn_reader(Stream::Stderr, err, self.epoch).err());
                 }
+                let stat = procfs::stat(pid.as_raw());
                 let slot = &mut self.slots[index];
                 slot.evidence.started_ms = Some(self.epoch.elapsed().as_millis() as u64);
+                slot.members = vec![Member {
+                    pid: pid.as_raw(),
+                    start: stat.as_ref().map_or(0, |s| s.start),
+                    comm: stat.map_or_else(String::new, |s| s.comm),
+                    detached: false,
+                    gone: false,
+                    sockets: Vec::new(),
+                    alive_at_end: false,
+                }];
                 slot.running = Some(Running {
                     pid,
                     stdin: child.stdin.take(),
@@ -336,110 +454,206 @@ impl Supervisor<'_> {
         transport: Transport,
         ms: u64,
     ) -> StepOutcome {
-        let limit = self.limit(ms);
-        let t0 = Instant::now();
         let want = match transport {
             Transport::Tcp => "tcp",
             Transport::Udp => "udp",
         };
-        let pgid = self.slots[index]
-            .running
-            .as_ref()
-            .map_or(0, |r| r.pid.as_raw());
-        let ready = |sockets: &[crate::evidence::SocketRecord]| {
+        let ready = |sockets: &[SocketRecord]| {
             sockets
                 .iter()
                 .any(|s| s.transport == want && s.port == port && s.listening)
         };
-        // A server that sits quiet while listening on some other port of the same transport
-        // (a hard-coded port, the most common fault) will not change its mind: stop waiting.
-        let quiet = Duration::from_millis(self.plan.quiet_ms);
-        let recorder = self.slots[index]
-            .running
-            .as_ref()
-            .map(|r| Arc::clone(&r.recorder));
-        let mut last = (u64::MAX, u64::MAX);
-        let mut quiet_since = Instant::now();
-        let met = self.wait_until(limit, |s| {
-            if s.slots[index].evidence.exit.is_some() {
+        // A server that waits for input without the port (listening on some other port, the
+        // most common fault, or reading its stdin: a prompt) will not change its mind: stop.
+        let mut judge = Judge::new(self.gap());
+        let mut stuck: Option<(Blocked, Vec<SocketRecord>)> = None;
+        let w = self.wait_program(index, ms, |s, sample| {
+            if s.slots[index].all_gone() {
                 return true;
             }
-            let sockets = procfs::group_sockets(pgid);
+            let sockets = procfs::sockets(&s.slots[index].live_pids());
             if ready(&sockets) {
                 return true;
             }
-            let elsewhere = sockets
-                .iter()
-                .any(|x| x.transport == want && x.listening && x.port != port);
-            let sample = (
-                procfs::group_cpu_ns(pgid),
-                recorder.as_ref().map_or(0, |r| r.output_bytes()),
-            );
-            if sample != last {
-                last = sample;
-                quiet_since = Instant::now();
+            if let Some(b) = judge.feed(sample) {
+                let elsewhere = sockets
+                    .iter()
+                    .any(|x| x.transport == want && x.listening && x.port != port);
+                if elsewhere || b.wait.on == WaitOn::Stdin {
+                    stuck = Some((b, sockets));
+                    return true;
+                }
             }
-            elsewhere && quiet_since.elapsed() >= quiet
+            false
         });
-        let sockets = procfs::group_sockets(pgid);
-        let is_ready = met && ready(&sockets);
+        let sockets = procfs::sockets(&self.slots[index].live_pids());
+        let is_ready = w.met && ready(&sockets);
         let detail = if is_ready {
-            format!("ready after {} ms", t0.elapsed().as_millis())
-        } else if let Some(exit) = &self.slots[index].evidence.exit {
+            let by = self.slots[index]
+                .members
+                .iter()
+                .find(|m| m.detached && !m.gone && m.sockets.iter().any(|s| s.port == port));
+            match by {
+                Some(m) => format!(
+                    "ready after {}, served by its detached process {} ({})",
+                    w.note(),
+                    m.pid,
+                    m.comm
+                ),
+                None => format!("ready after {}", w.note()),
+            }
+        } else if let (true, Some(exit)) = (
+            self.slots[index].all_gone(),
+            &self.slots[index].evidence.exit,
+        ) {
             format!("it {} before it was ready", exit.describe())
+        } else if let Some((b, _)) = &stuck {
+            format!(
+                "not ready: after {} it waits for input ({}) without {want} port {port}",
+                w.note(),
+                describe_wait(&b.wait)
+            )
         } else {
-            format!("not ready after {} ms", t0.elapsed().as_millis())
+            format!("not ready after {}", w.note())
         };
-        StepOutcome {
-            met: Some(is_ready),
-            detail,
-            sockets,
-            ..StepOutcome::default()
-        }
+        let mut o = timed(outcome(Some(is_ready), detail), &w);
+        o.sockets = sockets;
+        o
     }
 
-    /// Blocked: alive, and neither its CPU time, its output nor the packet count moved during
-    /// a full quiet window.
-    fn wait_quiescent(&mut self, index: usize, limit: Duration) -> bool {
-        let quiet = Duration::from_millis(self.plan.quiet_ms);
-        let Some(r) = self.slots[index].running.as_ref() else {
-            return false;
-        };
-        let (pgid, recorder) = (r.pid.as_raw(), Arc::clone(&r.recorder));
-        let sample = |packets: PacketCounter<'_>| {
-            (
-                procfs::group_cpu_ns(pgid),
-                recorder.output_bytes(),
-                packets(),
-            )
-        };
-        let mut last = sample(self.packets);
-        let mut quiet_since = Instant::now();
-        let end = Instant::now() + limit;
-        loop {
-            self.reap();
-            if self.slots[index].evidence.exit.is_some() {
-                return false;
-            }
-            let now = sample(self.packets);
-            if now != last {
-                last = now;
-                quiet_since = Instant::now();
-            } else if quiet_since.elapsed() >= quiet {
+    /// The least time between the two samples that judge a program blocked.
+    fn gap(&self) -> Duration {
+        Duration::from_millis(self.plan.quiet_ms)
+    }
+
+    fn expect_blocked(&mut self, index: usize, ms: u64) -> StepOutcome {
+        let mut judge = Judge::new(self.gap());
+        let mut blocked = None;
+        let mut peer = None;
+        let w = self.wait_program(index, ms, |s, sample| {
+            if s.slots[index].evidence.exit.is_some() {
                 return true;
             }
-            if Instant::now() >= end {
-                return false;
+            blocked = judge.feed(sample);
+            // Waiting, but another program is acting on input and may be about to answer:
+            // not settled yet.
+            peer = blocked.and_then(|_| s.busy_peer(index));
+            if peer.is_some() {
+                blocked = None;
             }
-            std::thread::sleep(Duration::from_millis(10));
+            blocked.is_some()
+        });
+        let (met, detail) = match (&self.slots[index].evidence.exit, &blocked) {
+            (Some(exit), _) => (false, format!("not blocked: it {}", exit.describe())),
+            (None, Some(b)) => (
+                true,
+                format!(
+                    "blocked: it waits for input ({}) and nothing of it runs (after {})",
+                    describe_wait(&b.wait),
+                    w.note()
+                ),
+            ),
+            (None, None) => (
+                false,
+                match peer {
+                    Some(name) => format!(
+                        "not blocked after {}: it waits for input, but {name} kept acting on \
+                         input it received (and may answer)",
+                        w.note()
+                    ),
+                    None => format!(
+                        "not blocked after {}: {}",
+                        w.note(),
+                        self.busy_reason(index)
+                    ),
+                },
+            ),
+        };
+        let mut o = timed(outcome(Some(met), detail), &w);
+        o.waiting_since_ms = blocked.map(|b| b.since.as_millis() as u64);
+        o
+    }
+
+    /// Updates which programs wait for input and which act on input they received.
+    fn observe(&mut self) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].members.iter().all(|m| m.gone) {
+                self.slots[i].waiting = false;
+                self.slots[i].in_flight = false;
+                continue;
+            }
+            let waiting = self.sample(i).waiting().is_some();
+            let slot = &mut self.slots[i];
+            slot.in_flight = watch::in_flight(slot.waiting, slot.in_flight, waiting);
+            slot.waiting = waiting;
         }
     }
 
-    /// Polls `cond` until it holds or `limit` passes; reaps exited children as it goes.
+    /// Another program that may be about to give `index` input: it was woken by input and has
+    /// not waited again since, or it holds input not yet read (a datagram, bytes, a connection
+    /// to accept). A program that merely runs (a busy loop) without having received anything
+    /// is not one: one busy program does not keep another from being judged blocked.
+    fn busy_peer(&self, index: usize) -> Option<String> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(j, s)| *j != index && s.members.iter().any(|m| !m.gone))
+            .find(|(_, s)| s.in_flight || procfs::pending_input(&s.live_pids()))
+            .map(|(_, s)| s.evidence.name.clone())
+    }
+
+    /// Why a program is not blocked, from one more sample.
+    fn busy_reason(&self, index: usize) -> String {
+        let sample = self.sample(index);
+        let tasks: Vec<&procfs::TaskSample> = sample.procs.iter().flat_map(|p| &p.tasks).collect();
+        if tasks.iter().any(|t| !matches!(t.state, 'S' | 'D')) {
+            "it kept running (using the CPU)".into()
+        } else if tasks.iter().all(|t| t.wait.is_none()) {
+            "it sleeps, but not waiting for input (a sleep, or waiting for another process)".into()
+        } else {
+            "it kept waking up (CPU time or output kept changing)".into()
+        }
+    }
+
+    /// Polls `cond` until it holds or `ms` of the program's own time has passed (see
+    /// [`watch::Clock`]), within the scenario's budget; reaps and tracks as it goes.
+    fn wait_program(
+        &mut self,
+        index: usize,
+        ms: u64,
+        mut cond: impl FnMut(&mut Self, &Sample) -> bool,
+    ) -> Window {
+        let t0 = Instant::now();
+        let limit = Duration::from_millis(ms);
+        let mut clock = Clock::new(self.epoch.elapsed());
+        loop {
+            self.reap();
+            self.track();
+            self.observe();
+            let sample = self.sample(index);
+            clock.feed(&sample);
+            let met = cond(self, &sample);
+            if met
+                || clock.elapsed(self.epoch.elapsed()) >= limit
+                || Instant::now() >= self.deadline
+            {
+                return Window {
+                    met,
+                    wall: t0.elapsed(),
+                    stolen: clock.stolen(),
+                };
+            }
+            std::thread::sleep(TICK);
+        }
+    }
+
+    /// Polls `cond` until it holds or `limit` passes; reaps and tracks as it goes.
     fn wait_until(&mut self, limit: Duration, mut cond: impl FnMut(&mut Self) -> bool) -> bool {
         let end = Instant::now() + limit;
         loop {
             self.reap();
+            self.track();
+            self.observe();
             if cond(self) {
                 return true;
             }
@@ -447,6 +661,138 @@ impl Supervisor<'_> {
                 return false;
             }
             std::thread::sleep(TICK);
+        }
+    }
+
+    /// The program's live processes and output, now.
+    fn sample(&self, index: usize) -> Sample {
+        let slot = &self.slots[index];
+        Sample {
+            at: self.epoch.elapsed(),
+            procs: slot
+                .live_pids()
+                .into_iter()
+                .map(|pid| ProcSample {
+                    pid,
+                    tasks: procfs::tasks(pid)
+                        .into_iter()
+                        .filter(|t| !matches!(t.state, 'Z' | 'X' | 'x'))
+                        .collect(),
+                })
+                .filter(|p| !p.tasks.is_empty())
+                .collect(),
+            output_bytes: slot
+                .running
+                .as_ref()
+                .map_or(0, |r| r.recorder.output_bytes()),
+        }
+    }
+
+    /// Brings every program's membership up to date (see [`track`]).
+    fn track(&mut self) {
+        if self.slots.iter().all(|s| s.members.is_empty()) {
+            return;
+        }
+        let mut table = HashMap::new();
+        let pids = procfs::all_pids();
+        // A foreign pid that ended may come back as one of ours: forget the ended ones.
+        let listed: std::collections::HashSet<i32> = pids.iter().copied().collect();
+        self.foreign.retain(|pid, _| listed.contains(pid));
+        for pid in pids {
+            if pid == self.us || self.foreign.contains_key(&pid) {
+                continue;
+            }
+            if let Some(st) = procfs::stat(pid) {
+                table.insert(pid, st);
+            }
+        }
+        let now = boot_ticks();
+        for slot in &mut self.slots {
+            let leader = slot.members.first().map_or(0, |m| m.pid);
+            for m in &mut slot.members {
+                if m.start == 0 && !m.gone {
+                    // Its stat could not be read at spawn: adopt the first one seen.
+                    m.start = table.get(&m.pid).map_or(0, |st| st.start);
+                }
+                match table.get(&m.pid).filter(|st| st.start == m.start) {
+                    Some(st) if !st.ended() => {
+                        m.detached |= st.pgrp != leader;
+                        m.comm.clone_from(&st.comm);
+                    }
+                    _ => m.gone = true,
+                }
+            }
+            if !slot.members.is_empty() && slot.members.iter().all(|m| m.gone) {
+                slot.ended.get_or_insert(now);
+            }
+        }
+        let known: Vec<Known> = self
+            .slots
+            .iter()
+            .map(|s| Known {
+                members: s.members.iter().map(|m| (m.pid, m.start)).collect(),
+                started: s.members.first().map(|m| m.start),
+                ended: s.ended,
+            })
+            .collect();
+        for (pid, place) in track::attribute(&table, &known, self.us) {
+            let st = &table[&pid];
+            match place {
+                Place::Program(i) => {
+                    self.strays
+                        .retain(|(p, s, _)| !(*p == pid && *s == st.start));
+                    let slot = &mut self.slots[i];
+                    let leader = slot.members.first().map_or(0, |m| m.pid);
+                    slot.ended = None;
+                    slot.members.push(Member {
+                        pid,
+                        start: st.start,
+                        comm: st.comm.clone(),
+                        detached: st.pgrp != leader,
+                        gone: st.ended(),
+                        sockets: Vec::new(),
+                        alive_at_end: false,
+                    });
+                }
+                Place::Stray => {
+                    if !self
+                        .strays
+                        .iter()
+                        .any(|(p, s, _)| *p == pid && *s == st.start)
+                    {
+                        self.strays.push((pid, st.start, st.comm.clone()));
+                    }
+                }
+                Place::Foreign => {
+                    self.foreign.insert(pid, st.start);
+                }
+            }
+        }
+        self.note_detached_sockets();
+    }
+
+    /// Records the sockets on the scenario's ports that live detached processes hold.
+    fn note_detached_sockets(&mut self) {
+        for slot in &mut self.slots {
+            let pids: Vec<i32> = slot
+                .members
+                .iter()
+                .filter(|m| m.detached && !m.gone)
+                .map(|m| m.pid)
+                .collect();
+            if pids.is_empty() {
+                continue;
+            }
+            for (pid, socks) in procfs::sockets_by_pid(&pids) {
+                let Some(m) = slot.members.iter_mut().find(|m| m.pid == pid && !m.gone) else {
+                    continue;
+                };
+                for s in socks {
+                    if self.ports.contains(&s.port) && !m.sockets.contains(&s) {
+                        m.sockets.push(s);
+                    }
+                }
+            }
         }
     }
 
@@ -488,6 +834,11 @@ impl Supervisor<'_> {
 
     fn record_exit(&mut self, pid: Pid, code: Option<i32>, signal: Option<i32>) {
         let at_ms = self.now_ms();
+        for slot in &mut self.slots {
+            for m in slot.members.iter_mut().filter(|m| m.pid == pid.as_raw()) {
+                m.gone = true;
+            }
+        }
         if let Some(slot) = self
             .slots
             .iter_mut()
@@ -503,51 +854,87 @@ impl Supervisor<'_> {
     }
 
     /// Records each program's state after the last step. When a check depends on it, first
-    /// let the programs settle (quiescent or exited) so a server that is about to exit after
-    /// its first client is seen exiting, not caught by chance while still alive.
+    /// let the programs settle (blocked or ended) so a server that is about to exit after its
+    /// first client is seen exiting, not caught by chance while still alive.
     fn record_end_state(&mut self) {
-        let measure = self.plan.final_quiescence;
-        let window = Duration::from_millis(self.plan.quiet_ms * 3);
-        for i in 0..self.slots.len() {
+        let n = self.slots.len();
+        let mut blocked: Vec<Option<bool>> = vec![None; n];
+        if self.plan.final_quiescence {
+            let mut judges: Vec<Judge> = (0..n).map(|_| Judge::new(self.gap())).collect();
+            let mut clocks: Vec<Clock> = (0..n).map(|_| Clock::new(self.epoch.elapsed())).collect();
+            let limit = Duration::from_millis(SETTLE_MS);
+            loop {
+                self.reap();
+                self.track();
+                self.observe();
+                let mut pending = false;
+                for i in 0..n {
+                    if self.slots[i].running.is_none() || blocked[i].is_some() {
+                        continue;
+                    }
+                    if self.slots[i].evidence.exit.is_some() {
+                        blocked[i] = Some(false);
+                        continue;
+                    }
+                    let sample = self.sample(i);
+                    clocks[i].feed(&sample);
+                    if judges[i].feed(&sample).is_some() && self.busy_peer(i).is_none() {
+                        blocked[i] = Some(true);
+                    } else if clocks[i].elapsed(self.epoch.elapsed()) < limit {
+                        pending = true;
+                    }
+                }
+                if !pending || Instant::now() >= self.deadline {
+                    break;
+                }
+                std::thread::sleep(TICK);
+            }
+        }
+        self.reap();
+        self.track();
+        for (i, measured) in blocked.into_iter().enumerate() {
             if self.slots[i].running.is_none() {
                 continue;
             }
-            let blocked = (measure && self.slots[i].evidence.exit.is_none())
-                .then(|| self.wait_quiescent(i, window));
-            self.reap();
             let alive = self.slots[i].evidence.exit.is_none();
-            let pgid = self.slots[i].running.as_ref().map_or(0, |r| r.pid.as_raw());
-            let sockets = if alive {
-                procfs::group_sockets(pgid)
-            } else {
-                Vec::new()
-            };
+            let sockets = procfs::sockets(&self.slots[i].live_pids());
+            for m in &mut self.slots[i].members {
+                m.alive_at_end = !m.gone;
+            }
             self.slots[i].evidence.at_end = Some(EndState {
                 alive,
-                blocked: blocked.map(|b| b && alive),
+                blocked: self
+                    .plan
+                    .final_quiescence
+                    .then(|| measured == Some(true) && alive),
                 sockets,
             });
         }
     }
 
-    /// SIGTERM, a grace period, then SIGKILL, to the whole process group.
+    /// SIGTERM, a grace period, then SIGKILL, to the whole process group and to every process
+    /// of the program that left it.
     fn stop(&mut self, index: usize) {
         let Some(pid) = self.slots[index].running.as_ref().map(|r| r.pid) else {
             return;
         };
-        if self.slots[index].evidence.exit.is_some() {
+        if self.slots[index].all_gone() {
+            // Members of the group that outlived its leader unseen go too.
+            let _ = killpg(pid, Signal::SIGKILL);
             return;
         }
-        let _ = killpg(pid, Signal::SIGTERM);
-        self.wait_until(GRACE, |s| s.slots[index].evidence.exit.is_some());
-        if self.slots[index].evidence.exit.is_none() {
-            let _ = killpg(pid, Signal::SIGKILL);
-            self.wait_until(GRACE, |s| s.slots[index].evidence.exit.is_some());
+        for sig in [Signal::SIGTERM, Signal::SIGKILL] {
+            let _ = killpg(pid, sig);
+            for m in self.slots[index].members.iter().filter(|m| !m.gone) {
+                let _ = kill(Pid::from_raw(m.pid), sig);
+            }
+            if self.wait_until(GRACE, |s| s.slots[index].all_gone()) {
+                break;
+            }
         }
         if let Some(exit) = self.slots[index].evidence.exit.as_mut() {
             exit.by_harness = exit.signal.is_some();
         }
-        // Members of the group that outlived its leader go too.
         let _ = killpg(pid, Signal::SIGKILL);
     }
 
@@ -555,14 +942,60 @@ impl Supervisor<'_> {
         for i in 0..self.slots.len() {
             self.stop(i);
         }
-        // Give reader threads a moment to drain the pipes of programs that just ended.
-        let limit = Duration::from_millis(200);
-        self.wait_until(limit, |s| {
+        for (pid, start, _) in &self.strays {
+            if procfs::stat(*pid).is_some_and(|st| st.start == *start) {
+                let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+        }
+        // Let the reader threads drain the pipes of programs that just ended. Every process
+        // holding a write end is gone now, so the pipes close as soon as the readers have read
+        // what is left: wait for that, not for a fixed time (on a loaded machine a reader
+        // thread may not run for a while, and output cut short would change verdicts).
+        self.wait_until(DRAIN, |s| {
             s.slots
                 .iter()
                 .all(|slot| slot.running.as_ref().is_none_or(|r| r.recorder.closed()))
         });
     }
+
+    /// Programs whose output pipes were still open after [`teardown`](Self::teardown).
+    fn undrained(&self) -> Vec<String> {
+        self.slots
+            .iter()
+            .filter(|s| s.running.as_ref().is_some_and(|r| !r.recorder.closed()))
+            .map(|s| s.evidence.name.clone())
+            .collect()
+    }
+}
+
+/// Clock ticks since boot, the unit of a process's start time.
+fn boot_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0, |secs| (secs * hz) as u64)
+}
+
+/// "recvfrom on UDP port 40000", "read on its standard input", "poll".
+fn describe_wait(w: &InputWait) -> String {
+    match w.on {
+        WaitOn::Socket(inode) => match procfs::socket(inode) {
+            Some(s) if s.listening || s.transport == "udp" => {
+                format!("{} on {} port {}", w.call, s.transport, s.port)
+            }
+            Some(s) => format!("{} on a {} socket", w.call, s.transport),
+            None => format!("{} on a socket", w.call),
+        },
+        WaitOn::Stdin => format!("{} on its standard input", w.call),
+        WaitOn::Any => w.call.to_string(),
+    }
+}
+
+fn timed(mut o: StepOutcome, w: &Window) -> StepOutcome {
+    o.cpu_wait_ms = Some(w.stolen.as_millis() as u64);
+    o
 }
 
 fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {

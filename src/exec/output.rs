@@ -1,19 +1,39 @@
 //! Recording a program's output: one reader thread per pipe, timestamped chunks, bounded buffers.
 //!
-//! Contract: memory per program is bounded whatever the program writes. Each stream keeps its
-//! first `HEAD` bytes and its last `TAIL` bytes, with a marker where the middle was cut; the
-//! transcript keeps its first and last `EVENTS / 2` chunks.
+//! Contract: memory per program is bounded whatever the program writes, and so is what reaches
+//! `results.json`. Each stream keeps its first [`HEAD`] (64 KiB) and its last [`TAIL`] (16 KiB)
+//! bytes, with a marker where the middle was cut; the transcript keeps its first
+//! [`TRANSCRIPT_HEAD`] bytes (at most [`EVENTS`] chunks) and a sliding last [`TRANSCRIPT_TAIL`]
+//! bytes, with a marker chunk for the cut. `bytes` stays the total the program wrote and the
+//! stream's cut marker says what was kept (`[... N bytes cut; kept the first H and the last T
+//! bytes ...]`), so a report can say "printed 177 MB (kept the first 64 KiB and the last
+//! 16 KiB)".
+//!
+//! The caps were lowered from 256 + 64 KiB so that a scenario's evidence stays well under 1 MiB
+//! with several programs; on top of them [`fill`] shares [`SCENARIO_BUDGET`] bytes of serialized
+//! output among a scenario's programs, fairly (max-min): a program under its share keeps all it
+//! has, so a flood never pushes another program's transcript out; a program over it is cut
+//! further (halving its caps until it fits).
+//!
+//! A flood does not stall the supervisor: reader threads do the copying, each chunk costs a
+//! bounded amount of work (no per-byte loop, no decoding until a snapshot), and the supervisor
+//! only reads counters and snapshots.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crate::evidence::{Stream, StreamText, TranscriptEntry};
+use crate::evidence::{ProgramEvidence, Stream, StreamText, TranscriptEntry};
 
-const HEAD: usize = 256 * 1024;
-const TAIL: usize = 64 * 1024;
-const EVENTS: usize = 2_000;
+const HEAD: usize = 64 * 1024;
+const TAIL: usize = 16 * 1024;
+const TRANSCRIPT_HEAD: usize = 32 * 1024;
+const TRANSCRIPT_TAIL: usize = 16 * 1024;
+const EVENTS: usize = 1_000;
+/// Serialized bytes of output evidence (streams and transcripts) per scenario.
+pub(crate) const SCENARIO_BUDGET: usize = 640 * 1024;
 
 /// Shared between the reader threads and the supervisor.
 #[derive(Debug, Default)]
@@ -25,16 +45,28 @@ pub(crate) struct Recorder {
 struct Recorded {
     stdout: Buffer,
     stderr: Buffer,
-    events: Vec<TranscriptEntry>,
-    events_dropped: u64,
+    head: Vec<Chunk>,
+    head_bytes: usize,
+    tail: VecDeque<Chunk>,
+    tail_bytes: usize,
+    /// Chunks and bytes that fell out between head and tail.
+    cut_chunks: u64,
+    cut_bytes: u64,
     /// Readers still running (0: both pipes closed, no more output can come).
     open_pipes: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Chunk {
+    t_ms: u64,
+    stream: Stream,
+    bytes: Vec<u8>,
 }
 
 #[derive(Debug, Default)]
 struct Buffer {
     head: Vec<u8>,
-    tail: std::collections::VecDeque<u8>,
+    tail: VecDeque<u8>,
     total: u64,
 }
 
@@ -44,28 +76,53 @@ impl Buffer {
         let room = HEAD.saturating_sub(self.head.len());
         let (to_head, rest) = bytes.split_at(room.min(bytes.len()));
         self.head.extend_from_slice(to_head);
-        self.tail.extend(rest);
-        while self.tail.len() > TAIL {
-            self.tail.pop_front();
+        if rest.len() >= TAIL {
+            self.tail.clear();
+            self.tail.extend(&rest[rest.len() - TAIL..]);
+        } else {
+            self.tail.extend(rest);
+            let excess = self.tail.len().saturating_sub(TAIL);
+            self.tail.drain(..excess);
         }
     }
 
-    fn snapshot(&self) -> StreamText {
-        let mut text = String::from_utf8_lossy(&self.head).into_owned();
-        let kept = (self.head.len() + self.tail.len()) as u64;
+    /// The stream with at most `head` leading and `tail` trailing bytes kept.
+    fn snapshot(&self, head: usize, tail: usize) -> StreamText {
+        let h = &self.head[..head.min(self.head.len())];
+        // What the buffer holds after its head, of which the last `tail` bytes are kept.
+        let after: Vec<u8> = self.head[h.len()..]
+            .iter()
+            .chain(self.tail.iter())
+            .copied()
+            .collect();
+        let t = &after[after.len().saturating_sub(tail)..];
+        let kept = (h.len() + t.len()) as u64;
         let truncated = kept < self.total;
+        let mut text = String::from_utf8_lossy(h).into_owned();
         if truncated {
-            text.push_str(&format!("\n[... {} bytes cut ...]\n", self.total - kept));
+            text.push_str(&format!(
+                "\n[... {} bytes cut; kept the first {} and the last {} bytes ...]\n",
+                self.total - kept,
+                h.len(),
+                t.len()
+            ));
         }
-        if !self.tail.is_empty() {
-            let (a, b) = self.tail.as_slices();
-            text.push_str(&String::from_utf8_lossy(&[a, b].concat()));
-        }
+        text.push_str(&String::from_utf8_lossy(t));
         StreamText {
             text,
             bytes: self.total,
             truncated,
         }
+    }
+}
+
+/// How much of a program's output a snapshot keeps: the full caps, scaled down by `1 / 2^n`.
+#[derive(Debug, Clone, Copy)]
+struct Scale(u32);
+
+impl Scale {
+    fn of(self, n: usize) -> usize {
+        n >> self.0
     }
 }
 
@@ -82,18 +139,22 @@ impl Recorder {
             Stream::Stderr => r.stderr.push(bytes),
             Stream::Stdin => {}
         }
-        let entry = TranscriptEntry {
-            t_ms,
-            stream,
-            text: String::from_utf8_lossy(bytes).into_owned(),
-        };
-        if r.events.len() < EVENTS {
-            r.events.push(entry);
+        let room = TRANSCRIPT_HEAD.saturating_sub(r.head_bytes);
+        if r.tail.is_empty() && r.head.len() < EVENTS && room > 0 {
+            let n = room.min(bytes.len());
+            r.head.push(Chunk {
+                t_ms,
+                stream,
+                bytes: bytes[..n].to_vec(),
+            });
+            r.head_bytes += n;
+            if n == bytes.len() {
+                return;
+            }
+            let rest = &bytes[n..];
+            r.push_tail(t_ms, stream, rest);
         } else {
-            // Keep the first half fixed, slide the second half.
-            r.events.remove(EVENTS / 2);
-            r.events.push(entry);
-            r.events_dropped += 1;
+            r.push_tail(t_ms, stream, bytes);
         }
     }
 
@@ -105,13 +166,13 @@ impl Recorder {
     pub(crate) fn text(&self, stream: Stream) -> StreamText {
         let r = self.lock();
         match stream {
-            Stream::Stdout => r.stdout.snapshot(),
-            Stream::Stderr => r.stderr.snapshot(),
+            Stream::Stdout => r.stdout.snapshot(HEAD, TAIL),
+            Stream::Stderr => r.stderr.snapshot(HEAD, TAIL),
             Stream::Stdin => StreamText::default(),
         }
     }
 
-    /// Total output bytes so far (both streams): quiescence watches it.
+    /// Total output bytes so far (both streams): hang detection watches it.
     pub(crate) fn output_bytes(&self) -> u64 {
         let r = self.lock();
         r.stdout.total + r.stderr.total
@@ -122,22 +183,19 @@ impl Recorder {
         self.lock().open_pipes == 0
     }
 
+    #[cfg(test)]
     pub(crate) fn transcript(&self) -> Vec<TranscriptEntry> {
+        self.lock().transcript(Scale(0))
+    }
+
+    /// Stdout, stderr and transcript at `scale`.
+    fn snapshot(&self, scale: Scale) -> (StreamText, StreamText, Vec<TranscriptEntry>) {
         let r = self.lock();
-        let mut events = r.events.clone();
-        if r.events_dropped > 0 {
-            let at = events.len().min(EVENTS / 2);
-            let t_ms = events.get(at).map_or(0, |e| e.t_ms);
-            events.insert(
-                at,
-                TranscriptEntry {
-                    t_ms,
-                    stream: Stream::Stderr,
-                    text: format!("[... {} output chunks cut ...]", r.events_dropped),
-                },
-            );
-        }
-        events
+        (
+            r.stdout.snapshot(scale.of(HEAD), scale.of(TAIL)),
+            r.stderr.snapshot(scale.of(HEAD), scale.of(TAIL)),
+            r.transcript(scale),
+        )
     }
 
     /// Starts a reader thread for one pipe.
@@ -152,7 +210,7 @@ impl Recorder {
         std::thread::Builder::new()
             .name(format!("read-{stream:?}"))
             .spawn(move || {
-                let mut buf = vec![0u8; 16 * 1024];
+                let mut buf = vec![0u8; 64 * 1024];
                 loop {
                     match pipe.read(&mut buf) {
                         Ok(0) => break,
@@ -169,6 +227,118 @@ impl Recorder {
     }
 }
 
+impl Recorded {
+    fn push_tail(&mut self, t_ms: u64, stream: Stream, bytes: &[u8]) {
+        let skip = bytes.len().saturating_sub(TRANSCRIPT_TAIL);
+        self.cut_bytes += skip as u64;
+        let bytes = &bytes[skip..];
+        self.tail.push_back(Chunk {
+            t_ms,
+            stream,
+            bytes: bytes.to_vec(),
+        });
+        self.tail_bytes += bytes.len();
+        while self.tail_bytes > TRANSCRIPT_TAIL || self.tail.len() > EVENTS / 2 {
+            let Some(old) = self.tail.pop_front() else {
+                break;
+            };
+            self.tail_bytes -= old.bytes.len();
+            self.cut_chunks += 1;
+            self.cut_bytes += old.bytes.len() as u64;
+        }
+    }
+
+    /// The transcript with its head and tail cut to `scale`, a marker between them.
+    fn transcript(&self, scale: Scale) -> Vec<TranscriptEntry> {
+        let entry = |c: &Chunk, bytes: &[u8]| TranscriptEntry {
+            t_ms: c.t_ms,
+            stream: c.stream,
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        };
+        let mut out = Vec::new();
+        let (mut cut_chunks, mut cut_bytes) = (self.cut_chunks, self.cut_bytes);
+        let mut room = scale.of(TRANSCRIPT_HEAD);
+        for c in &self.head {
+            if room == 0 {
+                cut_chunks += 1;
+                cut_bytes += c.bytes.len() as u64;
+                continue;
+            }
+            let n = room.min(c.bytes.len());
+            out.push(entry(c, &c.bytes[..n]));
+            cut_bytes += (c.bytes.len() - n) as u64;
+            room -= n;
+        }
+        let mut tail = Vec::new();
+        let mut room = scale.of(TRANSCRIPT_TAIL);
+        for c in self.tail.iter().rev() {
+            if room == 0 {
+                cut_chunks += 1;
+                cut_bytes += c.bytes.len() as u64;
+                continue;
+            }
+            let n = room.min(c.bytes.len());
+            tail.push(entry(c, &c.bytes[c.bytes.len() - n..]));
+            cut_bytes += (c.bytes.len() - n) as u64;
+            room -= n;
+        }
+        if cut_chunks > 0 || cut_bytes > 0 {
+            let t_ms = tail
+                .last()
+                .or(out.last())
+                .map_or(0, |e: &TranscriptEntry| e.t_ms);
+            out.push(TranscriptEntry {
+                t_ms,
+                stream: Stream::Stderr,
+                text: format!("[... {cut_bytes} bytes in {cut_chunks} output chunks cut ...]"),
+            });
+        }
+        out.extend(tail.into_iter().rev());
+        out
+    }
+}
+
+/// Serialized size of a program's output evidence.
+fn cost(out: &(StreamText, StreamText, Vec<TranscriptEntry>)) -> usize {
+    serde_json::to_vec(out).map_or(usize::MAX, |v| v.len())
+}
+
+/// Fills each program's stdout, stderr and transcript from its recorder, sharing
+/// [`SCENARIO_BUDGET`] among them (see the module docs).
+pub(crate) fn fill(programs: &mut [(ProgramEvidence, Option<Arc<Recorder>>)]) {
+    let full: Vec<Option<usize>> = programs
+        .iter()
+        .map(|(_, r)| r.as_ref().map(|r| cost(&r.snapshot(Scale(0)))))
+        .collect();
+    let shares = shares(&full.iter().map(|c| c.unwrap_or(0)).collect::<Vec<_>>());
+    for ((ev, rec), share) in programs.iter_mut().zip(shares) {
+        let Some(rec) = rec else {
+            continue;
+        };
+        let mut scale = Scale(0);
+        let mut out = rec.snapshot(scale);
+        while cost(&out) > share && scale.0 < 16 {
+            scale.0 += 1;
+            out = rec.snapshot(scale);
+        }
+        (ev.stdout, ev.stderr, ev.transcript) = out;
+    }
+}
+
+/// Max-min fair shares of [`SCENARIO_BUDGET`] for programs that need `costs`. Pure.
+fn shares(costs: &[usize]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by_key(|&i| costs[i]);
+    let mut left = SCENARIO_BUDGET;
+    let mut out = vec![0; costs.len()];
+    for (k, &i) in order.iter().enumerate() {
+        let fair = left / (costs.len() - k);
+        out[i] = costs[i].min(fair);
+        left -= out[i];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,14 +349,33 @@ mod tests {
         b.push(&vec![b'a'; HEAD]);
         b.push(&vec![b'b'; TAIL * 2]);
         b.push(b"END");
-        let s = b.snapshot();
+        let s = b.snapshot(HEAD, TAIL);
         assert!(s.truncated);
         assert_eq!(s.bytes, (HEAD + TAIL * 2 + 3) as u64);
         assert!(s.text.starts_with("aaa"));
         assert!(s.text.ends_with("bbbEND"));
-        assert!(s
-            .text
-            .contains(&format!("[... {} bytes cut ...]", TAIL + 3)));
+        assert!(s.text.contains(&format!(
+            "[... {} bytes cut; kept the first {HEAD} and the last {TAIL} bytes ...]",
+            TAIL + 3
+        )));
+        // Scaled down: the cut grows, the total stays.
+        let s = b.snapshot(HEAD / 4, TAIL / 4);
+        assert_eq!(s.bytes, (HEAD + TAIL * 2 + 3) as u64);
+        assert!(s.text.contains(&format!(
+            "kept the first {} and the last {} bytes",
+            HEAD / 4,
+            TAIL / 4
+        )));
+        assert!(s.text.ends_with("bbbEND"));
+    }
+
+    #[test]
+    fn short_output_is_kept_whole() {
+        let mut b = Buffer::default();
+        b.push(b"hello\n");
+        let s = b.snapshot(HEAD, TAIL);
+        assert_eq!(s.text, "hello\n");
+        assert!(!s.truncated);
     }
 
     #[test]
@@ -199,5 +388,77 @@ mod tests {
         assert!(rec.closed());
         assert_eq!(rec.text(Stream::Stdout).text, "hello\nworld\n");
         assert_eq!(rec.transcript().len(), 1);
+    }
+
+    #[test]
+    fn a_flood_is_bounded_in_the_transcript_by_bytes() {
+        let rec = Recorder::default();
+        rec.note_stdin(0, "go\n");
+        for i in 0..10_000 {
+            rec.push(Stream::Stdout, i, &[b'x'; 1000]);
+        }
+        // One chunk larger than the whole tail.
+        rec.push(Stream::Stdout, 9_999, &vec![b'y'; TRANSCRIPT_TAIL * 2]);
+        rec.push(Stream::Stdout, 10_000, b"LAST");
+        let t = rec.transcript();
+        let bytes: usize = t.iter().map(|e| e.text.len()).sum();
+        assert!(bytes < TRANSCRIPT_HEAD + TRANSCRIPT_TAIL + 100, "{bytes}");
+        assert_eq!(t[0].text, "go\n");
+        assert!(t.last().unwrap().text.ends_with("LAST"));
+        let kept: usize = t
+            .iter()
+            .filter(|e| !e.text.contains("output chunks cut"))
+            .map(|e| e.text.len())
+            .sum();
+        let marker = t
+            .iter()
+            .find(|e| e.text.contains("output chunks cut"))
+            .unwrap();
+        let cut = 3 + 10_000 * 1000 + TRANSCRIPT_TAIL * 2 + 4 - kept;
+        assert!(
+            marker.text.contains(&format!("[... {cut} bytes in")),
+            "{}",
+            marker.text
+        );
+        assert_eq!(
+            rec.output_bytes(),
+            (10_000 * 1000 + TRANSCRIPT_TAIL * 2 + 4) as u64
+        );
+    }
+
+    #[test]
+    fn shares_leave_small_programs_whole() {
+        let b = SCENARIO_BUDGET;
+        assert_eq!(shares(&[10, 20]), vec![10, 20]);
+        let s = shares(&[10, b, b]);
+        assert_eq!(s[0], 10);
+        assert_eq!(s[1], (b - 10) / 2);
+        assert!(s.iter().sum::<usize>() <= b);
+    }
+
+    #[test]
+    fn fill_keeps_a_scenario_under_budget_whatever_is_printed() {
+        let mut programs: Vec<(ProgramEvidence, Option<Arc<Recorder>>)> = Vec::new();
+        for _ in 0..4 {
+            let rec = Arc::new(Recorder::default());
+            // Control bytes: the worst case, each escaped as \u00XX in JSON.
+            for i in 0..200 {
+                rec.push(Stream::Stdout, i, &[1u8; 4096]);
+                rec.push(Stream::Stderr, i, &[2u8; 4096]);
+            }
+            programs.push((ProgramEvidence::default(), Some(rec)));
+        }
+        let quiet = Arc::new(Recorder::default());
+        quiet.push(Stream::Stdout, 0, b"a normal line\n");
+        programs.push((ProgramEvidence::default(), Some(quiet)));
+        fill(&mut programs);
+        let total: usize = programs
+            .iter()
+            .map(|(e, _)| serde_json::to_vec(&e).unwrap().len())
+            .sum();
+        assert!(total < 1024 * 1024, "{total}");
+        assert_eq!(programs[4].0.stdout.text, "a normal line\n");
+        assert_eq!(programs[0].0.stdout.bytes, 200 * 4096);
+        assert!(programs[0].0.stdout.truncated);
     }
 }

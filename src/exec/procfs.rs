@@ -4,87 +4,379 @@
 //! process group appears in `/proc/net/{tcp,tcp6,udp,udp6}`, which (through `/proc/self/net`)
 //! shows the reader's own network namespace.
 
+//! What `/proc` says about the programs of a run: their processes, what each thread is waiting
+//! for, their CPU time and their sockets.
+//!
+//! Readiness and diagnosis never touch the network: a server is ready when a socket owned by one
+//! of its processes appears in `/proc/net/{tcp,tcp6,udp,udp6}`, which (through `/proc/self/net`)
+//! shows the reader's own network namespace. Hang detection reads each thread's state
+//! (`/proc/PID/task/TID/stat`), the system call it sleeps in (`.../syscall`, with `.../wchan` as
+//! the fallback where that file cannot be read) and its scheduler counters (`.../schedstat`).
+//!
+//! The parsers (`parse_*`, [`classify`]) are pure, for tests; the readers return `None` or empty
+//! for a process that ended meanwhile, which is always possible.
+
 use std::collections::HashMap;
 use std::fs;
 
 use crate::evidence::SocketRecord;
 
-/// Pids of every process in process group `pgid`.
-pub(crate) fn group_pids(pgid: i32) -> Vec<i32> {
+/// Every pid in `/proc` (the run's PID namespace, or the host's in host isolation).
+pub(crate) fn all_pids() -> Vec<i32> {
     let Ok(dir) = fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| stat_fields(pid).is_some_and(|f| f.pgrp == pgid))
         .collect()
 }
 
-struct StatFields {
-    pgrp: i32,
-    ticks: u64,
+/// The fields of `/proc/PID/stat` (or `/proc/PID/task/TID/stat`) the supervisor uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stat {
+    pub comm: String,
+    /// `R`, `S`, `D`, `Z`, `T`, ...
+    pub state: char,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub session: i32,
+    /// Clock ticks of user plus system time (coarse: schedstat is preferred).
+    pub ticks: u64,
+    /// Start time in clock ticks since boot: with the pid, identifies a process.
+    pub start: u64,
 }
 
-fn stat_fields(pid: i32) -> Option<StatFields> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may contain spaces and parentheses: fields start after the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
-    Some(StatFields {
+impl Stat {
+    /// Ended: a zombie waiting to be reaped, or dead.
+    pub(crate) fn ended(&self) -> bool {
+        matches!(self.state, 'Z' | 'X' | 'x')
+    }
+}
+
+/// Parses one `stat` line. The command name may contain spaces and parentheses: the fields
+/// start after the last `)`.
+pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text.get(open + 1..close)?.to_string();
+    let f: Vec<&str> = text.get(close + 2..)?.split(' ').collect();
+    // After the name: state(0) ppid(1) pgrp(2) session(3) ... utime(11) stime(12) ...
+    // starttime(19)
+    Some(Stat {
+        comm,
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
         pgrp: f.get(2)?.parse().ok()?,
+        session: f.get(3)?.parse().ok()?,
         ticks: f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?,
+        start: f.get(19)?.parse().ok()?,
     })
 }
 
-/// CPU time used so far by the processes of a group, in nanoseconds where the kernel keeps
-/// schedstats (exact), else in clock ticks scaled to nanoseconds.
-pub(crate) fn group_cpu_ns(pgid: i32) -> u64 {
-    group_pids(pgid)
-        .into_iter()
-        .map(|pid| {
-            fs::read_to_string(format!("/proc/{pid}/schedstat"))
-                .ok()
-                .and_then(|s| s.split(' ').next()?.parse::<u64>().ok())
-                .or_else(|| stat_fields(pid).map(|f| f.ticks * 10_000_000))
-                .unwrap_or(0)
-        })
-        .sum()
+pub(crate) fn stat(pid: i32) -> Option<Stat> {
+    parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
-/// Sockets owned by the processes of a group.
-pub(crate) fn group_sockets(pgid: i32) -> Vec<SocketRecord> {
-    let mut inodes = Vec::new();
-    for pid in group_pids(pgid) {
-        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+/// `/proc/.../schedstat`: nanoseconds on a CPU, nanoseconds waiting for one (runnable but not
+/// running), and how many times the task was scheduled in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Schedstat {
+    pub run_ns: u64,
+    pub delay_ns: u64,
+    pub runs: u64,
+}
+
+pub(crate) fn parse_schedstat(text: &str) -> Option<Schedstat> {
+    let mut f = text.split_whitespace().map(|x| x.parse::<u64>().ok());
+    Some(Schedstat {
+        run_ns: f.next()??,
+        delay_ns: f.next()??,
+        runs: f.next()??,
+    })
+}
+
+/// What `/proc/.../syscall` says: running, blocked outside a system call, or in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Syscall {
+    Running,
+    Outside,
+    In { nr: i64, args: [u64; 6] },
+}
+
+pub(crate) fn parse_syscall(text: &str) -> Option<Syscall> {
+    let text = text.trim();
+    if text == "running" {
+        return Some(Syscall::Running);
+    }
+    let mut f = text.split_whitespace();
+    let nr: i64 = f.next()?.parse().ok()?;
+    if nr < 0 {
+        return Some(Syscall::Outside);
+    }
+    let mut args = [0u64; 6];
+    for a in &mut args {
+        let hex = f.next()?;
+        *a = u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok()?;
+    }
+    Some(Syscall::In { nr, args })
+}
+
+/// What a file descriptor a thread reads from is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fd {
+    Socket(u64),
+    Stdin,
+    Other,
+}
+
+/// What a waiting thread waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitOn {
+    Socket(u64),
+    Stdin,
+    /// Several descriptors (poll, select, epoll), or unknown (wchan only).
+    Any,
+}
+
+/// A thread asleep waiting for input: the call (`recvfrom`, `accept4`, `poll`, or the kernel
+/// function from `wchan`) and what it waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InputWait {
+    pub call: &'static str,
+    pub on: WaitOn,
+}
+
+/// Input-waiting system calls of this architecture, and where their descriptor (or count of
+/// descriptors) is.
+#[derive(Clone, Copy)]
+enum Arg {
+    /// arg0 is the descriptor read from.
+    Fd,
+    /// The number of descriptors watched is in this argument; 0 is a plain sleep.
+    Count(usize),
+    Epoll,
+}
+
+fn input_syscall(nr: i64) -> Option<(&'static str, Arg)> {
+    use libc::*;
+    let table: &[(c_long, &'static str, Arg)] = &[
+        (SYS_read, "read", Arg::Fd),
+        (SYS_readv, "readv", Arg::Fd),
+        (SYS_recvfrom, "recvfrom", Arg::Fd),
+        (SYS_recvmsg, "recvmsg", Arg::Fd),
+        (SYS_recvmmsg, "recvmmsg", Arg::Fd),
+        (SYS_accept4, "accept4", Arg::Fd),
+        (SYS_ppoll, "ppoll", Arg::Count(1)),
+        (SYS_pselect6, "pselect6", Arg::Count(0)),
+        (SYS_epoll_pwait, "epoll_pwait", Arg::Epoll),
+        (SYS_epoll_pwait2, "epoll_pwait2", Arg::Epoll),
+        (SYS_accept, "accept", Arg::Fd),
+        #[cfg(target_arch = "x86_64")]
+        (SYS_poll, "poll", Arg::Count(1)),
+        #[cfg(target_arch = "x86_64")]
+        (SYS_select, "select", Arg::Count(0)),
+        #[cfg(target_arch = "x86_64")]
+        (SYS_epoll_wait, "epoll_wait", Arg::Epoll),
+    ];
+    table
+        .iter()
+        // c_long is i64 here, but not on every target.
+        .find(|(n, _, _)| {
+            #[allow(clippy::useless_conversion)]
+            let n = i64::from(*n);
+            n == nr
+        })
+        .map(|(_, name, arg)| (*name, *arg))
+}
+
+/// Whether a thread blocked in system call `nr` with `args` waits for input: a receive or an
+/// accept on a socket, a read of its standard input, or a poll/select/epoll wait on at least one
+/// descriptor. A `read` of anything else (a file, another pipe) and a `select` with no
+/// descriptors (a sleep) are not. `fd` says what a descriptor is. Pure.
+pub(crate) fn classify(
+    nr: i64,
+    args: [u64; 6],
+    mut fd: impl FnMut(i32) -> Fd,
+) -> Option<InputWait> {
+    let (call, arg) = input_syscall(nr)?;
+    let on = match arg {
+        Arg::Fd => match fd(args[0] as i32) {
+            Fd::Socket(inode) => WaitOn::Socket(inode),
+            Fd::Stdin => WaitOn::Stdin,
+            Fd::Other => return None,
+        },
+        Arg::Count(i) if args[i] == 0 => return None,
+        Arg::Count(_) | Arg::Epoll => WaitOn::Any,
+    };
+    Some(InputWait { call, on })
+}
+
+/// Kernel functions a thread sleeps in while waiting for input, for kernels where
+/// `/proc/.../syscall` cannot be read. Names vary between kernel versions; this is the fallback.
+const INPUT_WCHANS: &[&str] = &[
+    "wait_woken",
+    "sk_wait_data",
+    "inet_csk_accept",
+    "inet_csk_wait_for_connect",
+    "__skb_wait_for_more_packets",
+    "__skb_recv_datagram",
+    "unix_stream_read_generic",
+    "do_sys_poll",
+    "do_select",
+    "core_sys_select",
+    "ep_poll",
+    "do_epoll_wait",
+    "pipe_read",
+];
+
+pub(crate) fn classify_wchan(wchan: &str) -> Option<InputWait> {
+    INPUT_WCHANS
+        .iter()
+        .find(|w| **w == wchan.trim())
+        .map(|w| InputWait {
+            call: w,
+            on: WaitOn::Any,
+        })
+}
+
+/// One thread, as a hang detector sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TaskSample {
+    pub tid: i32,
+    pub state: char,
+    pub wait: Option<InputWait>,
+    pub sched: Schedstat,
+    /// Clock ticks (where schedstat is missing).
+    pub ticks: u64,
+}
+
+/// The threads of process `pid`; empty when it is gone.
+pub(crate) fn tasks(pid: i32) -> Vec<TaskSample> {
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut fds: HashMap<i32, Fd> = HashMap::new();
+    let mut out = Vec::new();
+    for tid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+        let base = format!("/proc/{pid}/task/{tid}");
+        let Some(st) = fs::read_to_string(format!("{base}/stat"))
+            .ok()
+            .and_then(|t| parse_stat(&t))
+        else {
             continue;
         };
-        for fd in fds.flatten() {
-            if let Ok(target) = fs::read_link(fd.path()) {
-                let t = target.to_string_lossy();
-                if let Some(inode) = t.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) {
-                    if let Ok(n) = inode.parse::<u64>() {
-                        inodes.push(n);
-                    }
-                }
+        let sched = fs::read_to_string(format!("{base}/schedstat"))
+            .ok()
+            .and_then(|t| parse_schedstat(&t))
+            .unwrap_or_default();
+        let wait = if matches!(st.state, 'S' | 'D') {
+            match fs::read_to_string(format!("{base}/syscall"))
+                .ok()
+                .and_then(|t| parse_syscall(&t))
+            {
+                Some(Syscall::In { nr, args }) => classify(nr, args, |fd| {
+                    *fds.entry(fd).or_insert_with(|| fd_kind(pid, fd))
+                }),
+                Some(_) => None,
+                None => fs::read_to_string(format!("{base}/wchan"))
+                    .ok()
+                    .and_then(|w| classify_wchan(&w)),
             }
-        }
+        } else {
+            None
+        };
+        out.push(TaskSample {
+            tid,
+            state: st.state,
+            wait,
+            sched,
+            ticks: st.ticks,
+        });
     }
-    if inodes.is_empty() {
+    out
+}
+
+fn fd_kind(pid: i32, fd: i32) -> Fd {
+    let link = |n: i32| fs::read_link(format!("/proc/{pid}/fd/{n}")).ok();
+    let Some(target) = link(fd) else {
+        return Fd::Other;
+    };
+    if let Some(inode) = socket_inode(&target.to_string_lossy()) {
+        return Fd::Socket(inode);
+    }
+    if fd == 0 || link(0).is_some_and(|stdin| stdin == target) {
+        Fd::Stdin
+    } else {
+        Fd::Other
+    }
+}
+
+fn socket_inode(link: &str) -> Option<u64> {
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+/// Socket inodes held by process `pid`.
+fn socket_inodes(pid: i32) -> Vec<u64> {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
         return Vec::new();
+    };
+    fds.flatten()
+        .filter_map(|fd| socket_inode(&fs::read_link(fd.path()).ok()?.to_string_lossy()))
+        .collect()
+}
+
+/// The TCP and UDP sockets held by each of `pids`, read against one copy of the tables.
+pub(crate) fn sockets_by_pid(pids: &[i32]) -> Vec<(i32, Vec<SocketRecord>)> {
+    let held: Vec<(i32, Vec<u64>)> = pids.iter().map(|&p| (p, socket_inodes(p))).collect();
+    if held.iter().all(|(_, i)| i.is_empty()) {
+        return pids.iter().map(|&p| (p, Vec::new())).collect();
     }
     let table = socket_table();
-    let mut out: Vec<SocketRecord> = inodes
-        .iter()
-        .filter_map(|i| table.get(i).cloned())
+    held.into_iter()
+        .map(|(pid, inodes)| {
+            let mut socks: Vec<SocketRecord> = inodes
+                .iter()
+                .filter_map(|i| table.get(i).cloned())
+                .collect();
+            sort_sockets(&mut socks);
+            (pid, socks)
+        })
+        .collect()
+}
+
+/// The TCP and UDP sockets held by any of `pids`, sorted, without duplicates.
+pub(crate) fn sockets(pids: &[i32]) -> Vec<SocketRecord> {
+    let mut all: Vec<SocketRecord> = sockets_by_pid(pids)
+        .into_iter()
+        .flat_map(|(_, s)| s)
         .collect();
-    out.sort_by(|a, b| (&a.transport, a.port, &a.addr).cmp(&(&b.transport, b.port, &b.addr)));
-    out.dedup();
-    out
+    sort_sockets(&mut all);
+    all
+}
+
+fn sort_sockets(socks: &mut Vec<SocketRecord>) {
+    socks.sort_by(|a, b| (&a.transport, a.port, &a.addr).cmp(&(&b.transport, b.port, &b.addr)));
+    socks.dedup();
+}
+
+/// The socket with this inode, if it is a TCP or UDP socket of this namespace.
+pub(crate) fn socket(inode: u64) -> Option<SocketRecord> {
+    socket_table().remove(&inode)
 }
 
 /// inode → socket, from the namespace's TCP and UDP tables (IPv4 and IPv6).
 fn socket_table() -> HashMap<u64, SocketRecord> {
-    let mut map = HashMap::new();
+    tables()
+        .into_iter()
+        .map(|(inode, rec, _)| (inode, rec))
+        .collect()
+}
+
+/// Every row of the namespace's TCP and UDP tables (IPv4 and IPv6), with its receive queue.
+fn tables() -> Vec<(u64, SocketRecord, u64)> {
+    let mut rows = Vec::new();
     for (file, transport, v6) in [
         ("/proc/net/tcp", "tcp", false),
         ("/proc/net/tcp6", "tcp", true),
@@ -92,22 +384,41 @@ fn socket_table() -> HashMap<u64, SocketRecord> {
         ("/proc/net/udp6", "udp", true),
     ] {
         if let Ok(text) = fs::read_to_string(file) {
-            for (inode, rec) in parse_table(&text, transport, v6) {
-                map.insert(inode, rec);
-            }
+            rows.extend(parse_rows(&text, transport, v6));
         }
     }
-    map
+    rows
+}
+
+/// Whether any of `pids` holds a socket with input waiting to be read: bytes or datagrams in
+/// its receive queue, or (a listening TCP socket) connections waiting to be accepted.
+pub(crate) fn pending_input(pids: &[i32]) -> bool {
+    let held: Vec<u64> = pids.iter().flat_map(|&p| socket_inodes(p)).collect();
+    !held.is_empty()
+        && tables()
+            .iter()
+            .any(|(inode, _, rx)| *rx > 0 && held.contains(inode))
 }
 
 /// Parses one `/proc/net/{tcp,udp}[6]` table. Pure, for tests.
+#[cfg(test)]
 pub(crate) fn parse_table(text: &str, transport: &str, v6: bool) -> Vec<(u64, SocketRecord)> {
+    parse_rows(text, transport, v6)
+        .into_iter()
+        .map(|(inode, rec, _)| (inode, rec))
+        .collect()
+}
+
+/// Rows of a table: inode, socket, receive queue (bytes; for a listening TCP socket, the
+/// connections waiting to be accepted). Pure.
+fn parse_rows(text: &str, transport: &str, v6: bool) -> Vec<(u64, SocketRecord, u64)> {
     text.lines()
         .skip(1)
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             let (addr_hex, port_hex) = f.get(1)?.split_once(':')?;
             let state = u8::from_str_radix(f.get(3)?, 16).ok()?;
+            let rx = u64::from_str_radix(f.get(4)?.split_once(':')?.1, 16).ok()?;
             let inode: u64 = f.get(9)?.parse().ok()?;
             let port = u16::from_str_radix(port_hex, 16).ok()?;
             // TCP 0x0A is LISTEN; for UDP 0x07 (TCP_CLOSE) means bound and not connected.
@@ -123,6 +434,7 @@ pub(crate) fn parse_table(text: &str, transport: &str, v6: bool) -> Vec<(u64, So
                     port,
                     listening,
                 },
+                rx,
             ))
         })
         .collect()
@@ -168,14 +480,89 @@ mod tests {
         assert_eq!(rows[0].1.addr, "::");
         assert_eq!(rows[0].1.port, 8080);
         assert!(rows[0].1.listening);
+        let queued = udp6.replace("00000000:00000000 00:", "00000000:00000540 00:");
+        assert_eq!(parse_rows(&queued, "udp", true)[0].2, 0x540);
+        assert_eq!(parse_rows(udp6, "udp", true)[0].2, 0);
+    }
+
+    #[test]
+    fn parses_stat_with_a_name_full_of_parentheses() {
+        let line = "42 (my (odd) prog) S 1 42 7 0 -1 4194560 100 0 0 0 12 3 0 0 25 5 1 0 \
+                    98765 10000 200 18446744073709551615";
+        let st = parse_stat(line).unwrap();
+        assert_eq!(st.comm, "my (odd) prog");
+        assert_eq!((st.state, st.ppid, st.pgrp, st.session), ('S', 1, 42, 7));
+        assert_eq!(st.ticks, 15);
+        assert_eq!(st.start, 98765);
+        assert!(!st.ended());
+        assert!(parse_stat("42 (x) Z 1").is_none());
+    }
+
+    #[test]
+    fn parses_schedstat_and_syscall() {
+        assert_eq!(
+            parse_schedstat("46233896 32140172 28\n"),
+            Some(Schedstat {
+                run_ns: 46233896,
+                delay_ns: 32140172,
+                runs: 28
+            })
+        );
+        assert_eq!(parse_syscall("running\n"), Some(Syscall::Running));
+        assert_eq!(parse_syscall("-1 0x7ffd 0x7f35\n"), Some(Syscall::Outside));
+        let s = parse_syscall(
+            "45 0x3 0x7f354bf99d30 0xa 0x0 0x7ffd4432ae30 0x7ffd4432ae24 0x7ffd4432ade8 0x7f35\n",
+        );
+        assert_eq!(
+            s,
+            Some(Syscall::In {
+                nr: 45,
+                args: [3, 0x7f354bf99d30, 10, 0, 0x7ffd4432ae30, 0x7ffd4432ae24]
+            })
+        );
+    }
+
+    #[test]
+    fn input_waits_are_receives_accepts_polls_and_reads_of_stdin() {
+        #[allow(clippy::useless_conversion)]
+        let nr = |n: libc::c_long| i64::from(n);
+        let sock = |fd: i32| {
+            if fd == 3 {
+                Fd::Socket(99)
+            } else if fd == 0 {
+                Fd::Stdin
+            } else {
+                Fd::Other
+            }
+        };
+        let args = |a0: u64, a1: u64| [a0, a1, 0, 0, 0, 0];
+        let w = classify(nr(libc::SYS_recvfrom), args(3, 0), sock).unwrap();
+        assert_eq!((w.call, w.on), ("recvfrom", WaitOn::Socket(99)));
+        let w = classify(nr(libc::SYS_accept4), args(3, 0), sock).unwrap();
+        assert_eq!(w.on, WaitOn::Socket(99));
+        let w = classify(nr(libc::SYS_read), args(0, 0), sock).unwrap();
+        assert_eq!(w.on, WaitOn::Stdin);
+        // A read of a file or another pipe is not waiting for input.
+        assert_eq!(classify(nr(libc::SYS_read), args(5, 0), sock), None);
+        // ppoll on one descriptor waits; on none it is a sleep.
+        assert!(classify(nr(libc::SYS_ppoll), args(0x7ff0, 1), sock).is_some());
+        assert_eq!(classify(nr(libc::SYS_ppoll), args(0, 0), sock), None);
+        assert_eq!(classify(nr(libc::SYS_pselect6), args(0, 0), sock), None);
+        assert!(classify(nr(libc::SYS_epoll_pwait), args(4, 0), sock).is_some());
+        assert_eq!(
+            classify(nr(libc::SYS_clock_nanosleep), args(0, 0), sock),
+            None
+        );
+        assert_eq!(classify(nr(libc::SYS_wait4), args(0, 0), sock), None);
+        assert!(classify_wchan("sk_wait_data\n").is_some());
+        assert_eq!(classify_wchan("hrtimer_nanosleep"), None);
     }
 
     #[test]
     fn sees_own_listening_socket() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let pgid = nix::unistd::getpgrp().as_raw();
-        let socks = group_sockets(pgid);
+        let socks = sockets(&[std::process::id() as i32]);
         assert!(
             socks
                 .iter()

@@ -5,15 +5,18 @@ use serde::{Deserialize, Serialize};
 use crate::labs::Transport;
 use crate::scenario::{ExitStatusName, StreamName};
 
-/// Default wall-clock budget of a scenario.
+/// Default wall-clock budget of a scenario: a guard against hangs, not a timing.
 pub(crate) const DEFAULT_BUDGET_MS: u64 = 20_000;
-/// Default limit of `wait_ready`.
+/// Default limit of `wait_ready`, in the server's own time (time it waited for a CPU does not
+/// count, so load cannot use it up). A ceiling: readiness returns as soon as the socket
+/// appears, the server ends, or it waits for input without the port.
 pub(crate) const DEFAULT_READY_MS: u64 = 5_000;
-/// Default limit of the `expect_*` steps.
+/// Default limit of the `expect_*` steps, in the program's own time; a ceiling too.
 pub(crate) const DEFAULT_EXPECT_MS: u64 = 3_000;
-/// How long a program must show no CPU progress, output or packets to count as blocked.
-/// Long enough to span a scheduler hiccup, short enough that a verdict takes well under 1 s.
-pub(crate) const QUIET_WINDOW_MS: u64 = 300;
+/// Least time between the two samples of `/proc` that must agree for a program waiting for
+/// input to count as blocked. Any run of the program in between changes its scheduler counters,
+/// so a few milliseconds suffice whatever the load.
+pub(crate) const QUIET_WINDOW_MS: u64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Plan {
@@ -25,6 +28,7 @@ pub(crate) struct Plan {
     pub steps: Vec<PlannedStep>,
     pub checks: Vec<CheckPlan>,
     pub budget_ms: u64,
+    /// See [`QUIET_WINDOW_MS`].
     pub quiet_ms: u64,
     /// Whether the end-of-run state must wait for programs to settle and measure quiescence
     /// (a `blocked` or `running` check needs it).
@@ -70,6 +74,10 @@ pub(crate) struct ProgramPlan {
     pub transport: Option<Transport>,
     /// Host index.
     pub host: usize,
+    /// The interpreter `argv[0]` was resolved to, once per run, e.g.
+    /// `Python 3.11.7 (/usr/bin/python3)` (see `interp`).
+    #[serde(default)]
+    pub interpreter: Option<String>,
 }
 
 /// A step and, for expectations, how it is graded.

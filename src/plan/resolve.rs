@@ -352,6 +352,7 @@ impl Resolver<'_> {
                 binding,
                 transport,
                 host,
+                interpreter: None,
             });
         }
         out

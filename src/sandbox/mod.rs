@@ -319,8 +319,7 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
             return SETUP_FAILED;
         }
     };
-    let counter = || capture.as_ref().map_or(0, |c| c.packets_seen());
-    let mut evidence = exec::supervise(&req, &counter);
+    let mut evidence = exec::supervise(&req);
     evidence.warnings.extend(warnings);
     if let (Some(c), Some(path)) = (capture, capture_path) {
         match c.stop() {

@@ -1,0 +1,250 @@
+//! Which processes belong to which program: its own process, everything in its process group,
+//! and every descendant, including those that left the group or the session (a daemonizing
+//! server's child). The supervisor is PID 1 of the run's PID namespace (a child subreaper in
+//! host isolation), so every orphan of the run is re-parented to it.
+//!
+//! On each tick the supervisor reads `/proc/*/stat` and attributes each process it has not
+//! placed yet, by the first rule that applies:
+//!
+//! 1. **Ancestry**: its chain of parents reaches a known member of a program.
+//! 2. **Session or group**: its session id or process group id is the pid of a member of
+//!    exactly one program (a daemon's grandchild whose parent, the session leader, exited before
+//!    it was seen).
+//! 3. **Time**: it is an orphan (its parent is the supervisor) and exactly one program could
+//!    have made it: started before it, and not yet wholly ended when it started.
+//!
+//! Membership is sticky: a member stays one until it ends, whatever it does with its group or
+//! session. A process none of the rules places (two programs could have made it) is a *stray*:
+//! reported in the warnings and killed at teardown with the rest. Processes whose ancestry leads
+//! out of the supervisor's tree (other processes of the host, in host isolation) are ignored.
+
+use std::collections::HashMap;
+
+use super::procfs::Stat;
+
+/// What the rules need to know about one program.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Known {
+    /// (pid, start time) of every member so far, also those that ended.
+    pub members: Vec<(i32, u64)>,
+    /// Start time of the program's own process (clock ticks since boot); None: not started.
+    pub started: Option<u64>,
+    /// When its last member was seen gone (clock ticks since boot); None: some member lives.
+    pub ended: Option<u64>,
+}
+
+impl Known {
+    fn has(&self, pid: i32, start: u64) -> bool {
+        self.members.iter().any(|&(p, s)| p == pid && s == start)
+    }
+
+    fn has_pid(&self, pid: i32) -> bool {
+        self.members.iter().any(|&(p, _)| p == pid)
+    }
+}
+
+/// Where an unplaced process goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Program(usize),
+    /// In the supervisor's tree, but no rule decides between the programs (yet).
+    Stray,
+    /// Not in the supervisor's tree.
+    Foreign,
+}
+
+/// Attributes every process of `table` that is not yet a member of a program. `us` is the
+/// supervisor's pid. Pure.
+pub(crate) fn attribute(
+    table: &HashMap<i32, Stat>,
+    programs: &[Known],
+    us: i32,
+) -> Vec<(i32, Place)> {
+    let member_of = |pid: i32, start: u64, extra: &[(i32, usize)]| {
+        programs
+            .iter()
+            .position(|k| k.has(pid, start))
+            .or_else(|| extra.iter().find(|(p, _)| *p == pid).map(|(_, i)| *i))
+    };
+    let mut placed: Vec<(i32, usize)> = Vec::new();
+    let mut out = Vec::new();
+    let mut pids: Vec<i32> = table.keys().copied().collect();
+    pids.sort_unstable();
+    let unplaced: Vec<i32> = pids
+        .into_iter()
+        .filter(|&p| p != us && member_of(p, table[&p].start, &[]).is_none())
+        .collect();
+    // Two passes: a process placed by rule 2 or 3 may be the ancestor of another.
+    for _ in 0..2 {
+        for &pid in &unplaced {
+            if placed.iter().any(|(p, _)| *p == pid) {
+                continue;
+            }
+            let st = &table[&pid];
+            // 1. ancestry
+            let mut cur = st.ppid;
+            let mut ours = false;
+            let mut found = None;
+            for _ in 0..64 {
+                if cur == us {
+                    ours = true;
+                    break;
+                }
+                let Some(parent) = table.get(&cur) else {
+                    break;
+                };
+                if let Some(i) = member_of(cur, parent.start, &placed) {
+                    found = Some(i);
+                    break;
+                }
+                cur = parent.ppid;
+            }
+            if found.is_none() && ours {
+                // 2. session or group
+                let by_id: Vec<usize> = (0..programs.len())
+                    .filter(|&i| {
+                        // A session or group it leads itself says nothing of its origin.
+                        [st.session, st.pgrp].iter().any(|&id| {
+                            id != pid && (programs[i].has_pid(id) || placed.contains(&(id, i)))
+                        })
+                    })
+                    .collect();
+                found = match by_id.as_slice() {
+                    [i] => Some(*i),
+                    _ if st.ppid == us => {
+                        // 3. time
+                        let could: Vec<usize> = (0..programs.len())
+                            .filter(|&i| {
+                                let k = &programs[i];
+                                k.started.is_some_and(|s| s <= st.start)
+                                    && k.ended.is_none_or(|e| e >= st.start)
+                            })
+                            .collect();
+                        match could.as_slice() {
+                            [i] => Some(*i),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+            }
+            if let Some(i) = found {
+                placed.push((pid, i));
+            }
+        }
+    }
+    for pid in unplaced {
+        let place = match placed.iter().find(|(p, _)| *p == pid) {
+            Some((_, i)) => Place::Program(*i),
+            None if in_tree(table, pid, us) => Place::Stray,
+            None => Place::Foreign,
+        };
+        out.push((pid, place));
+    }
+    out
+}
+
+fn in_tree(table: &HashMap<i32, Stat>, pid: i32, us: i32) -> bool {
+    let mut cur = pid;
+    for _ in 0..64 {
+        let Some(st) = table.get(&cur) else {
+            return false;
+        };
+        if st.ppid == us {
+            return true;
+        }
+        cur = st.ppid;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(ppid: i32, pgrp: i32, session: i32, start: u64) -> Stat {
+        Stat {
+            comm: "python3".into(),
+            state: 'S',
+            ppid,
+            pgrp,
+            session,
+            ticks: 0,
+            start,
+        }
+    }
+
+    fn known(members: &[(i32, u64)], started: u64, ended: Option<u64>) -> Known {
+        Known {
+            members: members.to_vec(),
+            started: Some(started),
+            ended,
+        }
+    }
+
+    #[test]
+    fn children_and_grandchildren_follow_their_ancestry() {
+        let table: HashMap<i32, Stat> = [
+            (2, st(1, 2, 1, 10)),
+            (3, st(2, 2, 1, 11)),
+            (4, st(3, 4, 4, 12)), // setsid'ed grandchild
+            (5, st(1, 5, 1, 10)),
+        ]
+        .into();
+        let programs = [known(&[(2, 10)], 10, None), known(&[(5, 10)], 10, None)];
+        let mut got = attribute(&table, &programs, 1);
+        got.sort_unstable_by_key(|(p, _)| *p);
+        assert_eq!(got, vec![(3, Place::Program(0)), (4, Place::Program(0))]);
+    }
+
+    #[test]
+    fn an_orphan_goes_to_the_program_whose_session_it_is_in() {
+        // Program 0's pid 3 called setsid and exited; its child 4 was re-parented to PID 1.
+        let table: HashMap<i32, Stat> = [
+            (2, st(1, 2, 1, 10)),
+            (4, st(1, 3, 3, 12)),
+            (5, st(1, 5, 1, 10)),
+        ]
+        .into();
+        let programs = [
+            known(&[(2, 10), (3, 11)], 10, None),
+            known(&[(5, 10)], 10, None),
+        ];
+        assert_eq!(
+            attribute(&table, &programs, 1),
+            vec![(4, Place::Program(0))]
+        );
+    }
+
+    #[test]
+    fn an_orphan_of_unknown_ancestry_goes_to_the_only_program_that_could_have_made_it() {
+        // Program 0 ended at tick 20; program 1 started at tick 30.
+        let table: HashMap<i32, Stat> = [(5, st(1, 5, 1, 30)), (9, st(1, 9, 9, 40))].into();
+        let mut programs = [known(&[(2, 10)], 10, Some(20)), known(&[(5, 30)], 30, None)];
+        assert_eq!(
+            attribute(&table, &programs, 1),
+            vec![(9, Place::Program(1))]
+        );
+        // Both alive when it started: nobody can tell.
+        programs[0].ended = None;
+        assert_eq!(attribute(&table, &programs, 1), vec![(9, Place::Stray)]);
+    }
+
+    #[test]
+    fn processes_outside_the_supervisors_tree_are_foreign() {
+        let table: HashMap<i32, Stat> = [(700, st(1, 700, 700, 5)), (50, st(1, 50, 50, 6))].into();
+        let programs = [known(&[(60, 10)], 10, None)];
+        let got = attribute(&table, &programs, 50);
+        assert_eq!(got, vec![(700, Place::Foreign)]);
+    }
+
+    #[test]
+    fn a_reused_pid_is_not_a_member() {
+        let table: HashMap<i32, Stat> = [(3, st(1, 3, 3, 99)), (4, st(3, 3, 3, 100))].into();
+        let programs = [known(&[(3, 11)], 10, Some(50)), known(&[], 90, None)];
+        // Pid 3 now is another process (start 99), made after program 0 ended.
+        let mut got = attribute(&table, &programs, 1);
+        got.sort_unstable_by_key(|(p, _)| *p);
+        assert_eq!(got, vec![(3, Place::Program(1)), (4, Place::Program(1))]);
+    }
+}

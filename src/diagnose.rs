@@ -11,7 +11,8 @@
 //!    `SyntaxError` or `ModuleNotFoundError`): the checks it made impossible become `not_run`;
 //! 3. a server that ignores its assigned port (it listens or is bound elsewhere);
 //! 4. a client that prompts for its server on stdin instead of taking HOST PORT;
-//! 5. a server whose process exited while a detached child (a new session) kept its port;
+//! 5. a program whose process exited while a detached child (a new session) kept running or
+//!    serving its port (a daemonizing server);
 //! 6. a server that stopped on its own while the scenario still needed it.
 //!
 //! Causes are merged across scenarios by id (`cannot-start:tcp-upper-server`), so the report
@@ -315,8 +316,41 @@ fn prompts(p: &ProgramResult) -> Option<Diagnosis> {
 }
 
 fn detached(p: &ProgramResult) -> Option<Diagnosis> {
-    let _ = p;
-    None
+    let exit = p.evidence.exit.as_ref().filter(|e| !e.by_harness)?;
+    let child = p
+        .evidence
+        .detached
+        .iter()
+        .find(|d| !d.sockets.is_empty())
+        .or_else(|| p.evidence.detached.first())?;
+    let port = child
+        .sockets
+        .iter()
+        .map(|s| s.port.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let serving = if port.is_empty() {
+        "kept running".to_string()
+    } else {
+        format!("kept serving on port {port}")
+    };
+    Some(Diagnosis {
+        id: format!("detached:{}", role_of(p)),
+        role: p.role.clone(),
+        summary: format!(
+            "{}'s process {} but its detached child (pid {}, `{}`) {serving}",
+            who(p),
+            exit.describe(),
+            child.pid,
+            child.comm
+        ),
+        detail: Some(
+            "a lab server runs in the foreground until it is stopped: don't fork into the \
+             background (the grader, like a terminal, sees the server end when its process does)"
+                .into(),
+        ),
+        checks: Vec::new(),
+    })
 }
 
 fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
@@ -568,6 +602,50 @@ mod tests {
             vec![check("ready", "wait_ready", false, &text)],
         );
         assert_eq!(scenario(&mut sc)[0].id, "ignores-port:tcp-upper-server");
+    }
+
+    #[test]
+    fn a_daemonizing_server_is_named_with_its_detached_child() {
+        let ev = ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: Some(0),
+                signal: None,
+                at_ms: 30,
+                by_harness: false,
+            }),
+            detached: vec![crate::evidence::DetachedProcess {
+                pid: 7,
+                comm: "python3".into(),
+                sockets: vec![crate::evidence::SocketRecord {
+                    transport: "tcp".into(),
+                    addr: "0.0.0.0".into(),
+                    port: 24000,
+                    listening: true,
+                }],
+                alive_at_end: true,
+            }],
+            ..ProgramEvidence::default()
+        };
+        let mut sc = scenario_with(
+            "several",
+            vec![program("server", "tcp-upper-server", "TCPServer.py", ev)],
+            vec![check(
+                "still running",
+                "running",
+                false,
+                "server exited with status 0",
+            )],
+        );
+        let d = scenario(&mut sc);
+        assert_eq!(d[0].id, "detached:tcp-upper-server");
+        assert!(
+            d[0].summary.contains(
+                "process exited with status 0 but its detached child (pid 7, `python3`) kept \
+                 serving on port 24000"
+            ),
+            "{}",
+            d[0].summary
+        );
     }
 
     #[test]

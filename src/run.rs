@@ -142,15 +142,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         .filter(|n| loaded.iter().any(|l| l.scenario.lab == *n))
         .collect();
     labs_graded.dedup();
-    let (bindings_table, unbound_files) = match &submission {
+    let (mut bindings_table, unbound_files) = match &submission {
         Some(s) => s
             .table(&labs_graded)
             .map_err(|e| AppError::Input(e.to_string()))?,
         None => Default::default(),
     };
-    if let Some(s) = &submission {
-        print_bindings(&s.dir, &bindings_table, &unbound_files);
-    }
 
     let mut jobs = Vec::new();
     let mut problems = Vec::new();
@@ -181,6 +178,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
     }
     // Interpreters (`python3`, ...) resolve once per run, not through a shim at each start.
     crate::interp::resolve_plans(jobs.iter_mut().map(|j| &mut j.plan))?;
+    for row in &mut bindings_table {
+        row.interpreter = jobs
+            .iter()
+            .flat_map(|j| &j.plan.programs)
+            .find(|p| p.role.as_deref() == Some(row.role.as_str()))
+            .and_then(|p| p.interpreter.clone());
+    }
+    if let Some(s) = &submission {
+        print_bindings(&s.dir, &bindings_table, &unbound_files);
+    }
 
     std::fs::create_dir_all(&args.report)
         .map_err(|e| AppError::Harness(format!("cannot create {}: {e}", args.report.display())))?;
@@ -649,6 +656,9 @@ fn cause_line(id: &str, reason: &str) -> String {
             format!("{role} prompts instead of taking HOST PORT (see the diagnoses below)")
         }
         "stopped-early" => format!("{role} stops on its own (see the diagnoses below)"),
+        "detached" => format!(
+            "{role}'s process ended while a detached child kept running (see the diagnoses below)"
+        ),
         _ => reason.to_string(),
     }
 }
@@ -663,8 +673,13 @@ fn print_bindings(
     let _ = writeln!(out, "Submission {}:", dir.display());
     let width = rows.iter().map(|r| r.role.len()).max().unwrap_or(10);
     for r in rows {
+        let run_by = r
+            .interpreter
+            .as_deref()
+            .map(|i| format!(", run by {i}"))
+            .unwrap_or_default();
         let _ = match &r.file {
-            Some(f) => writeln!(out, "  {:<width$}  {f} (by {})", r.role, r.how),
+            Some(f) => writeln!(out, "  {:<width$}  {f} (by {}{run_by})", r.role, r.how),
             None => writeln!(out, "  {:<width$}  {}", r.role, r.how),
         };
     }

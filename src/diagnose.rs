@@ -286,9 +286,11 @@ fn prompts(p: &ProgramResult) -> Option<Diagnosis> {
     if !matches!(&p.binding, Binding::Submission { how, .. } if how == "file name") {
         return None;
     }
-    let re =
-        Regex::new(r"(?i)\b(enter|input|type)\b[^\n]{0,40}\b(server|host|port|address|ip)\b[^\n]*")
-            .ok()?;
+    // Within one prompt: `Input lowercase sentence:From Server: ...` is no prompt for a server.
+    let re = Regex::new(
+        r"(?i)\b(enter|input|type)\b[^\n:]{0,30}\b(server|host|port|address|ip)\b[^\n:]*:?",
+    )
+    .ok()?;
     let prompt = re
         .find(&p.evidence.stdout.text)?
         .as_str()
@@ -671,6 +673,25 @@ mod tests {
             d[0].summary
         );
         assert!(d[0].detail.as_deref().unwrap().contains("\"stdin\""));
+        // A prompt for the sentence followed by the server's reply is not a prompt for a server.
+        let mut sc = scenario_with(
+            "rt",
+            vec![program(
+                "client",
+                "tcp-upper-client",
+                "TCPClient.py",
+                ProgramEvidence {
+                    stdout: StreamText {
+                        text: "Input lowercase sentence:From Server: ABC".into(),
+                        bytes: 41,
+                        truncated: false,
+                    },
+                    ..ProgramEvidence::default()
+                },
+            )],
+            vec![check("reply", "expect_output", false, "client printed ...")],
+        );
+        assert!(scenario(&mut sc).is_empty());
     }
 
     #[test]

@@ -713,13 +713,12 @@ fn print_diagnoses(diagnoses: &[crate::diagnose::Diagnosis]) {
         "\nDiagnoses (each cause once, and the checks it cost):"
     );
     for (i, d) in shown.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  {}. {} ({} checks)",
-            i + 1,
-            d.summary,
-            d.checks.len()
-        );
+        let cost = match d.checks.len() {
+            0 => String::new(),
+            1 => " (1 check)".to_string(),
+            n => format!(" ({n} checks)"),
+        };
+        let _ = writeln!(out, "  {}. {}{cost}", i + 1, d.summary);
         if let Some(detail) = &d.detail {
             let _ = writeln!(out, "     {detail}");
         }

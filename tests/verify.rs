@@ -353,7 +353,7 @@ fn titled<'a>(report: &'a Value, title: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no check {title:?} in {report}"))
 }
 
-const TCP_REPLY: &str = "on the wire, the uppercase reply travels in plain text back";
+const TCP_REPLY: &str = "on the wire, the reply is the line in uppercase";
 const TCP_REQUEST: &str = "on the wire, the line travels in plain text to the server";
 
 #[test]
@@ -395,8 +395,9 @@ fn a_swapcase_reply_fails_naming_the_request_and_the_reply() {
     assert!(
         text.contains(
             "    actual:   server sent \"HELLO, wORLD\" in packet 6, but the uppercase of the \
-             request \"hello, World\" (packet 4) is \"HELLO, WORLD\"\n    reason:   the reply is \
-             not the uppercase of the request: byte 8 is \"w\" where \"W\" is due"
+             request \"hello, World\" (packet 4) is \"HELLO, WORLD\"\n    reason:   server sent \
+             \"HELLO, wORLD\" in packet 6, but the uppercase of the request \"hello, World\" \
+             (packet 4) is \"HELLO, WORLD\" (byte 8 is \"w\" where \"W\" is due)"
         ),
         "{text}"
     );
@@ -404,7 +405,10 @@ fn a_swapcase_reply_fails_naming_the_request_and_the_reply() {
 
     let cap = exchange(dir.path(), false, b"hello, World", b"HELLO, wORLD");
     let r = verify_json(&verify(&cap, "upper-udp-round-trip", &["--json"]));
-    let reply = titled(&r, "on the wire, one datagram carries the reply back");
+    let reply = titled(
+        &r,
+        "on the wire, one datagram carries the line in uppercase back",
+    );
     assert_eq!(reply["passed"], false);
     assert_eq!(reply["evidence_packets"], serde_json::json!([1, 2]));
     assert!(

@@ -261,11 +261,8 @@ pub(crate) fn compare_reply(
                 packets_phrase(&x.request_packets),
                 quote(&due)
             );
-            let reason = format!(
-                "the reply is not {} of the request: {}",
-                relation_noun(relation),
-                first_difference(got, want)
-            );
+            // The reason is what a student reads on the console: both texts, both packets.
+            let reason = format!("{actual} ({})", first_difference(got, want));
             return WireGraded::fail(actual, reason, packets);
         }
     }

@@ -212,7 +212,8 @@ mod tests {
         assert_eq!(
             g.reason.as_deref(),
             Some(
-                "the reply is not the uppercase of the request: byte 8 is \"w\" where \"W\" is due"
+                "server sent \"HELLO, wORLD\" in packet 6, but the uppercase of the request \
+                 \"hello, World\" (packet 4) is \"HELLO, WORLD\" (byte 8 is \"w\" where \"W\" is due)"
             )
         );
         assert_eq!(g.packets, vec![4, 6]);
@@ -251,12 +252,12 @@ mod tests {
         assert!(g
             .reason
             .unwrap()
-            .ends_with("it ends after 3 bytes, 1 short"));
+            .ends_with("(it ends after 3 bytes, 1 short)"));
         let g = check(&tcp_exchange(SERVER, b"abc", b"ABC\n"), false, UPPER);
         assert!(g
             .reason
             .unwrap()
-            .ends_with("it goes on after the 3 bytes due, with \"\\n\""));
+            .ends_with("(it goes on after the 3 bytes due, with \"\\n\")"));
     }
 
     #[test]

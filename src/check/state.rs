@@ -20,9 +20,9 @@ pub(crate) fn blocked(name: &str, ev: &ProgramEvidence) -> Graded {
     let actual = if !alive {
         describe(ev)
     } else if blocked {
-        "running, blocked (no CPU progress, output or packets)".into()
+        "running, blocked waiting for input".into()
     } else {
-        "running, but busy (CPU time or output kept changing)".into()
+        "running, but not blocked waiting for input (busy, or asleep in something else)".into()
     };
     Graded {
         passed: alive && blocked,

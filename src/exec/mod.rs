@@ -319,8 +319,16 @@ impl Supervisor<'_> {
                 });
                 let text = self.stream_text(*program, *stream);
                 let met = w.met && matches(&text);
+                // The time of the output that met it, on the transcript's clock.
+                let printed_at = self.slots[*program]
+                    .running
+                    .as_ref()
+                    .and_then(|r| r.recorder.last_output_ms());
                 let detail = if met {
-                    format!("seen after {}", w.note())
+                    match printed_at {
+                        Some(t) => format!("seen: printed at {t} ms (after {})", w.note()),
+                        None => format!("seen after {}", w.note()),
+                    }
                 } else if self.output_finished(*program) {
                     "not seen; the program closed its output".into()
                 } else {
@@ -339,7 +347,12 @@ impl Supervisor<'_> {
                 let o = match &self.slots[*program].evidence.exit {
                     Some(exit) => outcome(
                         Some(expect.accepts(exit.code)),
-                        format!("{} after {}", exit.describe(), w.note()),
+                        format!(
+                            "{} at {} ms (after {})",
+                            exit.describe(),
+                            exit.at_ms,
+                            w.note()
+                        ),
                     ),
                     None => outcome(Some(false), format!("still running after {}", w.note())),
                 };

@@ -54,6 +54,8 @@ struct Recorded {
     cut_bytes: u64,
     /// Readers still running (0: both pipes closed, no more output can come).
     open_pipes: usize,
+    /// When the program last printed (stdout or stderr), on the transcript's clock.
+    last_output_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +141,9 @@ impl Recorder {
             Stream::Stderr => r.stderr.push(bytes),
             Stream::Stdin => {}
         }
+        if stream != Stream::Stdin {
+            r.last_output_ms = Some(t_ms);
+        }
         let room = TRANSCRIPT_HEAD.saturating_sub(r.head_bytes);
         if r.tail.is_empty() && r.head.len() < EVENTS && room > 0 {
             let n = room.min(bytes.len());
@@ -176,6 +181,11 @@ impl Recorder {
     pub(crate) fn output_bytes(&self) -> u64 {
         let r = self.lock();
         r.stdout.total + r.stderr.total
+    }
+
+    /// When the program last printed, on the transcript's clock.
+    pub(crate) fn last_output_ms(&self) -> Option<u64> {
+        self.lock().last_output_ms
     }
 
     /// Whether both pipes are closed: no more output can ever come.

@@ -548,9 +548,10 @@ impl Resolver<'_> {
                 }
                 Step::ExpectBlocked(e) => {
                     let within_ms = e.within_ms.unwrap_or(DEFAULT_EXPECT_MS);
-                    let label = e.title.clone().unwrap_or_else(|| {
-                        format!("{pname} blocks (alive, no CPU progress, no output) within {within_ms} ms")
-                    });
+                    let label = e
+                        .title
+                        .clone()
+                        .unwrap_or_else(|| format!("{pname} blocks, waiting for input"));
                     PlannedStep {
                         step: StepPlan::ExpectBlocked {
                             program: p,

@@ -121,7 +121,8 @@ pub(crate) enum Step {
     ExpectOutput(ExpectOutput),
     /// Expect a program to exit, within a time limit.
     ExpectExit(ExpectExit),
-    /// Expect a program to be blocked: alive, no CPU progress and no output for a quiet window.
+    /// Expect a program to be blocked: alive, every thread asleep and one of them waiting for
+    /// input (a socket receive or accept, its stdin, a poll), as the kernel shows it in `/proc`.
     ExpectBlocked(ExpectBlocked),
     /// Pause. Prefer an `expect_*` step: a sleep is a guess, an expectation is a measurement.
     Sleep(Sleep),
@@ -235,7 +236,8 @@ pub(crate) enum ExitStatusName {
 pub(crate) struct ExpectBlocked {
     /// Program name from `programs`.
     pub program: String,
-    /// Time limit in milliseconds for the program to become quiescent. Default: 3000.
+    /// Ceiling in milliseconds, counted in the program's own time (not while it waits for a
+    /// CPU); the verdict comes as soon as the kernel shows it blocked. Default: 3000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within_ms: Option<u64>,
     /// Points for this expectation. Default: 1.
@@ -264,7 +266,7 @@ pub(crate) enum Check {
     Output(OutputCheck),
     /// The program is still running at the end of the steps.
     Running(StateCheck),
-    /// The program is still running and blocked (quiescent) at the end of the steps.
+    /// The program is still running and blocked (waiting for input) at the end of the steps.
     Blocked(StateCheck),
     /// On the wire: a TCP connection from `client` to `server` completed the three-way
     /// handshake (SYN, SYN-ACK, ACK).

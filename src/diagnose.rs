@@ -461,6 +461,22 @@ mod tests {
         }
     }
 
+    /// A scenario whose student server listens on 12000 instead of its assigned port.
+    fn hard_coded(id: &str, more: Vec<CheckResult>) -> ScenarioResult {
+        let mut checks = vec![check(
+            "ready",
+            "wait_ready",
+            false,
+            "server never listened on the assigned port 28468 (it listens on 12000)",
+        )];
+        checks.extend(more);
+        scenario_with(id, vec![server(ProgramEvidence::default())], checks)
+    }
+
+    fn server(ev: ProgramEvidence) -> ProgramResult {
+        program("server", "tcp-upper-server", "TCPServer.py", ev)
+    }
+
     fn python2_server() -> ProgramEvidence {
         ProgramEvidence {
             exit: Some(ExitRecord {
@@ -528,23 +544,14 @@ mod tests {
 
     #[test]
     fn a_hard_coded_port_is_read_from_the_readiness_check() {
-        let mut sc = scenario_with(
+        let mut sc = hard_coded(
             "rt",
-            vec![program(
-                "server",
-                "tcp-upper-server",
-                "TCPServer.py",
-                ProgramEvidence::default(),
+            vec![check(
+                "reply",
+                "expect_output",
+                false,
+                "client printed nothing",
             )],
-            vec![
-                check(
-                    "ready",
-                    "wait_ready",
-                    false,
-                    "server never listened on the assigned port 28468 (it listens on 12000)",
-                ),
-                check("reply", "expect_output", false, "client printed nothing"),
-            ],
         );
         let d = scenario(&mut sc);
         assert_eq!(d[0].id, "ignores-port:tcp-upper-server");
@@ -555,21 +562,9 @@ mod tests {
             .iter()
             .all(|c| c.cause.as_deref() == Some("ignores-port:tcp-upper-server")));
         // A server still running after clients that never reached it earns nothing.
-        let mut sc = scenario_with(
+        let mut sc = hard_coded(
             "several",
-            vec![program(
-                "server",
-                "tcp-upper-server",
-                "TCPServer.py",
-                ProgramEvidence::default(),
-            )],
             vec![
-                check(
-                    "ready",
-                    "wait_ready",
-                    false,
-                    "server never listened on the assigned port 28468 (it listens on 12000)",
-                ),
                 check("still running", "running", true, ""),
                 check(
                     "answer",

@@ -147,17 +147,29 @@ fn verdicts(results: &Value) -> BTreeMap<String, (bool, String)> {
     out
 }
 
-/// Grades one fixture; `Err` holds a readable diff.
-fn grade(f: &Fixture) -> Result<(), String> {
+/// Grades one fixture: its reports' digest (for the golden files), and `Err` with a readable
+/// diff when it loses other checks than its list says.
+fn grade(f: &Fixture) -> (String, Result<(), String>) {
     let mut all = BTreeMap::new();
     let mut outputs = String::new();
+    let mut digest = String::new();
     for lab in &f.labs {
         let report = tempfile::tempdir().unwrap();
         let sub = f.dir.display().to_string();
         let run = run_into(report.path(), &["--lab", lab, "--submission", &sub]);
         outputs.push_str(&run.stdout);
+        digest.push_str(&common::report_digest(&run.report));
         all.extend(verdicts(&run.results));
     }
+    (digest, compare(f, &all, &outputs))
+}
+
+/// The fixture's lost checks against its list.
+fn compare(
+    f: &Fixture,
+    all: &BTreeMap<String, (bool, String)>,
+    outputs: &str,
+) -> Result<(), String> {
     let lost: BTreeSet<String> = all
         .iter()
         .filter(|(_, (l, _))| *l)
@@ -178,11 +190,11 @@ fn grade(f: &Fixture) -> Result<(), String> {
     for k in &extra {
         msg.push_str(&format!(
             "  + lost, not expected: {k}\n      why: {}\n",
-            all[*k].1
+            all[k.as_str()].1
         ));
     }
     for k in &missing {
-        let how = if all.contains_key(*k) {
+        let how = if all.contains_key(k.as_str()) {
             "passed"
         } else {
             "no such check in the run"
@@ -214,19 +226,26 @@ fn grade(f: &Fixture) -> Result<(), String> {
     Err(msg)
 }
 
+/// Every fixture's lost checks are its list, and what its student reads is its golden file
+/// (`tests/snapshots/matrix__<fixture>.snap`, the report's digest: see
+/// `common::report_digest`), so a change in a report shows in review. After an intended change:
+/// `INSTA_UPDATE=always cargo test --test matrix`, then review the diff of the .snap files.
 #[test]
 fn every_fixture_loses_exactly_its_expected_checks() {
     let all = fixtures();
     assert!(!all.is_empty(), "no fixture under fixtures/submissions");
     let queue = Mutex::new(all.iter().collect::<Vec<_>>());
     let failures = Mutex::new(Vec::new());
+    let digests = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..WORKERS.min(all.len()) {
             scope.spawn(|| loop {
                 let Some(f) = queue.lock().unwrap().pop() else {
                     break;
                 };
-                if let Err(msg) = grade(f) {
+                let (digest, verdict) = grade(f);
+                digests.lock().unwrap().push((f.name.clone(), digest));
+                if let Err(msg) = verdict {
                     failures.lock().unwrap().push((f.name.clone(), msg));
                 }
             });
@@ -234,6 +253,14 @@ fn every_fixture_loses_exactly_its_expected_checks() {
     });
     let mut failures = failures.into_inner().unwrap();
     failures.sort();
+    // The matrix first (it says why), then the golden reports.
+    if failures.is_empty() {
+        let mut digests = digests.into_inner().unwrap();
+        digests.sort();
+        for (name, digest) in digests {
+            insta::assert_snapshot!(name, digest);
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} of {} fixtures differ from their expected-failures.txt:\n\n{}",

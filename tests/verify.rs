@@ -17,44 +17,11 @@ fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
-const REQUEST: &[u8] = b"hello, World &*! 123\n";
-const REPLY: &[u8] = b"HELLO, WORLD &*! 123\n";
-/// `A example.com?` and its answer without records.
-const DNS_QUERY: &[u8] =
-    b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
-const DNS_ANSWER: &[u8] =
-    b"\x12\x34\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
-
-/// A two-machine capture, as a student's Wireshark would record it on the client's network:
-/// a DNS query first, the lab's TCP round trip from 192.0.2.10 to 192.0.2.20:12000, a web
-/// request, another client of the same server, and a UDP round trip on [::1]:12000.
+/// A two-machine capture, as a student's Wireshark would record it on the client's network
+/// (see `common::pcap::noisy_lab_capture`).
 fn noisy_capture(dir: &Path) -> std::path::PathBuf {
-    let mut p = Pcap::new();
-    p.udp(sa("192.0.2.10:53001"), sa("198.51.100.53:53"), DNS_QUERY);
-    p.udp(sa("198.51.100.53:53"), sa("192.0.2.10:53001"), DNS_ANSWER);
-    p.tcp_exchange(
-        sa("192.0.2.10:40000"),
-        sa("192.0.2.20:12000"),
-        REQUEST,
-        REPLY,
-    );
-    p.tcp_exchange(
-        sa("192.0.2.10:40001"),
-        sa("203.0.113.80:80"),
-        b"GET / HTTP/1.1\r\nHost: example\r\n\r\n",
-        b"HTTP/1.1 204 No Content\r\n\r\n",
-    );
-    p.tcp_exchange(
-        sa("192.0.2.30:40500"),
-        sa("192.0.2.20:12000"),
-        b"another student\n",
-        b"ANOTHER STUDENT\n",
-    );
-    p.udp(sa("[::1]:50000"), sa("[::1]:12000"), REQUEST);
-    p.udp(sa("[::1]:12000"), sa("[::1]:50000"), REPLY);
-    assert_eq!(p.packets(), 34);
     let path = dir.join("lab.pcap");
-    std::fs::write(&path, p.bytes()).unwrap();
+    pcap::noisy_lab_capture(&path);
     path
 }
 

@@ -480,12 +480,17 @@ impl Supervisor<'_> {
         // most common fault, or reading its stdin: a prompt) will not change its mind: stop.
         let mut judge = Judge::new(self.gap());
         let mut stuck: Option<(Blocked, Vec<SocketRecord>)> = None;
+        // The sockets seen when the server was judged ready: a second look a moment later can
+        // miss them (a daemonizing server's parent closing its descriptors as it exits, before
+        // its child is tracked), and the verdict must be the one the kernel showed.
+        let mut seen_ready: Option<Vec<SocketRecord>> = None;
         let w = self.wait_program(index, ms, |s, sample| {
             if s.slots[index].all_gone() {
                 return true;
             }
             let sockets = procfs::sockets(&s.slots[index].live_pids());
             if ready(&sockets) {
+                seen_ready = Some(sockets);
                 return true;
             }
             if let Some(b) = judge.feed(sample) {
@@ -499,8 +504,8 @@ impl Supervisor<'_> {
             }
             false
         });
-        let sockets = procfs::sockets(&self.slots[index].live_pids());
-        let is_ready = w.met && ready(&sockets);
+        let is_ready = w.met && seen_ready.is_some();
+        let sockets = seen_ready.unwrap_or_else(|| procfs::sockets(&self.slots[index].live_pids()));
         let detail = if is_ready {
             let by = self.slots[index]
                 .members

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use crate::check::{CheckResult, Outcome};
+use crate::diagnose::Diagnosis;
 use crate::evidence::Stream;
 use crate::plan::Binding;
 use crate::result::{RunResult, ScenarioResult, Verdict};
@@ -45,7 +46,7 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         )?;
     }
     for sc in &r.scenarios {
-        scenario(sc, out)?;
+        scenario(sc, &r.diagnoses, out)?;
     }
     Ok(())
 }
@@ -127,7 +128,7 @@ fn icon(v: Verdict) -> &'static str {
     }
 }
 
-fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\n<a id=\"{}\"></a>", sc.id)?;
     writeln!(
         out,
@@ -160,7 +161,7 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             err
         )?;
     }
-    what_went_wrong(sc, out)?;
+    what_went_wrong(sc, diagnoses, out)?;
     if !sc.checks.is_empty() {
         writeln!(out, "| | Where | Expected | Actual | Points |")?;
         writeln!(out, "|---|---|---|---|---|")?;
@@ -279,7 +280,11 @@ fn scenario(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
 
 /// Lost checks: those one cause explains as one line, the others one by one; then the
 /// checks that were not graded, apart from lost points.
-fn what_went_wrong(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+fn what_went_wrong(
+    sc: &ScenarioResult,
+    diagnoses: &[Diagnosis],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let lost: Vec<&CheckResult> = sc.checks.iter().filter(|c| c.outcome.lost()).collect();
     if !lost.is_empty() {
         writeln!(out, "**What went wrong:**\n")?;
@@ -296,16 +301,32 @@ fn what_went_wrong(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
                 .iter()
                 .filter(|c| c.cause.as_deref() == Some(id))
                 .collect();
-            let why = of[0].reason.as_deref().unwrap_or(&of[0].actual);
+            // The cause in its own words; this scenario's first symptom when it has none.
+            let why = diagnoses
+                .iter()
+                .find(|d| d.id == id)
+                .map(|d| d.summary.as_str())
+                .or(of[0].reason.as_deref())
+                .unwrap_or(&of[0].actual);
             writeln!(
                 out,
-                "- {} check(s) {} because of one cause (see *Diagnoses*): {}",
+                "- {} check(s) {} because {} (see *Diagnoses*):",
                 of.len(),
                 of[0].outcome.label().replace("failed", "lost"),
                 escape(why)
             )?;
             for c in of {
-                writeln!(out, "  - {} ({})", escape(&c.title), c.source)?;
+                // A failed check keeps its own evidence from this run; one not run has none.
+                match (c.outcome, c.reason.as_deref()) {
+                    (Outcome::Failed, Some(r)) => writeln!(
+                        out,
+                        "  - {} ({}): {}",
+                        escape(&c.title),
+                        c.source,
+                        escape(r)
+                    )?,
+                    _ => writeln!(out, "  - {} ({})", escape(&c.title), c.source)?,
+                }
             }
         }
         for c in lost.iter().filter(|c| c.cause.is_none()) {

@@ -89,8 +89,10 @@ pub(crate) struct RunArgs {
     /// Only scenarios of this lab.
     #[arg(long)]
     pub lab: Option<String>,
-    /// A student's submission directory: its programs replace the reference ones, by the
-    /// socklab.json manifest or by conventional file names (TCPServer.py → tcp-upper-server).
+    /// A student's submission directory to grade: each role is played by the file the
+    /// socklab.json manifest names or by its conventional name (TCPServer.py →
+    /// tcp-upper-server), from the lab's folder (upper/, hello/) when there is one. A role it
+    /// lacks is not submitted: the scenarios that need it score 0.
     #[arg(long, value_name = "DIR")]
     pub submission: Option<PathBuf>,
     /// Where to write report.md and results.json.

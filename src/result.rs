@@ -163,8 +163,14 @@ impl Summary {
             passed: count(Verdict::Pass),
             failed: count(Verdict::Fail),
             errors: count(Verdict::Error),
-            points: scenarios.iter().map(|s| s.points).sum(),
-            max_points: scenarios.iter().map(|s| s.max_points).sum(),
+            points: scenarios
+                .iter()
+                .map(|s| s.points)
+                .fold(0, u32::saturating_add),
+            max_points: scenarios
+                .iter()
+                .map(|s| s.max_points)
+                .fold(0, u32::saturating_add),
         }
     }
 }

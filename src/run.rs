@@ -409,7 +409,11 @@ fn run_one(
         for c in &mut result.checks {
             c.cause = Some(format!("not-submitted:{missing}"));
         }
-        result.max_points = result.checks.iter().map(|c| c.points).sum();
+        result.max_points = result
+            .checks
+            .iter()
+            .map(|c| c.points)
+            .fold(0, u32::saturating_add);
         result.verdict = Verdict::Fail;
         result.programs = program_rows(&job.plan, Vec::new());
         if let Some(prepared) = prepared {
@@ -515,8 +519,8 @@ fn not_submitted(plan: &Plan) -> Option<String> {
 /// whatever else happened; not-graded checks count neither way.
 fn score(result: &mut ScenarioResult) {
     let counted = || result.checks.iter().filter(|c| c.outcome.counts());
-    result.max_points = counted().map(|c| c.points).sum();
-    result.points = counted().map(|c| c.awarded).sum();
+    result.max_points = counted().map(|c| c.points).fold(0, u32::saturating_add);
+    result.points = counted().map(|c| c.awarded).fold(0, u32::saturating_add);
     result.verdict = if result.error.is_some()
         || result
             .checks

@@ -1,4 +1,8 @@
 //! `{name}` placeholders in scenario strings. `{{` and `}}` stand for literal braces.
+//!
+//! A name starts with a letter and holds letters, digits, `_`, `-` and `:` (`{addr:server}`);
+//! braces around anything else (`\d{3}`, `{3,5}` in a regex) are kept as written, so a regex
+//! quantifier is never taken for a placeholder.
 
 use std::collections::BTreeMap;
 
@@ -24,23 +28,40 @@ pub(crate) fn substitute(
         if tail.starts_with("{{") || tail.starts_with("}}") {
             out.push_str(&tail[..1]);
             rest = &tail[2..];
-        } else if let Some(stripped) = tail.strip_prefix('{') {
+        } else if let Some(stripped) = tail
+            .strip_prefix('{')
+            .filter(|s| s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        {
             let Some(end) = stripped.find('}') else {
                 return Err(PlaceholderError::Unclosed(text.to_string()));
             };
             let name = &stripped[..end];
+            if !is_name(name) {
+                // `{a b}` or `{x{y}`: no placeholder, kept as written.
+                out.push('{');
+                rest = stripped;
+                continue;
+            }
             let value = values
                 .get(name)
                 .ok_or_else(|| PlaceholderError::Unknown(name.to_string()))?;
             out.push_str(value);
             rest = &stripped[end + 1..];
         } else {
-            out.push('}');
+            // A lone brace: `}`, or a `{` that opens no name (a regex quantifier).
+            out.push_str(&tail[..1]);
             rest = &tail[1..];
         }
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Whether `s` is a placeholder name.
+fn is_name(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'))
 }
 
 /// Names of the placeholders in `text`, in order.
@@ -54,10 +75,11 @@ pub(crate) fn names(text: &str) -> Vec<String> {
             continue;
         }
         match tail[1..].find('}') {
-            Some(end) => {
+            Some(end) if is_name(&tail[1..1 + end]) => {
                 found.push(tail[1..1 + end].to_string());
                 rest = &tail[end + 2..];
             }
+            Some(_) => rest = &tail[1..],
             None => break,
         }
     }
@@ -67,6 +89,18 @@ pub(crate) fn names(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_regex_quantifier_is_not_taken_for_a_placeholder() {
+        let values = BTreeMap::from([("port".to_string(), "20001".to_string())]);
+        assert_eq!(
+            substitute(r"^\d{3}-{2,5} on {port}$", &values).unwrap(),
+            r"^\d{3}-{2,5} on 20001$"
+        );
+        assert_eq!(names(r"\d{3} {port} {,2}"), ["port"]);
+        // A name that is not known is still an error.
+        assert!(substitute("{prot}", &values).is_err());
+    }
 
     fn values() -> BTreeMap<String, String> {
         [("port", "20001"), ("server_addr", "127.0.0.1")]

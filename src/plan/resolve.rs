@@ -106,6 +106,17 @@ impl Resolver<'_> {
     }
 
     fn subst(&mut self, path: &str, text: &str, values: &BTreeMap<String, String>) -> String {
+        if text.contains('\0') {
+            // No argument, variable or line a program is given can carry one: the OS would
+            // refuse the program, and the student would be blamed for the file's mistake.
+            self.error(
+                path,
+                "contains a NUL character (\\u0000), which no program argument, variable or \
+                 input line can carry",
+                None,
+            );
+            return text.replace('\0', "");
+        }
         match substitute(text, values) {
             Ok(s) => s,
             Err(e) => {
@@ -132,6 +143,24 @@ impl Resolver<'_> {
 
     fn plan(&mut self, bindings: &Bindings, ports: &[PortPlan], self_exe: &str) -> Plan {
         let s = &self.loaded.scenario;
+        if let Some(problem) = id_problem(&s.id) {
+            self.error(
+                "id",
+                format!("the scenario id {:?} {problem}", s.id),
+                Some(
+                    "an id is a name such as `upper-tcp-round-trip`: letters, digits, `-`, `_` \
+                     and `.`, starting with a letter or digit (it names the capture file)"
+                        .into(),
+                ),
+            );
+        }
+        if s.timeout_ms == Some(0) {
+            self.error(
+                "timeout_ms",
+                "`timeout_ms` is 0: the scenario would have no time to run",
+                Some("leave it out for the default of 20000 ms".into()),
+            );
+        }
         if !labs::LABS.iter().any(|(name, _)| *name == s.lab) {
             let help = did_you_mean(&s.lab, labs::LABS.iter().map(|(n, _)| *n));
             self.error("lab", format!("unknown lab `{}`", s.lab), help);
@@ -157,6 +186,7 @@ impl Resolver<'_> {
         let programs = self.programs(&hosts, &values, bindings, self_exe);
         let steps = self.steps(&programs, ports, &values);
         let checks = self.checks(&programs, &steps, &values);
+        self.check_points();
         let final_quiescence = checks.iter().any(|c| {
             matches!(
                 c.kind,
@@ -174,6 +204,44 @@ impl Resolver<'_> {
             budget_ms: s.timeout_ms.unwrap_or(DEFAULT_BUDGET_MS),
             quiet_ms: QUIET_WINDOW_MS,
             final_quiescence,
+        }
+    }
+
+    /// Points per item are bounded, so that no sum of them can wrap around.
+    fn check_points(&mut self) {
+        let s = &self.loaded.scenario;
+        let mut too_many = Vec::new();
+        for (i, step) in s.steps.iter().enumerate() {
+            let points = match step {
+                Step::WaitReady(w) => w.points,
+                Step::ExpectOutput(e) => e.points,
+                Step::ExpectExit(e) => e.points,
+                Step::ExpectBlocked(e) => e.points,
+                _ => None,
+            };
+            if let Some(p) = points.filter(|p| *p > MAX_POINTS) {
+                let kind = step_kind_and_program(step).0;
+                too_many.push((format!("steps[{i}].{kind}.points"), p));
+            }
+        }
+        for (i, check) in s.checks.iter().enumerate() {
+            let Ok(value) = serde_json::to_value(check) else {
+                continue;
+            };
+            let kind = check_kind_name(check);
+            if let Some(p) = value[kind]["points"]
+                .as_u64()
+                .filter(|p| *p > u64::from(MAX_POINTS))
+            {
+                too_many.push((format!("checks[{i}].{kind}.points"), p as u32));
+            }
+        }
+        for (path, p) in too_many {
+            self.error(
+                &path,
+                format!("{p} points is more than any check may weigh ({MAX_POINTS} at most)"),
+                None,
+            );
         }
     }
 
@@ -488,6 +556,14 @@ impl Resolver<'_> {
                     }
                 }
                 Step::Write(w) => {
+                    if w.line.contains(['\n', '\r']) {
+                        self.error(
+                            &format!("{at}.line"),
+                            "a `write` line cannot contain a line break: socklab adds the one \
+                             newline that ends it",
+                            Some("write each line in its own `write` step".into()),
+                        );
+                    }
                     let line = self.subst(&format!("{at}.line"), &w.line, values);
                     PlannedStep {
                         label: format!("type {line:?} into {pname}"),
@@ -808,6 +884,14 @@ impl Resolver<'_> {
                 self.program_index(&format!("{at}.program"), &c.program, programs)?;
                 let (min, max) = match (c.count, c.min, c.max) {
                     (Some(n), None, None) => (Some(n), Some(n)),
+                    (None, Some(lo), Some(hi)) if lo > hi => {
+                        self.error(
+                            &at,
+                            format!("`min` {lo} is above `max` {hi}: no count can satisfy both"),
+                            None,
+                        );
+                        return None;
+                    }
                     (None, min, max) if min.is_some() || max.is_some() => (min, max),
                     _ => {
                         self.error(
@@ -1133,6 +1217,29 @@ fn is_server(program: usize, programs: &[ProgramPlan], steps: &[PlannedStep]) ->
             .role
             .as_deref()
             .is_some_and(|r| r.ends_with("-server"))
+}
+
+/// The most points one step or check may weigh: sums of them cannot wrap around.
+pub(crate) const MAX_POINTS: u32 = 1000;
+
+/// Why `id` is no usable scenario id, if it is not: it names files (`<id>.pcap` beside the
+/// report), so it must be a plain name, never a path.
+fn id_problem(id: &str) -> Option<&'static str> {
+    let Some(first) = id.chars().next() else {
+        return Some("is empty");
+    };
+    if !first.is_ascii_alphanumeric() {
+        Some("must start with a letter or digit")
+    } else if id.len() > 100 {
+        Some("is longer than 100 characters")
+    } else if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Some("may hold only letters, digits, `-`, `_` and `.` (no `/`, spaces or line breaks)")
+    } else {
+        None
+    }
 }
 
 /// `48 45 4c` or `48454c` → bytes.

@@ -21,6 +21,10 @@ use crate::submission::Submission;
 /// Default scenario directory.
 pub(crate) const SCENARIO_DIR: &str = "scenarios";
 
+/// JSON files socklab writes or reads for other purposes, skipped when a directory is searched
+/// for scenarios (a report or a submission kept beside the scenarios is not a bad scenario).
+const NOT_SCENARIOS: &[&str] = &["results.json", crate::submission::MANIFEST];
+
 /// Every `*.json` under `paths` (files as given, directories recursively), sorted.
 pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
     let defaults = [PathBuf::from(SCENARIO_DIR)];
@@ -57,7 +61,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
+        } else if path.extension().is_some_and(|e| e == "json")
+            && !path
+                .file_name()
+                .is_some_and(|n| NOT_SCENARIOS.iter().any(|x| n == *x))
+        {
             out.push(path);
         }
     }
@@ -94,9 +102,11 @@ pub(crate) fn load_all(files: &[PathBuf], lab: Option<&str>) -> Result<Vec<Loade
     if let Some(lab) = lab {
         if !crate::labs::LABS.iter().any(|(n, _)| *n == lab) {
             let help = scenario::did_you_mean(lab, crate::labs::LABS.iter().map(|(n, _)| *n));
+            let labs: Vec<&str> = crate::labs::LABS.iter().map(|(n, _)| *n).collect();
             return Err(AppError::Input(format!(
-                "unknown lab `{lab}`{}",
-                help.map(|h| format!(" ({h})")).unwrap_or_default()
+                "unknown lab `{lab}`{}; the labs are: {}",
+                help.map(|h| format!(" ({h})")).unwrap_or_default(),
+                labs.join(", ")
             )));
         }
         loaded.retain(|l| l.scenario.lab == lab);

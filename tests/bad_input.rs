@@ -172,3 +172,44 @@ fn a_regex_quantifier_is_not_taken_for_a_placeholder() {
     .unwrap();
     assert_eq!(results["scenarios"][0]["checks"][0]["outcome"], "passed");
 }
+
+#[test]
+fn an_unknown_lab_lists_the_labs() {
+    let out = socklab().args(["run", "--lab", "uper"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `upper`?"), "{err}");
+    assert!(err.contains("the labs are: upper, hello"), "{err}");
+}
+
+#[test]
+fn a_results_json_inside_a_scenario_folder_is_not_a_bad_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(
+        scenarios.join("only-true.json"),
+        scenario(
+            printf_program(),
+            json!([{ "start": { "program": "t" } }]),
+            json!([]),
+            json!({}),
+        ),
+    )
+    .unwrap();
+    // A report written beside the scenarios, as `--report scenarios` would.
+    std::fs::write(scenarios.join("results.json"), r#"{"schema_version": 2}"#).unwrap();
+    let out = socklab()
+        .arg("run")
+        .arg(&scenarios)
+        .arg("--report")
+        .arg(dir.path().join("report"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -213,3 +213,52 @@ fn a_results_json_inside_a_scenario_folder_is_not_a_bad_scenario() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every file of the bad-input corpus (`fixtures/bad-input/`) is bad input, exit 2, and what
+/// socklab says about it is a golden file (`tests/snapshots/bad_input__*.snap`), so a change in
+/// an error message shows in review. After an intended change:
+/// `INSTA_UPDATE=always cargo test --test bad_input`, then review the .snap diffs.
+#[test]
+fn every_file_of_the_bad_input_corpus_gets_its_message() {
+    let corpus = common::root().join("fixtures/bad-input");
+    let mut cases: Vec<(String, Vec<String>)> = Vec::new();
+    let mut scenarios: Vec<_> = std::fs::read_dir(corpus.join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    scenarios.sort();
+    for path in scenarios {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let rel = format!("fixtures/bad-input/scenarios/{stem}.json");
+        cases.push((format!("scenario-{stem}"), vec!["run".into(), rel]));
+    }
+    let mut manifests: Vec<_> = std::fs::read_dir(corpus.join("manifests"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    manifests.sort();
+    for dir in manifests {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let rel = format!("fixtures/bad-input/manifests/{name}");
+        cases.push((
+            format!("manifest-{name}"),
+            ["run", "--lab", "upper", "--submission", &rel]
+                .map(String::from)
+                .to_vec(),
+        ));
+    }
+    assert!(cases.len() >= 30, "the corpus has {} files", cases.len());
+    let report = tempfile::tempdir().unwrap();
+    for (name, args) in cases {
+        let out = socklab()
+            .args(&args)
+            .arg("--report")
+            .arg(report.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: a bad input runs nothing");
+        insta::assert_snapshot!(name, stderr);
+    }
+}

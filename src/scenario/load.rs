@@ -1,4 +1,11 @@
 //! Reading a scenario file into the serde mirror, with errors located precisely.
+//!
+//! Contract: whatever the text, loading ends in time and memory linear in its length with a
+//! scenario or one [`Diagnostic`], never a crash. A UTF-8 byte-order mark at the start (what
+//! some Windows editors write) is accepted and dropped before parsing, so lines and columns
+//! are those the editor shows. `serde_json` parses first and refuses nesting deeper than 128
+//! ("recursion limit exceeded"); the [`Locator`] scans the values only of text it accepted
+//! (and is bounded in depth itself), so a file of 50,000 nested arrays is an ordinary error.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -36,9 +43,14 @@ pub(crate) enum LoadError {
     Invalid(Box<Diagnostic>),
 }
 
-/// Parses scenario text; `path` is only used in messages.
-pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Box<Diagnostic>> {
-    let locator = Locator::new(&text);
+/// The UTF-8 byte-order mark, U+FEFF.
+const BOM: char = '\u{feff}';
+
+/// Parses scenario text (less a leading byte-order mark); `path` is only used in messages.
+pub(crate) fn load_str(path: &Path, mut text: String) -> Result<Loaded, Box<Diagnostic>> {
+    if text.starts_with(BOM) {
+        text.drain(..BOM.len_utf8());
+    }
     let mut de = serde_json::Deserializer::from_str(&text);
     let parsed = serde_path_to_error::deserialize::<_, Scenario>(&mut de)
         .map_err(|e| (e.path().to_string(), e.into_inner()))
@@ -47,11 +59,13 @@ pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Box<Diagnost
     match parsed {
         Ok(scenario) => Ok(Loaded {
             path: path.to_path_buf(),
+            locator: Locator::new(&text),
             text,
-            locator,
             scenario,
         }),
         Err((json_path, inner)) => {
+            // Only the lines: no value of refused text is ever looked up.
+            let locator = Locator::lines(&text);
             let message = strip_position(&inner.to_string());
             let help = suggestion(&message);
             let offset = locator.offset(&text, inner.line(), inner.column());

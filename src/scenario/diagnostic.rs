@@ -127,8 +127,12 @@ pub(crate) fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    // A word much longer than a name is no typo of it, and comparing costs its length times
+    // the name's: a 10 MB unknown field name must not take seconds.
+    let len = word.chars().count();
     candidates
         .into_iter()
+        .filter(|c| len <= 2 * c.chars().count() + 8)
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -147,6 +151,8 @@ mod tests {
             Some("did you mean `tcp-upper-server`?")
         );
         assert_eq!(did_you_mean("zzz", roles), None);
+        let long = format!("tcp-upper-server{}", "x".repeat(1_000_000));
+        assert_eq!(did_you_mean(&long, roles), None);
     }
 
     fn diag(source_line: String, column: usize, width: usize, message: String) -> Diagnostic {

@@ -132,9 +132,13 @@ fn diagnostic_at(
 
 /// serde_json appends " at line L column C"; the diagnostic shows the place its own way.
 fn strip_position(message: &str) -> String {
-    static AT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r" at line \d+ column \d+$").expect("valid regex"));
-    AT.replace(message, "").into_owned()
+    // By hand rather than a regex: the message may quote megabytes of the file.
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let stripped = message.rfind(" at line ").and_then(|i| {
+        let (line, column) = message[i + " at line ".len()..].split_once(" column ")?;
+        (digits(line) && digits(column)).then(|| &message[..i])
+    });
+    stripped.unwrap_or(message).to_string()
 }
 
 /// "did you mean" for serde's unknown field/variant messages, which list the expected names.
@@ -143,6 +147,11 @@ fn suggestion(message: &str) -> Option<String> {
         Regex::new(r"^unknown (?:field|variant) `([^`]*)`, expected (.*)$").expect("valid regex")
     });
     static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("valid regex"));
+    // A message this long quotes a name far longer than any field or variant: no typo of one,
+    // and not worth matching the regexes over (an unknown field may be megabytes long).
+    if message.len() > 4096 {
+        return None;
+    }
     let caps = UNKNOWN.captures(message)?;
     let word = caps.get(1)?.as_str();
     let expected = caps.get(2)?.as_str();
@@ -171,6 +180,29 @@ mod tests {
     fn minimal_scenario_loads() {
         let loaded = load_str(Path::new("s.json"), MINIMAL.into()).unwrap();
         assert_eq!(loaded.scenario.programs[0].name, "client");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_and_columns_stay_the_editors() {
+        let loaded = load_str(Path::new("s.json"), format!("\u{feff}{MINIMAL}")).unwrap();
+        assert_eq!(loaded.scenario.programs[0].name, "client");
+        assert_eq!(loaded.text, MINIMAL);
+        let d = err("\u{feff}{\"id\" 1}");
+        assert_eq!((d.line, d.column), (1, 7), "{d}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for open in ["[", "{\"a\":", "{\"programs\":"] {
+            let text = open.repeat(50_000);
+            let d = err(&text);
+            assert_eq!(d.line, 1, "{d}");
+        }
+        let d = err(&format!(
+            "{{\"id\": \"x\", \"programs\": [{{\"name\": \"a\", \"args\": {}]}}]}}",
+            "[".repeat(50_000)
+        ));
+        assert!(!d.message.is_empty(), "{d}");
     }
 
     #[test]

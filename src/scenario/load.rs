@@ -3,9 +3,11 @@
 //! Contract: whatever the text, loading ends in time and memory linear in its length with a
 //! scenario or one [`Diagnostic`], never a crash. A UTF-8 byte-order mark at the start (what
 //! some Windows editors write) is accepted and dropped before parsing, so lines and columns
-//! are those the editor shows. `serde_json` parses first and refuses nesting deeper than 128
-//! ("recursion limit exceeded"); the [`Locator`] scans the values only of text it accepted
-//! (and is bounded in depth itself), so a file of 50,000 nested arrays is an ordinary error.
+//! are those the editor shows. `serde_json` parses first and never goes deeper than 128 levels
+//! ("recursion limit exceeded"; with the scenario's types a wrong type stops it much sooner);
+//! the [`Locator`] scans the values only of text it accepted (and is bounded in depth itself),
+//! so a file of 50,000 nested arrays is an ordinary error. Messages that quote megabytes of the
+//! file are not matched against regexes, and [`Diagnostic`] shows them cut.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;

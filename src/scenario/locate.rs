@@ -7,9 +7,10 @@
 //! Bounded in depth: the scanner is iterative (an explicit stack, no recursion) and records
 //! values only down to [`MAX_DEPTH`] nested arrays and objects, the most `serde_json` accepts
 //! (it refuses deeper text with "recursion limit exceeded"); deeper values are skipped over
-//! without being recorded. So any text, however deeply nested, costs time linear in its length
-//! and memory bounded by the recorded paths (each at most [`MAX_DEPTH`] segments), never a
-//! stack overflow. [`Locator::lines`] only indexes lines, for text `serde_json` refused.
+//! without being recorded. So any text, however deeply nested, is scanned in time linear in its
+//! length, with a stack of at most [`MAX_DEPTH`] entries and one path (of at most [`MAX_DEPTH`]
+//! segments) per recorded value, never a stack overflow. [`Locator::lines`] only indexes the
+//! lines, for text `serde_json` refused: `load` scans values only of text it accepted.
 
 use std::collections::HashMap;
 

@@ -1,4 +1,13 @@
 //! Reading a scenario file into the serde mirror, with errors located precisely.
+//!
+//! Contract: whatever the text, loading ends in time and memory linear in its length with a
+//! scenario or one [`Diagnostic`], never a crash. A UTF-8 byte-order mark at the start (what
+//! some Windows editors write) is accepted and dropped before parsing, so lines and columns
+//! are those the editor shows. `serde_json` parses first and never goes deeper than 128 levels
+//! ("recursion limit exceeded"; with the scenario's types a wrong type stops it much sooner);
+//! the [`Locator`] scans the values only of text it accepted (and is bounded in depth itself),
+//! so a file of 50,000 nested arrays is an ordinary error. Messages that quote megabytes of the
+//! file are not matched against regexes, and [`Diagnostic`] shows them cut.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -36,9 +45,14 @@ pub(crate) enum LoadError {
     Invalid(Box<Diagnostic>),
 }
 
-/// Parses scenario text; `path` is only used in messages.
-pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Box<Diagnostic>> {
-    let locator = Locator::new(&text);
+/// The UTF-8 byte-order mark, U+FEFF.
+const BOM: char = '\u{feff}';
+
+/// Parses scenario text (less a leading byte-order mark); `path` is only used in messages.
+pub(crate) fn load_str(path: &Path, mut text: String) -> Result<Loaded, Box<Diagnostic>> {
+    if text.starts_with(BOM) {
+        text.drain(..BOM.len_utf8());
+    }
     let mut de = serde_json::Deserializer::from_str(&text);
     let parsed = serde_path_to_error::deserialize::<_, Scenario>(&mut de)
         .map_err(|e| (e.path().to_string(), e.into_inner()))
@@ -47,11 +61,13 @@ pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Box<Diagnost
     match parsed {
         Ok(scenario) => Ok(Loaded {
             path: path.to_path_buf(),
+            locator: Locator::new(&text),
             text,
-            locator,
             scenario,
         }),
         Err((json_path, inner)) => {
+            // Only the lines: no value of refused text is ever looked up.
+            let locator = Locator::lines(&text);
             let message = strip_position(&inner.to_string());
             let help = suggestion(&message);
             let offset = locator.offset(&text, inner.line(), inner.column());
@@ -118,9 +134,13 @@ fn diagnostic_at(
 
 /// serde_json appends " at line L column C"; the diagnostic shows the place its own way.
 fn strip_position(message: &str) -> String {
-    static AT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r" at line \d+ column \d+$").expect("valid regex"));
-    AT.replace(message, "").into_owned()
+    // By hand rather than a regex: the message may quote megabytes of the file.
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let stripped = message.rfind(" at line ").and_then(|i| {
+        let (line, column) = message[i + " at line ".len()..].split_once(" column ")?;
+        (digits(line) && digits(column)).then(|| &message[..i])
+    });
+    stripped.unwrap_or(message).to_string()
 }
 
 /// "did you mean" for serde's unknown field/variant messages, which list the expected names.
@@ -129,6 +149,11 @@ fn suggestion(message: &str) -> Option<String> {
         Regex::new(r"^unknown (?:field|variant) `([^`]*)`, expected (.*)$").expect("valid regex")
     });
     static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("valid regex"));
+    // A message this long quotes a name far longer than any field or variant: no typo of one,
+    // and not worth matching the regexes over (an unknown field may be megabytes long).
+    if message.len() > 4096 {
+        return None;
+    }
     let caps = UNKNOWN.captures(message)?;
     let word = caps.get(1)?.as_str();
     let expected = caps.get(2)?.as_str();
@@ -157,6 +182,29 @@ mod tests {
     fn minimal_scenario_loads() {
         let loaded = load_str(Path::new("s.json"), MINIMAL.into()).unwrap();
         assert_eq!(loaded.scenario.programs[0].name, "client");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_and_columns_stay_the_editors() {
+        let loaded = load_str(Path::new("s.json"), format!("\u{feff}{MINIMAL}")).unwrap();
+        assert_eq!(loaded.scenario.programs[0].name, "client");
+        assert_eq!(loaded.text, MINIMAL);
+        let d = err("\u{feff}{\"id\" 1}");
+        assert_eq!((d.line, d.column), (1, 7), "{d}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for open in ["[", "{\"a\":", "{\"programs\":"] {
+            let text = open.repeat(50_000);
+            let d = err(&text);
+            assert_eq!(d.line, 1, "{d}");
+        }
+        let d = err(&format!(
+            "{{\"id\": \"x\", \"programs\": [{{\"name\": \"a\", \"args\": {}]}}]}}",
+            "[".repeat(50_000)
+        ));
+        assert!(!d.message.is_empty(), "{d}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::socklab;
+use common::{input_error, socklab};
 
 /// A minimal valid scenario around `programs`, `steps` and `checks`, with `extra` fields on top.
 fn scenario(programs: Value, steps: Value, checks: Value, extra: Value) -> String {
@@ -46,13 +46,6 @@ fn run_in(dir: &Path, text: &str) -> (i32, String) {
     )
 }
 
-fn input_error(text: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) = run_in(dir.path(), text);
-    assert_eq!(code, 2, "{stderr}");
-    stderr
-}
-
 #[test]
 fn a_scenario_id_that_is_a_path_writes_nothing_outside_the_report_directory() {
     let base = tempfile::tempdir().unwrap();
@@ -77,7 +70,7 @@ fn a_scenario_id_that_is_a_path_writes_nothing_outside_the_report_directory() {
 #[test]
 fn an_empty_id_or_one_with_a_newline_is_refused() {
     for id in ["", "upper\nround-trip", " padded"] {
-        let err = input_error(&scenario(
+        let err = input_error(scenario(
             printf_program(),
             json!([{ "start": { "program": "t" } }]),
             json!([]),
@@ -90,7 +83,7 @@ fn an_empty_id_or_one_with_a_newline_is_refused() {
 #[test]
 fn two_checks_of_u32_max_points_are_refused_not_wrapped_to_a_pass() {
     let check = json!({ "exit": { "program": "t", "status": "success", "points": 4294967295u32 } });
-    let err = input_error(&scenario(
+    let err = input_error(scenario(
         printf_program(),
         json!([{ "start": { "program": "t" } }]),
         json!([check.clone(), check]),
@@ -105,7 +98,7 @@ fn two_checks_of_u32_max_points_are_refused_not_wrapped_to_a_pass() {
 
 #[test]
 fn a_nul_in_args_is_the_files_mistake_not_the_programs() {
-    let err = input_error(&scenario(
+    let err = input_error(scenario(
         json!([{ "name": "t", "command": ["printf", "a\u{0}b"] }]),
         json!([{ "start": { "program": "t" } }]),
         json!([]),
@@ -117,7 +110,7 @@ fn a_nul_in_args_is_the_files_mistake_not_the_programs() {
 
 #[test]
 fn tcp_connections_with_min_above_max_is_refused() {
-    let err = input_error(&scenario(
+    let err = input_error(scenario(
         json!([{ "name": "server", "role": "tcp-upper-server" }]),
         json!([{ "start": { "program": "server" } }]),
         json!([{ "tcp_connections": { "program": "server", "min": 3, "max": 1 } }]),
@@ -128,7 +121,7 @@ fn tcp_connections_with_min_above_max_is_refused() {
 
 #[test]
 fn timeout_ms_of_zero_is_refused() {
-    let err = input_error(&scenario(
+    let err = input_error(scenario(
         printf_program(),
         json!([{ "start": { "program": "t" } }]),
         json!([]),
@@ -139,7 +132,7 @@ fn timeout_ms_of_zero_is_refused() {
 
 #[test]
 fn a_newline_inside_a_write_line_is_refused() {
-    let err = input_error(&scenario(
+    let err = input_error(scenario(
         json!([{ "name": "c", "role": "tcp-upper-client" }]),
         json!([
             { "start": { "program": "c" } },

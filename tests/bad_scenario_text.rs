@@ -4,31 +4,7 @@
 
 mod common;
 
-use common::socklab;
-
-/// Runs `socklab run` on `text` written to `bad.json` in a fresh directory; asserts exit code 2
-/// and returns stderr.
-fn input_error(text: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.json");
-    std::fs::write(&path, text).unwrap();
-    let out = socklab().arg("run").arg(&path).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        stderr.chars().take(2000).collect::<String>()
-    );
-    stderr
-}
-
-const VALID: &str = r#"{
-  "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
-  "programs": [{"name": "server", "role": "tcp-upper-server"}],
-  "steps": [{"start": {"program": "server"}}]
-}
-"#;
+use common::{input_error, VALID_SCENARIO as VALID};
 
 /// The part of a long message a failed assertion shows.
 fn head(s: &str) -> String {

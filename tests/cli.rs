@@ -2,7 +2,6 @@
 //! fixture submissions (every check passes the correct one and fails the faulty one it
 //! targets), input errors, the schema, and a run as an unprivileged user.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
@@ -10,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{root, run_into, socklab};
+use common::{input_error, root, run_into, socklab, VALID_SCENARIO as VALID};
 
 /// Runs `socklab run ARGS` into a temporary report directory: (exit code, results, stdout).
 fn run(args: &[&str]) -> (i32, Value, String) {
@@ -295,42 +294,16 @@ fn hello_never_takes_the_upper_labs_files_in_a_flat_submission() {
     );
 }
 
-fn write_scenario(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("bad.json");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-const VALID: &str = r#"{
-  "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
-  "programs": [{"name": "server", "role": "tcp-upper-server"}],
-  "steps": [{"start": {"program": "server"}}]
-}
-"#;
-
-fn input_error(text: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_scenario(dir.path(), text);
-    let out = socklab().arg("run").arg(&path).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn malformed_json_is_reported_with_line_and_column() {
-    let err = input_error(&VALID.replace(r#""lab": "upper","#, r#""lab" "upper","#));
+    let err = input_error(VALID.replace(r#""lab": "upper","#, r#""lab" "upper","#));
     assert!(err.contains("bad.json:2:20"), "{err}");
     assert!(err.contains("expected `:`"), "{err}");
 }
 
 #[test]
 fn misspelled_role_gets_a_suggestion_and_its_path() {
-    let err = input_error(&VALID.replace("tcp-upper-server", "tcp-uper-server"));
+    let err = input_error(VALID.replace("tcp-upper-server", "tcp-uper-server"));
     assert!(err.contains("unknown role `tcp-uper-server`"), "{err}");
     assert!(err.contains("bad.json:3:43 (at programs[0].role)"), "{err}");
     assert!(err.contains("did you mean `tcp-upper-server`?"), "{err}");
@@ -342,10 +315,10 @@ fn misspelled_role_gets_a_suggestion_and_its_path() {
 
 #[test]
 fn unknown_field_and_enum_value_are_located() {
-    let err = input_error(&VALID.replace("\"title\"", "\"titel\""));
+    let err = input_error(VALID.replace("\"title\"", "\"titel\""));
     assert!(err.contains("unknown field `titel`"), "{err}");
     assert!(err.contains("did you mean `title`?"), "{err}");
-    let err = input_error(&VALID.replace("\"start\"", "\"strat\""));
+    let err = input_error(VALID.replace("\"start\"", "\"strat\""));
     assert!(err.contains("(at steps[0])"), "{err}");
     assert!(err.contains("did you mean `start`?"), "{err}");
 }
@@ -360,7 +333,7 @@ fn unknown_placeholder_and_program_are_located() {
     assert!(err.contains("unknown placeholder `{prot}`"), "{err}");
     assert!(err.contains("(at programs[0].args[1])"), "{err}");
     assert!(err.contains("did you mean `port`?"), "{err}");
-    let err = input_error(&VALID.replace(r#"{"program": "server"}"#, r#"{"program": "sever"}"#));
+    let err = input_error(VALID.replace(r#"{"program": "server"}"#, r#"{"program": "sever"}"#));
     assert!(err.contains("unknown program `sever`"), "{err}");
     assert!(err.contains("did you mean `server`?"), "{err}");
 }

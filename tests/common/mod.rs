@@ -161,3 +161,34 @@ pub fn report_digest(report: &str) -> String {
     let root = format!("{}/", root().display());
     redact(&out.join("\n")).replace(&root, "")
 }
+
+/// A minimal valid scenario, for tests that break one thing of it.
+pub const VALID_SCENARIO: &str = r#"{
+  "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+  "programs": [{"name": "server", "role": "tcp-upper-server"}],
+  "steps": [{"start": {"program": "server"}}]
+}
+"#;
+
+/// Runs `socklab run` on `text` written to `bad.json` in a fresh directory; asserts exit code 2
+/// (bad input) and returns stderr.
+pub fn input_error(text: impl AsRef<[u8]>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, text).unwrap();
+    let out = socklab()
+        .arg("run")
+        .arg(&path)
+        .arg("--report")
+        .arg(dir.path().join("report"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        stderr.chars().take(2000).collect::<String>()
+    );
+    stderr
+}

@@ -86,6 +86,11 @@ pub(crate) enum InspectError {
     NoSuchStream { wanted: u32, count: usize },
     #[error("bad endpoint {0:?}: expected IP or IP:PORT (IPv6 as [ADDR]:PORT)")]
     BadEndpoint(String),
+    #[error(
+        "no packet of the capture is between {a} and {b}; its endpoints are: {seen} \
+         (`socklab inspect FILE --streams` lists its conversations)"
+    )]
+    NothingBetween { a: String, b: String, seen: String },
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -356,11 +361,27 @@ fn ladder_view<R: io::Read>(
     let mut an = Analyzer::new(AnalyzerOptions::streaming(true));
     let mut header_done = false;
     let mut rows = Vec::new();
+    // How many packets the capture holds and how many the ladder drew, to say what it left
+    // out; and the endpoints seen, to say which exist when `--between` names none of them.
+    let (mut total, mut drawn) = (0u64, 0u64);
+    let mut seen: Vec<String> = Vec::new();
     let warnings = drive(reader, &mut an, |an, frame| {
         let Some(s) = an.push(frame) else {
             return Ok(());
         };
+        total += 1;
         let (sp, dp) = ports(s);
+        for (ip, port) in [(s.src, sp), (s.dst, dp)] {
+            if let Some(ip) = ip {
+                let e = match port {
+                    Some(p) => Endpoint { ip, port: p }.to_string(),
+                    None => ip.to_string(),
+                };
+                if seen.len() < 20 && !seen.contains(&e) {
+                    seen.push(e);
+                }
+            }
+        }
         if sides.is_none() {
             // Ports too: on loopback both sides share one address, and only the ports tell
             // the client from the server.
@@ -383,6 +404,7 @@ fn ladder_view<R: io::Read>(
         } else {
             return Ok(());
         };
+        drawn += 1;
         if args.json {
             rows.push(serde_json::json!({
                 "number": s.number, "time": s.time,
@@ -416,6 +438,15 @@ fn ladder_view<R: io::Read>(
         )?;
         Ok(())
     })?;
+    if drawn == 0 && total > 0 {
+        if let Some(v) = &args.between {
+            return Err(InspectError::NothingBetween {
+                a: v[0].clone(),
+                b: v[1].clone(),
+                seen: seen.join(", "),
+            });
+        }
+    }
     if args.json {
         let (a, b) = match sides {
             Some((a, b)) => (Some(a), Some(b)),
@@ -427,11 +458,21 @@ fn ladder_view<R: io::Read>(
                 None => x.ip.to_string(),
             })
         };
-        let v =
-            serde_json::json!({"a": name(a), "b": name(b), "packets": rows, "warnings": warnings});
+        let v = serde_json::json!({
+            "a": name(a), "b": name(b), "packets": rows,
+            "packets_in_capture": total, "warnings": warnings,
+        });
         serde_json::to_writer_pretty(&mut *out, &v)?;
         writeln!(out)?;
         return Ok(());
+    }
+    if drawn < total {
+        // Said, not left for the reader to guess from the packet numbers.
+        writeln!(
+            out,
+            "({drawn} of the capture's {total} packets are between these two endpoints; \
+             `--between A B` draws others, `--streams` lists the conversations)"
+        )?;
     }
     for w in &warnings {
         writeln!(out, "warning: {w}")?;
@@ -568,6 +609,40 @@ mod tests {
             lines[2].contains("[RST, ACK]") && lines[2].contains("|<-"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_ladder_of_part_of_the_capture_says_how_much_it_left_out() {
+        let p = corpus("cs_http_ip4and6.pcapng");
+        let out = run_args(&[p.to_str().unwrap(), "--ladder"]).unwrap();
+        let note = out.lines().last().unwrap_or_default();
+        assert!(
+            note.contains("of the capture's") && note.contains("packets are between"),
+            "{out}"
+        );
+        // A capture of one exchange says nothing of the kind.
+        let p = corpus("cs_tcp_refuseconnection.pcapng");
+        let out = run_args(&[p.to_str().unwrap(), "--ladder"]).unwrap();
+        assert!(!out.contains("of the capture's"), "{out}");
+    }
+
+    #[test]
+    fn between_endpoints_that_are_not_in_the_capture_is_an_error_naming_those_that_are() {
+        let p = corpus("cs_tcp_refuseconnection.pcapng");
+        let err = run_args(&[
+            p.to_str().unwrap(),
+            "--ladder",
+            "--between",
+            "192.0.2.1",
+            "192.0.2.2",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("no packet of the capture is between 192.0.2.1 and 192.0.2.2"),
+            "{err}"
+        );
+        assert!(err.contains("its endpoints are: "), "{err}");
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! bounded whatever the file size: the list is printed as packets arrive; `--streams` keeps no
 //! payload, retires finished and idle flows and prints each row once every lower-numbered one
 //! is out, with the totals after the tables (see `streams`); `--follow` keeps only the
-//! followed stream's payload (up to `--max-bytes`). A file cut short prints what it holds and
-//! a warning on the last line (JSON: a `warnings` field).
+//! followed stream's payload (up to `--max-bytes`). A file cut short prints what it holds, and a
+//! warning on standard error as tshark does, so that the output stays what the file holds
+//! (JSON: a `warnings` field).
 
 mod reorder;
 mod streams;
@@ -197,6 +198,12 @@ fn list_view<R: io::Read>(
     finish_warnings(out, args.json, &warnings)
 }
 
+/// A warning about the capture (cut short, damaged), on standard error: stdout stays the
+/// capture's contents, as with tshark.
+pub(crate) fn warn(w: &str) {
+    eprintln!("warning: {w}");
+}
+
 fn finish_warnings(
     out: &mut dyn Write,
     json: bool,
@@ -208,7 +215,7 @@ fn finish_warnings(
         writeln!(out, "}}")?;
     } else {
         for w in warnings {
-            writeln!(out, "warning: {w}")?;
+            warn(w);
         }
     }
     Ok(())
@@ -302,7 +309,7 @@ fn follow_view<R: io::Read>(
     }
     writeln!(out, "{rule}")?;
     for w in &a.warnings {
-        writeln!(out, "warning: {w}")?;
+        warn(w);
     }
     Ok(())
 }
@@ -475,7 +482,7 @@ fn ladder_view<R: io::Read>(
         )?;
     }
     for w in &warnings {
-        writeln!(out, "warning: {w}")?;
+        warn(w);
     }
     Ok(())
 }

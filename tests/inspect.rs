@@ -37,3 +37,28 @@ fn ladder_on_loopback_draws_replies_back_to_the_client() {
         );
     }
 }
+
+/// Regression (issue 11, part 8): the warning that a capture is cut short went to stdout, mixed
+/// into the packet list; tshark prints it on stderr, and so does socklab now.
+#[test]
+fn the_truncation_warning_goes_to_stderr_not_into_the_packet_list() {
+    let whole =
+        std::fs::read(common::root().join("../shared/captures/public/cs_tcp_handshake.pcapng"))
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcapng");
+    std::fs::write(&cut, &whole[..whole.len() - 20]).unwrap();
+    for flags in [&[][..], &["--streams"][..], &["--ladder"][..]] {
+        let out = common::socklab()
+            .arg("inspect")
+            .args(flags)
+            .arg(&cut)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{flags:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stdout.contains("warning"), "{flags:?}: {stdout}");
+        assert!(stderr.starts_with("warning: "), "{flags:?}: {stderr}");
+    }
+}

@@ -252,7 +252,7 @@ impl<'a> TableWriter<'a> {
             totals.tcp_streams, totals.udp_flows, totals.frames, totals.duration
         )?;
         for warning in warnings {
-            writeln!(w, "warning: {warning}")?;
+            super::warn(warning);
         }
         Ok(())
     }

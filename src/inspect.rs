@@ -160,14 +160,24 @@ fn list_view<R: io::Read>(
 ) -> Result<(), InspectError> {
     let mut an = Analyzer::new(AnalyzerOptions::streaming(true));
     let mut first = true;
-    if args.json {
-        out.write_all(b"{\"packets\":[")?;
-    } else {
+    // The header comes with the first packet, whose timestamps' decimals set the Time
+    // column's width (9 for a nanosecond capture).
+    let header = |out: &mut dyn Write, decimals: usize| {
         writeln!(
             out,
-            "{:>6} {:>11} {:<15} {:<15} {:<8} {:>6} Info",
-            "No.", "Time", "Source", "Destination", "Protocol", "Length"
-        )?;
+            "{:>6} {:>width$} {:<15} {:<15} {:<8} {:>6} Info",
+            "No.",
+            "Time",
+            "Source",
+            "Destination",
+            "Protocol",
+            "Length",
+            width = decimals + 5
+        )
+    };
+    let mut header_done = false;
+    if args.json {
+        out.write_all(b"{\"packets\":[")?;
     }
     let warnings = drive(reader, &mut an, |an, frame| {
         let Some(s) = an.push(frame) else {
@@ -181,20 +191,30 @@ fn list_view<R: io::Read>(
             out.write_all(b"\n")?;
             serde_json::to_writer(&mut *out, s)?;
         } else {
+            // As many decimals as the capture's timestamps have, as tshark prints them.
+            let decimals = usize::from(frame.decimals);
+            if !header_done {
+                header_done = true;
+                header(out, decimals)?;
+            }
             writeln!(
                 out,
-                "{:>6} {:>11.6} {:<15} {:<15} {:<8} {:>6} {}",
+                "{:>6} {:>width$.decimals$} {:<15} {:<15} {:<8} {:>6} {}",
                 s.number,
                 s.time,
                 addr(s.src),
                 addr(s.dst),
                 s.protocol,
                 s.length,
-                s.info
+                s.info,
+                width = decimals + 5,
             )?;
         }
         Ok(())
     })?;
+    if !args.json && !header_done {
+        header(out, 6)?;
+    }
     finish_warnings(out, args.json, &warnings)
 }
 
@@ -436,12 +456,14 @@ fn ladder_view<R: io::Read>(
                 w = LADDER_WIDTH + 2
             )?;
         }
+        let decimals = usize::from(frame.decimals);
         writeln!(
             out,
-            "{:>6} {:>11.6}  {}",
+            "{:>6} {:>width$.decimals$}  {}",
             s.number,
             s.time,
-            arrow(s, rightward)
+            arrow(s, rightward),
+            width = decimals + 5,
         )?;
         Ok(())
     })?;
@@ -650,6 +672,30 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("its endpoints are: "), "{err}");
+    }
+
+    #[test]
+    fn nanosecond_captures_print_nine_decimals_as_tshark_does() {
+        let truth = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/captures/public/truth/td_tcp-handshake-nano.list.txt"),
+        )
+        .unwrap();
+        let p = corpus("td_tcp-handshake-nano.pcap");
+        let out = run_args(&[p.to_str().unwrap()]).unwrap();
+        let times = |text: &str, field: usize| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.split_whitespace().nth(field).map(str::to_string))
+                .collect()
+        };
+        // Our list has a header line; tshark's has none.
+        let ours: Vec<String> = times(&out, 1).into_iter().skip(1).collect();
+        assert_eq!(ours, times(&truth, 1));
+        assert!(ours[1].len() == "0.127521774".len(), "{ours:?}");
+        // A microsecond capture keeps six.
+        let p = corpus("cs_tcp_handshake.pcapng");
+        let out = run_args(&[p.to_str().unwrap()]).unwrap();
+        assert_eq!(times(&out, 1)[2].len(), "0.000000".len(), "{out}");
     }
 
     #[test]

@@ -43,6 +43,7 @@ impl Feed {
                 interface: 0,
                 orig_len: data.len() as u32,
                 data,
+                decimals: 6,
             })
             .and_then(|s| s.tcp.as_ref())
             .map(|t| t.stream);

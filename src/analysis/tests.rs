@@ -16,6 +16,7 @@ fn analyze_frames(frames: &[(u64, Vec<u8>)]) -> Analysis {
             interface: 0,
             orig_len: data.len() as u32,
             data,
+            decimals: 6,
         });
     }
     an.finish()
@@ -153,6 +154,7 @@ fn payload_cap_is_respected() {
             interface: 0,
             orig_len: f.len() as u32,
             data: f,
+            decimals: 6,
         });
     }
     let a = an.finish();
@@ -211,6 +213,7 @@ fn garbage_frames_never_panic() {
                 interface: 0,
                 orig_len: f.len() as u32,
                 data: &f,
+                decimals: 6,
             });
         }
     }

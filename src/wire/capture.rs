@@ -89,6 +89,9 @@ pub(crate) struct Frame<'a> {
     pub orig_len: u32,
     /// Captured bytes.
     pub data: &'a [u8],
+    /// Decimal digits of the timestamp's resolution (6 for microseconds, 9 for nanoseconds):
+    /// how many tshark prints.
+    pub decimals: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -263,6 +266,7 @@ impl<R: Read> CaptureReader<R> {
             interface: 0,
             orig_len,
             data: &self.buf[data_start..data_start + caplen as usize],
+            decimals: if nanos { 9 } else { 6 },
         }))
     }
 
@@ -382,6 +386,7 @@ impl<R: Read> CaptureReader<R> {
                         interface: iface_id,
                         orig_len,
                         data: &self.buf[data_start..data_start + caplen],
+                        decimals: decimals(iface.units_per_sec),
                     }));
                 }
                 // Name resolution, statistics, custom and unknown blocks carry no frames.
@@ -499,6 +504,18 @@ fn parse_idb(b: &[u8], be: bool) -> Result<Interface, String> {
         opts = opts.get(4 + padded..).unwrap_or(&[]);
     }
     Ok(iface)
+}
+
+/// The decimal digits a timestamp unit of `1 / units_per_sec` s needs (at most 9): 6 for
+/// microseconds, 9 for nanoseconds, as tshark prints them.
+fn decimals(units_per_sec: u64) -> u8 {
+    let mut digits = 0;
+    let mut unit = 1u64;
+    while unit < units_per_sec && digits < 9 {
+        unit = unit.saturating_mul(10);
+        digits += 1;
+    }
+    digits
 }
 
 fn units_to_ns(units: u64, iface: Interface) -> i64 {

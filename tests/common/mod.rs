@@ -98,7 +98,7 @@ pub fn redact(text: &str) -> String {
         (r"--seed \d+", "--seed N"),
         (r"\bpid \d+", "pid N"),
         (r"TSval=\d+ TSecr=\d+", "TSval=N TSecr=N"),
-        (r"\b\d+\.\d{6}\b", "T"),
+        (r"\b\d+\.\d{6,9}\b", "T"),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "DATE"),
         // The machine's interpreter: its version and where it lives.
         (r"Python \d+\.\d+\.\d+ \([^)]*\)", "Python X (PATH)"),

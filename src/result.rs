@@ -37,14 +37,16 @@ pub(crate) struct RunResult {
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Verdict {
     /// Every check passed.
     Pass,
     /// At least one check failed.
     Fail,
-    /// The harness could not run the scenario (not the program's fault).
+    /// The harness could not run the scenario (not the program's fault); also the verdict of
+    /// a result not graded yet.
+    #[default]
     Error,
 }
 
@@ -58,7 +60,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct ScenarioResult {
     pub id: String,
     pub lab: String,

@@ -1,6 +1,7 @@
 //! `socklab run`: discover and load scenarios, resolve them against the bindings, run each in
 //! its own sandbox (several at once), grade, and write the reports.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -118,6 +119,9 @@ pub(crate) fn load_all(files: &[PathBuf], lab: Option<&str>) -> Result<Vec<Loade
 type Finished = (usize, ScenarioResult, Vec<Diagnosis>);
 
 struct Job {
+    /// The role a graded submission does not provide, and why (the binding table's words):
+    /// the scenario is not run.
+    missing: Option<(String, String)>,
     loaded: Loaded,
     plan: Plan,
     source: Option<PathBuf>,
@@ -146,12 +150,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         nanos ^ (u64::from(std::process::id()) << 32)
     });
 
-    let mut labs_graded: Vec<&str> = crate::labs::LABS
+    let labs_graded: Vec<&str> = crate::labs::LABS
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| loaded.iter().any(|l| l.scenario.lab == *n))
         .collect();
-    labs_graded.dedup();
+    // Each lab's bindings, read from the submission once.
+    let mut per_lab: BTreeMap<&str, Bindings> = BTreeMap::new();
+    for &lab in &labs_graded {
+        let bindings = match &submission {
+            Some(s) => s
+                .bindings(lab)
+                .map_err(|e| AppError::Input(e.to_string()))?,
+            None => Bindings::default(),
+        };
+        per_lab.insert(lab, bindings);
+    }
     let (mut bindings_table, unbound_files) = match &submission {
         Some(s) => s
             .table(&labs_graded)
@@ -162,12 +176,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
     let mut jobs = Vec::new();
     let mut problems = Vec::new();
     for (i, l) in loaded.into_iter().enumerate() {
-        let bindings = match &submission {
-            Some(s) => s
-                .bindings(&l.scenario.lab)
-                .map_err(|e| AppError::Input(e.to_string()))?,
-            None => Bindings::default(),
-        };
+        let bindings = per_lab
+            .get(l.scenario.lab.as_str())
+            .cloned()
+            .unwrap_or_default();
         let names = plan::port_names(&l);
         let ports = choose_ports(
             &names,
@@ -176,6 +188,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         );
         match plan::resolve(&l, &bindings, &ports, &exe) {
             Ok(plan) => jobs.push(Job {
+                // Said in the binding table's words: why no file plays the role.
+                missing: not_submitted(&plan).map(|role| {
+                    let row = bindings_table.iter().find(|r| r.role == role);
+                    let how = row.map_or("not submitted", |r| r.how.as_str());
+                    (role.clone(), format!("`{role}` {how}"))
+                }),
                 plan,
                 source: submission.as_ref().map(|s| s.lab_dir(&l.scenario.lab)),
                 loaded: l,
@@ -236,18 +254,21 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                 // meet and report.
                 if let Ok(mut q) = queue.lock() {
                     if let Some((_, head, slot @ None)) = q.first_mut() {
-                        *slot = prepare(head, ring_mib, args).ok();
+                        // A scenario that will not run needs no sandbox.
+                        if head.missing.is_none() {
+                            *slot = prepare(head, ring_mib, args).ok();
+                        }
                     }
                 }
                 match run_one(&job, prepared, ring_mib, args) {
                     Ok(mut result) => {
+                        // Diagnoses may turn lost checks into not-run ones: score after them.
                         let found = if graded {
-                            let found = crate::diagnose::scenario(&mut result);
-                            score(&mut result);
-                            found
+                            crate::diagnose::scenario(&mut result)
                         } else {
                             Vec::new()
                         };
+                        score(&mut result);
                         if let Ok(mut r) = results.lock() {
                             r.push((index, result, found));
                             // Lines come out in scenario order, each as soon as every scenario
@@ -288,17 +309,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
             s
         })
         .collect();
-    let mut diagnoses = crate::diagnose::merge(found);
-    // A role not submitted is said in the binding table's words: why nothing bound.
-    for d in &mut diagnoses {
-        if let Some(row) =
-            d.id.strip_prefix("not-submitted:")
-                .and_then(|role| bindings_table.iter().find(|r| r.role == role))
-        {
-            d.summary = format!("`{}` {}", row.role, row.how);
-            d.detail = Some("the scenarios that need it were not run and score 0".into());
-        }
-    }
+    let diagnoses = crate::diagnose::merge(found);
     print_diagnoses(&diagnoses);
     let result = RunResult {
         schema_version: crate::result::SCHEMA_VERSION,
@@ -379,13 +390,6 @@ fn run_one(
     args: &RunArgs,
 ) -> Result<ScenarioResult, AppError> {
     let t0 = Instant::now();
-    let workdir = sandbox::prepare_workdir(job.source.as_deref())
-        .map_err(|e| AppError::Harness(format!("cannot prepare a working directory: {e}")))?;
-    let req = RunRequest {
-        plan: job.plan.clone(),
-        workdir: workdir.path().to_path_buf(),
-    };
-    let capture = capture_path(job, args);
     let s = &job.loaded.scenario;
     let mut result = ScenarioResult {
         id: s.id.clone(),
@@ -394,44 +398,27 @@ fn run_one(
         question: s.question.clone(),
         explanation: s.explanation.clone(),
         file: job.loaded.path.display().to_string(),
-        verdict: Verdict::Error,
-        duration_ms: 0,
-        points: 0,
-        max_points: 0,
-        error: None,
         ports: job.plan.ports.clone(),
-        programs: Vec::new(),
-        steps: Vec::new(),
-        checks: Vec::new(),
-        capture: None,
-        capture_frames: None,
-        packets: Vec::new(),
-        packets_truncated: false,
-        participants: Vec::new(),
-        warnings: Vec::new(),
+        ..ScenarioResult::default()
     };
-    if let Some(missing) = not_submitted(&job.plan) {
+    if let Some((role, reason)) = &job.missing {
         // Nothing earned by default: socklab's own program never stands in for the student's.
-        let reason = format!(
-            "not submitted: the submission has no program for {missing}, which this scenario needs"
-        );
-        result.checks = check::unjudged(&job.plan, Outcome::NotSubmitted, &reason);
+        drop(prepared);
+        result.checks = check::unjudged(&job.plan, Outcome::NotSubmitted, reason);
         for c in &mut result.checks {
-            c.cause = Some(format!("not-submitted:{missing}"));
+            c.cause = Some(format!("not-submitted:{role}"));
         }
-        result.max_points = result
-            .checks
-            .iter()
-            .map(|c| c.points)
-            .fold(0, u32::saturating_add);
-        result.verdict = Verdict::Fail;
         result.programs = program_rows(&job.plan, Vec::new());
-        if let Some(prepared) = prepared {
-            drop(prepared);
-        }
         result.duration_ms = t0.elapsed().as_millis() as u64;
         return Ok(result);
     }
+    let workdir = sandbox::prepare_workdir(job.source.as_deref())
+        .map_err(|e| AppError::Harness(format!("cannot prepare a working directory: {e}")))?;
+    let req = RunRequest {
+        plan: job.plan.clone(),
+        workdir: workdir.path().to_path_buf(),
+    };
+    let capture = capture_path(job, args);
     let ran = match prepared {
         Some(sandbox) => Ok(sandbox),
         None => prepare(job, ring_mib, args),
@@ -481,7 +468,6 @@ fn run_one(
                 ));
             }
             result.checks = checks;
-            score(&mut result);
             result.steps = job
                 .plan
                 .steps
@@ -517,7 +503,7 @@ fn run_one(
     Ok(result)
 }
 
-/// The first role of the plan the submission does not provide, if any.
+/// The first role of the plan a graded submission does not provide, if any.
 fn not_submitted(plan: &Plan) -> Option<String> {
     plan.programs
         .iter()

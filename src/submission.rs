@@ -31,7 +31,7 @@
 //! A role nothing binds is *not submitted*: the scenarios that need it score 0, and the report
 //! says so, naming the files that played no role (with a hint for near names).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -236,7 +236,11 @@ impl Submission {
 
     /// The roles of `lab` this submission provides. Roles it lacks are not submitted.
     pub(crate) fn bindings(&self, lab: &str) -> Result<Bindings, SubmissionError> {
-        let scope = self.scope(lab)?;
+        Ok(self.bindings_in(&self.scope(lab)?, lab))
+    }
+
+    /// The roles of `lab` that the files of `scope` play.
+    fn bindings_in(&self, scope: &Scope, lab: &str) -> Bindings {
         let mut roles = BTreeMap::new();
         for role in labs::ROLES.iter().filter(|r| r.lab == lab) {
             if let Some(m) = scope.manifest.get(role.name) {
@@ -257,10 +261,7 @@ impl Submission {
                 );
                 continue;
             }
-            let found = scope
-                .files
-                .iter()
-                .find(|f| self.plays(&scope, f, role.name));
+            let found = scope.files.iter().find(|f| self.plays(scope, f, role));
             if let Some(file) = found {
                 let command = if split_ext(file).1 == "py" {
                     vec!["python3".to_string(), file.clone()]
@@ -278,19 +279,16 @@ impl Submission {
                 );
             }
         }
-        Ok(Bindings {
+        Bindings {
             roles,
             graded: true,
-        })
+        }
     }
 
     /// Whether `file` of `scope` plays `role` by its name.
-    fn plays(&self, scope: &Scope, file: &str, role: &str) -> bool {
+    fn plays(&self, scope: &Scope, file: &str, r: &labs::Role) -> bool {
         let (stem, ext) = split_ext(file);
         let stem = normalize(stem);
-        let Some(r) = labs::role(role) else {
-            return false;
-        };
         if !r.stems.contains(&stem.as_str()) {
             return false;
         }
@@ -308,11 +306,11 @@ impl Submission {
         labs_graded: &[&str],
     ) -> Result<(Vec<BindingRow>, Vec<UnboundFile>), SubmissionError> {
         let mut rows = Vec::new();
-        let mut used: BTreeMap<String, bool> = BTreeMap::new();
+        let mut used: BTreeSet<String> = BTreeSet::new();
         let mut candidates: Vec<(String, Scope)> = Vec::new();
         for &lab in labs_graded {
             let scope = self.scope(lab)?;
-            let b = self.bindings(lab)?;
+            let b = self.bindings_in(&scope, lab);
             let prefix = if scope.folder.is_empty() {
                 String::new()
             } else {
@@ -321,15 +319,12 @@ impl Submission {
             for role in labs::ROLES.iter().filter(|r| r.lab == lab) {
                 let row = match b.roles.get(role.name) {
                     Some(rb) => {
-                        used.insert(format!("{prefix}{}", rb.file), true);
+                        used.insert(format!("{prefix}{}", rb.file));
                         BindingRow {
                             lab: lab.into(),
                             role: role.name.into(),
                             file: Some(format!("{prefix}{}", rb.file)),
-                            how: match rb.source {
-                                RoleSource::Manifest => "socklab.json manifest".into(),
-                                RoleSource::FileName => "file name".into(),
-                            },
+                            how: rb.source.how().into(),
                             interpreter: None,
                         }
                     }
@@ -350,7 +345,7 @@ impl Submission {
             for f in &scope.files {
                 let path = format!("{prefix}{f}");
                 let program = split_ext(f).1 == "py" || self.is_executable(&scope.folder, f);
-                if used.contains_key(&path)
+                if used.contains(&path)
                     || !program
                     || unbound.iter().any(|u: &UnboundFile| u.file == path)
                 {

@@ -40,6 +40,16 @@ pub(crate) enum RoleSource {
     FileName,
 }
 
+impl RoleSource {
+    /// How the file was bound, as reports say it.
+    pub(crate) fn how(self) -> &'static str {
+        match self {
+            RoleSource::Manifest => "socklab.json manifest",
+            RoleSource::FileName => "file name",
+        }
+    }
+}
+
 /// Picks distinct ports for `names` from `seed`, below Linux's ephemeral range (32768-60999),
 /// so a client's own ephemeral port can never equal a server port it connects to (a TCP
 /// self-connect would "succeed" against no server at all).
@@ -1174,16 +1184,12 @@ fn bind_submission(b: &RoleBinding, args: &[String]) -> (Vec<String>, Vec<String
     if b.source == RoleSource::FileName {
         argv.extend(args.iter().cloned());
     }
-    let how = match b.source {
-        RoleSource::Manifest => "socklab.json manifest",
-        RoleSource::FileName => "file name",
-    };
     (
         argv,
         b.stdin.iter().map(fill).collect(),
         Binding::Submission {
             file: b.file.clone(),
-            how: how.into(),
+            how: b.source.how().into(),
         },
     )
 }

@@ -20,13 +20,13 @@
 //! cause explains stay on their own, with their own reason. A flood of output is a diagnosis
 //! with no check: it is named, and never hides what else happened.
 
-use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::check::{error_line, Outcome};
-use crate::plan::Binding;
+use crate::plan::{Binding, RoleSource};
 use crate::result::{ProgramResult, ScenarioResult};
 
 /// One cause, and every check it cost.
@@ -55,49 +55,48 @@ const FLOOD_BYTES: u64 = 1024 * 1024;
 /// (with this scenario's checks only; [`merge`] joins them across scenarios).
 pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
     let mut found = Vec::new();
-    // Causes already set (not submitted) are kept.
-    let preset: Vec<String> = sc.checks.iter().filter_map(|c| c.cause.clone()).collect();
-    if preset.is_empty() {
-        if let Some(mut d) = claim(sc) {
-            // A program that cannot start makes every check of its scenario meaningless, the
-            // passed ones too (a client that dies of a SyntaxError "exits with an error").
-            let not_run = d.id.starts_with("cannot-start:");
-            // The exchange did not happen when a check beyond readiness was lost.
-            let exchange_lost = sc
-                .checks
-                .iter()
-                .any(|c| c.outcome.lost() && c.kind != "wait_ready");
-            for c in sc.checks.iter_mut() {
-                if not_run && c.outcome.counts() {
-                    c.set_unjudged(Outcome::NotRun, d.summary.clone());
-                }
-                // "Still running" or "blocked" at the end says nothing when the exchange it
-                // presupposes never happened (no client reached the server): not earned.
-                if exchange_lost
-                    && c.outcome == Outcome::Passed
-                    && STATE_KINDS.contains(&c.kind.as_str())
-                {
-                    c.set_unjudged(Outcome::NotRun, format!("not judged: {}", d.summary));
-                }
-                if c.outcome.lost() {
-                    c.cause = Some(d.id.clone());
-                }
-            }
-            d.checks = lost_titles(sc, &d.id);
-            found.push(d);
-        }
-    } else if let Some(id) = preset.first() {
+    // A cause set when the run was planned (a role not submitted) is kept; its checks' reason
+    // already says it in the binding table's words.
+    let preset = sc.checks.iter().find_map(|c| c.cause.clone());
+    if let Some(id) = preset {
         found.push(Diagnosis {
-            id: id.clone(),
             role: id.split_once(':').map(|(_, r)| r.to_string()),
             summary: sc
                 .checks
                 .iter()
                 .find_map(|c| c.reason.clone())
                 .unwrap_or_default(),
-            detail: None,
-            checks: lost_titles(sc, id),
+            detail: Some("the scenarios that need it were not run and score 0".into()),
+            checks: lost_titles(sc, &id),
+            id,
         });
+    } else if let Some(mut d) = claim(sc) {
+        // A program that cannot start makes every check of its scenario meaningless, the
+        // passed ones too (a client that dies of a SyntaxError "exits with an error").
+        let not_run = d.id.starts_with("cannot-start:");
+        // The exchange did not happen when a check beyond readiness was lost.
+        let exchange_lost = sc
+            .checks
+            .iter()
+            .any(|c| c.outcome.lost() && c.kind != "wait_ready");
+        for c in sc.checks.iter_mut() {
+            if not_run && c.outcome.counts() {
+                c.set_unjudged(Outcome::NotRun, d.summary.clone());
+            }
+            // "Still running" or "blocked" at the end says nothing when the exchange it
+            // presupposes never happened (no client reached the server): not earned.
+            if exchange_lost
+                && c.outcome == Outcome::Passed
+                && STATE_KINDS.contains(&c.kind.as_str())
+            {
+                c.set_unjudged(Outcome::NotRun, format!("not judged: {}", d.summary));
+            }
+            if c.outcome.lost() {
+                c.cause = Some(d.id.clone());
+            }
+        }
+        d.checks = lost_titles(sc, &d.id);
+        found.push(d);
     }
     for p in student_programs(sc) {
         for (stream, text) in [
@@ -128,21 +127,14 @@ pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
 
 /// Joins the causes found in each scenario: one entry per id, in order of first appearance.
 pub(crate) fn merge(per_scenario: Vec<Diagnosis>) -> Vec<Diagnosis> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_id: BTreeMap<String, Diagnosis> = BTreeMap::new();
+    let mut out: Vec<Diagnosis> = Vec::new();
     for d in per_scenario {
-        match by_id.get_mut(&d.id) {
+        match out.iter_mut().find(|have| have.id == d.id) {
             Some(have) => have.checks.extend(d.checks),
-            None => {
-                order.push(d.id.clone());
-                by_id.insert(d.id.clone(), d);
-            }
+            None => out.push(d),
         }
     }
-    order
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .collect()
+    out
 }
 
 fn lost_titles(sc: &ScenarioResult, id: &str) -> Vec<String> {
@@ -178,12 +170,17 @@ fn role_of(p: &ProgramResult) -> String {
     p.role.clone().unwrap_or_else(|| p.evidence.name.clone())
 }
 
+/// The submission file a program ran (its scenario name for any other program).
+fn file_of(p: &ProgramResult) -> &str {
+    match &p.binding {
+        Binding::Submission { file, .. } => file,
+        _ => &p.evidence.name,
+    }
+}
+
 /// `` `TCPServer.py` (tcp-upper-server) ``.
 fn who(p: &ProgramResult) -> String {
-    let file = match &p.binding {
-        Binding::Submission { file, .. } => file.as_str(),
-        _ => p.evidence.name.as_str(),
-    };
+    let file = file_of(p);
     match &p.role {
         Some(r) => format!("`{file}` ({r})"),
         None => format!("`{file}`"),
@@ -242,23 +239,26 @@ fn cannot_start(p: &ProgramResult) -> Option<Diagnosis> {
 
 /// The line number of the innermost `File "...", line N` of a Python traceback.
 fn python_error_line(stderr: &str) -> Option<u32> {
-    let re = Regex::new(r#"File "[^"]*", line (\d+)"#).ok()?;
-    re.captures_iter(stderr)
+    static LINE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"File "[^"]*", line (\d+)"#).expect("a valid regex"));
+    LINE.captures_iter(stderr)
         .last()
         .and_then(|c| c.get(1)?.as_str().parse().ok())
 }
 
 fn ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diagnosis> {
     // The wait_ready grader's own words (check/steps.rs) carry the ports it saw.
-    let re = Regex::new(
-        r"^(\S+) never (?:listened|bound) on the assigned port (\d+) \(it (?:listens|is bound) on ([\d, ]+)\)",
-    )
-    .ok()?;
+    static NOT_READY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^(\S+) never (?:listened|bound) on the assigned port (\d+) \(it (?:listens|is bound) on ([\d, ]+)\)",
+        )
+        .expect("a valid regex")
+    });
     sc.checks
         .iter()
         .filter(|c| c.kind == "wait_ready" && c.outcome.lost())
         .find_map(|c| {
-            let caps = re.captures(c.reason.as_deref()?)?;
+            let caps = NOT_READY.captures(c.reason.as_deref()?)?;
             let name = caps.get(1)?.as_str();
             let p = programs.iter().find(|p| p.evidence.name == name)?;
             let assigned = caps.get(2)?.as_str();
@@ -283,24 +283,24 @@ fn ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diag
 }
 
 fn prompts(p: &ProgramResult) -> Option<Diagnosis> {
-    if !matches!(&p.binding, Binding::Submission { how, .. } if how == "file name") {
+    // With a manifest, its `stdin` answers the prompts.
+    if !matches!(&p.binding, Binding::Submission { how, .. } if how == RoleSource::FileName.how()) {
         return None;
     }
     // Within one prompt: `Input lowercase sentence:From Server: ...` is no prompt for a server.
-    let re = Regex::new(
-        r"(?i)\b(enter|input|type)\b[^\n:]{0,30}\b(server|host|port|address|ip)\b[^\n:]*:?",
-    )
-    .ok()?;
-    let prompt = re
+    static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)\b(enter|input|type)\b[^\n:]{0,30}\b(server|host|port|address|ip)\b[^\n:]*:?",
+        )
+        .expect("a valid regex")
+    });
+    let prompt = PROMPT
         .find(&p.evidence.stdout.text)?
         .as_str()
         .trim()
         .to_string();
     let role = role_of(p);
-    let file = match &p.binding {
-        Binding::Submission { file, .. } => file.clone(),
-        _ => String::new(),
-    };
+    let file = file_of(p);
     Some(Diagnosis {
         id: format!("prompts:{role}"),
         role: p.role.clone(),
@@ -401,9 +401,8 @@ fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::CheckResult;
+    use crate::check::{CheckResult, Graded};
     use crate::evidence::{ExitRecord, ProgramEvidence, StreamText};
-    use crate::result::Verdict;
 
     fn program(name: &str, role: &str, file: &str, ev: ProgramEvidence) -> ProgramResult {
         ProgramResult {
@@ -420,24 +419,13 @@ mod tests {
     }
 
     fn check(title: &str, kind: &str, passed: bool, reason: &str) -> CheckResult {
-        CheckResult {
-            title: title.into(),
-            source: "check 1".into(),
-            kind: kind.into(),
+        let graded = Graded {
             passed,
-            points: 1,
-            awarded: u32::from(passed),
             expected: String::new(),
             actual: String::new(),
-            reason: (!passed).then(|| reason.to_string()),
-            evidence_packets: Vec::new(),
-            outcome: if passed {
-                Outcome::Passed
-            } else {
-                Outcome::Failed
-            },
-            cause: None,
-        }
+            reason: Some(reason.to_string()),
+        };
+        CheckResult::graded(title, "check 1".into(), kind, 1, graded)
     }
 
     fn scenario_with(
@@ -448,25 +436,9 @@ mod tests {
         ScenarioResult {
             id: id.into(),
             lab: "upper".into(),
-            title: String::new(),
-            question: String::new(),
-            explanation: String::new(),
-            file: String::new(),
-            verdict: Verdict::Fail,
-            duration_ms: 0,
-            points: 0,
-            max_points: 0,
-            error: None,
-            ports: Vec::new(),
             programs,
-            steps: Vec::new(),
             checks,
-            capture: None,
-            capture_frames: None,
-            packets: Vec::new(),
-            packets_truncated: false,
-            participants: Vec::new(),
-            warnings: Vec::new(),
+            ..ScenarioResult::default()
         }
     }
 

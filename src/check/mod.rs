@@ -115,7 +115,13 @@ pub(crate) enum Capture<'a> {
 
 impl CheckResult {
     /// A graded item from its verdict; `passed` decides the outcome and the points.
-    fn graded(title: &str, source: String, kind: &str, points: u32, g: Graded) -> CheckResult {
+    pub(crate) fn graded(
+        title: &str,
+        source: String,
+        kind: &str,
+        points: u32,
+        g: Graded,
+    ) -> CheckResult {
         let Graded {
             passed,
             expected,

@@ -1,9 +1,3 @@
-//! What `/proc` says about the programs of a run: their process groups, CPU time and sockets.
-//!
-//! Readiness and diagnosis never touch the network: a server is ready when a socket owned by its
-//! process group appears in `/proc/net/{tcp,tcp6,udp,udp6}`, which (through `/proc/self/net`)
-//! shows the reader's own network namespace.
-
 //! What `/proc` says about the programs of a run: their processes, what each thread is waiting
 //! for, their CPU time and their sockets.
 //!

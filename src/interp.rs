@@ -147,14 +147,8 @@ fn resolve(name: &str, dirs: &[PathBuf]) -> Result<Option<Resolved>, AppError> {
         }));
     };
     let shim = is_shim(&found, &std::fs::read(&found).unwrap_or_default());
-    if !probe.always && !shim {
-        return Ok(Some(Resolved {
-            path: found.display().to_string(),
-            interpreter: Some(format!("{} ({})", probe.label, found.display())),
-        }));
-    }
-    if probe.args.is_empty() {
-        // No cheap way to ask (java): keep what PATH gave.
+    // Not a shim and not always probed, or no cheap way to ask (java): keep what PATH gave.
+    if (!probe.always && !shim) || probe.args.is_empty() {
         return Ok(Some(Resolved {
             path: found.display().to_string(),
             interpreter: Some(format!("{} ({})", probe.label, found.display())),

@@ -177,7 +177,7 @@ fn resolve(name: &str, dirs: &[PathBuf]) -> Result<Option<Resolved>, AppError> {
              (a version manager such as pyenv may name a version that is not installed), or \
              install it (e.g. `sudo apt-get install {}`)",
             found.display(),
-            first_line(&String::from_utf8_lossy(&out.stderr))
+            last_line(&String::from_utf8_lossy(&out.stderr))
                 .unwrap_or_else(|| format!("it ended with {}", out.status)),
             probe.package
         ))),
@@ -210,7 +210,9 @@ pub(crate) fn parse_probe(text: &str) -> Option<(String, String)> {
     Some((exe, version))
 }
 
-fn first_line(text: &str) -> Option<String> {
+/// The last non-empty line: where a failing interpreter puts its error (a traceback's last line,
+/// pyenv's "version ... is not installed").
+fn last_line(text: &str) -> Option<String> {
     text.lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty())

@@ -316,17 +316,21 @@ fn cost(out: &(StreamText, StreamText, Vec<TranscriptEntry>)) -> usize {
 /// Fills each program's stdout, stderr and transcript from its recorder, sharing
 /// [`SCENARIO_BUDGET`] among them (see the module docs).
 pub(crate) fn fill(programs: &mut [(ProgramEvidence, Option<Arc<Recorder>>)]) {
-    let full: Vec<Option<usize>> = programs
+    let full: Vec<_> = programs
         .iter()
-        .map(|(_, r)| r.as_ref().map(|r| cost(&r.snapshot(Scale(0)))))
+        .map(|(_, r)| r.as_ref().map(|r| r.snapshot(Scale(0))))
         .collect();
-    let shares = shares(&full.iter().map(|c| c.unwrap_or(0)).collect::<Vec<_>>());
-    for ((ev, rec), share) in programs.iter_mut().zip(shares) {
-        let Some(rec) = rec else {
+    let shares = shares(
+        &full
+            .iter()
+            .map(|o| o.as_ref().map_or(0, cost))
+            .collect::<Vec<_>>(),
+    );
+    for (((ev, rec), share), full) in programs.iter_mut().zip(shares).zip(full) {
+        let (Some(rec), Some(mut out)) = (rec, full) else {
             continue;
         };
         let mut scale = Scale(0);
-        let mut out = rec.snapshot(scale);
         while cost(&out) > share && scale.0 < 16 {
             scale.0 += 1;
             out = rec.snapshot(scale);

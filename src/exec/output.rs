@@ -466,6 +466,11 @@ mod tests {
         quiet.push(Stream::Stdout, 0, b"a normal line\n");
         programs.push((ProgramEvidence::default(), Some(quiet)));
         fill(&mut programs);
+        let output: usize = programs
+            .iter()
+            .map(|(e, _)| cost(&(e.stdout.clone(), e.stderr.clone(), e.transcript.clone())))
+            .sum();
+        assert!(output <= SCENARIO_BUDGET, "{output}");
         let total: usize = programs
             .iter()
             .map(|(e, _)| serde_json::to_vec(&e).unwrap().len())

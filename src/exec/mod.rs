@@ -749,7 +749,6 @@ impl Supervisor<'_> {
             .iter()
             .map(|s| Known {
                 members: s.members.iter().map(|m| (m.pid, m.start)).collect(),
-                started: s.members.first().map(|m| m.start),
                 ended: s.ended,
             })
             .collect();

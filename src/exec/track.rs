@@ -25,10 +25,9 @@ use super::procfs::Stat;
 /// What the rules need to know about one program.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Known {
-    /// (pid, start time) of every member so far, also those that ended.
+    /// (pid, start time) of every member so far, also those that ended; the program's own
+    /// process first (none: not started).
     pub members: Vec<(i32, u64)>,
-    /// Start time of the program's own process (clock ticks since boot); None: not started.
-    pub started: Option<u64>,
     /// When its last member was seen gone (clock ticks since boot); None: some member lives.
     pub ended: Option<u64>,
 }
@@ -40,6 +39,11 @@ impl Known {
 
     fn has_pid(&self, pid: i32) -> bool {
         self.members.iter().any(|&(p, _)| p == pid)
+    }
+
+    /// Start time of the program's own process (clock ticks since boot); None: not started.
+    fn started(&self) -> Option<u64> {
+        self.members.first().map(|&(_, s)| s)
     }
 }
 
@@ -116,7 +120,7 @@ pub(crate) fn attribute(
                         let could: Vec<usize> = (0..programs.len())
                             .filter(|&i| {
                                 let k = &programs[i];
-                                k.started.is_some_and(|s| s <= st.start)
+                                k.started().is_some_and(|s| s <= st.start)
                                     && k.ended.is_none_or(|e| e >= st.start)
                             })
                             .collect();
@@ -174,10 +178,9 @@ mod tests {
         }
     }
 
-    fn known(members: &[(i32, u64)], started: u64, ended: Option<u64>) -> Known {
+    fn known(members: &[(i32, u64)], ended: Option<u64>) -> Known {
         Known {
             members: members.to_vec(),
-            started: Some(started),
             ended,
         }
     }
@@ -191,7 +194,7 @@ mod tests {
             (5, st(1, 5, 1, 10)),
         ]
         .into();
-        let programs = [known(&[(2, 10)], 10, None), known(&[(5, 10)], 10, None)];
+        let programs = [known(&[(2, 10)], None), known(&[(5, 10)], None)];
         let mut got = attribute(&table, &programs, 1);
         got.sort_unstable_by_key(|(p, _)| *p);
         assert_eq!(got, vec![(3, Place::Program(0)), (4, Place::Program(0))]);
@@ -206,10 +209,7 @@ mod tests {
             (5, st(1, 5, 1, 10)),
         ]
         .into();
-        let programs = [
-            known(&[(2, 10), (3, 11)], 10, None),
-            known(&[(5, 10)], 10, None),
-        ];
+        let programs = [known(&[(2, 10), (3, 11)], None), known(&[(5, 10)], None)];
         assert_eq!(
             attribute(&table, &programs, 1),
             vec![(4, Place::Program(0))]
@@ -220,7 +220,7 @@ mod tests {
     fn an_orphan_of_unknown_ancestry_goes_to_the_only_program_that_could_have_made_it() {
         // Program 0 ended at tick 20; program 1 started at tick 30.
         let table: HashMap<i32, Stat> = [(5, st(1, 5, 1, 30)), (9, st(1, 9, 9, 40))].into();
-        let mut programs = [known(&[(2, 10)], 10, Some(20)), known(&[(5, 30)], 30, None)];
+        let mut programs = [known(&[(2, 10)], Some(20)), known(&[(5, 30)], None)];
         assert_eq!(
             attribute(&table, &programs, 1),
             vec![(9, Place::Program(1))]
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn processes_outside_the_supervisors_tree_are_foreign() {
         let table: HashMap<i32, Stat> = [(700, st(1, 700, 700, 5)), (50, st(1, 50, 50, 6))].into();
-        let programs = [known(&[(60, 10)], 10, None)];
+        let programs = [known(&[(60, 10)], None)];
         let got = attribute(&table, &programs, 50);
         assert_eq!(got, vec![(700, Place::Foreign)]);
     }
@@ -241,7 +241,8 @@ mod tests {
     #[test]
     fn a_reused_pid_is_not_a_member() {
         let table: HashMap<i32, Stat> = [(3, st(1, 3, 3, 99)), (4, st(3, 3, 3, 100))].into();
-        let programs = [known(&[(3, 11)], 10, Some(50)), known(&[], 90, None)];
+        // Program 1's own process is pid 8, started at tick 90.
+        let programs = [known(&[(3, 11)], Some(50)), known(&[(8, 90)], None)];
         // Pid 3 now is another process (start 99), made after program 0 ended.
         let mut got = attribute(&table, &programs, 1);
         got.sort_unstable_by_key(|(p, _)| *p);

@@ -193,11 +193,6 @@ impl Recorder {
         self.lock().open_pipes == 0
     }
 
-    #[cfg(test)]
-    pub(crate) fn transcript(&self) -> Vec<TranscriptEntry> {
-        self.lock().transcript(Scale(0))
-    }
-
     /// Stdout, stderr and transcript at `scale`.
     fn snapshot(&self, scale: Scale) -> (StreamText, StreamText, Vec<TranscriptEntry>) {
         let r = self.lock();
@@ -401,7 +396,7 @@ mod tests {
         h.join().unwrap();
         assert!(rec.closed());
         assert_eq!(rec.text(Stream::Stdout).text, "hello\nworld\n");
-        assert_eq!(rec.transcript().len(), 1);
+        assert_eq!(rec.lock().transcript(Scale(0)).len(), 1);
     }
 
     #[test]
@@ -414,7 +409,7 @@ mod tests {
         // One chunk larger than the whole tail.
         rec.push(Stream::Stdout, 9_999, &vec![b'y'; TRANSCRIPT_TAIL * 2]);
         rec.push(Stream::Stdout, 10_000, b"LAST");
-        let t = rec.transcript();
+        let t = rec.lock().transcript(Scale(0));
         let bytes: usize = t.iter().map(|e| e.text.len()).sum();
         assert!(bytes < TRANSCRIPT_HEAD + TRANSCRIPT_TAIL + 100, "{bytes}");
         assert_eq!(t[0].text, "go\n");

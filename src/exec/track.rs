@@ -71,7 +71,6 @@ pub(crate) fn attribute(
             .or_else(|| extra.iter().find(|(p, _)| *p == pid).map(|(_, i)| *i))
     };
     let mut placed: Vec<(i32, usize)> = Vec::new();
-    let mut out = Vec::new();
     let mut pids: Vec<i32> = table.keys().copied().collect();
     pids.sort_unstable();
     let unplaced: Vec<i32> = pids
@@ -85,81 +84,87 @@ pub(crate) fn attribute(
                 continue;
             }
             let st = &table[&pid];
-            // 1. ancestry
-            let mut cur = st.ppid;
-            let mut ours = false;
-            let mut found = None;
-            for _ in 0..64 {
-                if cur == us {
-                    ours = true;
-                    break;
-                }
-                let Some(parent) = table.get(&cur) else {
-                    break;
-                };
-                if let Some(i) = member_of(cur, parent.start, &placed) {
-                    found = Some(i);
-                    break;
-                }
-                cur = parent.ppid;
-            }
-            if found.is_none() && ours {
+            let found = match lineage(table, pid, us, |p, s| member_of(p, s, &placed)) {
+                // 1. ancestry
+                Lineage::Program(i) => Some(i),
                 // 2. session or group
-                let by_id: Vec<usize> = (0..programs.len())
-                    .filter(|&i| {
-                        // A session or group it leads itself says nothing of its origin.
-                        [st.session, st.pgrp].iter().any(|&id| {
-                            id != pid && (programs[i].has_pid(id) || placed.contains(&(id, i)))
-                        })
+                Lineage::Ours => only((0..programs.len()).filter(|&i| {
+                    // A session or group it leads itself says nothing of its origin.
+                    [st.session, st.pgrp].iter().any(|&id| {
+                        id != pid && (programs[i].has_pid(id) || placed.contains(&(id, i)))
                     })
-                    .collect();
-                found = match by_id.as_slice() {
-                    [i] => Some(*i),
-                    _ if st.ppid == us => {
-                        // 3. time
-                        let could: Vec<usize> = (0..programs.len())
-                            .filter(|&i| {
-                                let k = &programs[i];
-                                k.started().is_some_and(|s| s <= st.start)
-                                    && k.ended.is_none_or(|e| e >= st.start)
-                            })
-                            .collect();
-                        match could.as_slice() {
-                            [i] => Some(*i),
-                            _ => None,
-                        }
-                    }
-                    _ => None,
-                };
-            }
+                }))
+                // 3. time
+                .or_else(|| only_maker(programs, st).filter(|_| st.ppid == us)),
+                Lineage::Foreign => None,
+            };
             if let Some(i) = found {
                 placed.push((pid, i));
             }
         }
     }
-    for pid in unplaced {
-        let place = match placed.iter().find(|(p, _)| *p == pid) {
-            Some((_, i)) => Place::Program(*i),
-            None if in_tree(table, pid, us) => Place::Stray,
-            None => Place::Foreign,
-        };
-        out.push((pid, place));
-    }
-    out
+    unplaced
+        .into_iter()
+        .map(|pid| {
+            let place = match placed.iter().find(|(p, _)| *p == pid) {
+                Some((_, i)) => Place::Program(*i),
+                None => match lineage(table, pid, us, |_, _| None) {
+                    Lineage::Foreign => Place::Foreign,
+                    _ => Place::Stray,
+                },
+            };
+            (pid, place)
+        })
+        .collect()
 }
 
-fn in_tree(table: &HashMap<i32, Stat>, pid: i32, us: i32) -> bool {
-    let mut cur = pid;
+/// Where the chain of a process's parents leads.
+enum Lineage {
+    /// To a process `member` places in this program.
+    Program(usize),
+    /// To the supervisor, through no placed process.
+    Ours,
+    /// Out of the supervisor's tree (or into a loop, or too deep).
+    Foreign,
+}
+
+/// Follows `pid`'s parents in `table` up to the supervisor `us`, stopping at the first one
+/// `member` (pid, start time) places in a program.
+fn lineage(
+    table: &HashMap<i32, Stat>,
+    pid: i32,
+    us: i32,
+    member: impl Fn(i32, u64) -> Option<usize>,
+) -> Lineage {
+    let mut cur = table[&pid].ppid;
     for _ in 0..64 {
-        let Some(st) = table.get(&cur) else {
-            return false;
-        };
-        if st.ppid == us {
-            return true;
+        if cur == us {
+            return Lineage::Ours;
         }
-        cur = st.ppid;
+        let Some(parent) = table.get(&cur) else {
+            break;
+        };
+        if let Some(i) = member(cur, parent.start) {
+            return Lineage::Program(i);
+        }
+        cur = parent.ppid;
     }
-    false
+    Lineage::Foreign
+}
+
+/// The one program that could have made orphan `st`: started before it, and not yet wholly
+/// ended when it started.
+fn only_maker(programs: &[Known], st: &Stat) -> Option<usize> {
+    only((0..programs.len()).filter(|&i| {
+        let k = &programs[i];
+        k.started().is_some_and(|s| s <= st.start) && k.ended.is_none_or(|e| e >= st.start)
+    }))
+}
+
+/// The one program `candidates` names; None when it names none or several.
+fn only(mut candidates: impl Iterator<Item = usize>) -> Option<usize> {
+    let first = candidates.next()?;
+    candidates.next().is_none().then_some(first)
 }
 
 #[cfg(test)]

@@ -255,38 +255,15 @@ impl Recorded {
 
     /// The transcript with its head and tail cut to `scale`, a marker between them.
     fn transcript(&self, scale: Scale) -> Vec<TranscriptEntry> {
-        let entry = |c: &Chunk, bytes: &[u8]| TranscriptEntry {
-            t_ms: c.t_ms,
-            stream: c.stream,
-            text: String::from_utf8_lossy(bytes).into_owned(),
-        };
-        let mut out = Vec::new();
-        let (mut cut_chunks, mut cut_bytes) = (self.cut_chunks, self.cut_bytes);
-        let mut room = scale.of(TRANSCRIPT_HEAD);
-        for c in &self.head {
-            if room == 0 {
-                cut_chunks += 1;
-                cut_bytes += c.bytes.len() as u64;
-                continue;
-            }
-            let n = room.min(c.bytes.len());
-            out.push(entry(c, &c.bytes[..n]));
-            cut_bytes += (c.bytes.len() - n) as u64;
-            room -= n;
-        }
-        let mut tail = Vec::new();
-        let mut room = scale.of(TRANSCRIPT_TAIL);
-        for c in self.tail.iter().rev() {
-            if room == 0 {
-                cut_chunks += 1;
-                cut_bytes += c.bytes.len() as u64;
-                continue;
-            }
-            let n = room.min(c.bytes.len());
-            tail.push(entry(c, &c.bytes[c.bytes.len() - n..]));
-            cut_bytes += (c.bytes.len() - n) as u64;
-            room -= n;
-        }
+        let mut cut = (self.cut_chunks, self.cut_bytes);
+        let mut out = keep(self.head.iter(), scale.of(TRANSCRIPT_HEAD), false, &mut cut);
+        let tail = keep(
+            self.tail.iter().rev(),
+            scale.of(TRANSCRIPT_TAIL),
+            true,
+            &mut cut,
+        );
+        let (cut_chunks, cut_bytes) = cut;
         if cut_chunks > 0 || cut_bytes > 0 {
             let t_ms = tail
                 .last()
@@ -301,6 +278,39 @@ impl Recorded {
         out.extend(tail.into_iter().rev());
         out
     }
+}
+
+/// Up to `room` bytes of `chunks`, in the order given; the last chunk kept loses its end (its
+/// start when `from_end`: the chunks come newest first). Adds what it leaves out to `cut`
+/// (chunks dropped whole, bytes dropped).
+fn keep<'a>(
+    chunks: impl Iterator<Item = &'a Chunk>,
+    mut room: usize,
+    from_end: bool,
+    cut: &mut (u64, u64),
+) -> Vec<TranscriptEntry> {
+    let mut out = Vec::new();
+    for c in chunks {
+        if room == 0 {
+            cut.0 += 1;
+            cut.1 += c.bytes.len() as u64;
+            continue;
+        }
+        let n = room.min(c.bytes.len());
+        let kept = if from_end {
+            &c.bytes[c.bytes.len() - n..]
+        } else {
+            &c.bytes[..n]
+        };
+        out.push(TranscriptEntry {
+            t_ms: c.t_ms,
+            stream: c.stream,
+            text: String::from_utf8_lossy(kept).into_owned(),
+        });
+        cut.1 += (c.bytes.len() - n) as u64;
+        room -= n;
+    }
+    out
 }
 
 /// Serialized size of a program's output evidence.

@@ -147,14 +147,8 @@ fn resolve(name: &str, dirs: &[PathBuf]) -> Result<Option<Resolved>, AppError> {
         }));
     };
     let shim = is_shim(&found, &std::fs::read(&found).unwrap_or_default());
-    if !probe.always && !shim {
-        return Ok(Some(Resolved {
-            path: found.display().to_string(),
-            interpreter: Some(format!("{} ({})", probe.label, found.display())),
-        }));
-    }
-    if probe.args.is_empty() {
-        // No cheap way to ask (java): keep what PATH gave.
+    // Not a shim and not always probed, or no cheap way to ask (java): keep what PATH gave.
+    if (!probe.always && !shim) || probe.args.is_empty() {
         return Ok(Some(Resolved {
             path: found.display().to_string(),
             interpreter: Some(format!("{} ({})", probe.label, found.display())),
@@ -183,7 +177,7 @@ fn resolve(name: &str, dirs: &[PathBuf]) -> Result<Option<Resolved>, AppError> {
              (a version manager such as pyenv may name a version that is not installed), or \
              install it (e.g. `sudo apt-get install {}`)",
             found.display(),
-            first_line(&String::from_utf8_lossy(&out.stderr))
+            last_line(&String::from_utf8_lossy(&out.stderr))
                 .unwrap_or_else(|| format!("it ended with {}", out.status)),
             probe.package
         ))),
@@ -216,7 +210,9 @@ pub(crate) fn parse_probe(text: &str) -> Option<(String, String)> {
     Some((exe, version))
 }
 
-fn first_line(text: &str) -> Option<String> {
+/// The last non-empty line: where a failing interpreter puts its error (a traceback's last line,
+/// pyenv's "version ... is not installed").
+fn last_line(text: &str) -> Option<String> {
     text.lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty())

@@ -592,19 +592,24 @@ impl Supervisor<'_> {
         o
     }
 
-    /// Updates which programs wait for input and which act on input they received.
-    fn observe(&mut self) {
-        for i in 0..self.slots.len() {
-            if self.slots[i].members.iter().all(|m| m.gone) {
-                self.slots[i].waiting = false;
-                self.slots[i].in_flight = false;
-                continue;
-            }
-            let waiting = self.sample(i).waiting().is_some();
-            let slot = &mut self.slots[i];
-            slot.in_flight = watch::in_flight(slot.waiting, slot.in_flight, waiting);
-            slot.waiting = waiting;
-        }
+    /// Updates which programs wait for input and which act on input they received; returns
+    /// the sample of each program it judged by, for the caller's own rule.
+    fn observe(&mut self) -> Vec<Sample> {
+        (0..self.slots.len())
+            .map(|i| {
+                let sample = self.sample(i);
+                let slot = &mut self.slots[i];
+                if slot.members.iter().all(|m| m.gone) {
+                    slot.waiting = false;
+                    slot.in_flight = false;
+                } else {
+                    let waiting = sample.waiting().is_some();
+                    slot.in_flight = watch::in_flight(slot.waiting, slot.in_flight, waiting);
+                    slot.waiting = waiting;
+                }
+                sample
+            })
+            .collect()
     }
 
     /// Another program that may be about to give `index` input: it was woken by input and has
@@ -647,8 +652,7 @@ impl Supervisor<'_> {
         loop {
             self.reap();
             self.track();
-            self.observe();
-            let sample = self.sample(index);
+            let sample = self.observe().swap_remove(index);
             clock.feed(&sample);
             let met = cond(self, &sample);
             if met
@@ -749,7 +753,6 @@ impl Supervisor<'_> {
             .iter()
             .map(|s| Known {
                 members: s.members.iter().map(|m| (m.pid, m.start)).collect(),
-                started: s.members.first().map(|m| m.start),
                 ended: s.ended,
             })
             .collect();
@@ -884,7 +887,7 @@ impl Supervisor<'_> {
             loop {
                 self.reap();
                 self.track();
-                self.observe();
+                let samples = self.observe();
                 let mut pending = false;
                 for i in 0..n {
                     if self.slots[i].running.is_none() || blocked[i].is_some() {
@@ -894,9 +897,8 @@ impl Supervisor<'_> {
                         blocked[i] = Some(false);
                         continue;
                     }
-                    let sample = self.sample(i);
-                    clocks[i].feed(&sample);
-                    if judges[i].feed(&sample).is_some() && self.busy_peer(i).is_none() {
+                    clocks[i].feed(&samples[i]);
+                    if judges[i].feed(&samples[i]).is_some() && self.busy_peer(i).is_none() {
                         blocked[i] = Some(true);
                     } else if clocks[i].elapsed(self.epoch.elapsed()) < limit {
                         pending = true;

@@ -193,11 +193,6 @@ impl Recorder {
         self.lock().open_pipes == 0
     }
 
-    #[cfg(test)]
-    pub(crate) fn transcript(&self) -> Vec<TranscriptEntry> {
-        self.lock().transcript(Scale(0))
-    }
-
     /// Stdout, stderr and transcript at `scale`.
     fn snapshot(&self, scale: Scale) -> (StreamText, StreamText, Vec<TranscriptEntry>) {
         let r = self.lock();
@@ -260,38 +255,15 @@ impl Recorded {
 
     /// The transcript with its head and tail cut to `scale`, a marker between them.
     fn transcript(&self, scale: Scale) -> Vec<TranscriptEntry> {
-        let entry = |c: &Chunk, bytes: &[u8]| TranscriptEntry {
-            t_ms: c.t_ms,
-            stream: c.stream,
-            text: String::from_utf8_lossy(bytes).into_owned(),
-        };
-        let mut out = Vec::new();
-        let (mut cut_chunks, mut cut_bytes) = (self.cut_chunks, self.cut_bytes);
-        let mut room = scale.of(TRANSCRIPT_HEAD);
-        for c in &self.head {
-            if room == 0 {
-                cut_chunks += 1;
-                cut_bytes += c.bytes.len() as u64;
-                continue;
-            }
-            let n = room.min(c.bytes.len());
-            out.push(entry(c, &c.bytes[..n]));
-            cut_bytes += (c.bytes.len() - n) as u64;
-            room -= n;
-        }
-        let mut tail = Vec::new();
-        let mut room = scale.of(TRANSCRIPT_TAIL);
-        for c in self.tail.iter().rev() {
-            if room == 0 {
-                cut_chunks += 1;
-                cut_bytes += c.bytes.len() as u64;
-                continue;
-            }
-            let n = room.min(c.bytes.len());
-            tail.push(entry(c, &c.bytes[c.bytes.len() - n..]));
-            cut_bytes += (c.bytes.len() - n) as u64;
-            room -= n;
-        }
+        let mut cut = (self.cut_chunks, self.cut_bytes);
+        let mut out = keep(self.head.iter(), scale.of(TRANSCRIPT_HEAD), false, &mut cut);
+        let tail = keep(
+            self.tail.iter().rev(),
+            scale.of(TRANSCRIPT_TAIL),
+            true,
+            &mut cut,
+        );
+        let (cut_chunks, cut_bytes) = cut;
         if cut_chunks > 0 || cut_bytes > 0 {
             let t_ms = tail
                 .last()
@@ -308,6 +280,39 @@ impl Recorded {
     }
 }
 
+/// Up to `room` bytes of `chunks`, in the order given; the last chunk kept loses its end (its
+/// start when `from_end`: the chunks come newest first). Adds what it leaves out to `cut`
+/// (chunks dropped whole, bytes dropped).
+fn keep<'a>(
+    chunks: impl Iterator<Item = &'a Chunk>,
+    mut room: usize,
+    from_end: bool,
+    cut: &mut (u64, u64),
+) -> Vec<TranscriptEntry> {
+    let mut out = Vec::new();
+    for c in chunks {
+        if room == 0 {
+            cut.0 += 1;
+            cut.1 += c.bytes.len() as u64;
+            continue;
+        }
+        let n = room.min(c.bytes.len());
+        let kept = if from_end {
+            &c.bytes[c.bytes.len() - n..]
+        } else {
+            &c.bytes[..n]
+        };
+        out.push(TranscriptEntry {
+            t_ms: c.t_ms,
+            stream: c.stream,
+            text: String::from_utf8_lossy(kept).into_owned(),
+        });
+        cut.1 += (c.bytes.len() - n) as u64;
+        room -= n;
+    }
+    out
+}
+
 /// Serialized size of a program's output evidence.
 fn cost(out: &(StreamText, StreamText, Vec<TranscriptEntry>)) -> usize {
     serde_json::to_vec(out).map_or(usize::MAX, |v| v.len())
@@ -316,17 +321,21 @@ fn cost(out: &(StreamText, StreamText, Vec<TranscriptEntry>)) -> usize {
 /// Fills each program's stdout, stderr and transcript from its recorder, sharing
 /// [`SCENARIO_BUDGET`] among them (see the module docs).
 pub(crate) fn fill(programs: &mut [(ProgramEvidence, Option<Arc<Recorder>>)]) {
-    let full: Vec<Option<usize>> = programs
+    let full: Vec<_> = programs
         .iter()
-        .map(|(_, r)| r.as_ref().map(|r| cost(&r.snapshot(Scale(0)))))
+        .map(|(_, r)| r.as_ref().map(|r| r.snapshot(Scale(0))))
         .collect();
-    let shares = shares(&full.iter().map(|c| c.unwrap_or(0)).collect::<Vec<_>>());
-    for ((ev, rec), share) in programs.iter_mut().zip(shares) {
-        let Some(rec) = rec else {
+    let shares = shares(
+        &full
+            .iter()
+            .map(|o| o.as_ref().map_or(0, cost))
+            .collect::<Vec<_>>(),
+    );
+    for (((ev, rec), share), full) in programs.iter_mut().zip(shares).zip(full) {
+        let (Some(rec), Some(mut out)) = (rec, full) else {
             continue;
         };
         let mut scale = Scale(0);
-        let mut out = rec.snapshot(scale);
         while cost(&out) > share && scale.0 < 16 {
             scale.0 += 1;
             out = rec.snapshot(scale);
@@ -397,7 +406,7 @@ mod tests {
         h.join().unwrap();
         assert!(rec.closed());
         assert_eq!(rec.text(Stream::Stdout).text, "hello\nworld\n");
-        assert_eq!(rec.transcript().len(), 1);
+        assert_eq!(rec.lock().transcript(Scale(0)).len(), 1);
     }
 
     #[test]
@@ -410,7 +419,7 @@ mod tests {
         // One chunk larger than the whole tail.
         rec.push(Stream::Stdout, 9_999, &vec![b'y'; TRANSCRIPT_TAIL * 2]);
         rec.push(Stream::Stdout, 10_000, b"LAST");
-        let t = rec.transcript();
+        let t = rec.lock().transcript(Scale(0));
         let bytes: usize = t.iter().map(|e| e.text.len()).sum();
         assert!(bytes < TRANSCRIPT_HEAD + TRANSCRIPT_TAIL + 100, "{bytes}");
         assert_eq!(t[0].text, "go\n");
@@ -462,6 +471,11 @@ mod tests {
         quiet.push(Stream::Stdout, 0, b"a normal line\n");
         programs.push((ProgramEvidence::default(), Some(quiet)));
         fill(&mut programs);
+        let output: usize = programs
+            .iter()
+            .map(|(e, _)| cost(&(e.stdout.clone(), e.stderr.clone(), e.transcript.clone())))
+            .sum();
+        assert!(output <= SCENARIO_BUDGET, "{output}");
         let total: usize = programs
             .iter()
             .map(|(e, _)| serde_json::to_vec(&e).unwrap().len())

@@ -1,9 +1,3 @@
-//! What `/proc` says about the programs of a run: their process groups, CPU time and sockets.
-//!
-//! Readiness and diagnosis never touch the network: a server is ready when a socket owned by its
-//! process group appears in `/proc/net/{tcp,tcp6,udp,udp6}`, which (through `/proc/self/net`)
-//! shows the reader's own network namespace.
-
 //! What `/proc` says about the programs of a run: their processes, what each thread is waiting
 //! for, their CPU time and their sockets.
 //!
@@ -400,16 +394,7 @@ pub(crate) fn pending_input(pids: &[i32]) -> bool {
             .any(|(inode, _, rx)| *rx > 0 && held.contains(inode))
 }
 
-/// Parses one `/proc/net/{tcp,udp}[6]` table. Pure, for tests.
-#[cfg(test)]
-pub(crate) fn parse_table(text: &str, transport: &str, v6: bool) -> Vec<(u64, SocketRecord)> {
-    parse_rows(text, transport, v6)
-        .into_iter()
-        .map(|(inode, rec, _)| (inode, rec))
-        .collect()
-}
-
-/// Rows of a table: inode, socket, receive queue (bytes; for a listening TCP socket, the
+/// Rows of one `/proc/net/{tcp,udp}[6]` table: inode, socket, receive queue (bytes; for a listening TCP socket, the
 /// connections waiting to be accepted). Pure.
 fn parse_rows(text: &str, transport: &str, v6: bool) -> Vec<(u64, SocketRecord, u64)> {
     text.lines()
@@ -466,9 +451,9 @@ mod tests {
     #[test]
     fn parses_listen_and_bound_sockets() {
         let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:2EE0 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n";
-        let rows = parse_table(tcp, "tcp", false);
+        let rows = parse_rows(tcp, "tcp", false);
         assert_eq!(rows.len(), 1);
-        let (inode, rec) = &rows[0];
+        let (inode, rec, _) = &rows[0];
         assert_eq!(*inode, 12345);
         if cfg!(target_endian = "little") {
             assert_eq!(rec.addr, "127.0.0.1");
@@ -476,7 +461,7 @@ mod tests {
         assert_eq!(rec.port, 12000);
         assert!(rec.listening);
         let udp6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n  1: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 777 2 0000000000000000 0\n";
-        let rows = parse_table(udp6, "udp", true);
+        let rows = parse_rows(udp6, "udp", true);
         assert_eq!(rows[0].1.addr, "::");
         assert_eq!(rows[0].1.port, 8080);
         assert!(rows[0].1.listening);

@@ -25,10 +25,9 @@ use super::procfs::Stat;
 /// What the rules need to know about one program.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Known {
-    /// (pid, start time) of every member so far, also those that ended.
+    /// (pid, start time) of every member so far, also those that ended; the program's own
+    /// process first (none: not started).
     pub members: Vec<(i32, u64)>,
-    /// Start time of the program's own process (clock ticks since boot); None: not started.
-    pub started: Option<u64>,
     /// When its last member was seen gone (clock ticks since boot); None: some member lives.
     pub ended: Option<u64>,
 }
@@ -40,6 +39,11 @@ impl Known {
 
     fn has_pid(&self, pid: i32) -> bool {
         self.members.iter().any(|&(p, _)| p == pid)
+    }
+
+    /// Start time of the program's own process (clock ticks since boot); None: not started.
+    fn started(&self) -> Option<u64> {
+        self.members.first().map(|&(_, s)| s)
     }
 }
 
@@ -67,7 +71,6 @@ pub(crate) fn attribute(
             .or_else(|| extra.iter().find(|(p, _)| *p == pid).map(|(_, i)| *i))
     };
     let mut placed: Vec<(i32, usize)> = Vec::new();
-    let mut out = Vec::new();
     let mut pids: Vec<i32> = table.keys().copied().collect();
     pids.sort_unstable();
     let unplaced: Vec<i32> = pids
@@ -81,81 +84,87 @@ pub(crate) fn attribute(
                 continue;
             }
             let st = &table[&pid];
-            // 1. ancestry
-            let mut cur = st.ppid;
-            let mut ours = false;
-            let mut found = None;
-            for _ in 0..64 {
-                if cur == us {
-                    ours = true;
-                    break;
-                }
-                let Some(parent) = table.get(&cur) else {
-                    break;
-                };
-                if let Some(i) = member_of(cur, parent.start, &placed) {
-                    found = Some(i);
-                    break;
-                }
-                cur = parent.ppid;
-            }
-            if found.is_none() && ours {
+            let found = match lineage(table, pid, us, |p, s| member_of(p, s, &placed)) {
+                // 1. ancestry
+                Lineage::Program(i) => Some(i),
                 // 2. session or group
-                let by_id: Vec<usize> = (0..programs.len())
-                    .filter(|&i| {
-                        // A session or group it leads itself says nothing of its origin.
-                        [st.session, st.pgrp].iter().any(|&id| {
-                            id != pid && (programs[i].has_pid(id) || placed.contains(&(id, i)))
-                        })
+                Lineage::Ours => only((0..programs.len()).filter(|&i| {
+                    // A session or group it leads itself says nothing of its origin.
+                    [st.session, st.pgrp].iter().any(|&id| {
+                        id != pid && (programs[i].has_pid(id) || placed.contains(&(id, i)))
                     })
-                    .collect();
-                found = match by_id.as_slice() {
-                    [i] => Some(*i),
-                    _ if st.ppid == us => {
-                        // 3. time
-                        let could: Vec<usize> = (0..programs.len())
-                            .filter(|&i| {
-                                let k = &programs[i];
-                                k.started.is_some_and(|s| s <= st.start)
-                                    && k.ended.is_none_or(|e| e >= st.start)
-                            })
-                            .collect();
-                        match could.as_slice() {
-                            [i] => Some(*i),
-                            _ => None,
-                        }
-                    }
-                    _ => None,
-                };
-            }
+                }))
+                // 3. time
+                .or_else(|| only_maker(programs, st).filter(|_| st.ppid == us)),
+                Lineage::Foreign => None,
+            };
             if let Some(i) = found {
                 placed.push((pid, i));
             }
         }
     }
-    for pid in unplaced {
-        let place = match placed.iter().find(|(p, _)| *p == pid) {
-            Some((_, i)) => Place::Program(*i),
-            None if in_tree(table, pid, us) => Place::Stray,
-            None => Place::Foreign,
-        };
-        out.push((pid, place));
-    }
-    out
+    unplaced
+        .into_iter()
+        .map(|pid| {
+            let place = match placed.iter().find(|(p, _)| *p == pid) {
+                Some((_, i)) => Place::Program(*i),
+                None => match lineage(table, pid, us, |_, _| None) {
+                    Lineage::Foreign => Place::Foreign,
+                    _ => Place::Stray,
+                },
+            };
+            (pid, place)
+        })
+        .collect()
 }
 
-fn in_tree(table: &HashMap<i32, Stat>, pid: i32, us: i32) -> bool {
-    let mut cur = pid;
+/// Where the chain of a process's parents leads.
+enum Lineage {
+    /// To a process `member` places in this program.
+    Program(usize),
+    /// To the supervisor, through no placed process.
+    Ours,
+    /// Out of the supervisor's tree (or into a loop, or too deep).
+    Foreign,
+}
+
+/// Follows `pid`'s parents in `table` up to the supervisor `us`, stopping at the first one
+/// `member` (pid, start time) places in a program.
+fn lineage(
+    table: &HashMap<i32, Stat>,
+    pid: i32,
+    us: i32,
+    member: impl Fn(i32, u64) -> Option<usize>,
+) -> Lineage {
+    let mut cur = table[&pid].ppid;
     for _ in 0..64 {
-        let Some(st) = table.get(&cur) else {
-            return false;
-        };
-        if st.ppid == us {
-            return true;
+        if cur == us {
+            return Lineage::Ours;
         }
-        cur = st.ppid;
+        let Some(parent) = table.get(&cur) else {
+            break;
+        };
+        if let Some(i) = member(cur, parent.start) {
+            return Lineage::Program(i);
+        }
+        cur = parent.ppid;
     }
-    false
+    Lineage::Foreign
+}
+
+/// The one program that could have made orphan `st`: started before it, and not yet wholly
+/// ended when it started.
+fn only_maker(programs: &[Known], st: &Stat) -> Option<usize> {
+    only((0..programs.len()).filter(|&i| {
+        let k = &programs[i];
+        k.started().is_some_and(|s| s <= st.start) && k.ended.is_none_or(|e| e >= st.start)
+    }))
+}
+
+/// The one program `candidates` names; None when it names none or several.
+fn only(mut candidates: impl Iterator<Item = usize>) -> Option<usize> {
+    let first = candidates.next()?;
+    candidates.next().is_none().then_some(first)
 }
 
 #[cfg(test)]
@@ -174,10 +183,9 @@ mod tests {
         }
     }
 
-    fn known(members: &[(i32, u64)], started: u64, ended: Option<u64>) -> Known {
+    fn known(members: &[(i32, u64)], ended: Option<u64>) -> Known {
         Known {
             members: members.to_vec(),
-            started: Some(started),
             ended,
         }
     }
@@ -191,7 +199,7 @@ mod tests {
             (5, st(1, 5, 1, 10)),
         ]
         .into();
-        let programs = [known(&[(2, 10)], 10, None), known(&[(5, 10)], 10, None)];
+        let programs = [known(&[(2, 10)], None), known(&[(5, 10)], None)];
         let mut got = attribute(&table, &programs, 1);
         got.sort_unstable_by_key(|(p, _)| *p);
         assert_eq!(got, vec![(3, Place::Program(0)), (4, Place::Program(0))]);
@@ -206,10 +214,7 @@ mod tests {
             (5, st(1, 5, 1, 10)),
         ]
         .into();
-        let programs = [
-            known(&[(2, 10), (3, 11)], 10, None),
-            known(&[(5, 10)], 10, None),
-        ];
+        let programs = [known(&[(2, 10), (3, 11)], None), known(&[(5, 10)], None)];
         assert_eq!(
             attribute(&table, &programs, 1),
             vec![(4, Place::Program(0))]
@@ -220,7 +225,7 @@ mod tests {
     fn an_orphan_of_unknown_ancestry_goes_to_the_only_program_that_could_have_made_it() {
         // Program 0 ended at tick 20; program 1 started at tick 30.
         let table: HashMap<i32, Stat> = [(5, st(1, 5, 1, 30)), (9, st(1, 9, 9, 40))].into();
-        let mut programs = [known(&[(2, 10)], 10, Some(20)), known(&[(5, 30)], 30, None)];
+        let mut programs = [known(&[(2, 10)], Some(20)), known(&[(5, 30)], None)];
         assert_eq!(
             attribute(&table, &programs, 1),
             vec![(9, Place::Program(1))]
@@ -233,7 +238,7 @@ mod tests {
     #[test]
     fn processes_outside_the_supervisors_tree_are_foreign() {
         let table: HashMap<i32, Stat> = [(700, st(1, 700, 700, 5)), (50, st(1, 50, 50, 6))].into();
-        let programs = [known(&[(60, 10)], 10, None)];
+        let programs = [known(&[(60, 10)], None)];
         let got = attribute(&table, &programs, 50);
         assert_eq!(got, vec![(700, Place::Foreign)]);
     }
@@ -241,7 +246,8 @@ mod tests {
     #[test]
     fn a_reused_pid_is_not_a_member() {
         let table: HashMap<i32, Stat> = [(3, st(1, 3, 3, 99)), (4, st(3, 3, 3, 100))].into();
-        let programs = [known(&[(3, 11)], 10, Some(50)), known(&[], 90, None)];
+        // Program 1's own process is pid 8, started at tick 90.
+        let programs = [known(&[(3, 11)], Some(50)), known(&[(8, 90)], None)];
         // Pid 3 now is another process (start 99), made after program 0 ended.
         let mut got = attribute(&table, &programs, 1);
         got.sort_unstable_by_key(|(p, _)| *p);

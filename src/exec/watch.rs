@@ -57,17 +57,17 @@ impl Sample {
     }
 
     /// Asleep waiting for input, judged from this sample alone: the wait found (the program's
-    /// own process first) and the pid that waits.
-    pub(crate) fn waiting(&self) -> Option<(i32, InputWait)> {
+    /// own process first).
+    pub(crate) fn waiting(&self) -> Option<InputWait> {
         let mut tasks = self.tasks().peekable();
         tasks.peek()?;
         let mut found = None;
-        for (pid, t) in tasks {
+        for (_, t) in tasks {
             if !matches!(t.state, 'S' | 'D') {
                 return None;
             }
             if found.is_none() {
-                found = t.wait.map(|w| (pid, w));
+                found = t.wait;
             }
         }
         found
@@ -94,7 +94,6 @@ impl Sample {
 /// The verdict "blocked", with what it rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Blocked {
-    pub pid: i32,
     pub wait: InputWait,
     /// When the quiet stretch began: the first sample that saw it waiting, unchanged since.
     pub since: Duration,
@@ -104,7 +103,7 @@ pub(crate) struct Blocked {
 #[derive(Debug, Clone)]
 pub(crate) struct Judge {
     /// Least time between the two samples that must agree.
-    pub gap: Duration,
+    gap: Duration,
     quiet: Option<(Duration, Activity)>,
 }
 
@@ -119,7 +118,7 @@ impl Judge {
 
     /// Takes the next sample; `Some` once the program is blocked.
     pub(crate) fn feed(&mut self, s: &Sample) -> Option<Blocked> {
-        let Some((pid, wait)) = s.waiting() else {
+        let Some(wait) = s.waiting() else {
             self.quiet = None;
             return None;
         };
@@ -132,19 +131,13 @@ impl Judge {
         match &self.quiet {
             Some((since, before)) if *before == now => {
                 let since = *since;
-                (s.at.saturating_sub(since) >= gap).then_some(Blocked { pid, wait, since })
+                (s.at.saturating_sub(since) >= gap).then_some(Blocked { wait, since })
             }
             _ => {
                 self.quiet = Some((s.at, now));
                 None
             }
         }
-    }
-
-    /// The start of the current quiet stretch, if the program is waiting.
-    #[cfg(test)]
-    pub(crate) fn waiting_since(&self) -> Option<Duration> {
-        self.quiet.as_ref().map(|(t, _)| *t)
     }
 }
 
@@ -247,10 +240,10 @@ mod tests {
             j.feed(&sample(10, vec![task(10, 'S', Some(RECV), 5)])),
             None
         );
-        assert_eq!(j.waiting_since(), Some(Duration::from_millis(10)));
-        assert!(j
+        let b = j
             .feed(&sample(15, vec![task(10, 'S', Some(RECV), 5)]))
-            .is_some());
+            .unwrap();
+        assert_eq!(b.since, Duration::from_millis(10));
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl ServerPorts {
                 .filter_map(|w| evidence.steps.get(w.0))
                 .flat_map(|o| o.sockets.iter())
                 .chain(at_end)
-                .filter(|s| s.listening && s.transport == transport_name(transport))
+                .filter(|s| s.listening && s.transport == transport.name())
                 .map(|s| s.port)
                 .collect();
             if seen.contains(&port) {
@@ -132,13 +132,6 @@ impl ServerPorts {
             a.streams_to_port(p).next().is_some() || a.udp_flows_with_port(p).next().is_some()
         });
         busy.or(m.ports.first()).map(|&p| (p, verb))
-    }
-}
-
-fn transport_name(t: Transport) -> &'static str {
-    match t {
-        Transport::Tcp => "tcp",
-        Transport::Udp => "udp",
     }
 }
 

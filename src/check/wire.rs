@@ -191,6 +191,20 @@ pub(crate) struct Exchange<'a> {
     pub cut: bool,
 }
 
+impl Exchange<'_> {
+    /// The packets of the request and the reply, ascending: the evidence of one exchange.
+    fn packets(&self) -> Vec<u64> {
+        let mut packets: Vec<u64> = self
+            .request_packets
+            .iter()
+            .chain(&self.reply_packets)
+            .copied()
+            .collect();
+        packets.sort_unstable();
+        packets
+    }
+}
+
 /// Judges the replies of a relation: passes when at least one exchange has a reply and every
 /// reply is what its request calls for. `server` and `client` name the programs in messages.
 pub(crate) fn compare_reply(
@@ -218,13 +232,7 @@ pub(crate) fn compare_reply(
         return WireGraded::fail(actual, reason, asked);
     };
     for x in &with_reply {
-        let mut packets: Vec<u64> = x
-            .request_packets
-            .iter()
-            .chain(&x.reply_packets)
-            .copied()
-            .collect();
-        packets.sort_unstable();
+        let packets = x.packets();
         if x.request.is_empty() {
             let actual = format!(
                 "{server} sent \"{}\" in {} before {client} sent any request",
@@ -259,10 +267,7 @@ pub(crate) fn compare_reply(
             return WireGraded::fail(actual, reason, packets);
         }
     }
-    let mut packets: Vec<u64> = with_reply
-        .iter()
-        .flat_map(|x| x.request_packets.iter().chain(&x.reply_packets).copied())
-        .collect();
+    let mut packets: Vec<u64> = with_reply.iter().flat_map(|x| x.packets()).collect();
     packets.sort_unstable();
     let more = match with_reply.len() {
         1 => String::new(),

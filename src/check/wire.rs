@@ -593,7 +593,7 @@ mod tests {
     use super::testing::*;
     use super::*;
     use crate::evidence::{EndState, ProgramEvidence, SocketRecord, StepOutcome};
-    use crate::plan::{Bindings, CheckKind, PortPlan};
+    use crate::plan::CheckKind;
 
     /// The upper TCP round trip on `proto`, resolved with its port at [`SERVER`].
     fn round_trip_plan(proto: &str) -> Plan {
@@ -623,16 +623,7 @@ mod tests {
               ]
             }}"#
         );
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("t.json");
-        std::fs::write(&path, text).expect("scenario file");
-        let loaded = crate::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        let ports = [PortPlan {
-            name: "port".into(),
-            port: SERVER,
-        }];
-        crate::plan::resolve(&loaded, &Bindings::default(), &ports, "socklab")
-            .unwrap_or_else(|d| panic!("{d:?}"))
+        crate::plan::resolve_text(text, SERVER).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn socket(transport: &str, port: u16) -> SocketRecord {

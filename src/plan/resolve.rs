@@ -1297,6 +1297,22 @@ pub(crate) fn stream_name(s: StreamName) -> &'static str {
     }
 }
 
+/// Parses scenario `text` and resolves it for the reference suite, its one port at `port`;
+/// else the diagnostics, one a line. For unit tests that write a scenario inline.
+#[cfg(test)]
+pub(crate) fn resolve_text(text: String, port: u16) -> Result<Plan, String> {
+    let loaded = crate::scenario::load_str(std::path::Path::new("t.json"), text)
+        .map_err(|e| e.to_string())?;
+    let ports = [PortPlan {
+        name: "port".into(),
+        port,
+    }];
+    resolve(&loaded, &Bindings::default(), &ports, "socklab").map_err(|errors| {
+        let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+        text.join("\n")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1319,18 +1335,7 @@ mod tests {
               "checks": {checks}
             }}"#
         );
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("t.json");
-        std::fs::write(&path, text).expect("scenario file");
-        let loaded = crate::scenario::load(&path).map_err(|e| e.to_string())?;
-        let ports = [PortPlan {
-            name: "port".into(),
-            port: 30_000,
-        }];
-        resolve(&loaded, &Bindings::default(), &ports, "socklab").map_err(|errors| {
-            let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
-            text.join("\n")
-        })
+        resolve_text(text, 30_000)
     }
 
     fn wire_kinds(plan: &Plan) -> Vec<&WireKind> {

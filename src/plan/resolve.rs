@@ -225,15 +225,9 @@ impl Resolver<'_> {
             }
         }
         for (i, check) in s.checks.iter().enumerate() {
-            let Ok(value) = serde_json::to_value(check) else {
-                continue;
-            };
-            let kind = check_kind_name(check);
-            if let Some(p) = value[kind]["points"]
-                .as_u64()
-                .filter(|p| *p > u64::from(MAX_POINTS))
-            {
-                too_many.push((format!("checks[{i}].{kind}.points"), p as u32));
+            if let Some(p) = check_points(check).filter(|p| *p > MAX_POINTS) {
+                let kind = check_kind_name(check);
+                too_many.push((format!("checks[{i}].{kind}.points"), p));
             }
         }
         for (path, p) in too_many {
@@ -1275,6 +1269,22 @@ fn check_kind_name(check: &Check) -> &'static str {
     }
 }
 
+/// The points a check gives itself in the file, if any.
+fn check_points(check: &Check) -> Option<u32> {
+    match check {
+        Check::Exit(c) => c.points,
+        Check::Output(c) => c.points,
+        Check::Running(c) | Check::Blocked(c) => c.points,
+        Check::TcpHandshake(c) | Check::TcpFinTeardown(c) => c.points,
+        Check::TcpRefused(c) => c.points,
+        Check::TcpPayload(c) => c.points,
+        Check::NoTcpHandshake(c) | Check::IcmpPortUnreachable(c) => c.points,
+        Check::UdpDatagrams(c) => c.points,
+        Check::TcpConnections(c) => c.points,
+        Check::PacketGap(c) => c.points,
+    }
+}
+
 fn step_kind_and_program(step: &Step) -> (&'static str, Option<&str>) {
     match step {
         Step::Start(r) => ("start", Some(&r.program)),
@@ -1383,6 +1393,20 @@ mod tests {
             CheckKind::Wire(e) => e.has_typed_line(),
             _ => false,
         }));
+    }
+
+    #[test]
+    fn a_wire_check_weighing_too_many_points_is_located() {
+        let Err(text) = resolve_checks(
+            r#"[{ "udp_datagrams": { "from": "client", "to": "server", "points": 1001 } }]"#,
+        ) else {
+            panic!("1001 points resolved");
+        };
+        assert!(
+            text.contains("1001 points is more than any check may weigh (1000 at most)")
+                && text.contains("checks[0].udp_datagrams.points"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 mod common;
 
 use common::pcap::{self, Pcap};
-use common::{check, socklab, verify, verify_json};
+use common::{check, check_titled, socklab, verify, verify_json};
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -310,16 +310,6 @@ fn exchange(dir: &Path, tcp: bool, request: &[u8], reply: &[u8]) -> std::path::P
     path
 }
 
-/// The check titled `title` in a verify report.
-fn titled<'a>(report: &'a Value, title: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["title"] == title)
-        .unwrap_or_else(|| panic!("no check {title:?} in {report}"))
-}
-
 const TCP_REPLY: &str = "on the wire, the reply is the line in uppercase";
 const TCP_REQUEST: &str = "on the wire, the line travels in plain text to the server";
 
@@ -342,12 +332,12 @@ fn a_round_trip_with_a_sentence_of_ones_own_passes() {
     let cap = exchange(dir.path(), true, request, reply);
     let r = verify_json(&verify(&cap, "upper-tcp-round-trip", &["--json"]));
     assert_eq!(
-        titled(&r, TCP_REPLY)["actual"],
+        check_titled(&r, TCP_REPLY)["actual"],
         "server sent \"SOCKETS ARE FUN, 42 TIMES & MORE!\\n\" in packet 6, the uppercase of the \
          request \"Sockets are fun, 42 times & more!\\n\" (packet 4)"
     );
     assert_eq!(
-        titled(&r, TCP_REPLY)["evidence_packets"],
+        check_titled(&r, TCP_REPLY)["evidence_packets"],
         serde_json::json!([4, 6])
     );
 }
@@ -372,7 +362,7 @@ fn a_swapcase_reply_fails_naming_the_request_and_the_reply() {
 
     let cap = exchange(dir.path(), false, b"hello, World", b"HELLO, wORLD");
     let r = verify_json(&verify(&cap, "upper-udp-round-trip", &["--json"]));
-    let reply = titled(
+    let reply = check_titled(
         &r,
         "on the wire, one datagram carries the line in uppercase back",
     );
@@ -402,7 +392,7 @@ fn text_insists_on_the_line_the_client_was_given() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let r = verify_json(&out);
     assert_eq!(r["text"], "hello, World &*! 123");
-    let request = titled(&r, TCP_REQUEST);
+    let request = check_titled(&r, TCP_REQUEST);
     assert_eq!(request["passed"], false);
     assert_eq!(
         request["reason"],
@@ -410,11 +400,11 @@ fn text_insists_on_the_line_the_client_was_given() {
          server in packet 4"
     );
     // The reply is still judged against what was sent.
-    assert_eq!(titled(&r, TCP_REPLY)["passed"], true);
+    assert_eq!(check_titled(&r, TCP_REPLY)["passed"], true);
 
     // Without --text any line will do, and the expectation says so.
     let r = verify_json(&verify(&cap, "upper-tcp-round-trip", &["--json"]));
-    let request = titled(&r, TCP_REQUEST);
+    let request = check_titled(&r, TCP_REQUEST);
     assert_eq!(request["passed"], true);
     assert!(
         request["expected"]

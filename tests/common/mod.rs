@@ -78,12 +78,21 @@ pub fn verify_json(out: &Output) -> Value {
 
 /// The check of kind `kind` in a verify report's or a scenario result's `checks`.
 pub fn check<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    check_where(report, "kind", kind)
+}
+
+/// The check titled `title` (for a scenario with several checks of one kind).
+pub fn check_titled<'a>(report: &'a Value, title: &str) -> &'a Value {
+    check_where(report, "title", title)
+}
+
+fn check_where<'a>(report: &'a Value, field: &str, value: &str) -> &'a Value {
     report["checks"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} check in {report}"))
+        .find(|c| c[field] == value)
+        .unwrap_or_else(|| panic!("no check with {field} {value:?} in {report}"))
 }
 
 /// Masks what changes from run to run in socklab's console and report text (times, ports,

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{check, socklab};
+use common::{check, check_titled, socklab};
 
 /// Runs `socklab run ARGS --report DIR`: (exit code, results.json, report.md).
 fn run_into(dir: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -275,14 +275,7 @@ fn a_swapcase_server_fails_the_reply_check_naming_request_and_reply() {
         ],
     );
     let s = &r.results["scenarios"][0];
-    let reply = s["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| {
-            c["kind"] == "tcp_payload" && c["expected"].as_str().unwrap().contains("uppercase")
-        })
-        .unwrap_or_else(|| panic!("no reply check in {s}"));
+    let reply = check_titled(s, "on the wire, the reply is the line in uppercase");
     assert_eq!(reply["passed"], false, "{reply}");
     let actual = reply["actual"].as_str().unwrap();
     assert!(
@@ -295,10 +288,9 @@ fn a_swapcase_server_fails_the_reply_check_naming_request_and_reply() {
     );
     assert_eq!(reply["evidence_packets"].as_array().unwrap().len(), 2);
     // The request itself was right.
-    let request = s["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == "tcp_payload" && c["passed"] == true);
-    assert!(request.is_some(), "{s}");
+    let request = check_titled(
+        s,
+        "on the wire, the line travels in plain text to the server",
+    );
+    assert_eq!(request["passed"], true, "{request}");
 }

@@ -358,6 +358,16 @@ struct Side {
     port: Option<u16>,
 }
 
+impl std::fmt::Display for Side {
+    /// `IP:PORT` (IPv6 as `[ADDR]:PORT`), or the address alone without a port.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => Endpoint { ip: self.ip, port }.fmt(f),
+            None => self.ip.fmt(f),
+        }
+    }
+}
+
 fn parse_side(s: &str) -> Result<Side, InspectError> {
     let bad = || InspectError::BadEndpoint(s.to_string());
     if let Ok(ip) = s.parse::<IpAddr>() {
@@ -400,10 +410,7 @@ fn ladder_view<R: io::Read>(
         let (sp, dp) = ports(s);
         for (ip, port) in [(s.src, sp), (s.dst, dp)] {
             if let Some(ip) = ip {
-                let e = match port {
-                    Some(p) => Endpoint { ip, port: p }.to_string(),
-                    None => ip.to_string(),
-                };
+                let e = Side { ip, port }.to_string();
                 if seen.len() < 20 && !seen.contains(&e) {
                     seen.push(e);
                 }
@@ -481,12 +488,7 @@ fn ladder_view<R: io::Read>(
             Some((a, b)) => (Some(a), Some(b)),
             None => (None, None),
         };
-        let name = |x: Option<Side>| {
-            x.map(|x| match x.port {
-                Some(p) => Endpoint { ip: x.ip, port: p }.to_string(),
-                None => x.ip.to_string(),
-            })
-        };
+        let name = |x: Option<Side>| x.map(|x| x.to_string());
         let v = serde_json::json!({
             "a": name(a), "b": name(b), "packets": rows,
             "packets_in_capture": total, "warnings": warnings,

@@ -673,7 +673,10 @@ mod tests {
             err.starts_with("no packet of the capture is between 192.0.2.1 and 192.0.2.2"),
             "{err}"
         );
-        assert!(err.contains("its endpoints are: "), "{err}");
+        assert!(
+            err.contains("its endpoints are: 192.168.100.138:3372, 192.168.100.1:80 ("),
+            "{err}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{check, check_titled, socklab};
+use common::{check, check_titled, socklab, submission};
 
 /// Runs `socklab run ARGS --report DIR`: (exit code, results.json, report.md).
 fn run_into(dir: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -197,15 +197,6 @@ fn bad_wire_checks_are_located_in_the_file() {
     assert!(err.contains("invalid hex bytes `4g`"), "{err}");
     let err = wire_input_error(r#"{"tcp_connections": {"program": "server"}}"#);
     assert!(err.contains("give `count`, or `min` and/or `max`"), "{err}");
-}
-
-/// The submission fixture `name`.
-fn submission(name: &str) -> String {
-    common::root()
-        .join("fixtures/submissions")
-        .join(name)
-        .display()
-        .to_string()
 }
 
 /// Regression: a submission that hard-codes port 12000 in client and server failed every wire

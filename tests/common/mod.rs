@@ -15,6 +15,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The submission fixture `name` (`fixtures/submissions/NAME`), as a `--submission` value.
+pub fn submission(name: &str) -> String {
+    root()
+        .join("fixtures/submissions")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 /// `socklab`, run from the project root (where `scenarios/` is).
 pub fn socklab() -> Command {
     let mut cmd = Command::new(cargo_bin("socklab"));

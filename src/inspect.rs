@@ -401,7 +401,7 @@ fn ladder_view<R: io::Read>(
     // How many packets the capture holds and how many the ladder drew, to say what it left
     // out; and the endpoints seen, to say which exist when `--between` names none of them.
     let (mut total, mut drawn) = (0u64, 0u64);
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<Side> = Vec::new();
     let warnings = drive(reader, &mut an, |an, frame| {
         let Some(s) = an.push(frame) else {
             return Ok(());
@@ -410,7 +410,7 @@ fn ladder_view<R: io::Read>(
         let (sp, dp) = ports(s);
         for (ip, port) in [(s.src, sp), (s.dst, dp)] {
             if let Some(ip) = ip {
-                let e = Side { ip, port }.to_string();
+                let e = Side { ip, port };
                 if seen.len() < 20 && !seen.contains(&e) {
                     seen.push(e);
                 }
@@ -479,7 +479,11 @@ fn ladder_view<R: io::Read>(
             return Err(InspectError::NothingBetween {
                 a: v[0].clone(),
                 b: v[1].clone(),
-                seen: seen.join(", "),
+                seen: seen
+                    .iter()
+                    .map(Side::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }

@@ -7,9 +7,7 @@ use regex::Regex;
 use super::placeholders::{self, substitute, PlaceholderError};
 use super::*;
 use crate::labs::{self, Transport};
-use crate::scenario::{
-    did_you_mean, Check, Diagnostic, Loaded, PayloadRelation, Step, StreamName, TransportName,
-};
+use crate::scenario::{did_you_mean, Check, Diagnostic, Loaded, Step, StreamName, TransportName};
 
 /// Role → program, for the roles a submission provides. Roles not in it use the reference
 /// program when nothing is graded (`graded` false: the reference suite), and are *not
@@ -1058,13 +1056,7 @@ impl Resolver<'_> {
     }
 
     /// A relation is about the server's reply to a request: a check from the server.
-    fn relation(
-        &mut self,
-        at: &str,
-        r: PayloadRelation,
-        to_server: bool,
-        from: &str,
-    ) -> Option<Relation> {
+    fn relation(&mut self, at: &str, r: Relation, to_server: bool, from: &str) -> Option<Relation> {
         if to_server {
             self.error(
                 &format!("{at}.relation"),
@@ -1073,9 +1065,7 @@ impl Resolver<'_> {
             );
             return None;
         }
-        Some(match r {
-            PayloadRelation::UppercaseOfRequest => Relation::UppercaseOfRequest,
-        })
+        Some(r)
     }
 
     fn wire_plan(

@@ -1212,15 +1212,16 @@ fn id_problem(id: &str) -> Option<&'static str> {
     let Some(first) = id.chars().next() else {
         return Some("is empty");
     };
+    // The characters before the length: `len` counts bytes, which only ASCII makes characters.
     if !first.is_ascii_alphanumeric() {
         Some("must start with a letter or digit")
-    } else if id.len() > 100 {
-        Some("is longer than 100 characters")
     } else if !id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         Some("may hold only letters, digits, `-`, `_` and `.` (no `/`, spaces or line breaks)")
+    } else if id.len() > 100 {
+        Some("is longer than 100 characters")
     } else {
         None
     }
@@ -1383,6 +1384,20 @@ mod tests {
             CheckKind::Wire(e) => e.has_typed_line(),
             _ => false,
         }));
+    }
+
+    #[test]
+    fn an_id_of_60_non_ascii_letters_is_refused_for_its_characters_not_its_length() {
+        let id = format!("a{}", "é".repeat(59));
+        assert_eq!(
+            id_problem(&id),
+            Some("may hold only letters, digits, `-`, `_` and `.` (no `/`, spaces or line breaks)")
+        );
+        assert_eq!(
+            id_problem(&"a".repeat(101)),
+            Some("is longer than 100 characters")
+        );
+        assert_eq!(id_problem(&"a".repeat(100)), None);
     }
 
     #[test]

@@ -593,7 +593,7 @@ mod tests {
     use super::testing::*;
     use super::*;
     use crate::evidence::{EndState, ProgramEvidence, SocketRecord, StepOutcome};
-    use crate::plan::CheckKind;
+    use crate::plan::CheckPlan;
 
     /// The upper TCP round trip on `proto`, resolved with its port at [`SERVER`].
     fn round_trip_plan(proto: &str) -> Plan {
@@ -652,13 +652,7 @@ mod tests {
     }
 
     fn wire_checks(plan: &Plan) -> Vec<&WireExpect> {
-        plan.checks
-            .iter()
-            .filter_map(|c| match &c.kind {
-                CheckKind::Wire(e) => Some(e),
-                _ => None,
-            })
-            .collect()
+        plan.checks.iter().filter_map(CheckPlan::wire).collect()
     }
 
     /// Regression: a submission that hard-codes port 12000 in client and server failed every

@@ -238,6 +238,16 @@ pub(crate) struct CheckPlan {
     pub kind: CheckKind,
 }
 
+impl CheckPlan {
+    /// The wire expectation, when this is a wire check.
+    pub(crate) fn wire(&self) -> Option<&WireExpect> {
+        match &self.kind {
+            CheckKind::Wire(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum CheckKind {

@@ -1339,16 +1339,6 @@ mod tests {
         resolve_text(text, 30_000)
     }
 
-    fn wire_kinds(plan: &Plan) -> Vec<&WireKind> {
-        plan.checks
-            .iter()
-            .filter_map(|c| match &c.kind {
-                CheckKind::Wire(e) => Some(&e.kind),
-                _ => None,
-            })
-            .collect()
-    }
-
     #[test]
     fn a_text_the_scenario_types_into_the_sender_is_the_typed_line() {
         let plan = resolve_checks(
@@ -1360,9 +1350,11 @@ mod tests {
             ]"#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let rules: Vec<Option<&PayloadRule>> = wire_kinds(&plan)
-            .into_iter()
-            .map(|k| match k {
+        let rules: Vec<Option<&PayloadRule>> = plan
+            .checks
+            .iter()
+            .filter_map(CheckPlan::wire)
+            .map(|e| match &e.kind {
                 WireKind::UdpDatagrams { rule, .. } => rule.as_ref(),
                 _ => None,
             })
@@ -1380,10 +1372,11 @@ mod tests {
                 Some(&PayloadRule::Relation(Relation::UppercaseOfRequest)),
             ]
         );
-        assert!(plan.checks.iter().any(|c| match &c.kind {
-            CheckKind::Wire(e) => e.has_typed_line(),
-            _ => false,
-        }));
+        assert!(plan
+            .checks
+            .iter()
+            .filter_map(CheckPlan::wire)
+            .any(WireExpect::has_typed_line));
     }
 
     #[test]

@@ -358,6 +358,16 @@ struct Side {
     port: Option<u16>,
 }
 
+impl std::fmt::Display for Side {
+    /// `IP:PORT` (IPv6 as `[ADDR]:PORT`), or the address alone without a port.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => Endpoint { ip: self.ip, port }.fmt(f),
+            None => self.ip.fmt(f),
+        }
+    }
+}
+
 fn parse_side(s: &str) -> Result<Side, InspectError> {
     let bad = || InspectError::BadEndpoint(s.to_string());
     if let Ok(ip) = s.parse::<IpAddr>() {
@@ -391,7 +401,7 @@ fn ladder_view<R: io::Read>(
     // How many packets the capture holds and how many the ladder drew, to say what it left
     // out; and the endpoints seen, to say which exist when `--between` names none of them.
     let (mut total, mut drawn) = (0u64, 0u64);
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<Side> = Vec::new();
     let warnings = drive(reader, &mut an, |an, frame| {
         let Some(s) = an.push(frame) else {
             return Ok(());
@@ -400,10 +410,7 @@ fn ladder_view<R: io::Read>(
         let (sp, dp) = ports(s);
         for (ip, port) in [(s.src, sp), (s.dst, dp)] {
             if let Some(ip) = ip {
-                let e = match port {
-                    Some(p) => Endpoint { ip, port: p }.to_string(),
-                    None => ip.to_string(),
-                };
+                let e = Side { ip, port };
                 if seen.len() < 20 && !seen.contains(&e) {
                     seen.push(e);
                 }
@@ -472,7 +479,11 @@ fn ladder_view<R: io::Read>(
             return Err(InspectError::NothingBetween {
                 a: v[0].clone(),
                 b: v[1].clone(),
-                seen: seen.join(", "),
+                seen: seen
+                    .iter()
+                    .map(Side::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
@@ -481,12 +492,7 @@ fn ladder_view<R: io::Read>(
             Some((a, b)) => (Some(a), Some(b)),
             None => (None, None),
         };
-        let name = |x: Option<Side>| {
-            x.map(|x| match x.port {
-                Some(p) => Endpoint { ip: x.ip, port: p }.to_string(),
-                None => x.ip.to_string(),
-            })
-        };
+        let name = |x: Option<Side>| x.map(|x| x.to_string());
         let v = serde_json::json!({
             "a": name(a), "b": name(b), "packets": rows,
             "packets_in_capture": total, "warnings": warnings,
@@ -671,7 +677,10 @@ mod tests {
             err.starts_with("no packet of the capture is between 192.0.2.1 and 192.0.2.2"),
             "{err}"
         );
-        assert!(err.contains("its endpoints are: "), "{err}");
+        assert!(
+            err.contains("its endpoints are: 192.168.100.138:3372, 192.168.100.1:80 ("),
+            "{err}"
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, AnalyzerOptions};
 use crate::check::wire::ServerPorts;
 use crate::check::CheckResult;
-use crate::plan::{self, Bindings, CheckKind};
+use crate::plan::{self, Bindings};
 use crate::scenario::{self, Loaded};
 
 use roles::{Pins, Roles};
@@ -175,10 +175,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
         .checks
         .iter()
         .enumerate()
-        .filter_map(|(i, c)| match &c.kind {
-            CheckKind::Wire(e) => Some((i, c, e)),
-            _ => None,
-        })
+        .filter_map(|(i, c)| c.wire().map(|e| (i, c, e)))
         .collect();
     if wire.is_empty() {
         return Err(VerifyError::Input(format!(

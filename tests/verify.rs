@@ -11,7 +11,7 @@ use serde_json::Value;
 mod common;
 
 use common::pcap::{self, Pcap};
-use common::{check, socklab, verify, verify_json};
+use common::{check, check_titled, socklab, verify, verify_json};
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -29,13 +29,19 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// What a `socklab verify` that refused its input (exit code 2) printed on stderr.
+fn refused(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
 #[test]
 fn a_capture_with_several_servers_is_refused_with_the_flags_that_pick_each() {
     let dir = tempfile::tempdir().unwrap();
     let cap = noisy_capture(dir.path());
     let out = verify(&cap, "upper-tcp-round-trip", &[]);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let err = stderr(&out);
+    let err = refused(&out);
     assert!(
         err.contains("cannot tell which server in") && err.contains("4 servers fit"),
         "{err}"
@@ -75,8 +81,8 @@ fn a_capture_with_several_servers_is_refused_with_the_flags_that_pick_each() {
 
     // The port alone is still two servers here.
     let out = verify(&cap, "upper-tcp-round-trip", &["--server-port", "12000"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("2 servers fit with the flags given"));
+    let err = refused(&out);
+    assert!(err.contains("2 servers fit with the flags given"), "{err}");
 }
 
 #[test]
@@ -149,8 +155,7 @@ fn a_flag_that_matches_no_traffic_says_so_and_lists_the_conversations() {
     let dir = tempfile::tempdir().unwrap();
     let cap = noisy_capture(dir.path());
     let out = verify(&cap, "upper-tcp-round-trip", &["--server-port", "12001"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let err = refused(&out);
     assert!(
         err.starts_with(&format!(
             "no packet in {} has server port 12001\nthe capture's TCP/UDP conversations are:\n",
@@ -164,13 +169,12 @@ fn a_flag_that_matches_no_traffic_says_so_and_lists_the_conversations() {
 
     // A client's value given as the server's gets a hint.
     let out = verify(&cap, "upper-tcp-round-trip", &["--server-port", "40000"]);
-    assert_eq!(out.status.code(), Some(2));
+    let err = refused(&out);
     assert!(
-        stderr(&out).contains(
+        err.contains(
             "has server port 40000; port 40000 is the client's in 1 conversation: did you mean --client-port 40000?"
         ),
-        "{}",
-        stderr(&out)
+        "{err}"
     );
 
     // Each flag matches something, but not together.
@@ -179,11 +183,10 @@ fn a_flag_that_matches_no_traffic_says_so_and_lists_the_conversations() {
         "upper-tcp-round-trip",
         &["--server-addr", "203.0.113.80", "--server-port", "12000"],
     );
-    assert_eq!(out.status.code(), Some(2));
+    let err = refused(&out);
     assert!(
-        stderr(&out).contains("has server address 203.0.113.80 and server port 12000 together"),
-        "{}",
-        stderr(&out)
+        err.contains("has server address 203.0.113.80 and server port 12000 together"),
+        "{err}"
     );
 }
 
@@ -204,8 +207,8 @@ fn bad_address_and_port_values_are_bad_input() {
         (["--client-port", "65536"], "`65536` is not a port number"),
     ] {
         let out = verify(&cap, "upper-tcp-round-trip", &flags);
-        assert_eq!(out.status.code(), Some(2), "{flags:?}");
-        assert!(stderr(&out).contains(says), "{flags:?}: {}", stderr(&out));
+        let err = refused(&out);
+        assert!(err.contains(says), "{flags:?}: {err}");
     }
 }
 
@@ -260,8 +263,7 @@ fn two_of_socklabs_own_captures_in_one_file_need_the_server_port() {
     .unwrap();
 
     let out = verify(&both, "upper-tcp-round-trip", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let err = refused(&out);
     assert!(err.contains("2 servers fit"), "{err}");
     assert!(
         err.contains(&format!("--server-port {tcp_port}"))
@@ -286,12 +288,8 @@ fn two_of_socklabs_own_captures_in_one_file_need_the_server_port() {
     assert_eq!(verify_json(&out)["roles"]["other_conversations"], 1);
 
     let out = verify(&both, "upper-tcp-round-trip", &["--server-port", "1"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("has server port 1\n"),
-        "{}",
-        stderr(&out)
-    );
+    let err = refused(&out);
+    assert!(err.contains("has server port 1\n"), "{err}");
 }
 
 /// A capture of one exchange: TCP (10 packets, request in packet 4, reply in packet 6) or UDP
@@ -310,16 +308,6 @@ fn exchange(dir: &Path, tcp: bool, request: &[u8], reply: &[u8]) -> std::path::P
     path
 }
 
-/// The check titled `title` in a verify report.
-fn titled<'a>(report: &'a Value, title: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["title"] == title)
-        .unwrap_or_else(|| panic!("no check {title:?} in {report}"))
-}
-
 const TCP_REPLY: &str = "on the wire, the reply is the line in uppercase";
 const TCP_REQUEST: &str = "on the wire, the line travels in plain text to the server";
 
@@ -328,28 +316,28 @@ fn a_round_trip_with_a_sentence_of_ones_own_passes() {
     let dir = tempfile::tempdir().unwrap();
     let request = b"Sockets are fun, 42 times & more!\n";
     let reply = b"SOCKETS ARE FUN, 42 TIMES & MORE!\n";
-    for (tcp, scenario) in [
+    let reports: Vec<Value> = [
         (true, "upper-tcp-round-trip"),
         (false, "upper-udp-round-trip"),
-    ] {
+    ]
+    .into_iter()
+    .map(|(tcp, scenario)| {
         let cap = exchange(dir.path(), tcp, request, reply);
         let out = verify(&cap, scenario, &["--json"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let r = verify_json(&out);
         let text = r.to_string();
         assert!(text.contains("the uppercase of the request"), "{text}");
-    }
-    let cap = exchange(dir.path(), true, request, reply);
-    let r = verify_json(&verify(&cap, "upper-tcp-round-trip", &["--json"]));
+        r
+    })
+    .collect();
+    let tcp_reply = check_titled(&reports[0], TCP_REPLY);
     assert_eq!(
-        titled(&r, TCP_REPLY)["actual"],
+        tcp_reply["actual"],
         "server sent \"SOCKETS ARE FUN, 42 TIMES & MORE!\\n\" in packet 6, the uppercase of the \
          request \"Sockets are fun, 42 times & more!\\n\" (packet 4)"
     );
-    assert_eq!(
-        titled(&r, TCP_REPLY)["evidence_packets"],
-        serde_json::json!([4, 6])
-    );
+    assert_eq!(tcp_reply["evidence_packets"], serde_json::json!([4, 6]));
 }
 
 #[test]
@@ -372,7 +360,7 @@ fn a_swapcase_reply_fails_naming_the_request_and_the_reply() {
 
     let cap = exchange(dir.path(), false, b"hello, World", b"HELLO, wORLD");
     let r = verify_json(&verify(&cap, "upper-udp-round-trip", &["--json"]));
-    let reply = titled(
+    let reply = check_titled(
         &r,
         "on the wire, one datagram carries the line in uppercase back",
     );
@@ -402,7 +390,7 @@ fn text_insists_on_the_line_the_client_was_given() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let r = verify_json(&out);
     assert_eq!(r["text"], "hello, World &*! 123");
-    let request = titled(&r, TCP_REQUEST);
+    let request = check_titled(&r, TCP_REQUEST);
     assert_eq!(request["passed"], false);
     assert_eq!(
         request["reason"],
@@ -410,11 +398,11 @@ fn text_insists_on_the_line_the_client_was_given() {
          server in packet 4"
     );
     // The reply is still judged against what was sent.
-    assert_eq!(titled(&r, TCP_REPLY)["passed"], true);
+    assert_eq!(check_titled(&r, TCP_REPLY)["passed"], true);
 
     // Without --text any line will do, and the expectation says so.
     let r = verify_json(&verify(&cap, "upper-tcp-round-trip", &["--json"]));
-    let request = titled(&r, TCP_REQUEST);
+    let request = check_titled(&r, TCP_REQUEST);
     assert_eq!(request["passed"], true);
     assert!(
         request["expected"]
@@ -426,10 +414,6 @@ fn text_insists_on_the_line_the_client_was_given() {
 
     // A scenario whose client is given no line has nothing for --text to replace.
     let out = verify(&cap, "hello-tcp-knock-knock", &["--text", "x"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("checks no line typed into a client"),
-        "{}",
-        stderr(&out)
-    );
+    let err = refused(&out);
+    assert!(err.contains("checks no line typed into a client"), "{err}");
 }

@@ -26,7 +26,7 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
                 port, transport, ..
             } => (
                 "wait_ready",
-                program.map(|ev| not_ready(name, ev, *port, &transport_name(*transport), outcome)),
+                program.map(|ev| not_ready(name, ev, *port, transport.name(), outcome)),
             ),
             StepPlan::ExpectOutput { stream, .. } => (
                 "expect_output",
@@ -84,13 +84,6 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
         });
     }
     out
-}
-
-fn transport_name(t: crate::labs::Transport) -> String {
-    match t {
-        crate::labs::Transport::Tcp => "tcp".into(),
-        crate::labs::Transport::Udp => "udp".into(),
-    }
 }
 
 /// Why a server was not ready: it could not start, it died (and said why), or it listens on

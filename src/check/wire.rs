@@ -106,7 +106,7 @@ impl ServerPorts {
                 .filter_map(|w| evidence.steps.get(w.0))
                 .flat_map(|o| o.sockets.iter())
                 .chain(at_end)
-                .filter(|s| s.listening && s.transport == transport_name(transport))
+                .filter(|s| s.listening && s.transport == transport.name())
                 .map(|s| s.port)
                 .collect();
             if seen.contains(&port) {
@@ -132,13 +132,6 @@ impl ServerPorts {
             a.streams_to_port(p).next().is_some() || a.udp_flows_with_port(p).next().is_some()
         });
         busy.or(m.ports.first()).map(|&p| (p, verb))
-    }
-}
-
-fn transport_name(t: Transport) -> &'static str {
-    match t {
-        Transport::Tcp => "tcp",
-        Transport::Udp => "udp",
     }
 }
 
@@ -198,6 +191,20 @@ pub(crate) struct Exchange<'a> {
     pub cut: bool,
 }
 
+impl Exchange<'_> {
+    /// The packets of the request and the reply, ascending: the evidence of one exchange.
+    fn packets(&self) -> Vec<u64> {
+        let mut packets: Vec<u64> = self
+            .request_packets
+            .iter()
+            .chain(&self.reply_packets)
+            .copied()
+            .collect();
+        packets.sort_unstable();
+        packets
+    }
+}
+
 /// Judges the replies of a relation: passes when at least one exchange has a reply and every
 /// reply is what its request calls for. `server` and `client` name the programs in messages.
 pub(crate) fn compare_reply(
@@ -225,13 +232,7 @@ pub(crate) fn compare_reply(
         return WireGraded::fail(actual, reason, asked);
     };
     for x in &with_reply {
-        let mut packets: Vec<u64> = x
-            .request_packets
-            .iter()
-            .chain(&x.reply_packets)
-            .copied()
-            .collect();
-        packets.sort_unstable();
+        let packets = x.packets();
         if x.request.is_empty() {
             let actual = format!(
                 "{server} sent \"{}\" in {} before {client} sent any request",
@@ -266,10 +267,7 @@ pub(crate) fn compare_reply(
             return WireGraded::fail(actual, reason, packets);
         }
     }
-    let mut packets: Vec<u64> = with_reply
-        .iter()
-        .flat_map(|x| x.request_packets.iter().chain(&x.reply_packets).copied())
-        .collect();
+    let mut packets: Vec<u64> = with_reply.iter().flat_map(|x| x.packets()).collect();
     packets.sort_unstable();
     let more = match with_reply.len() {
         1 => String::new(),
@@ -595,7 +593,7 @@ mod tests {
     use super::testing::*;
     use super::*;
     use crate::evidence::{EndState, ProgramEvidence, SocketRecord, StepOutcome};
-    use crate::plan::{Bindings, CheckKind, PortPlan};
+    use crate::plan::CheckPlan;
 
     /// The upper TCP round trip on `proto`, resolved with its port at [`SERVER`].
     fn round_trip_plan(proto: &str) -> Plan {
@@ -625,16 +623,7 @@ mod tests {
               ]
             }}"#
         );
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("t.json");
-        std::fs::write(&path, text).expect("scenario file");
-        let loaded = crate::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        let ports = [PortPlan {
-            name: "port".into(),
-            port: SERVER,
-        }];
-        crate::plan::resolve(&loaded, &Bindings::default(), &ports, "socklab")
-            .unwrap_or_else(|d| panic!("{d:?}"))
+        crate::plan::resolve_text(text, SERVER).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn socket(transport: &str, port: u16) -> SocketRecord {
@@ -663,13 +652,7 @@ mod tests {
     }
 
     fn wire_checks(plan: &Plan) -> Vec<&WireExpect> {
-        plan.checks
-            .iter()
-            .filter_map(|c| match &c.kind {
-                CheckKind::Wire(e) => Some(e),
-                _ => None,
-            })
-            .collect()
+        plan.checks.iter().filter_map(CheckPlan::wire).collect()
     }
 
     /// Regression: a submission that hard-codes port 12000 in client and server failed every

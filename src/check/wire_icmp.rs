@@ -3,7 +3,7 @@
 //! the client sent it, the check's port first: the port rule is the steps' to judge.
 
 use super::wire::{port_summary, WireGraded};
-use crate::analysis::{Analysis, FlowRef, IcmpErrorRecord};
+use crate::analysis::{Analysis, FlowRef, IcmpErrorRecord, UdpFlow};
 use crate::plan::WireExpect;
 
 pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
@@ -32,15 +32,9 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
         format!(" (it went to port {port}, not to port {})", e.port)
     };
     // The quoted datagram is the last one of its flow sent before the error.
-    let quoted = match icmp.matched {
-        Some(FlowRef::Udp { flow }) => a
-            .udp_flows
-            .iter()
-            .find(|f| f.index == flow)
-            .and_then(|f| f.packets.iter().rev().find(|p| p.number < icmp.packet))
-            .map(|p| p.number),
-        _ => None,
-    };
+    let quoted = flow_of(a, icmp)
+        .and_then(|f| f.packets.iter().rev().find(|p| p.number < icmp.packet))
+        .map(|p| p.number);
     match quoted {
         Some(d) => WireGraded::pass(
             format!(
@@ -63,12 +57,16 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
 /// client's request to a server port), not back to a client (a reply to a client that left).
 fn to_a_server(a: &Analysis, x: &IcmpErrorRecord, dst: u16) -> bool {
     match x.matched {
-        Some(FlowRef::Udp { flow }) => a
-            .udp_flows
-            .iter()
-            .find(|f| f.index == flow)
-            .is_some_and(|f| f.b.port == dst),
+        Some(FlowRef::Udp { .. }) => flow_of(a, x).is_some_and(|f| f.b.port == dst),
         _ => true,
+    }
+}
+
+/// The UDP flow of the datagram an error quotes, when the capture holds it.
+fn flow_of<'a>(a: &'a Analysis, x: &IcmpErrorRecord) -> Option<&'a UdpFlow> {
+    match x.matched {
+        Some(FlowRef::Udp { flow }) => a.udp_flows.iter().find(|f| f.index == flow),
+        _ => None,
     }
 }
 

@@ -36,6 +36,16 @@ pub(crate) enum Transport {
     Udp,
 }
 
+impl Transport {
+    /// `tcp` / `udp`, as a socket record names it (and as serialized).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
 /// Every lab, in catalog order: (name, one-line description).
 pub(crate) const LABS: &[(&str, &str)] = &[
     ("upper", "uppercase converter over TCP and UDP"),

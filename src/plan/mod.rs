@@ -12,6 +12,8 @@ mod placeholders;
 mod resolve;
 
 pub(crate) use model::*;
+#[cfg(test)]
+pub(crate) use resolve::resolve_text;
 pub(crate) use resolve::{
     choose_ports, port_names, resolve, stream_name, Bindings, RoleBinding, RoleSource,
 };

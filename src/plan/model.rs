@@ -238,6 +238,16 @@ pub(crate) struct CheckPlan {
     pub kind: CheckKind,
 }
 
+impl CheckPlan {
+    /// The wire expectation, when this is a wire check.
+    pub(crate) fn wire(&self) -> Option<&WireExpect> {
+        match &self.kind {
+            CheckKind::Wire(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum CheckKind {
@@ -453,13 +463,9 @@ impl PayloadRule {
     }
 }
 
-/// How a reply relates to the request it answers.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Relation {
-    /// The reply is the request with a-z turned into A-Z, every other byte unchanged.
-    UppercaseOfRequest,
-}
+/// How a reply relates to the request it answers: the scenario's own enum, as with
+/// [`StreamName`].
+pub(crate) use crate::scenario::PayloadRelation as Relation;
 
 impl Relation {
     pub(crate) fn describe(&self) -> String {

@@ -7,9 +7,7 @@ use regex::Regex;
 use super::placeholders::{self, substitute, PlaceholderError};
 use super::*;
 use crate::labs::{self, Transport};
-use crate::scenario::{
-    did_you_mean, Check, Diagnostic, Loaded, PayloadRelation, Step, StreamName, TransportName,
-};
+use crate::scenario::{did_you_mean, Check, Diagnostic, Loaded, Step, StreamName, TransportName};
 
 /// Role → program, for the roles a submission provides. Roles not in it use the reference
 /// program when nothing is graded (`graded` false: the reference suite), and are *not
@@ -235,15 +233,9 @@ impl Resolver<'_> {
             }
         }
         for (i, check) in s.checks.iter().enumerate() {
-            let Ok(value) = serde_json::to_value(check) else {
-                continue;
-            };
-            let kind = check_kind_name(check);
-            if let Some(p) = value[kind]["points"]
-                .as_u64()
-                .filter(|p| *p > u64::from(MAX_POINTS))
-            {
-                too_many.push((format!("checks[{i}].{kind}.points"), p as u32));
+            if let Some(p) = check_points(check).filter(|p| *p > MAX_POINTS) {
+                let kind = check_kind_name(check);
+                too_many.push((format!("checks[{i}].{kind}.points"), p));
             }
         }
         for (path, p) in too_many {
@@ -1074,13 +1066,7 @@ impl Resolver<'_> {
     }
 
     /// A relation is about the server's reply to a request: a check from the server.
-    fn relation(
-        &mut self,
-        at: &str,
-        r: PayloadRelation,
-        to_server: bool,
-        from: &str,
-    ) -> Option<Relation> {
+    fn relation(&mut self, at: &str, r: Relation, to_server: bool, from: &str) -> Option<Relation> {
         if to_server {
             self.error(
                 &format!("{at}.relation"),
@@ -1089,9 +1075,7 @@ impl Resolver<'_> {
             );
             return None;
         }
-        Some(match r {
-            PayloadRelation::UppercaseOfRequest => Relation::UppercaseOfRequest,
-        })
+        Some(r)
     }
 
     fn wire_plan(
@@ -1234,15 +1218,16 @@ fn id_problem(id: &str) -> Option<&'static str> {
     let Some(first) = id.chars().next() else {
         return Some("is empty");
     };
+    // The characters before the length: `len` counts bytes, which only ASCII makes characters.
     if !first.is_ascii_alphanumeric() {
         Some("must start with a letter or digit")
-    } else if id.len() > 100 {
-        Some("is longer than 100 characters")
     } else if !id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         Some("may hold only letters, digits, `-`, `_` and `.` (no `/`, spaces or line breaks)")
+    } else if id.len() > 100 {
+        Some("is longer than 100 characters")
     } else {
         None
     }
@@ -1281,6 +1266,22 @@ fn check_kind_name(check: &Check) -> &'static str {
     }
 }
 
+/// The points a check gives itself in the file, if any.
+fn check_points(check: &Check) -> Option<u32> {
+    match check {
+        Check::Exit(c) => c.points,
+        Check::Output(c) => c.points,
+        Check::Running(c) | Check::Blocked(c) => c.points,
+        Check::TcpHandshake(c) | Check::TcpFinTeardown(c) => c.points,
+        Check::TcpRefused(c) => c.points,
+        Check::TcpPayload(c) => c.points,
+        Check::NoTcpHandshake(c) | Check::IcmpPortUnreachable(c) => c.points,
+        Check::UdpDatagrams(c) => c.points,
+        Check::TcpConnections(c) => c.points,
+        Check::PacketGap(c) => c.points,
+    }
+}
+
 fn step_kind_and_program(step: &Step) -> (&'static str, Option<&str>) {
     match step {
         Step::Start(r) => ("start", Some(&r.program)),
@@ -1301,6 +1302,22 @@ pub(crate) fn stream_name(s: StreamName) -> &'static str {
         StreamName::Stderr => "stderr",
         StreamName::Any => "output",
     }
+}
+
+/// Parses scenario `text` and resolves it for the reference suite, its one port at `port`;
+/// else the diagnostics, one a line. For unit tests that write a scenario inline.
+#[cfg(test)]
+pub(crate) fn resolve_text(text: String, port: u16) -> Result<Plan, String> {
+    let loaded = crate::scenario::load_str(std::path::Path::new("t.json"), text)
+        .map_err(|e| e.to_string())?;
+    let ports = [PortPlan {
+        name: "port".into(),
+        port,
+    }];
+    resolve(&loaded, &Bindings::default(), &ports, "socklab").map_err(|errors| {
+        let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+        text.join("\n")
+    })
 }
 
 #[cfg(test)]
@@ -1325,28 +1342,7 @@ mod tests {
               "checks": {checks}
             }}"#
         );
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("t.json");
-        std::fs::write(&path, text).expect("scenario file");
-        let loaded = crate::scenario::load(&path).map_err(|e| e.to_string())?;
-        let ports = [PortPlan {
-            name: "port".into(),
-            port: 30_000,
-        }];
-        resolve(&loaded, &Bindings::default(), &ports, "socklab").map_err(|errors| {
-            let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
-            text.join("\n")
-        })
-    }
-
-    fn wire_kinds(plan: &Plan) -> Vec<&WireKind> {
-        plan.checks
-            .iter()
-            .filter_map(|c| match &c.kind {
-                CheckKind::Wire(e) => Some(&e.kind),
-                _ => None,
-            })
-            .collect()
+        resolve_text(text, 30_000)
     }
 
     #[test]
@@ -1360,9 +1356,11 @@ mod tests {
             ]"#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let rules: Vec<Option<&PayloadRule>> = wire_kinds(&plan)
-            .into_iter()
-            .map(|k| match k {
+        let rules: Vec<Option<&PayloadRule>> = plan
+            .checks
+            .iter()
+            .filter_map(CheckPlan::wire)
+            .map(|e| match &e.kind {
                 WireKind::UdpDatagrams { rule, .. } => rule.as_ref(),
                 _ => None,
             })
@@ -1380,10 +1378,39 @@ mod tests {
                 Some(&PayloadRule::Relation(Relation::UppercaseOfRequest)),
             ]
         );
-        assert!(plan.checks.iter().any(|c| match &c.kind {
-            CheckKind::Wire(e) => e.has_typed_line(),
-            _ => false,
-        }));
+        assert!(plan
+            .checks
+            .iter()
+            .filter_map(CheckPlan::wire)
+            .any(WireExpect::has_typed_line));
+    }
+
+    #[test]
+    fn an_id_of_60_non_ascii_letters_is_refused_for_its_characters_not_its_length() {
+        let id = format!("a{}", "é".repeat(59));
+        assert_eq!(
+            id_problem(&id),
+            Some("may hold only letters, digits, `-`, `_` and `.` (no `/`, spaces or line breaks)")
+        );
+        assert_eq!(
+            id_problem(&"a".repeat(101)),
+            Some("is longer than 100 characters")
+        );
+        assert_eq!(id_problem(&"a".repeat(100)), None);
+    }
+
+    #[test]
+    fn a_wire_check_weighing_too_many_points_is_located() {
+        let Err(text) = resolve_checks(
+            r#"[{ "udp_datagrams": { "from": "client", "to": "server", "points": 1001 } }]"#,
+        ) else {
+            panic!("1001 points resolved");
+        };
+        assert!(
+            text.contains("1001 points is more than any check may weigh (1000 at most)")
+                && text.contains("checks[0].udp_datagrams.points"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod locate;
 mod model;
 
 pub(crate) use diagnostic::{did_you_mean, Diagnostic};
+#[cfg(test)]
+pub(crate) use load::load_str;
 pub(crate) use load::{load, Loaded};
 pub(crate) use locate::Locator;
 pub(crate) use model::*;

@@ -15,6 +15,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The submission fixture `name` (`fixtures/submissions/NAME`), as a `--submission` value.
+pub fn submission(name: &str) -> String {
+    root()
+        .join("fixtures/submissions")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 /// `socklab`, run from the project root (where `scenarios/` is).
 pub fn socklab() -> Command {
     let mut cmd = Command::new(cargo_bin("socklab"));
@@ -78,12 +87,21 @@ pub fn verify_json(out: &Output) -> Value {
 
 /// The check of kind `kind` in a verify report's or a scenario result's `checks`.
 pub fn check<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    check_where(report, "kind", kind)
+}
+
+/// The check titled `title` (for a scenario with several checks of one kind).
+pub fn check_titled<'a>(report: &'a Value, title: &str) -> &'a Value {
+    check_where(report, "title", title)
+}
+
+fn check_where<'a>(report: &'a Value, field: &str, value: &str) -> &'a Value {
     report["checks"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} check in {report}"))
+        .find(|c| c[field] == value)
+        .unwrap_or_else(|| panic!("no check with {field} {value:?} in {report}"))
 }
 
 /// Masks what changes from run to run in socklab's console and report text (times, ports,

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{root, run_into, socklab};
+use common::{root, run_into, socklab, submission};
 
 /// Runs `socklab run ARGS` into a temporary report directory: (exit code, results, stdout).
 fn run(args: &[&str]) -> (i32, Value, String) {
@@ -39,14 +39,6 @@ fn reasons(results: &Value, id: &str) -> String {
         .map(|c| c["reason"].as_str().unwrap_or("").to_string())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn submission(name: &str) -> String {
-    root()
-        .join("fixtures/submissions")
-        .join(name)
-        .display()
-        .to_string()
 }
 
 #[test]

@@ -467,10 +467,7 @@ impl Supervisor<'_> {
         transport: Transport,
         ms: u64,
     ) -> StepOutcome {
-        let want = match transport {
-            Transport::Tcp => "tcp",
-            Transport::Udp => "udp",
-        };
+        let want = transport.name();
         let ready = |sockets: &[SocketRecord]| {
             sockets
                 .iter()

@@ -359,8 +359,12 @@ fn what_went_wrong(
 }
 
 fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
+    // Each program gets its share of the lines, so a flood from one never hides the others.
+    let share = (TRANSCRIPT_LINES / sc.programs.len().max(1)).max(12);
+    let mut cut: Vec<(&str, usize)> = Vec::new();
     let mut lines: Vec<(u64, &str, Stream, String)> = Vec::new();
     for p in &sc.programs {
+        let mut mine: Vec<(u64, &str, Stream, String)> = Vec::new();
         // Programs often write a line in several chunks (text, then "\n"): join chunks of one
         // stream until a newline, timestamped by the chunk that started the line.
         let mut open: Vec<(u64, Stream, String)> = Vec::new();
@@ -381,7 +385,7 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
                 };
                 line.push_str(piece);
                 if ends {
-                    lines.push((t, p.evidence.name.as_str(), e.stream, line));
+                    mine.push((t, p.evidence.name.as_str(), e.stream, line));
                 } else {
                     open.push((t, e.stream, line));
                 }
@@ -389,25 +393,16 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
             }
         }
         for (t, stream, line) in open {
-            lines.push((t, p.evidence.name.as_str(), stream, line));
+            mine.push((t, p.evidence.name.as_str(), stream, line));
         }
+        if mine.len() > share {
+            cut.push((p.evidence.name.as_str(), mine.len() - share));
+        }
+        lines.extend(mine.into_iter().take(share));
     }
     if lines.is_empty() {
         return Ok(());
     }
-    // Each program gets its share of the lines, so a flood from one never hides the others.
-    let share = (TRANSCRIPT_LINES / sc.programs.len().max(1)).max(12);
-    let mut cut: Vec<(&str, usize)> = Vec::new();
-    let mut kept = Vec::new();
-    for p in &sc.programs {
-        let name = p.evidence.name.as_str();
-        let mine: Vec<_> = lines.iter().filter(|l| l.1 == name).cloned().collect();
-        if mine.len() > share {
-            cut.push((name, mine.len() - share));
-        }
-        kept.extend(mine.into_iter().take(share));
-    }
-    let mut lines = kept;
     lines.sort_by_key(|l| l.0);
     let width = sc
         .programs

@@ -328,9 +328,19 @@ fn a_flood_hides_no_other_transcript_and_stays_out_of_results() {
         shown.contains("HELLO, WORLD &*! 123"),
         "the client's transcript lost its reply: {shown:?}"
     );
+    // In report.md's transcript itself: the reply is also quoted by the wire checks elsewhere.
+    let transcript = run
+        .report
+        .split("**Transcript**")
+        .nth(1)
+        .and_then(|t| t.split("```text").nth(1))
+        .and_then(|t| t.split("```").next())
+        .unwrap_or_default();
     assert!(
-        run.report.contains("HELLO, WORLD &*! 123"),
-        "report.md does not show the client's reply"
+        transcript.lines().any(|l| l.contains(" client ")
+            && l.contains("> ")
+            && l.contains("HELLO, WORLD &*! 123")),
+        "report.md's transcript does not show the client's reply: {transcript}"
     );
     let size = std::fs::metadata(report.path().join("results.json"))
         .unwrap()

@@ -48,12 +48,18 @@ impl RoleSource {
     }
 }
 
-/// Picks distinct ports for `names` from `seed`, below Linux's ephemeral range (32768-60999),
-/// so a client's own ephemeral port can never equal a server port it connects to (a TCP
-/// self-connect would "succeed" against no server at all).
+/// The ports a run assigns: below Linux's ephemeral range (32768-60999), so a client's own
+/// ephemeral port can never equal a server port it connects to (a TCP self-connect would
+/// "succeed" against no server at all), and in a block Wireshark's port tables leave free, so
+/// Wireshark and tshark show the lab's traffic as plain TCP/UDP rather than guessing a game or
+/// industrial protocol from the port (a run once drew 26000 and its datagrams read as QUAKE).
+/// A unit test checks the block against the installed tshark's `-G decodes`.
+pub(crate) const PORTS: std::ops::RangeInclusive<u16> = 30_201..=31_999;
+
+/// Picks distinct ports for `names` from `seed`, in [`PORTS`].
 pub(crate) fn choose_ports(names: &[String], seed: u64) -> Vec<PortPlan> {
-    const LOW: u64 = 20_000;
-    const SPAN: u64 = 12_000;
+    let low = u64::from(*PORTS.start());
+    let span = u64::from(*PORTS.end()) - low + 1;
     let mut state = seed | 1;
     let mut used = BTreeSet::new();
     names
@@ -63,7 +69,7 @@ pub(crate) fn choose_ports(names: &[String], seed: u64) -> Vec<PortPlan> {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let port = (LOW + state % SPAN) as u16;
+            let port = (low + state % span) as u16;
             if used.insert(port) {
                 break PortPlan {
                     name: name.clone(),
@@ -1323,6 +1329,37 @@ pub(crate) fn resolve_text(text: String, port: u16) -> Result<Plan, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assigned_ports_are_ones_wireshark_decodes_as_plain_tcp_and_udp() {
+        let out = std::process::Command::new("tshark")
+            .args(["-G", "decodes"])
+            .output()
+            .expect("tshark is needed (scripts/test.sh installs it)");
+        assert!(out.status.success(), "tshark -G decodes failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let claimed: Vec<&str> = text
+            .lines()
+            .filter_map(|line| {
+                let mut f = line.split('\t');
+                let table = f.next()?;
+                let port: u16 = f.next()?.parse().ok()?;
+                let ours = (table == "tcp.port" || table == "udp.port") && PORTS.contains(&port);
+                ours.then_some(line)
+            })
+            .collect();
+        assert!(text.lines().count() > 100, "tshark listed too few decodes");
+        assert!(
+            claimed.is_empty(),
+            "tshark claims ports socklab may assign: {claimed:?}"
+        );
+        let names: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
+        for seed in [1, 2, 0xdead_beef, u64::MAX] {
+            assert!(choose_ports(&names, seed)
+                .iter()
+                .all(|p| PORTS.contains(&p.port)));
+        }
+    }
 
     /// Resolves a round trip whose checks are `checks` (JSON), the port at 30000.
     fn resolve_checks(checks: &str) -> Result<Plan, String> {

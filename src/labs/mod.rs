@@ -7,7 +7,11 @@
 //! student can test a client against `socklab ref tcp-upper-server 127.0.0.1 12000`.
 
 pub(crate) mod hello;
+pub(crate) mod http;
+pub(crate) mod proxy;
+pub(crate) mod smtp;
 pub(crate) mod upper;
+pub(crate) mod web;
 
 /// One role of a lab.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +57,9 @@ pub(crate) const LABS: &[(&str, &str)] = &[
         "hello",
         "the template programs: UDP joke and TCP knock-knock",
     ),
+    ("web", "web server and client over HTTP/1.1"),
+    ("proxy", "multi-threaded caching web proxy"),
+    ("smtp", "mail client speaking SMTP to a strict server"),
 ];
 
 /// Every role of every lab.
@@ -128,6 +135,48 @@ pub(crate) const ROLES: &[Role] = &[
         stems: &["tcpclient", "tcphelloclient"],
         transport: Transport::Tcp,
         main: hello::tcp_client,
+    },
+    Role {
+        name: "web-server",
+        lab: "web",
+        usage: "HOST PORT",
+        summary: "serves the files of its working directory over HTTP, a thread per connection",
+        stems: &["webserver", "httpserver"],
+        transport: Transport::Tcp,
+        main: web::web_server,
+    },
+    Role {
+        name: "web-client",
+        lab: "web",
+        usage: "HOST PORT FILE",
+        summary: "sends `GET /FILE` and prints the whole response",
+        stems: &["webclient", "httpclient"],
+        transport: Transport::Tcp,
+        main: web::web_client,
+    },
+    Role {
+        name: "proxy",
+        lab: "proxy",
+        usage: "HOST PORT",
+        summary: "forwards GET requests to their origin and caches complete 200 responses",
+        stems: &[
+            "proxy",
+            "proxyserver",
+            "webproxy",
+            "cachingproxy",
+            "proxycache",
+        ],
+        transport: Transport::Tcp,
+        main: proxy::proxy,
+    },
+    Role {
+        name: "mail-client",
+        lab: "smtp",
+        usage: "SERVER PORT FROM TO",
+        summary: "delivers the message on stdin over SMTP, checking every reply code",
+        stems: &["mailclient", "smtpclient", "smtp", "mail"],
+        transport: Transport::Tcp,
+        main: smtp::mail_client,
     },
 ];
 

@@ -3,7 +3,8 @@
 #
 # The tests need tshark (socklab's captures are compared with it field by field), python3 (the
 # fixture submissions are Python), curl (a real client for the web and proxy labs' programs),
-# and util-linux's unshare and setpriv (the sandbox and the unprivileged-user test). Whatever is missing is installed with apt-get, as root or through
+# aiosmtpd (a real SMTP server for the mail client), and util-linux's unshare and setpriv (the
+# sandbox and the unprivileged-user test). Whatever is missing is installed with apt-get, as root or through
 # sudo, after saying what; a machine without either stops here with the list. Then
 # `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
 # matrix`).
@@ -34,9 +35,23 @@ if [ ${#need[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# aiosmtpd, a real SMTP server the reference mail client delivers to: Debian's package for
+# Debian's python3, else from PyPI for whichever python3 comes first on PATH (pyenv, ...).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  if [ "$(command -v python3)" = /usr/bin/python3 ]; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+    echo "installing what the tests need: python3-aiosmtpd (apt-get)" >&2
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-aiosmtpd >/dev/null
+  else
+    echo "installing what the tests need: aiosmtpd (pip, for $(command -v python3))" >&2
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+  fi
+fi
+
 echo "tshark: $(tshark --version | head -n 1)" >&2
 echo "python3: $(python3 --version)" >&2
 echo "curl: $(curl --version | head -n 1)" >&2
+echo "aiosmtpd: $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)')" >&2
 
 # socklab's sandbox needs unprivileged user namespaces; say so plainly if the machine has none.
 if ! unshare -rn true 2>/dev/null; then

@@ -62,6 +62,31 @@ Roles: see `socklab list`.")]
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run one of socklab's own peers: the other party a lab needs (origin server, mail server,
+    /// misbehaving clients).
+    #[command(after_help = "\
+Peers:
+  smtp-server HOST PORT [--record FILE]
+      strict SMTP server: greets first, refuses bare LF, records each session
+  http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...
+      origin web server: serves its directory, counts requests per path
+  idle-client HOST PORT
+      opens a TCP connection and sends nothing until stopped
+  trickle-client HOST PORT FILE
+      sends `GET /FILE` one byte per TCP segment, prints the response
+
+--record FILE appends one JSON line per session (smtp-server) or request (http-origin).
+
+Examples:
+  socklab peer smtp-server 127.0.0.1 2525 --record mail.jsonl
+  socklab peer http-origin 127.0.0.1 8080 --delay /slow.html=3000")]
+    Peer {
+        /// Peer name, e.g. smtp-server.
+        name: String,
+        /// The peer's arguments (HOST PORT, then its options).
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Re-render a report from a results.json without re-running anything.
     #[command(after_help = "\
 Examples:

@@ -15,6 +15,7 @@ mod inspect;
 mod interp;
 mod labs;
 mod list;
+mod peers;
 mod plan;
 mod report;
 mod result;
@@ -101,6 +102,21 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
                 Err(AppError::Input(format!(
                     "unknown role `{role}`{}; `socklab list` shows the roles",
                     help.map(|h| format!(" ({h})")).unwrap_or_default()
+                )))
+            }
+        },
+        Command::Peer { name, args } => match peers::peer(&name) {
+            Some(p) => Ok((p.main)(&args)),
+            None => {
+                let help = scenario::did_you_mean(&name, peers::PEERS.iter().map(|p| p.name));
+                let list: Vec<String> = peers::PEERS
+                    .iter()
+                    .map(|p| format!("  {:<15} {}", p.name, p.summary))
+                    .collect();
+                Err(AppError::Input(format!(
+                    "unknown peer `{name}`{}; the peers are:\n{}",
+                    help.map(|h| format!(" ({h})")).unwrap_or_default(),
+                    list.join("\n")
                 )))
             }
         },

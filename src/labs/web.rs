@@ -116,7 +116,7 @@ fn serve_one(mut stream: TcpStream, root: &Path) -> io::Result<()> {
 }
 
 /// The status, media type and body for `request`, served from `root`.
-fn answer(request: &Request, root: &Path) -> (u16, &'static str, Vec<u8>) {
+pub(crate) fn answer(request: &Request, root: &Path) -> (u16, &'static str, Vec<u8>) {
     const HTML: &str = "text/html; charset=utf-8";
     if request.method != "GET" && request.method != "HEAD" {
         let detail = format!(

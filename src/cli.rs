@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::report::Format;
 use crate::sandbox::Isolation;
@@ -49,12 +49,7 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harne
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Run a reference program directly, e.g. to test your client against the reference server.
-    #[command(after_help = "\
-Examples:
-  socklab ref tcp-upper-server 127.0.0.1 12000   reference server; then run your client against it
-  echo 'hello, World' | socklab ref tcp-upper-client 127.0.0.1 12000
-
-Roles: see `socklab list`.")]
+    /// (Its help lists every role with its arguments: see [`parse`].)
     Ref {
         /// Role name, e.g. tcp-upper-server.
         role: String,
@@ -145,4 +140,46 @@ pub(crate) struct ListArgs {
     /// Only this lab.
     #[arg(long)]
     pub lab: Option<String>,
+}
+
+/// Parses the command line, with `ref --help` listing the registry's roles and their arguments.
+pub(crate) fn parse() -> Cli {
+    let command = Cli::command().mut_subcommand("ref", |c| c.after_help(ref_help()));
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// The examples and the roles, lab by lab, each with its calling convention.
+fn ref_help() -> String {
+    let mut text = String::from(
+        "Examples:
+  socklab ref tcp-upper-server 127.0.0.1 12000   reference server; then run your client against it
+  echo 'hello, World' | socklab ref tcp-upper-client 127.0.0.1 12000
+  socklab ref web-client 127.0.0.1 8080 HelloWorld.html
+
+Roles:",
+    );
+    for (lab, _) in crate::roles::LABS {
+        for r in crate::roles::ROLES.iter().filter(|r| r.lab == *lab) {
+            text.push_str(&format!(
+                "\n  {} {}\n      {} ({lab} lab)",
+                r.name,
+                r.usage(),
+                r.summary
+            ));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ref_help_lists_every_role_with_its_arguments() {
+        let help = super::ref_help();
+        for r in crate::roles::ROLES {
+            let line = format!("  {} {}\n      {}", r.name, r.usage(), r.summary);
+            assert!(help.contains(&line), "{line:?} missing from:\n{help}");
+        }
+        assert!(help.contains("  web-client HOST PORT FILE\n"), "{help}");
+    }
 }

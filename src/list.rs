@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::ListArgs;
 use crate::error::AppError;
-use crate::labs;
+use crate::roles;
 use crate::run;
 
 pub(crate) fn list(args: &ListArgs, out: &mut dyn Write) -> Result<(), AppError> {
@@ -22,17 +22,23 @@ fn write_list(
     loaded: &[crate::scenario::Loaded],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    for (lab, about) in labs::LABS {
+    for (lab, about) in roles::LABS {
         if args.lab.as_deref().is_some_and(|l| l != *lab) {
             continue;
         }
         writeln!(out, "{lab}: {about}")?;
         writeln!(out, "  roles:")?;
-        let roles = || labs::ROLES.iter().filter(|r| r.lab == *lab);
+        let roles = || roles::ROLES.iter().filter(|r| r.lab == *lab);
         // The calling conventions line up per lab: `HOST PORT` or `SERVER PORT FROM TO`.
-        let width = roles().map(|r| r.usage.len()).max().unwrap_or(0).max(10);
+        let width = roles().map(|r| r.usage().len()).max().unwrap_or(0).max(10);
         for r in roles() {
-            writeln!(out, "    {:<18} {:<width$} {}", r.name, r.usage, r.summary)?;
+            writeln!(
+                out,
+                "    {:<18} {:<width$} {}",
+                r.name,
+                r.usage(),
+                r.summary
+            )?;
         }
         writeln!(out, "  scenarios:")?;
         let mut scenarios = loaded.iter().filter(|l| l.scenario.lab == *lab).peekable();

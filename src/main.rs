@@ -19,6 +19,7 @@ mod peers;
 mod plan;
 mod report;
 mod result;
+mod roles;
 mod run;
 mod sandbox;
 mod scenario;
@@ -29,9 +30,8 @@ mod wire_view;
 
 use std::io::Write;
 
-use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::Command;
 use error::{exit, AppError};
 
 fn main() {
@@ -49,7 +49,7 @@ fn main() {
         });
         std::process::exit(sandbox::child_main(mode, capture));
     }
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let code = match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -95,10 +95,10 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             let _ = std::io::stdout().write_all(scenario::schema_json().as_bytes());
             Ok(exit::OK)
         }
-        Command::Ref { role, args } => match labs::role(&role) {
+        Command::Ref { role, args } => match roles::role(&role) {
             Some(r) => Ok((r.main)(&args)),
             None => {
-                let help = scenario::did_you_mean(&role, labs::ROLES.iter().map(|r| r.name));
+                let help = scenario::did_you_mean(&role, roles::ROLES.iter().map(|r| r.name));
                 Err(AppError::Input(format!(
                     "unknown role `{role}`{}; `socklab list` shows the roles",
                     help.map(|h| format!(" ({h})")).unwrap_or_default()

@@ -8,6 +8,7 @@ mod capture;
 mod check;
 mod cli;
 mod diagnose;
+mod documents;
 mod error;
 mod evidence;
 mod exec;
@@ -29,7 +30,6 @@ mod wire;
 mod wire_view;
 
 use std::io::Write;
-
 
 use cli::Command;
 use error::{exit, AppError};

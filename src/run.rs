@@ -413,6 +413,7 @@ fn run_one(
         return Ok(result);
     }
     let workdir = sandbox::prepare_workdir(job.source.as_deref())
+        .and_then(|dir| crate::documents::place(&job.plan.lab, dir.path()).map(|()| dir))
         .map_err(|e| AppError::Harness(format!("cannot prepare a working directory: {e}")))?;
     let req = RunRequest {
         plan: job.plan.clone(),

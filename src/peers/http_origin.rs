@@ -172,7 +172,7 @@ fn stream_large(stream: &mut TcpStream, size: u64) -> io::Result<u64> {
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
     )?;
     // A whole number of periods (251 × 261 bytes, about 64 KiB), so blocks join seamlessly.
-    let block: Vec<u8> = large_bytes(0, 251 * 261);
+    let block: Vec<u8> = crate::documents::pattern(0, 251 * 261);
     let mut sent = 0;
     while sent < size {
         let n = (size - sent).min(block.len() as u64) as usize;
@@ -180,12 +180,6 @@ fn stream_large(stream: &mut TcpStream, size: u64) -> io::Result<u64> {
         sent += n as u64;
     }
     Ok(sent)
-}
-
-/// Bytes `from..from+len` of a large object: byte i is `i % 251`, so any cut or reordering
-/// shows (251 is prime, so no power-of-two cut lines up with the pattern).
-pub(crate) fn large_bytes(from: u64, len: usize) -> Vec<u8> {
-    (from..from + len as u64).map(|i| (i % 251) as u8).collect()
 }
 
 #[cfg(test)]
@@ -227,7 +221,7 @@ mod tests {
         let big = get(addr, "/big.bin");
         let head = http::response_head(&big).unwrap().unwrap();
         assert!(head.complete(&big));
-        assert!(big[head.len..] == large_bytes(0, 200_000)[..]);
+        assert!(big[head.len..] == crate::documents::pattern(0, 200_000)[..]);
         let served = server.join().unwrap();
         let counts: Vec<(&str, u32)> = served.iter().map(|s| (s.path.as_str(), s.count)).collect();
         assert_eq!(counts, [("/a.html", 1), ("/a.html", 2), ("/big.bin", 1)]);

@@ -2,9 +2,10 @@
 # The README's test command: runs socklab's tests on a fresh Debian or Ubuntu machine as it is.
 #
 # The tests need tshark (socklab's captures are compared with it field by field), python3 (the
-# fixture submissions are Python), curl (a real client for the web and proxy labs' programs),
-# aiosmtpd (a real SMTP server for the mail client), and util-linux's unshare and setpriv (the
-# sandbox and the unprivileged-user test). Whatever is missing is installed with apt-get, as root or through
+# fixture submissions are Python), curl and headless chromium (real clients for the web and
+# proxy labs' programs), aiosmtpd (a real SMTP server for the mail client), and util-linux's
+# unshare and setpriv (the sandbox and the unprivileged-user test). Whatever is missing is
+# installed with apt-get (aiosmtpd: pip when python3 is not Debian's), as root or through
 # sudo, after saying what; a machine without either stops here with the list. Then
 # `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
 # matrix`).
@@ -15,6 +16,7 @@ need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
@@ -51,6 +53,7 @@ fi
 echo "tshark: $(tshark --version | head -n 1)" >&2
 echo "python3: $(python3 --version)" >&2
 echo "curl: $(curl --version | head -n 1)" >&2
+echo "chromium: $(chromium --version 2>/dev/null | head -n 1)" >&2
 echo "aiosmtpd: $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)')" >&2
 
 # socklab's sandbox needs unprivileged user namespaces; say so plainly if the machine has none.

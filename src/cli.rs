@@ -65,6 +65,8 @@ Peers:
       strict SMTP server: greets first, refuses bare LF, records each session
   http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...
       origin web server: serves its directory, counts requests per path
+  http-get HOST PORT FILE
+      sends `GET /FILE` and prints the whole response
   idle-client HOST PORT
       opens a TCP connection and sends nothing until stopped
   trickle-client HOST PORT FILE

@@ -99,7 +99,7 @@ pub(crate) fn resolve_plans<'a>(
     let mut cache: BTreeMap<String, Option<Resolved>> = BTreeMap::new();
     for plan in plans {
         for prog in &mut plan.programs {
-            if prog.binding == Binding::Reference {
+            if matches!(prog.binding, Binding::Reference | Binding::Peer { .. }) {
                 continue;
             }
             let Some(name) = prog.argv.first().filter(|n| is_bare(n)).cloned() else {

@@ -1,5 +1,8 @@
-//! Clients that misbehave on purpose, to test servers the way real networks do.
+//! Clients that test servers: a plain one, and two that misbehave on purpose, as real networks
+//! and browsers do.
 //!
+//! - `http-get HOST PORT FILE` sends `GET /FILE HTTP/1.1` and prints the whole response, as the
+//!   reference `web-client` does; as a peer it is the web server's other party, never graded.
 //! - `idle-client HOST PORT` connects and sends nothing until it is stopped: a browser's spare
 //!   connection, or a slow client. A single-threaded server stuck in its `recv` stops serving
 //!   everyone else; a check then shows the second client waiting.
@@ -19,6 +22,25 @@ use crate::labs::upper::{fail, Endpoint, LabError};
 /// How long the trickle client waits for one byte to be acknowledged before sending the next
 /// anyway (on loopback an ACK takes microseconds; this only bounds a broken peer).
 const ACK_BUDGET: Duration = Duration::from_secs(5);
+
+pub(crate) fn http_get(args: &[String]) -> i32 {
+    const USAGE: &str = "HOST PORT FILE";
+    let run = || -> Result<(), LabError> {
+        let [host, port, file] = args else {
+            return Err(LabError::Usage {
+                role: "http-get",
+                usage: USAGE,
+                problem: format!("expected 3 arguments ({USAGE}), got {}", args.len()),
+            });
+        };
+        let endpoint = Endpoint::parse("http-get", USAGE, host, port)?;
+        let response = crate::labs::web::fetch(&endpoint, file)?;
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(&response).and_then(|()| out.flush());
+        Ok(())
+    };
+    run().map_or_else(|e| fail(&e), |()| 0)
+}
 
 pub(crate) fn idle_client(args: &[String]) -> i32 {
     let run = || -> Result<(), LabError> {

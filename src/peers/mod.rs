@@ -9,6 +9,7 @@
 //! - `smtp-server HOST PORT [--record FILE]`: a strict SMTP server ([`smtp_server`]).
 //! - `http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...`: an
 //!   origin web server that serves its working directory and counts requests ([`http_origin`]).
+//! - `http-get HOST PORT FILE`: fetches `/FILE` and prints the response ([`clients`]).
 //! - `idle-client HOST PORT`: opens a connection and sends nothing until stopped.
 //! - `trickle-client HOST PORT FILE`: sends `GET /FILE` one byte per TCP segment
 //!   ([`clients`]), the test for "one recv is the whole request".
@@ -46,6 +47,12 @@ pub(crate) const PEERS: &[Peer] = &[
         usage: "HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...",
         summary: "origin web server: serves its directory, counts requests per path",
         main: http_origin::http_origin,
+    },
+    Peer {
+        name: "http-get",
+        usage: "HOST PORT FILE",
+        summary: "sends `GET /FILE` and prints the whole response",
+        main: clients::http_get,
     },
     Peer {
         name: "idle-client",

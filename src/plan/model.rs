@@ -57,6 +57,8 @@ pub(crate) enum Binding {
     Submission { file: String, how: String },
     /// The scenario's own `command`.
     Command,
+    /// One of socklab's peers (`socklab peer NAME`): the other party, never the student's.
+    Peer { name: String },
     /// A graded submission provides no program for the role: the scenario is not run.
     NotSubmitted,
 }

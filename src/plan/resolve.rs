@@ -350,12 +350,39 @@ impl Resolver<'_> {
                 .map(|(j, a)| self.subst(&format!("programs[{i}].args[{j}]"), a, values))
                 .collect();
             let bound = 'bind: {
+                if let Some(peer_name) = &p.peer {
+                    if p.role.is_some() || p.command.is_some() {
+                        self.error(
+                            &format!("programs[{i}]"),
+                            format!(
+                                "program `{}` needs exactly one of `role`, `peer` and `command`",
+                                p.name
+                            ),
+                            None,
+                        );
+                        break 'bind None;
+                    }
+                    if crate::peers::peer(peer_name).is_none() {
+                        let help =
+                            did_you_mean(peer_name, crate::peers::PEERS.iter().map(|p| p.name));
+                        self.error(&at("peer"), format!("unknown peer `{peer_name}`"), help);
+                        break 'bind None;
+                    }
+                    let mut argv = vec![self_exe.to_string(), "peer".into(), peer_name.clone()];
+                    argv.extend(args.iter().cloned());
+                    let binding = Binding::Peer {
+                        name: peer_name.clone(),
+                    };
+                    // Every peer speaks TCP.
+                    let transport = transport_override.or(Some(Transport::Tcp));
+                    break 'bind Some((argv, Vec::new(), binding, transport, None));
+                }
                 Some(match (&p.role, &p.command) {
                     (Some(_), Some(_)) | (None, None) => {
                         self.error(
                             &format!("programs[{i}]"),
                             format!(
-                                "program `{}` needs exactly one of `role` and `command`",
+                                "program `{}` needs exactly one of `role`, `peer` and `command`",
                                 p.name
                             ),
                             None,
@@ -488,7 +515,11 @@ impl Resolver<'_> {
             let p = program.unwrap_or(0);
             let planned = match step {
                 Step::Start(_) => {
-                    let role = programs[p].role.as_deref().unwrap_or("command");
+                    let role = match (&programs[p].role, &programs[p].binding) {
+                        (Some(role), _) => role.clone(),
+                        (None, Binding::Peer { name }) => format!("peer {name}"),
+                        (None, _) => "command".into(),
+                    };
                     PlannedStep {
                         step: StepPlan::Start { program: p },
                         label: format!("start {pname} ({role})"),
@@ -1156,6 +1187,9 @@ fn default_args(p: &crate::scenario::Program) -> Result<Vec<String>, String> {
     if let Some(args) = &p.args {
         return Ok(args.clone());
     }
+    if p.peer.is_some() {
+        return Ok(vec!["{server_addr}".into(), "{port}".into()]);
+    }
     let Some(role) = p.role.as_deref().and_then(roles::role) else {
         return Ok(Vec::new());
     };
@@ -1393,6 +1427,52 @@ mod tests {
         assert_eq!(
             client.argv[client.argv.len() - 3..],
             ["127.0.0.1", "30500", "HelloWorld.html"]
+        );
+    }
+
+    #[test]
+    fn a_peer_runs_as_socklab_peer_and_is_never_the_students() {
+        let scenario = |program: &str| {
+            format!(
+                r#"{{ "id": "p", "lab": "web", "title": "t", "question": "q", "explanation": "e",
+                  "programs": [ {{ "name": "server", "role": "web-server" }}, {program} ],
+                  "steps": [ {{ "start": {{ "program": "server" }} }},
+                             {{ "wait_ready": {{ "program": "server" }} }},
+                             {{ "start": {{ "program": "idle" }} }} ] }}"#
+            )
+        };
+        let plan = resolve_text(
+            scenario(r#"{ "name": "idle", "peer": "idle-client" }"#),
+            30_700,
+        )
+        .unwrap();
+        let idle = plan.programs.iter().find(|p| p.name == "idle").unwrap();
+        assert_eq!(
+            idle.argv[1..],
+            ["peer", "idle-client", "127.0.0.1", "30700"]
+        );
+        assert_eq!(
+            idle.binding,
+            Binding::Peer {
+                name: "idle-client".into()
+            }
+        );
+        assert_eq!(plan.steps[2].label, "start idle (peer idle-client)");
+        let err = resolve_text(
+            scenario(r#"{ "name": "idle", "peer": "idle-clint" }"#),
+            30_700,
+        )
+        .unwrap_err();
+        assert!(err.contains("unknown peer `idle-clint`"), "{err}");
+        assert!(err.contains("idle-client"), "{err}");
+        let err = resolve_text(
+            scenario(r#"{ "name": "idle", "peer": "idle-client", "role": "web-client" }"#),
+            30_700,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("needs exactly one of `role`, `peer` and `command`"),
+            "{err}"
         );
     }
 

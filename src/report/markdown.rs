@@ -56,13 +56,18 @@ fn bindings(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## Who played which role\n")?;
     writeln!(out, "| Role | Lab | Program | How | Interpreter |")?;
     writeln!(out, "|---|---|---|---|---|")?;
+    // A missing role costs points only where a scenario of this run needs it.
+    let needed: std::collections::BTreeSet<&str> = r
+        .scenarios
+        .iter()
+        .flat_map(|sc| sc.programs.iter().filter_map(|p| p.role.as_deref()))
+        .collect();
     for b in &r.bindings {
-        let program = b
-            .file
-            .as_deref()
-            .map_or("**not submitted** (scores 0)".to_string(), |f| {
-                format!("`{f}`")
-            });
+        let program = match (&b.file, needed.contains(b.role.as_str())) {
+            (Some(f), _) => format!("`{f}`"),
+            (None, true) => "**not submitted** (scores 0)".to_string(),
+            (None, false) => "not submitted (no scenario of this run needs it)".to_string(),
+        };
         writeln!(
             out,
             "| `{}` | {} | {} | {} | {} |",
@@ -190,6 +195,9 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
             Binding::Reference => "socklab reference".to_string(),
             Binding::Submission { file, how } => format!("submission `{file}` (bound by {how})"),
             Binding::Command => "scenario command".to_string(),
+            Binding::Peer { name } => {
+                format!("socklab peer `{name}` (the other party, never graded)")
+            }
             Binding::NotSubmitted => "not submitted".to_string(),
         };
         let role = p
@@ -207,9 +215,9 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
             (None, None, Some(_)) => "running at the end".into(),
             (None, None, None) => "not started".into(),
         };
-        // The reference runs as `<path to socklab> ref ROLE ...`: show it as a user types it.
+        // The reference and peers run as `<path to socklab> ref ROLE ...`: show it as a user types it.
         let mut argv = p.evidence.argv.clone();
-        if p.binding == Binding::Reference {
+        if matches!(p.binding, Binding::Reference | Binding::Peer { .. }) {
             if let Some(first) = argv.first_mut() {
                 *first = "socklab".into();
             }

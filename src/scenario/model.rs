@@ -53,7 +53,7 @@ pub(crate) struct Host {
     pub name: String,
 }
 
-/// A program the scenario can start: a lab role, or a plain command.
+/// A program the scenario can start: a lab role, one of socklab's peers, or a plain command.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Program {
@@ -66,11 +66,17 @@ pub(crate) struct Program {
     /// submission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
+    /// One of socklab's own peers instead of a role (`smtp-server`, `http-origin`,
+    /// `idle-client`, `trickle-client`; `socklab peer --help`): the other party the lab
+    /// assumes. Never replaced by a submission, never earns points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
     /// Host the program runs on. Default: the first host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
-    /// Arguments after the role's program, with placeholders. Default for a role:
-    /// `["{server_addr}", "{port}"]` (the `HOST PORT` convention of every lab role).
+    /// Arguments after the role's program or the peer, with placeholders. Default: each role
+    /// parameter's default (`["{server_addr}", "{port}"]` for `HOST PORT`; a parameter such as
+    /// `FILE` has none and must be given); for a peer, `["{server_addr}", "{port}"]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// Extra environment variables (values take placeholders).

@@ -4,7 +4,7 @@
 //! packet list (default), the conversation table (`--streams`), one TCP stream's payload
 //! (`--follow N`) or a ladder diagram (`--ladder`), as text or JSON (`--json`). Memory stays
 //! bounded whatever the file size: the list is printed as packets arrive; `--streams` keeps no
-//! payload, retires finished and idle flows and prints each row once every lower-numbered one
+//! payload, retires flows past a count bound and prints each row once every lower-numbered one
 //! is out, with the totals after the tables (see `streams`); `--follow` keeps only the
 //! followed stream's payload (up to `--max-bytes`). A file cut short prints what it holds, and a
 //! warning on standard error as tshark does, so that the output stays what the file holds
@@ -273,6 +273,9 @@ fn follow_view<R: io::Read>(
             packet: u64,
             len: u64,
             data: &'a str,
+            /// Bytes the capture lacks right after `data` (cut by the snapshot length, or
+            /// never captured).
+            missing: u64,
         }
         #[derive(serde::Serialize)]
         struct View<'a> {
@@ -280,10 +283,13 @@ fn follow_view<R: io::Read>(
             client: Endpoint,
             server: Endpoint,
             chunks: Vec<JsonChunk<'a>>,
+            /// The payload was cut at `--max-bytes` in a direction.
             truncated: bool,
+            /// Bytes of the stream the capture lacks, both ways.
+            missing: u64,
             warnings: &'a [String],
         }
-        let texts: Vec<String> = chunks.iter().map(|c| escape_bytes(c.2, false)).collect();
+        let texts: Vec<String> = chunks.iter().map(|c| escape_bytes(c.data, false)).collect();
         let v = View {
             stream: n,
             client: t.client,
@@ -292,13 +298,15 @@ fn follow_view<R: io::Read>(
                 .iter()
                 .zip(&texts)
                 .map(|(c, text)| JsonChunk {
-                    from: if c.0 { "client" } else { "server" },
-                    packet: c.1,
-                    len: c.2.len() as u64,
+                    from: if c.from_client { "client" } else { "server" },
+                    packet: c.packet,
+                    len: c.data.len() as u64,
                     data: text,
+                    missing: c.missing,
                 })
                 .collect(),
             truncated: t.to_server.payload_truncated || t.to_client.payload_truncated,
+            missing: t.to_server.missing_bytes + t.to_client.missing_bytes,
             warnings: &a.warnings,
         };
         serde_json::to_writer_pretty(&mut *out, &v)?;
@@ -308,16 +316,20 @@ fn follow_view<R: io::Read>(
     let rule = "=".repeat(67);
     writeln!(out, "{rule}\nFollow: tcp,ascii\nFilter: tcp.stream eq {n}")?;
     writeln!(out, "Node 0: {}\nNode 1: {}", t.client, t.server)?;
-    for (from_client, _, data) in &chunks {
-        let text = escape_bytes(data, true);
+    for c in &chunks {
+        let indent: &[u8] = if c.from_client { b"" } else { b"\t" };
+        let text = escape_bytes(c.data, true);
         for line in text.split_inclusive('\n') {
-            if !from_client {
-                out.write_all(b"\t")?;
-            }
+            out.write_all(indent)?;
             out.write_all(line.as_bytes())?;
         }
-        if !text.ends_with('\n') {
+        if !text.is_empty() && !text.ends_with('\n') {
             writeln!(out)?;
+        }
+        if c.missing > 0 {
+            // As Wireshark's Follow marks bytes the capture does not hold.
+            out.write_all(indent)?;
+            writeln!(out, "[{} bytes missing in capture file]", c.missing)?;
         }
     }
     if t.to_server.payload_truncated || t.to_client.payload_truncated {
@@ -334,8 +346,17 @@ fn follow_view<R: io::Read>(
     Ok(())
 }
 
-/// (from_client, packet, bytes) per run, within the kept payload.
-fn follow_chunks(t: &crate::analysis::TcpStream) -> Vec<(bool, u64, &[u8])> {
+/// One run of Follow TCP Stream: bytes one side sent, then how many the capture lacks.
+struct FollowRun<'a> {
+    from_client: bool,
+    packet: u64,
+    data: &'a [u8],
+    missing: u64,
+}
+
+/// The runs of a stream, within the kept payload: a run with no bytes kept is shown only for
+/// the bytes it says are missing.
+fn follow_chunks(t: &crate::analysis::TcpStream) -> Vec<FollowRun<'_>> {
     t.chunks
         .iter()
         .filter_map(|c| {
@@ -346,7 +367,12 @@ fn follow_chunks(t: &crate::analysis::TcpStream) -> Vec<(bool, u64, &[u8])> {
             };
             let start = usize::try_from(c.offset).ok()?.min(p.len());
             let end = usize::try_from(c.offset + c.len).ok()?.min(p.len());
-            (end > start).then(|| (c.from_client, c.packet, &p[start..end]))
+            (end > start || c.missing > 0).then(|| FollowRun {
+                from_client: c.from_client,
+                packet: c.packet,
+                data: &p[start..end],
+                missing: c.missing,
+            })
         })
         .collect()
 }

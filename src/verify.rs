@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, AnalyzerOptions};
 use crate::check::wire::ServerPorts;
-use crate::check::CheckResult;
+use crate::check::{CheckResult, Outcome};
 use crate::plan::{self, Bindings};
 use crate::scenario::{self, Loaded};
 
@@ -238,7 +238,13 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
     )?;
     writeln!(out, "{}\n", checked_phrase(&roles))?;
     for c in &results {
-        writeln!(out, "{} {}", if c.passed { "✓" } else { "✗" }, c.title)?;
+        let mark = match c.outcome {
+            _ if c.passed => "✓",
+            // Neither passed nor failed: the capture lacks what the check is about.
+            Outcome::NotGraded => "–",
+            _ => "✗",
+        };
+        writeln!(out, "{mark} {}", c.title)?;
         writeln!(out, "    expected: {}", c.expected)?;
         writeln!(out, "    actual:   {}", c.actual)?;
         if let Some(r) = &c.reason {
@@ -246,7 +252,18 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
         }
     }
     let ok = results.iter().filter(|c| c.passed).count();
-    writeln!(out, "\n{ok}/{} wire checks passed", results.len())?;
+    let unjudged = results
+        .iter()
+        .filter(|c| c.outcome == Outcome::NotGraded)
+        .count();
+    write!(out, "\n{ok}/{} wire checks passed", results.len())?;
+    if unjudged > 0 {
+        write!(
+            out,
+            "; {unjudged} not graded: the capture lacks the bytes they judge"
+        )?;
+    }
+    writeln!(out)?;
     let clients = roles.client_count();
     if !passed && clients > 1 {
         writeln!(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: runs socklab's tests on a fresh Debian or Ubuntu machine as it is.
 #
-# The tests need tshark (socklab's captures are compared with it field by field), python3 (the
+# The tests need tshark and editcap (socklab's captures are compared with tshark field by field,
+# and captures cut by editcap with tshark's reading of them), python3 (the
 # fixture submissions are Python), and util-linux's unshare and setpriv (the sandbox and the
 # unprivileged-user test). Whatever is missing is installed with apt-get, as root or through
 # sudo, after saying what; a machine without either stops here with the list. Then
@@ -12,6 +13,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+# editcap cuts and retimes captures for tests/odd_captures.rs (it comes with tshark, in
+# wireshark-common, but a machine can have one without the other).
+command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)

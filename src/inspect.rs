@@ -65,7 +65,8 @@ pub(crate) struct InspectArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_bytes: usize,
 
-    /// Machine-readable output (JSON) of the selected view.
+    /// Machine-readable output (JSON) of the selected view; errors too, as one JSON line on
+    /// standard error.
     #[arg(long)]
     pub json: bool,
 }

@@ -53,8 +53,9 @@ when the choice is still ambiguous, or a flag matches nothing, socklab lists the
 conversations and the flags that pick each server. `socklab inspect FILE --streams` shows them
 too.
 
-Exit codes: 0 every wire check passed, 1 a check failed, 2 bad input (capture, scenario,
-arguments, roles not found), 3 output could not be written.";
+Exit codes: 0 every wire check passed, 1 a check failed (or judges payload bytes the capture
+cut off: not graded), 2 bad input (capture, scenario, arguments, roles not found), 3 output
+could not be written. With --json, an error is one JSON line on stderr (docs/json.md).";
 
 /// Check your own capture against a scenario's wire checks.
 #[derive(Debug, Clone, clap::Args)]
@@ -83,7 +84,7 @@ pub(crate) struct VerifyArgs {
     /// the reply is judged against what the client sent either way).
     #[arg(long, value_name = "LINE")]
     pub text: Option<String>,
-    /// Machine-readable output (JSON).
+    /// Machine-readable output (JSON); errors too, as one JSON line on standard error.
     #[arg(long)]
     pub json: bool,
 }

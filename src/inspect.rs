@@ -61,14 +61,23 @@ pub(crate) struct InspectArgs {
     #[arg(long, num_args = 2, value_names = ["A", "B"], requires = "ladder")]
     pub between: Option<Vec<String>>,
 
-    /// With --follow: stop keeping payload after this many bytes per direction.
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    /// With --follow: stop keeping payload after this many bytes per direction (at least 1).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024, value_parser = parse_max_bytes)]
     pub max_bytes: usize,
 
     /// Machine-readable output (JSON) of the selected view; errors too, as one JSON line on
     /// standard error.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A byte count of at least 1: with 0 nothing would be kept, and nothing said to be cut.
+fn parse_max_bytes(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 would keep no payload at all: give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of bytes")),
+    }
 }
 
 /// Errors of `socklab inspect`.
@@ -732,6 +741,23 @@ mod tests {
         let p = corpus("cs_tcp_handshake.pcapng");
         let out = run_args(&[p.to_str().unwrap()]).unwrap();
         assert_eq!(times(&out, 1)[2].len(), "0.000000".len(), "{out}");
+    }
+
+    #[test]
+    fn follow_says_where_it_cut_and_max_bytes_0_is_refused() {
+        let p = corpus("lw_simple_http.pcap");
+        let out = run_args(&[p.to_str().unwrap(), "--follow", "0", "--max-bytes", "5"]).unwrap();
+        assert!(out.contains("GET /\n"), "{out}");
+        assert!(
+            out.contains("[payload cut at 5 bytes per direction]"),
+            "{out}"
+        );
+        let out = run_args(&[p.to_str().unwrap(), "--follow", "0"]).unwrap();
+        assert!(!out.contains("payload cut"), "{out}");
+        let err = Cli::try_parse_from(["inspect", "x.pcap", "--follow", "0", "--max-bytes", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("0 would keep no payload at all"), "{err}");
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub(crate) fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<(), Inspect
         let retire = Some(RetirePolicy::bounded());
         streams::streams_view(reader, args.json, retire, streams::ROW_BUDGET, &mut out)?;
     } else if let Some(n) = args.follow {
-        follow_view(reader, n, args, &mut out)?;
+        follow_view(reader, n, args, RetirePolicy::bounded(), &mut out)?;
     } else if args.ladder {
         ladder_view(reader, args, &mut out)?;
     } else {
@@ -255,24 +255,44 @@ fn follow_view<R: io::Read>(
     reader: CaptureReader<R>,
     n: u32,
     args: &InspectArgs,
+    retire: RetirePolicy,
     out: &mut dyn Write,
 ) -> Result<(), InspectError> {
+    // Flows are retired as in `--streams` and all but stream N dropped as they leave, so that
+    // memory stays bounded on a capture of a million connections.
     let mut an = Analyzer::new(AnalyzerOptions {
         summaries: false,
         keep_summaries: false,
         payload_cap: args.max_bytes,
         payload_stream: Some(n),
+        retire: Some(retire),
         ..AnalyzerOptions::default()
     });
+    let mut followed = None;
+    let mut keep = |an: &mut Analyzer| {
+        if an.has_finished() {
+            if let Some(t) = an.drain_tcp().find(|t| t.index == n) {
+                followed = Some(t);
+            }
+            an.drain_udp().for_each(drop);
+            an.drain_icmp_errors().for_each(drop);
+        }
+    };
     drive(reader, &mut an, |an, frame| {
         an.push(frame);
+        keep(an);
         Ok(())
     })?;
+    keep(&mut an);
+    let count = an.flow_counts().0;
     let a = an.finish();
-    let Some(t) = a.tcp_streams.get(n as usize) else {
+    let Some(t) = followed
+        .as_ref()
+        .or_else(|| a.tcp_streams.iter().find(|t| t.index == n))
+    else {
         return Err(InspectError::NoSuchStream {
             wanted: n,
-            count: a.tcp_streams.len(),
+            count: count as usize,
         });
     };
     let chunks = follow_chunks(t);
@@ -758,6 +778,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("0 would keep no payload at all"), "{err}");
+    }
+
+    /// `--follow` lets go of the streams it does not show (its memory once grew with every
+    /// connection of the capture): with retirement forced early, every stream of every public
+    /// capture is followed exactly as when nothing is retired.
+    #[test]
+    fn follow_with_streams_retired_early_is_the_same() {
+        use crate::analysis::fixtures::early_retirement;
+        let keep_all = RetirePolicy {
+            max_closed: usize::MAX,
+            max_open: usize::MAX,
+        };
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/public");
+        let mut followed = 0;
+        for entry in std::fs::read_dir(dir).expect("public captures").flatten() {
+            let path = entry.path();
+            if !matches!(
+                path.extension().and_then(|x| x.to_str()),
+                Some("pcap" | "pcapng")
+            ) {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("capture readable");
+            for n in 0..4 {
+                for json in [false, true] {
+                    let view = |retire: RetirePolicy| {
+                        let mut argv = vec!["inspect", "x", "--follow", "0"];
+                        if json {
+                            argv.push("--json");
+                        }
+                        let args = Cli::try_parse_from(argv).expect("arguments parse").args;
+                        let reader = CaptureReader::new(&bytes[..], "x").expect("capture opens");
+                        let mut out = Vec::new();
+                        let r = follow_view(reader, n, &args, retire, &mut out);
+                        r.map(|()| out).map_err(|e| e.to_string())
+                    };
+                    let want = view(keep_all);
+                    followed += usize::from(want.is_ok());
+                    assert_eq!(view(early_retirement()), want, "{} {n}", path.display());
+                }
+            }
+        }
+        assert!(followed > 40, "{followed} streams followed");
     }
 
     #[test]

@@ -277,6 +277,38 @@ fn verify_does_not_grade_payload_the_capture_cut_off() {
     );
 }
 
+/// The same for UDP: the line and its reply cut to 8 of their 21 bytes. What the kept bytes
+/// show is graded (a datagram was sent, and it is not empty); what they cannot show (the reply
+/// is the uppercase of the whole line, `--text` names the whole line) is not.
+#[test]
+fn verify_does_not_grade_a_datagram_the_capture_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::run_into(dir.path(), &["scenarios/upper/udp-round-trip.json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // 42 bytes of Ethernet, IPv4 and UDP headers, then 8 of the payload.
+    let cut = snapped(
+        dir.path(),
+        &dir.path().join("upper-udp-round-trip.pcap"),
+        50,
+    );
+    let line = "hello, World &*! 123";
+    for (flags, sent) in [(&[][..], "passed"), (&["--text", line][..], "not_graded")] {
+        let mut all = vec!["--json"];
+        all.extend(flags);
+        let out = common::verify(&cut, "upper-udp-round-trip", &all);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}");
+        let report = common::verify_json(&out);
+        let checks = report["checks"].as_array().unwrap();
+        assert_eq!(checks[0]["outcome"], sent, "{flags:?}: {}", checks[0]);
+        assert_eq!(checks[1]["outcome"], "not_graded", "{}", checks[1]);
+        let reason = checks[1]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("packet 1 was cut short by the capture's snapshot length (12 of its payload bytes are not in the file)"),
+            "{reason}"
+        );
+    }
+}
+
 /// A new timestamp (seconds) from the old.
 type Retime = fn(u32) -> u32;
 

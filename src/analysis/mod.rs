@@ -13,6 +13,9 @@
 //!   ([`TcpDirection`]): frames and frame bytes (as tshark's conversation table), payload bytes,
 //!   ISN, SYN/FIN/RST packet numbers, retransmissions, and the payload reassembled in sequence
 //!   order with duplicates dropped, up to `payload_cap` bytes (`payload_truncated` says so).
+//!   Only captured bytes are kept: bytes a snapshot length cut off a segment, or segments never
+//!   captured, are counted in `missing_bytes` (`first_gap` says where) and end the Follow run
+//!   they belong to ([`Chunk::missing`]); a later segment's bytes never stand in for them.
 //!   - handshake completed between two endpoints: [`Analysis::streams_between`] then
 //!     `handshake.completed` (with `syn`, `syn_ack`, `ack` packet numbers);
 //!   - SYN answered by RST: [`TcpStream::refused`] (`handshake.syn`, `to_client.rst_packet`);

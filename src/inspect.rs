@@ -42,8 +42,10 @@ pub(crate) struct InspectArgs {
     pub file: PathBuf,
 
     /// List TCP streams and UDP flows: endpoints, handshake, teardown (FIN/RST/none), packets
-    /// and bytes each way, duration. Rows are printed as streams finish, totals last; memory
-    /// stays under 100 MB for any capture (rows waiting for a still-open stream go to $TMPDIR).
+    /// and bytes each way, duration (earliest to latest packet, as tshark). Streams are grouped
+    /// as tshark's tcp.stream, never by time; a row is printed once its stream is let go of
+    /// (past 32,768 held, or at the end), totals last; memory stays under 100 MB for any
+    /// capture (rows waiting for a still-open stream go to $TMPDIR).
     #[arg(long, conflicts_with_all = ["follow", "ladder"])]
     pub streams: bool,
 

@@ -1085,12 +1085,12 @@ fn gap(dir: &mut TcpDirection, runs: &mut Runs<'_>, packet: u64, n: u64, snaplen
     let offset = dir.payload.len() as u64;
     dir.payload_has_gaps = true;
     dir.missing_bytes += n;
-    dir.first_gap.get_or_insert(PayloadGap {
+    dir.first_gap.get_or_insert(Box::new(PayloadGap {
         packet,
         offset,
         missing: n,
         snaplen,
-    });
+    }));
     if !dir.payload_truncated {
         runs.missing(offset, n);
     }

@@ -101,7 +101,8 @@ pub(crate) struct TcpDirection {
     pub payload_has_gaps: bool,
     /// Sequence bytes of this direction the capture does not hold.
     pub missing_bytes: u64,
-    pub first_gap: Option<PayloadGap>,
+    /// Boxed: most streams have none, and every held stream pays for the field.
+    pub first_gap: Option<Box<PayloadGap>>,
 }
 
 /// Where a direction's payload lacks bytes the capture did not hold.

@@ -349,8 +349,8 @@ fn a_snaplen_cut_segment_leaves_a_gap_not_the_next_segments_bytes() {
     assert!(!d.payload_truncated, "no cap was reached");
     assert_eq!((d.missing_bytes, d.stream_bytes), (5, 12));
     assert_eq!(
-        d.first_gap,
-        Some(PayloadGap {
+        d.first_gap.as_deref(),
+        Some(&PayloadGap {
             packet: 4,
             offset: 2,
             missing: 5,
@@ -368,7 +368,7 @@ fn a_snaplen_cut_segment_leaves_a_gap_not_the_next_segments_bytes() {
     let s = &a.tcp_streams[0];
     assert_eq!(s.to_server.payload, b"hello, world");
     assert_eq!(
-        (s.to_server.missing_bytes, s.to_server.first_gap),
+        (s.to_server.missing_bytes, s.to_server.first_gap.as_deref()),
         (0, None)
     );
     assert_eq!(s.chunks.len(), 1);
@@ -386,8 +386,8 @@ fn a_segment_never_captured_leaves_a_gap_before_what_follows() {
     assert_eq!(d.payload, b"world");
     assert_eq!(d.missing_bytes, 7);
     assert_eq!(
-        d.first_gap,
-        Some(PayloadGap {
+        d.first_gap.as_deref(),
+        Some(&PayloadGap {
             packet: 4,
             offset: 0,
             missing: 7,

@@ -136,7 +136,7 @@ fn not_captured(
     to: &str,
     packets: Vec<u64>,
 ) -> WireGraded {
-    let Some(g) = dir.first_gap else {
+    let Some(g) = dir.first_gap.as_deref() else {
         return WireGraded::unjudged(
             format!("the capture lacks bytes {from} sent to {to}"),
             format!("the capture lacks bytes {from} sent to {to} (TCP stream {stream})"),
@@ -339,12 +339,12 @@ mod tests {
             let d = &mut a.tcp_streams[0].to_server;
             d.payload_has_gaps = true;
             d.missing_bytes = 3;
-            d.first_gap = Some(PayloadGap {
+            d.first_gap = Some(Box::new(PayloadGap {
                 packet: 4,
                 offset: 5,
                 missing: 3,
                 snaplen: true,
-            });
+            }));
             for rule in [
                 UPPER,
                 PayloadRule::Matches(PayloadMatcher::Contains("hello".into())),

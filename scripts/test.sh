@@ -2,9 +2,11 @@
 # The README's test command: runs socklab's tests on a fresh Debian or Ubuntu machine as it is.
 #
 # The tests need tshark and editcap (socklab's captures are compared with tshark field by field,
-# and captures cut by editcap with tshark's reading of them), python3 (the
-# fixture submissions are Python), and util-linux's unshare and setpriv (the sandbox and the
-# unprivileged-user test). Whatever is missing is installed with apt-get, as root or through
+# and captures cut or retimed by editcap with tshark's reading of them), python3 (the fixture
+# submissions are Python), curl and headless chromium (real clients for the web and proxy labs'
+# programs), aiosmtpd (a real SMTP server for the mail client), and util-linux's unshare and
+# setpriv (the sandbox and the unprivileged-user test). Whatever is missing is installed with
+# apt-get (aiosmtpd: pip when python3 is not Debian's), as root or through
 # sudo, after saying what; a machine without either stops here with the list. Then
 # `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
 # matrix`).
@@ -17,6 +19,8 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 # wireshark-common, but a machine can have one without the other).
 command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
@@ -37,8 +41,24 @@ if [ ${#need[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# aiosmtpd, a real SMTP server the reference mail client delivers to: Debian's package for
+# Debian's python3, else from PyPI for whichever python3 comes first on PATH (pyenv, ...).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  if [ "$(command -v python3)" = /usr/bin/python3 ]; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+    echo "installing what the tests need: python3-aiosmtpd (apt-get)" >&2
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-aiosmtpd >/dev/null
+  else
+    echo "installing what the tests need: aiosmtpd (pip, for $(command -v python3))" >&2
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+  fi
+fi
+
 echo "tshark: $(tshark --version | head -n 1)" >&2
 echo "python3: $(python3 --version)" >&2
+echo "curl: $(curl --version | head -n 1)" >&2
+echo "chromium: $(chromium --version 2>/dev/null | head -n 1)" >&2
+echo "aiosmtpd: $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)')" >&2
 
 # socklab's sandbox needs unprivileged user namespaces; say so plainly if the machine has none.
 if ! unshare -rn true 2>/dev/null; then

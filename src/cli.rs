@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::report::Format;
 use crate::sandbox::Isolation;
@@ -49,16 +49,36 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harne
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Run a reference program directly, e.g. to test your client against the reference server.
-    #[command(after_help = "\
-Examples:
-  socklab ref tcp-upper-server 127.0.0.1 12000   reference server; then run your client against it
-  echo 'hello, World' | socklab ref tcp-upper-client 127.0.0.1 12000
-
-Roles: see `socklab list`.")]
+    /// (Its help lists every role with its arguments.)
     Ref {
         /// Role name, e.g. tcp-upper-server.
         role: String,
         /// The role's arguments (usually HOST PORT).
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run one of socklab's own peers: the other party a lab needs (origin server, mail server,
+    /// misbehaving clients).
+    #[command(after_help = "\
+Peers:
+  smtp-server HOST PORT [--record FILE]
+      strict SMTP server: greets first, refuses bare LF, records each session
+  http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...
+      origin web server: serves its directory, counts requests per path
+  idle-client HOST PORT
+      opens a TCP connection and sends nothing until stopped
+  trickle-client HOST PORT FILE
+      sends `GET /FILE` one byte per TCP segment, prints the response
+
+--record FILE appends one JSON line per session (smtp-server) or request (http-origin).
+
+Examples:
+  socklab peer smtp-server 127.0.0.1 2525 --record mail.jsonl
+  socklab peer http-origin 127.0.0.1 8080 --delay /slow.html=3000")]
+    Peer {
+        /// Peer name, e.g. smtp-server.
+        name: String,
+        /// The peer's arguments (HOST PORT, then its options).
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -120,4 +140,48 @@ pub(crate) struct ListArgs {
     /// Only this lab.
     #[arg(long)]
     pub lab: Option<String>,
+}
+
+/// Parses the command line, with `ref --help` listing the registry's roles and their arguments.
+/// An error (including `--help` and `--version`, which clap reports as errors) is returned for
+/// `main` to show: as JSON when the command line asks for JSON.
+pub(crate) fn try_parse() -> Result<Cli, clap::Error> {
+    let command = Cli::command().mut_subcommand("ref", |c| c.after_help(ref_help()));
+    Cli::from_arg_matches(&command.try_get_matches()?)
+}
+
+/// The examples and the roles, lab by lab, each with its calling convention.
+fn ref_help() -> String {
+    let mut text = String::from(
+        "Examples:
+  socklab ref tcp-upper-server 127.0.0.1 12000   reference server; then run your client against it
+  echo 'hello, World' | socklab ref tcp-upper-client 127.0.0.1 12000
+  socklab ref web-client 127.0.0.1 8080 HelloWorld.html
+
+Roles:",
+    );
+    for (lab, _) in crate::roles::LABS {
+        for r in crate::roles::ROLES.iter().filter(|r| r.lab == *lab) {
+            text.push_str(&format!(
+                "\n  {} {}\n      {} ({lab} lab)",
+                r.name,
+                r.usage(),
+                r.summary
+            ));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ref_help_lists_every_role_with_its_arguments() {
+        let help = super::ref_help();
+        for r in crate::roles::ROLES {
+            let line = format!("  {} {}\n      {}", r.name, r.usage(), r.summary);
+            assert!(help.contains(&line), "{line:?} missing from:\n{help}");
+        }
+        assert!(help.contains("  web-client HOST PORT FILE\n"), "{help}");
+    }
 }

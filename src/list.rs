@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::ListArgs;
 use crate::error::AppError;
-use crate::labs;
+use crate::roles;
 use crate::run;
 
 pub(crate) fn list(args: &ListArgs, out: &mut dyn Write) -> Result<(), AppError> {
@@ -22,17 +22,33 @@ fn write_list(
     loaded: &[crate::scenario::Loaded],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    for (lab, about) in labs::LABS {
+    for (lab, about) in roles::LABS {
         if args.lab.as_deref().is_some_and(|l| l != *lab) {
             continue;
         }
         writeln!(out, "{lab}: {about}")?;
         writeln!(out, "  roles:")?;
-        for r in labs::ROLES.iter().filter(|r| r.lab == *lab) {
-            writeln!(out, "    {:<18} {:<10} {}", r.name, r.usage, r.summary)?;
+        let roles = || roles::ROLES.iter().filter(|r| r.lab == *lab);
+        // The calling conventions line up per lab: `HOST PORT` or `SERVER PORT FROM TO`.
+        let width = roles().map(|r| r.usage().len()).max().unwrap_or(0).max(10);
+        for r in roles() {
+            writeln!(
+                out,
+                "    {:<18} {:<width$} {}",
+                r.name,
+                r.usage(),
+                r.summary
+            )?;
         }
         writeln!(out, "  scenarios:")?;
-        for l in loaded.iter().filter(|l| l.scenario.lab == *lab) {
+        let mut scenarios = loaded.iter().filter(|l| l.scenario.lab == *lab).peekable();
+        if scenarios.peek().is_none() {
+            writeln!(
+                out,
+                "    (none yet: the reference programs above run with `socklab ref`)"
+            )?;
+        }
+        for l in scenarios {
             writeln!(out, "    {:<40} {}", l.scenario.id, l.scenario.title)?;
             writeln!(out, "    {:<40} Q: {}", "", l.scenario.question)?;
         }

@@ -8,6 +8,7 @@ mod capture;
 mod check;
 mod cli;
 mod diagnose;
+mod documents;
 mod error;
 mod evidence;
 mod exec;
@@ -15,9 +16,11 @@ mod inspect;
 mod interp;
 mod labs;
 mod list;
+mod peers;
 mod plan;
 mod report;
 mod result;
+mod roles;
 mod run;
 mod sandbox;
 mod scenario;
@@ -28,9 +31,7 @@ mod wire_view;
 
 use std::io::Write;
 
-use clap::Parser;
-
-use cli::{Cli, Command};
+use cli::Command;
 use error::{exit, AppError};
 
 fn main() {
@@ -48,7 +49,7 @@ fn main() {
         });
         std::process::exit(sandbox::child_main(mode, capture));
     }
-    let cli = match Cli::try_parse() {
+    let cli = match cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => std::process::exit(usage_error(&e, &args)),
     };
@@ -138,13 +139,28 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             let _ = std::io::stdout().write_all(scenario::schema_json().as_bytes());
             Ok(exit::OK)
         }
-        Command::Ref { role, args } => match labs::role(&role) {
+        Command::Ref { role, args } => match roles::role(&role) {
             Some(r) => Ok((r.main)(&args)),
             None => {
-                let help = scenario::did_you_mean(&role, labs::ROLES.iter().map(|r| r.name));
+                let help = scenario::did_you_mean(&role, roles::ROLES.iter().map(|r| r.name));
                 Err(AppError::Input(format!(
                     "unknown role `{role}`{}; `socklab list` shows the roles",
                     help.map(|h| format!(" ({h})")).unwrap_or_default()
+                )))
+            }
+        },
+        Command::Peer { name, args } => match peers::peer(&name) {
+            Some(p) => Ok((p.main)(&args)),
+            None => {
+                let help = scenario::did_you_mean(&name, peers::PEERS.iter().map(|p| p.name));
+                let list: Vec<String> = peers::PEERS
+                    .iter()
+                    .map(|p| format!("  {:<15} {}", p.name, p.summary))
+                    .collect();
+                Err(AppError::Input(format!(
+                    "unknown peer `{name}`{}; the peers are:\n{}",
+                    help.map(|h| format!(" ({h})")).unwrap_or_default(),
+                    list.join("\n")
                 )))
             }
         },

@@ -101,9 +101,9 @@ pub(crate) fn load_all(files: &[PathBuf], lab: Option<&str>) -> Result<Vec<Loade
         return Err(AppError::Input(problems.join("\n")));
     }
     if let Some(lab) = lab {
-        if !crate::labs::LABS.iter().any(|(n, _)| *n == lab) {
-            let help = scenario::did_you_mean(lab, crate::labs::LABS.iter().map(|(n, _)| *n));
-            let labs: Vec<&str> = crate::labs::LABS.iter().map(|(n, _)| *n).collect();
+        if !crate::roles::LABS.iter().any(|(n, _)| *n == lab) {
+            let help = scenario::did_you_mean(lab, crate::roles::LABS.iter().map(|(n, _)| *n));
+            let labs: Vec<&str> = crate::roles::LABS.iter().map(|(n, _)| *n).collect();
             return Err(AppError::Input(format!(
                 "unknown lab `{lab}`{}; the labs are: {}",
                 help.map(|h| format!(" ({h})")).unwrap_or_default(),
@@ -150,7 +150,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         nanos ^ (u64::from(std::process::id()) << 32)
     });
 
-    let labs_graded: Vec<&str> = crate::labs::LABS
+    let labs_graded: Vec<&str> = crate::roles::LABS
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| loaded.iter().any(|l| l.scenario.lab == *n))
@@ -413,6 +413,7 @@ fn run_one(
         return Ok(result);
     }
     let workdir = sandbox::prepare_workdir(job.source.as_deref())
+        .and_then(|dir| crate::documents::place(&job.plan.lab, dir.path()).map(|()| dir))
         .map_err(|e| AppError::Harness(format!("cannot prepare a working directory: {e}")))?;
     let req = RunRequest {
         plan: job.plan.clone(),

@@ -13,8 +13,10 @@
 //!                              "stdin": ["{server_addr}", "{port}"] } } }
 //!    ```
 //!
-//!    `{server_addr}` (or `{host}`) is the HOST argument the scenario gives the role, `{port}`
-//!    its PORT argument, and a command element `{args}` stands for all its arguments. `stdin`
+//!    `{server_addr}` (or `{host}`) is the first (HOST) argument the scenario gives the role, each
+//!    parameter's name its argument (`{port}`; `{file}` for a web client, `{from}` and `{to}` for
+//!    a mail client: `socklab list` shows each role's parameters), and a command element
+//!    `{args}` stands for all its arguments. `stdin`
 //!    lines are written before the scenario's own (answers to prompts such as
 //!    `Enter Server Name:`);
 //! 2. its file name: lowercased and stripped of `_`, `-`, spaces, digits and copy suffixes like
@@ -36,8 +38,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::labs;
 use crate::plan::{Bindings, RoleBinding, RoleSource};
+use crate::roles;
 
 /// Name of the manifest file.
 pub(crate) const MANIFEST: &str = "socklab.json";
@@ -151,11 +153,11 @@ impl Submission {
             folders: BTreeMap::new(),
         });
         for (lab, folder) in &manifest.folders {
-            if !labs::LABS.iter().any(|(n, _)| n == lab) {
+            if !roles::LABS.iter().any(|(n, _)| n == lab) {
                 return Err(SubmissionError::UnknownLab {
                     path: manifest_path,
                     lab: lab.clone(),
-                    help: crate::scenario::did_you_mean(lab, labs::LABS.iter().map(|(n, _)| *n)),
+                    help: crate::scenario::did_you_mean(lab, roles::LABS.iter().map(|(n, _)| *n)),
                 });
             }
             let problem = if Path::new(folder).is_absolute()
@@ -242,7 +244,7 @@ impl Submission {
     /// The roles of `lab` that the files of `scope` play.
     fn bindings_in(&self, scope: &Scope, lab: &str) -> Bindings {
         let mut roles = BTreeMap::new();
-        for role in labs::ROLES.iter().filter(|r| r.lab == lab) {
+        for role in roles::ROLES.iter().filter(|r| r.lab == lab) {
             if let Some(m) = scope.manifest.get(role.name) {
                 let file = m
                     .command
@@ -286,7 +288,7 @@ impl Submission {
     }
 
     /// Whether `file` of `scope` plays `role` by its name.
-    fn plays(&self, scope: &Scope, file: &str, r: &labs::Role) -> bool {
+    fn plays(&self, scope: &Scope, file: &str, r: &roles::Role) -> bool {
         let (stem, ext) = split_ext(file);
         let stem = normalize(stem);
         if !r.stems.contains(&stem.as_str()) {
@@ -316,7 +318,7 @@ impl Submission {
             } else {
                 format!("{}/", scope.folder)
             };
-            for role in labs::ROLES.iter().filter(|r| r.lab == lab) {
+            for role in roles::ROLES.iter().filter(|r| r.lab == lab) {
                 let row = match b.roles.get(role.name) {
                     Some(rb) => {
                         used.insert(format!("{prefix}{}", rb.file));
@@ -362,12 +364,12 @@ impl Submission {
 
     /// Why no file plays `role`: the names it would take, and a generic name that went to
     /// another lab.
-    fn why_unbound(&self, scope: &Scope, role: &labs::Role) -> String {
+    fn why_unbound(&self, scope: &Scope, role: &roles::Role) -> String {
         let taken = scope.files.iter().find(|f| {
             let stem = normalize(split_ext(f).0);
             role.stems.contains(&stem.as_str())
         });
-        let example = example_name(role);
+        let example = role.example.to_string();
         match taken {
             Some(f) if scope.folder.is_empty() => format!(
                 "not submitted: in a flat submission `{f}` plays the {} lab's role; put the {} \
@@ -411,11 +413,11 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, SubmissionError> {
             .to_string(),
     })?;
     for (role, spec) in &m.roles {
-        if labs::role(role).is_none() {
+        if roles::role(role).is_none() {
             return Err(SubmissionError::UnknownRole {
                 path: path.to_path_buf(),
                 role: role.clone(),
-                help: crate::scenario::did_you_mean(role, labs::ROLES.iter().map(|r| r.name)),
+                help: crate::scenario::did_you_mean(role, roles::ROLES.iter().map(|r| r.name)),
             });
         }
         if spec.command.is_empty() {
@@ -431,7 +433,7 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, SubmissionError> {
 /// The lab a generic stem (claimed by roles of several labs) binds to in a flat submission:
 /// the first of the catalog. None for a stem only one lab claims.
 fn generic_owner(stem: &str) -> Option<&'static str> {
-    let claims: Vec<&str> = labs::ROLES
+    let claims: Vec<&str> = roles::ROLES
         .iter()
         .filter(|r| r.stems.contains(&stem))
         .map(|r| r.lab)
@@ -439,7 +441,7 @@ fn generic_owner(stem: &str) -> Option<&'static str> {
     let distinct = claims.iter().any(|l| *l != claims[0]);
     distinct
         .then(|| {
-            labs::LABS
+            roles::LABS
                 .iter()
                 .map(|(n, _)| *n)
                 .find(|n| claims.contains(n))
@@ -447,29 +449,10 @@ fn generic_owner(stem: &str) -> Option<&'static str> {
         .flatten()
 }
 
-/// A conventional file name for a role, as the handouts spell it (`TCPServer.py`).
-pub(crate) fn example_name(role: &labs::Role) -> String {
-    let (transport, side) = match (role.transport, role.name.ends_with("-server")) {
-        (labs::Transport::Tcp, true) => ("TCP", "Server"),
-        (labs::Transport::Tcp, false) => ("TCP", "Client"),
-        (labs::Transport::Udp, true) => ("UDP", "Server"),
-        (labs::Transport::Udp, false) => ("UDP", "Client"),
-    };
-    // The lab's own name where the generic one belongs to another lab.
-    let generic = format!("{}{}", transport.to_lowercase(), side.to_lowercase());
-    if generic_owner(&generic).is_some_and(|l| l != role.lab) {
-        let mut lab = role.lab.to_string();
-        lab[..1].make_ascii_uppercase();
-        format!("{transport}{lab}{side}.py")
-    } else {
-        format!("{transport}{side}.py")
-    }
-}
-
 /// "did you mean" for a program file that played no role: `server.py` → the lab's servers.
 fn hint_for(file: &str, labs_graded: &[&str]) -> Option<String> {
     let stem = normalize(split_ext(file).0);
-    let roles: Vec<&labs::Role> = labs::ROLES
+    let roles: Vec<&roles::Role> = roles::ROLES
         .iter()
         .filter(|r| labs_graded.contains(&r.lab))
         .collect();
@@ -486,7 +469,7 @@ fn hint_for(file: &str, labs_graded: &[&str]) -> Option<String> {
                     .iter()
                     .any(|s| strsim::jaro_winkler(&stem, s) >= 0.85)
         })
-        .map(|r| format!("`{}` ({})", example_name(r), r.name))
+        .map(|r| format!("`{}` ({})", r.example, r.name))
         .collect();
     let mut close = close;
     close.dedup();

@@ -232,12 +232,21 @@ fn help_examples_name_real_commands_flags_and_files() {
         let text = help(&[sub]);
         // The flags the options list declares (`  -j, --jobs <N>`), not any `--x` of the text:
         // the examples themselves are part of the text.
-        let declared: Vec<&str> = text
+        // Also the options a usage synopsis declares in brackets (`[--record FILE]`): `peer`
+        // passes them to the peer it runs.
+        let declared: Vec<String> = text
             .lines()
             .map(str::trim_start)
             .filter(|l| l.starts_with('-'))
             .flat_map(|l| l.split([' ', ',', '=']))
             .filter(|w| w.starts_with("--"))
+            .map(str::to_string)
+            .chain(
+                text.split("[--")
+                    .skip(1)
+                    .filter_map(|rest| rest.split([' ', ']']).next())
+                    .map(|name| format!("--{name}")),
+            )
             .collect();
         for line in text
             .lines()
@@ -250,10 +259,14 @@ fn help_examples_name_real_commands_flags_and_files() {
                 if w.starts_with("--") {
                     let flag = w.split('=').next().unwrap();
                     assert!(
-                        declared.contains(&flag),
+                        declared.iter().any(|d| d == flag),
                         "`{line}`: `{flag}` is no flag of {sub} ({declared:?})"
                     );
-                } else if w.contains('/') && !w.starts_with('~') && !w.contains("path/to") {
+                } else if w.contains('/')
+                    && !w.starts_with('~')
+                    && !w.contains("path/to")
+                    && !w.contains('=')
+                {
                     let path = w.trim_end_matches(',');
                     assert!(
                         root().join(path).exists() || path.starts_with("reports/"),

@@ -17,8 +17,8 @@ use crate::analysis::escape::escape_bytes;
 use crate::analysis::{Analysis, TcpStream, UdpFlow};
 use crate::check::shorten;
 use crate::evidence::Evidence;
-use crate::labs::Transport;
 use crate::plan::{Plan, Relation, StepPlan, WireExpect, WireKind};
+use crate::roles::Transport;
 
 /// A wire check's verdict and its evidence.
 pub(crate) struct WireGraded {

@@ -45,8 +45,8 @@ use crate::evidence::{
     DetachedProcess, EndState, Evidence, ExitRecord, ProgramEvidence, SocketRecord, StepOutcome,
     Stream,
 };
-use crate::labs::Transport;
 use crate::plan::{Plan, ProgramPlan, StepPlan};
+use crate::roles::Transport;
 use crate::scenario::StreamName;
 use output::Recorder;
 use procfs::{InputWait, WaitOn};

@@ -60,6 +60,10 @@ pub(crate) enum LabError {
     Stdin { source: io::Error },
     #[error("cannot read a line from stdin: end of input")]
     StdinEmpty,
+    #[error("cannot open the working directory: {source}")]
+    WorkDir { source: io::Error },
+    #[error("{0}")]
+    Protocol(String),
 }
 
 impl LabError {
@@ -91,16 +95,28 @@ impl std::fmt::Display for Endpoint {
 impl Endpoint {
     /// Parses the `HOST PORT` calling convention of every role of the upper and hello labs.
     pub(crate) fn from_args(role: &'static str, args: &[String]) -> Result<Endpoint, LabError> {
+        let [host, port] = args else {
+            return Err(LabError::Usage {
+                role,
+                usage: "HOST PORT",
+                problem: format!("expected 2 arguments (HOST PORT), got {}", args.len()),
+            });
+        };
+        Endpoint::parse(role, "HOST PORT", host, port)
+    }
+
+    /// Parses the `HOST PORT` at the head of a role's arguments; `usage` is the role's whole
+    /// calling convention, quoted back on error.
+    pub(crate) fn parse(
+        role: &'static str,
+        usage: &'static str,
+        host: &str,
+        port: &str,
+    ) -> Result<Endpoint, LabError> {
         let usage = |problem: String| LabError::Usage {
             role,
-            usage: "HOST PORT",
+            usage,
             problem,
-        };
-        let [host, port] = args else {
-            return Err(usage(format!(
-                "expected 2 arguments (HOST PORT), got {}",
-                args.len()
-            )));
         };
         if host.is_empty() {
             return Err(usage("HOST must not be empty".to_string()));
@@ -109,7 +125,7 @@ impl Endpoint {
             .parse::<u16>()
             .map_err(|e| usage(format!("invalid port {port:?}: {e}")))?;
         Ok(Endpoint {
-            host: host.clone(),
+            host: host.to_string(),
             port,
         })
     }

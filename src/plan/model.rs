@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::labs::Transport;
+use crate::roles::Transport;
 use crate::scenario::{ExitStatusName, StreamName};
 
 /// Default wall-clock budget of a scenario: a guard against hangs, not a timing.

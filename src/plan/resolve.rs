@@ -6,7 +6,7 @@ use regex::Regex;
 
 use super::placeholders::{self, substitute, PlaceholderError};
 use super::*;
-use crate::labs::{self, Transport};
+use crate::roles::{self, Transport};
 use crate::scenario::{did_you_mean, Check, Diagnostic, Loaded, Step, StreamName, TransportName};
 
 /// Role → program, for the roles a submission provides. Roles not in it use the reference
@@ -22,8 +22,9 @@ pub(crate) struct Bindings {
 /// A submission's program for one role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RoleBinding {
-    /// Command line; in a manifest, `{server_addr}`/`{host}` stand for the role's HOST argument,
-    /// `{port}` for its PORT argument, and an element `{args}` for all of the role's arguments.
+    /// Command line; in a manifest, `{server_addr}`/`{host}` stand for the role's first (HOST)
+    /// argument, each parameter's name for its argument (`{port}`, `{file}`, `{from}`), and an
+    /// element `{args}` for all of the role's arguments.
     pub command: Vec<String>,
     /// Lines written to stdin at start (answers to prompts), with the same placeholders.
     pub stdin: Vec<String>,
@@ -175,8 +176,8 @@ impl Resolver<'_> {
                 Some("leave it out for the default of 20000 ms".into()),
             );
         }
-        if !labs::LABS.iter().any(|(name, _)| *name == s.lab) {
-            let help = did_you_mean(&s.lab, labs::LABS.iter().map(|(n, _)| *n));
+        if !roles::LABS.iter().any(|(name, _)| *name == s.lab) {
+            let help = did_you_mean(&s.lab, roles::LABS.iter().map(|(n, _)| *n));
             self.error("lab", format!("unknown lab `{}`", s.lab), help);
         }
         let hosts = self.hosts();
@@ -336,10 +337,13 @@ impl Resolver<'_> {
                 TransportName::Tcp => Transport::Tcp,
                 TransportName::Udp => Transport::Udp,
             });
-            let raw_args = p
-                .args
-                .clone()
-                .unwrap_or_else(|| vec!["{server_addr}".into(), "{port}".into()]);
+            let raw_args = match default_args(p) {
+                Ok(args) => args,
+                Err(problem) => {
+                    self.error(&at("args"), problem, None);
+                    Vec::new()
+                }
+            };
             let args: Vec<String> = raw_args
                 .iter()
                 .enumerate()
@@ -376,8 +380,8 @@ impl Resolver<'_> {
                         (argv, Vec::new(), Binding::Command, transport_override, None)
                     }
                     (Some(role_name), None) => {
-                        let Some(role) = labs::role(role_name) else {
-                            let help = did_you_mean(role_name, labs::ROLES.iter().map(|r| r.name));
+                        let Some(role) = roles::role(role_name) else {
+                            let help = did_you_mean(role_name, roles::ROLES.iter().map(|r| r.name));
                             self.error(&at("role"), format!("unknown role `{role_name}`"), help);
                             break 'bind None;
                         };
@@ -392,7 +396,7 @@ impl Resolver<'_> {
                             );
                         }
                         let (argv, prelude, binding) = match bindings.roles.get(role_name) {
-                            Some(b) => bind_submission(b, &args),
+                            Some(b) => bind_submission(b, &args, role),
                             None if bindings.graded => {
                                 (Vec::new(), Vec::new(), Binding::NotSubmitted)
                             }
@@ -1136,13 +1140,7 @@ impl Resolver<'_> {
         }
         let raw = self.loaded.scenario.programs.get(program)?;
         let mut all = raw.command.clone().unwrap_or_default();
-        all.extend(raw.args.clone().unwrap_or_else(|| {
-            if raw.command.is_some() {
-                Vec::new()
-            } else {
-                vec!["{server_addr}".into(), "{port}".into()]
-            }
-        }));
+        all.extend(default_args(raw).unwrap_or_default());
         let ports = port_names(self.loaded);
         all.iter()
             .flat_map(|a| placeholders::names(a))
@@ -1151,14 +1149,53 @@ impl Resolver<'_> {
     }
 }
 
-fn bind_submission(b: &RoleBinding, args: &[String]) -> (Vec<String>, Vec<String>, Binding) {
+/// A program's arguments as the scenario writes them: its `args`, else (for a role) each
+/// parameter's default (`{server_addr}`, `{port}`); an error names the parameters that have
+/// none (`FILE`), which the scenario must then give.
+fn default_args(p: &crate::scenario::Program) -> Result<Vec<String>, String> {
+    if let Some(args) = &p.args {
+        return Ok(args.clone());
+    }
+    let Some(role) = p.role.as_deref().and_then(roles::role) else {
+        return Ok(Vec::new());
+    };
+    let missing: Vec<&str> = role
+        .params
+        .iter()
+        .filter(|a| a.default.is_none())
+        .map(|a| a.usage)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "role `{}` is called with {}: give `args` ({} has no default)",
+            role.name,
+            role.usage(),
+            missing.join(" and ")
+        ));
+    }
+    Ok(role
+        .params
+        .iter()
+        .filter_map(|a| a.default.map(str::to_string))
+        .collect())
+}
+
+/// The submission's command line for a role: the manifest's command with the role's
+/// parameters filled in by name (`{host}` or `{server_addr}` for the first, `{port}`,
+/// `{file}`, `{from}`, ...; `{args}` for all of them), or the file's command with the
+/// arguments after it.
+fn bind_submission(
+    b: &RoleBinding,
+    args: &[String],
+    role: &roles::Role,
+) -> (Vec<String>, Vec<String>, Binding) {
     let mut values = BTreeMap::new();
     if let Some(host) = args.first() {
         values.insert("server_addr".to_string(), host.clone());
         values.insert("host".to_string(), host.clone());
     }
-    if let Some(port) = args.get(1) {
-        values.insert("port".to_string(), port.clone());
+    for (param, arg) in role.params.iter().zip(args) {
+        values.insert(param.name.to_string(), arg.clone());
     }
     // Manifest placeholders were validated when the manifest was read; unknown ones stay as
     // written so the student sees them verbatim in the report.
@@ -1329,6 +1366,60 @@ pub(crate) fn resolve_text(text: String, port: u16) -> Result<Plan, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_parameter_without_a_default_must_be_given_in_args() {
+        let scenario = |args: &str| {
+            format!(
+                r#"{{ "id": "w", "lab": "web", "title": "t", "question": "q", "explanation": "e",
+                  "programs": [ {{ "name": "server", "role": "web-server" }},
+                                {{ "name": "client", "role": "web-client" {args} }} ],
+                  "steps": [ {{ "start": {{ "program": "server" }} }},
+                             {{ "wait_ready": {{ "program": "server" }} }},
+                             {{ "start": {{ "program": "client" }} }} ] }}"#
+            )
+        };
+        let err = resolve_text(scenario(""), 30_500).unwrap_err();
+        assert!(
+            err.contains("role `web-client` is called with HOST PORT FILE: give `args` (FILE has no default)"),
+            "{err}"
+        );
+        let plan = resolve_text(
+            scenario(r#", "args": ["{server_addr}", "{port}", "HelloWorld.html"]"#),
+            30_500,
+        )
+        .unwrap();
+        let client = plan.programs.iter().find(|p| p.name == "client").unwrap();
+        assert_eq!(
+            client.argv[client.argv.len() - 3..],
+            ["127.0.0.1", "30500", "HelloWorld.html"]
+        );
+    }
+
+    #[test]
+    fn a_manifest_places_each_parameter_by_name() {
+        let binding = RoleBinding {
+            command: vec![
+                "python3".into(),
+                "mail.py".into(),
+                "{to}".into(),
+                "{server}:{port}".into(),
+            ],
+            stdin: vec!["{from}".into()],
+            file: "mail.py".into(),
+            source: RoleSource::Manifest,
+        };
+        let role = roles::role("mail-client").unwrap();
+        let args: Vec<String> = ["192.0.2.1", "30600", "a@example.com", "b@example.net"]
+            .map(String::from)
+            .to_vec();
+        let (argv, stdin, _) = bind_submission(&binding, &args, role);
+        assert_eq!(
+            argv,
+            ["python3", "mail.py", "b@example.net", "192.0.2.1:30600"]
+        );
+        assert_eq!(stdin, ["a@example.com"]);
+    }
 
     #[test]
     fn assigned_ports_are_ones_wireshark_decodes_as_plain_tcp_and_udp() {

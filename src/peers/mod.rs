@@ -1,0 +1,241 @@
+//! socklab's own peers: the programs a lab needs besides the students' (`socklab peer NAME ...`).
+//!
+//! A peer is not a reference implementation of a student's role: it is the other party the lab
+//! assumes (an origin server behind the proxy, a mail server for the mail client, a client that
+//! misbehaves on purpose). Peers run inside the sandbox like any program, print a dialogue
+//! people read, and with `--record FILE` append one JSON line per session or request to FILE:
+//! typed evidence checks read instead of parsing text.
+//!
+//! - `smtp-server HOST PORT [--record FILE]`: a strict SMTP server ([`smtp_server`]).
+//! - `http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...`: an
+//!   origin web server that serves its working directory and counts requests ([`http_origin`]).
+//! - `idle-client HOST PORT`: opens a connection and sends nothing until stopped.
+//! - `trickle-client HOST PORT FILE`: sends `GET /FILE` one byte per TCP segment
+//!   ([`clients`]), the test for "one recv is the whole request".
+
+pub(crate) mod clients;
+pub(crate) mod http_origin;
+pub(crate) mod smtp_server;
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::labs::upper::{below, local_addr, Endpoint, LabError};
+
+/// One peer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer {
+    pub name: &'static str,
+    pub usage: &'static str,
+    pub summary: &'static str,
+    pub main: fn(&[String]) -> i32,
+}
+
+/// Every peer.
+pub(crate) const PEERS: &[Peer] = &[
+    Peer {
+        name: "smtp-server",
+        usage: "HOST PORT [--record FILE]",
+        summary: "strict SMTP server: greets first, refuses bare LF, records each session",
+        main: smtp_server::smtp_server,
+    },
+    Peer {
+        name: "http-origin",
+        usage: "HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...",
+        summary: "origin web server: serves its directory, counts requests per path",
+        main: http_origin::http_origin,
+    },
+    Peer {
+        name: "idle-client",
+        usage: "HOST PORT",
+        summary: "opens a TCP connection and sends nothing until stopped",
+        main: clients::idle_client,
+    },
+    Peer {
+        name: "trickle-client",
+        usage: "HOST PORT FILE",
+        summary: "sends `GET /FILE` one byte per TCP segment, prints the response",
+        main: clients::trickle_client,
+    },
+];
+
+/// The peer named `name`, if any.
+pub(crate) fn peer(name: &str) -> Option<&'static Peer> {
+    PEERS.iter().find(|p| p.name == name)
+}
+
+fn usage_of(name: &str) -> &'static str {
+    peer(name).map_or("HOST PORT", |p| p.usage)
+}
+
+/// Options after `HOST PORT`: `--record FILE` and repeated `--NAME VALUE` pairs.
+#[derive(Debug, Default)]
+pub(crate) struct Options {
+    pub record: Record,
+    /// Other options, in order: (`delay`, `/a.html=2000`), ...
+    pub pairs: Vec<(String, String)>,
+}
+
+/// Parses `HOST PORT [--record FILE] [--NAME VALUE]...` for peer `name`, accepting `allowed`
+/// option names besides `record`.
+pub(crate) fn parse_options(
+    name: &'static str,
+    args: &[String],
+    allowed: &[&str],
+) -> Result<(Endpoint, Options), LabError> {
+    let usage = usage_of(name);
+    let bad = |problem: String| LabError::Usage {
+        role: name,
+        usage,
+        problem,
+    };
+    let [host, port, rest @ ..] = args else {
+        return Err(bad(format!(
+            "expected HOST PORT, got {} arguments",
+            args.len()
+        )));
+    };
+    let endpoint = Endpoint::parse(name, usage, host, port)?;
+    let mut options = Options::default();
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let key = flag.strip_prefix("--").unwrap_or_default();
+        if key != "record" && !allowed.contains(&key) {
+            return Err(bad(format!("unknown option {flag:?}")));
+        }
+        let Some(value) = it.next() else {
+            return Err(bad(format!("{flag} needs a value")));
+        };
+        if key == "record" {
+            options.record = Record(Some(PathBuf::from(value)));
+        } else {
+            options.pairs.push((key.to_string(), value.clone()));
+        }
+    }
+    Ok((endpoint, options))
+}
+
+/// Parses `HOST PORT [--record FILE]`.
+pub(crate) fn parse_args(
+    name: &'static str,
+    args: &[String],
+) -> Result<(Endpoint, Record), LabError> {
+    parse_options(name, args, &[]).map(|(e, o)| (e, o.record))
+}
+
+/// Where a peer appends its JSON lines, if anywhere.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Record(pub Option<PathBuf>);
+
+impl Record {
+    /// Appends `entry` as one JSON line; a failure is said on stderr and does not stop the peer
+    /// (a check reading the record then finds it missing, and says so).
+    pub(crate) fn append(record: &Arc<Mutex<Record>>, entry: &impl serde::Serialize) {
+        let record = record.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(path) = &record.0 else { return };
+        let line = match serde_json::to_string(entry) {
+            Ok(l) => l,
+            Err(e) => return eprintln!("cannot record: {e}"),
+        };
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| writeln!(f, "{line}"));
+        if let Err(e) = written {
+            eprintln!("cannot record to {}: {e}", path.display());
+        }
+    }
+}
+
+/// Accepts connections (`limit` of them, or forever), serving each on its own thread.
+pub(crate) fn accept_threads(
+    listener: &TcpListener,
+    limit: Option<usize>,
+    handle: impl Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
+) -> Result<(), LabError> {
+    let handle = Arc::new(handle);
+    let mut served = 0;
+    let mut threads = Vec::new();
+    while below(limit, served) {
+        let (stream, peer) = match listener.accept() {
+            Ok(conn) => conn,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+            Err(source) => {
+                return Err(LabError::Accept {
+                    addr: local_addr(listener.local_addr()),
+                    source,
+                })
+            }
+        };
+        served += 1;
+        let handle = Arc::clone(&handle);
+        threads.push(std::thread::spawn(move || handle(stream, peer)));
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_follow_host_and_port_and_unknown_ones_are_refused() {
+        let (e, o) = parse_options(
+            "http-origin",
+            &args(&["127.0.0.1", "80", "--record", "r.jsonl", "--delay", "/a=5"]),
+            &["delay", "large"],
+        )
+        .unwrap();
+        assert_eq!(e.port, 80);
+        assert_eq!(o.record.0, Some(PathBuf::from("r.jsonl")));
+        assert_eq!(o.pairs, [("delay".to_string(), "/a=5".to_string())]);
+        let err =
+            parse_options("smtp-server", &args(&["h", "1", "--delay", "x"]), &[]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "unknown option \"--delay\"\nusage: smtp-server HOST PORT [--record FILE]"
+            ),
+            "{err}"
+        );
+        assert!(parse_args("smtp-server", &args(&["h", "1", "--record"])).is_err());
+        assert!(parse_args("smtp-server", &args(&["h"])).is_err());
+    }
+
+    #[test]
+    fn peer_help_lists_every_peer_with_its_usage_and_summary() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand_mut("peer")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for p in PEERS {
+            let line = format!("  {} {}\n      {}\n", p.name, p.usage, p.summary);
+            assert!(help.contains(&line), "{line:?} missing from:\n{help}");
+        }
+    }
+
+    #[test]
+    fn records_are_json_lines_appended_per_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let record = Arc::new(Mutex::new(Record(Some(path.clone()))));
+        Record::append(&record, &serde_json::json!({"n": 1}));
+        Record::append(&record, &serde_json::json!({"n": 2}));
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            "{\"n\":1}\n{\"n\":2}\n"
+        );
+    }
+}

@@ -1,0 +1,383 @@
+//! `socklab peer smtp-server HOST PORT [--record FILE]`: the strict mail server the smtp lab's
+//! clients deliver to.
+//!
+//! Strict as real servers are: it greets first (`220`) and answers only complete CRLF lines;
+//! a bare LF, which real servers refuse since the 2023 SMTP smuggling reports (Postfix's
+//! `smtpd_forbid_bare_newline`, Exim, Sendmail), gets `521 5.5.2` and the connection is
+//! closed. Commands must come in order (HELO/EHLO, MAIL FROM, RCPT TO, DATA; `503` otherwise);
+//! the message ends at a lone `.` and is un-dot-stuffed; RSET, NOOP and QUIT work as RFC 5321
+//! says. It prints the dialogue (`S: ` and `C: ` lines, the message as one `C: <message ...>`
+//! line) and, with `--record`, appends one JSON line per session to FILE: the commands in order,
+//! each delivered message (`from`, `to`, `data`), whether a bare LF was seen, and how the
+//! session ended. Checks read that record; the dialogue is for people.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use super::{parse_args, Record};
+use crate::labs::upper::{fail, say, LabError};
+
+const GREETING: &str = "220 socklab.test ESMTP socklab strict SMTP peer";
+/// Longest command or text line accepted (RFC 5321 4.5.3.1.6 allows 1000 with CRLF).
+const MAX_LINE: usize = 1000;
+
+/// One session, as `--record` writes it.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub(crate) struct Session {
+    pub client: String,
+    /// The client's lines outside messages, in order, without CRLF.
+    pub commands: Vec<String>,
+    pub messages: Vec<Message>,
+    /// The client sent a line ending in LF alone.
+    pub bare_lf: bool,
+    /// `quit`, `closed` (by the client, without QUIT), `bare-lf`, `line-too-long` or `error`.
+    pub ended: String,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub(crate) struct Message {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as delivered: dot-stuffing undone, CRLF line endings.
+    pub data: String,
+}
+
+pub(crate) fn smtp_server(args: &[String]) -> i32 {
+    let run = || -> Result<(), LabError> {
+        let (endpoint, record) = parse_args("smtp-server", args)?;
+        let listener = endpoint.bind_tcp()?;
+        say(&mut io::stdout(), "The server is ready to receive");
+        let record = Arc::new(Mutex::new(record));
+        super::accept_threads(&listener, None, move |stream, peer| {
+            let session = serve(stream, &peer.to_string(), &mut io::stdout());
+            Record::append(&record, &session);
+            // Said after the record is written, so a reader of both may rely on the order.
+            say(
+                &mut io::stdout(),
+                format!(
+                    "-- session from {peer} ended ({}), {} message(s) delivered",
+                    session.ended,
+                    session.messages.len()
+                ),
+            );
+        })
+    };
+    run().map_or_else(|e| fail(&e), |()| 0)
+}
+
+/// What a line read from the client was.
+enum Line {
+    Text(String),
+    BareLf,
+    TooLong,
+    Closed,
+}
+
+fn read_line<R: BufRead>(reader: &mut R) -> Line {
+    let mut raw = Vec::new();
+    match Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut raw) {
+        Ok(0) | Err(_) => return Line::Closed,
+        Ok(_) => {}
+    }
+    if raw.last() != Some(&b'\n') {
+        return if raw.len() > MAX_LINE {
+            Line::TooLong
+        } else {
+            Line::Closed
+        };
+    }
+    raw.pop();
+    if raw.pop() != Some(b'\r') || raw.contains(&b'\r') {
+        return Line::BareLf;
+    }
+    Line::Text(String::from_utf8_lossy(&raw).into_owned())
+}
+
+/// Serves one session on `stream`, writing the dialogue to `log`; returns its record.
+pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Session {
+    let mut session = Session {
+        client: client.to_string(),
+        ..Session::default()
+    };
+    let Ok(read_half) = stream.try_clone() else {
+        session.ended = "error".into();
+        return session;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut out = stream;
+    // Sends one reply (its lines joined by CRLF) and logs it; false when the client is gone.
+    fn reply(out: &mut TcpStream, log: &mut impl Write, text: &str) -> bool {
+        for line in text.split("\r\n") {
+            say(log, format!("S: {line}"));
+        }
+        out.write_all(format!("{text}\r\n").as_bytes()).is_ok()
+    }
+    if !reply(&mut out, log, GREETING) {
+        session.ended = "error".into();
+        return session;
+    }
+    let mut helo = false;
+    let mut from: Option<String> = None;
+    let mut to: Vec<String> = Vec::new();
+    session.ended = loop {
+        let line = match read_line(&mut reader) {
+            Line::Text(t) => t,
+            Line::BareLf => {
+                session.bare_lf = true;
+                reply(
+                    &mut out,
+                    log,
+                    "521 5.5.2 bare LF received; SMTP lines end in CRLF (RFC 5321 2.3.8)",
+                );
+                break "bare-lf";
+            }
+            Line::TooLong => {
+                reply(&mut out, log, "500 5.5.6 line too long");
+                break "line-too-long";
+            }
+            Line::Closed => break "closed",
+        };
+        say(log, format!("C: {line}"));
+        session.commands.push(line.clone());
+        let upper = line.to_ascii_uppercase();
+        let verb = upper.split(' ').next().unwrap_or_default();
+        let answer = match verb {
+            "HELO" | "EHLO" if line.len() > 5 => {
+                helo = true;
+                (from, to) = (None, Vec::new());
+                if verb == "EHLO" {
+                    "250-socklab.test\r\n250 8BITMIME".to_string()
+                } else {
+                    "250 socklab.test".to_string()
+                }
+            }
+            "HELO" | "EHLO" => "501 5.5.4 HELO and EHLO need a domain".into(),
+            "MAIL" if !helo => "503 5.5.1 send HELO or EHLO first".into(),
+            "MAIL" => match address(&line, "MAIL FROM:") {
+                Some(a) => {
+                    (from, to) = (Some(a), Vec::new());
+                    "250 2.1.0 Ok".into()
+                }
+                None => "501 5.5.4 syntax: MAIL FROM:<address>".into(),
+            },
+            "RCPT" if from.is_none() => "503 5.5.1 send MAIL FROM first".into(),
+            "RCPT" => match address(&line, "RCPT TO:") {
+                Some(a) if !a.is_empty() => {
+                    to.push(a);
+                    "250 2.1.5 Ok".into()
+                }
+                _ => "501 5.5.4 syntax: RCPT TO:<address>".into(),
+            },
+            "DATA" if to.is_empty() => "503 5.5.1 send RCPT TO first".into(),
+            "DATA" => {
+                if !reply(&mut out, log, "354 End data with <CR><LF>.<CR><LF>") {
+                    break "error";
+                }
+                match read_data(&mut reader) {
+                    Ok(data) => {
+                        let lines = data.matches("\r\n").count();
+                        say(log, format!("C: <message, {lines} lines>"));
+                        say(log, "C: .");
+                        session.messages.push(Message {
+                            from: from.take().unwrap_or_default(),
+                            to: std::mem::take(&mut to),
+                            data,
+                        });
+                        format!("250 2.0.0 Ok: queued as {}", session.messages.len())
+                    }
+                    Err(Line::BareLf) => {
+                        session.bare_lf = true;
+                        reply(
+                            &mut out,
+                            log,
+                            "521 5.5.2 bare LF received; SMTP lines end in CRLF (RFC 5321 2.3.8)",
+                        );
+                        break "bare-lf";
+                    }
+                    Err(Line::TooLong) => {
+                        reply(&mut out, log, "500 5.5.6 line too long");
+                        break "line-too-long";
+                    }
+                    Err(_) => break "closed",
+                }
+            }
+            "RSET" => {
+                (from, to) = (None, Vec::new());
+                "250 2.0.0 Ok".into()
+            }
+            "NOOP" => "250 2.0.0 Ok".into(),
+            "QUIT" => {
+                reply(&mut out, log, "221 2.0.0 Bye");
+                break "quit";
+            }
+            _ => "500 5.5.2 command not recognized".into(),
+        };
+        if !reply(&mut out, log, &answer) {
+            break "error";
+        }
+    }
+    .to_string();
+    session
+}
+
+/// The address in `MAIL FROM:<a>` / `RCPT TO:<a>` (case-insensitive verb, optional space after
+/// the colon, parameters after the address ignored).
+fn address(line: &str, prefix: &str) -> Option<String> {
+    let head = line.get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let rest = line[prefix.len()..].trim_start();
+    let inner = rest.strip_prefix('<')?;
+    let end = inner.find('>')?;
+    Some(inner[..end].to_string())
+}
+
+/// Reads message lines up to the lone `.`, undoing dot-stuffing.
+fn read_data<R: BufRead>(reader: &mut R) -> Result<String, Line> {
+    let mut data = String::new();
+    loop {
+        match read_line(reader) {
+            Line::Text(t) if t == "." => return Ok(data),
+            Line::Text(t) => {
+                data.push_str(t.strip_prefix('.').unwrap_or(&t));
+                data.push_str("\r\n");
+            }
+            other => return Err(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    /// Runs one session against `client`, which gets the connected stream.
+    fn session(client: impl FnOnce(TcpStream) + Send + 'static) -> (Session, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let t = std::thread::spawn(move || client(TcpStream::connect(addr).unwrap()));
+        let (stream, peer) = listener.accept().unwrap();
+        let mut log = Vec::new();
+        let s = serve(stream, &peer.to_string(), &mut log);
+        t.join().unwrap();
+        (s, String::from_utf8(log).unwrap())
+    }
+
+    /// Sends `lines` one at a time, each after reading the server's reply to the previous.
+    fn dialogue(lines: &'static [&'static str]) -> impl FnOnce(TcpStream) + Send {
+        move |s| {
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut w = s;
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            for l in lines {
+                w.write_all(l.as_bytes()).unwrap();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap() == 0 || line.as_bytes().get(3) != Some(&b'-')
+                    {
+                        break;
+                    }
+                }
+            }
+            let mut rest = Vec::new();
+            let _ = r.read_to_end(&mut rest);
+        }
+    }
+
+    #[test]
+    fn a_client_that_leaves_without_quit_is_recorded_as_closed() {
+        let (s, log) = session(drop);
+        assert_eq!((s.ended.as_str(), s.commands.len()), ("closed", 0), "{log}");
+        assert!(log.starts_with("S: 220 "), "{log}");
+    }
+
+    #[test]
+    fn the_reference_mail_client_delivers_intact() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = std::thread::spawn(move || {
+            let endpoint = crate::labs::upper::Endpoint {
+                host: "127.0.0.1".into(),
+                port,
+            };
+            crate::labs::smtp::send(
+                &endpoint,
+                "a@example.com",
+                "b@example.net",
+                "Hi\n.dot\n",
+                &mut Vec::new(),
+            )
+        });
+        let (stream, peer) = listener.accept().unwrap();
+        let s = serve(stream, &peer.to_string(), &mut Vec::new());
+        client.join().unwrap().unwrap();
+        assert_eq!(s.ended, "quit");
+        assert!(!s.bare_lf);
+        assert_eq!(s.messages.len(), 1);
+        let m = &s.messages[0];
+        assert_eq!(
+            (m.from.as_str(), m.to.clone()),
+            ("a@example.com", vec!["b@example.net".to_string()])
+        );
+        assert!(m.data.ends_with("\r\n\r\nHi\r\n.dot\r\n"), "{:?}", m.data);
+    }
+
+    #[test]
+    fn a_bare_lf_is_refused_and_ends_the_session() {
+        let (s, log) = session(dialogue(&["HELO x\r\n", "MAIL FROM:<a@x>\n"]));
+        assert!(s.bare_lf);
+        assert_eq!(s.ended, "bare-lf");
+        assert!(log.contains("S: 521 5.5.2 bare LF received"), "{log}");
+        let (s, _) = session(dialogue(&[
+            "HELO x\r\n",
+            "MAIL FROM:<a@x>\r\n",
+            "RCPT TO:<b@y>\r\n",
+            "DATA\r\n",
+            "line one\nline two\r\n.\r\n",
+        ]));
+        assert!(s.bare_lf && s.messages.is_empty(), "{s:?}");
+    }
+
+    #[test]
+    fn commands_out_of_order_get_503_and_the_order_is_recorded() {
+        let (s, log) = session(dialogue(&[
+            "MAIL FROM:<a@x>\r\n",
+            "EHLO x\r\n",
+            "RCPT TO:<b@y>\r\n",
+            "DATA\r\n",
+            "mail from: <a@x> SIZE=10\r\n",
+            "QUIT\r\n",
+        ]));
+        assert_eq!(s.ended, "quit");
+        assert_eq!(s.commands[0], "MAIL FROM:<a@x>");
+        let replies: Vec<&str> = log
+            .lines()
+            .filter(|l| l.starts_with("S: "))
+            .map(|l| &l[3..6])
+            .collect();
+        assert_eq!(
+            replies,
+            ["220", "503", "250", "250", "503", "503", "250", "221"],
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn addresses_are_read_as_rfc_5321_writes_them() {
+        assert_eq!(address("MAIL FROM:<a@b>", "MAIL FROM:"), Some("a@b".into()));
+        assert_eq!(
+            address("mail from: <a@b> SIZE=1", "MAIL FROM:"),
+            Some("a@b".into())
+        );
+        assert_eq!(address("MAIL FROM:<>", "MAIL FROM:"), Some(String::new()));
+        assert_eq!(address("MAIL FROM:a@b", "MAIL FROM:"), None);
+        assert_eq!(address("RCPT TO:<a@b", "RCPT TO:"), None);
+    }
+}

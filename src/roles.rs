@@ -1,0 +1,258 @@
+//! The role registry: which labs exist, the roles each one has, how each role is called, and
+//! which file names a submission may use for it.
+//!
+//! A *role* is one program of a lab (`tcp-upper-server`, `web-client`, ...). Scenarios name roles,
+//! never files; this registry is the single source of truth for which roles exist, which lab they
+//! belong to, their typed parameters (`HOST PORT FILE`), and the conventional file stems that bind
+//! a submission's file to them. The reference implementations live apart, in [`crate::labs`]:
+//! planning and grading read this registry, never the programs.
+
+use crate::labs;
+
+/// One parameter of a role's calling convention, bound by name: scenarios pass it by position
+/// in `args`, manifests place it anywhere as `{NAME}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Param {
+    /// Placeholder name in manifests: `host`, `port`, `file`, `from`, `to`.
+    pub name: &'static str,
+    /// As usage lines write it: `HOST`, `PORT`, `FILE`.
+    pub usage: &'static str,
+    /// What a scenario passes when it gives no `args`; `None`: the scenario must give it.
+    pub default: Option<&'static str>,
+}
+
+/// The address a server binds or a client connects to.
+const HOST: Param = Param {
+    name: "host",
+    usage: "HOST",
+    default: Some("{server_addr}"),
+};
+/// The mail server a mail client connects to (a HOST by another name).
+const SERVER: Param = Param {
+    name: "server",
+    usage: "SERVER",
+    default: Some("{server_addr}"),
+};
+/// The port the harness chose for this run.
+const PORT: Param = Param {
+    name: "port",
+    usage: "PORT",
+    default: Some("{port}"),
+};
+/// The file a web client asks for.
+const FILE: Param = Param {
+    name: "file",
+    usage: "FILE",
+    default: None,
+};
+/// The envelope sender of a mail client.
+const FROM: Param = Param {
+    name: "from",
+    usage: "FROM",
+    default: None,
+};
+/// The envelope recipient of a mail client.
+const TO: Param = Param {
+    name: "to",
+    usage: "TO",
+    default: None,
+};
+/// `HOST PORT`: the calling convention of most roles.
+const HOST_PORT: &[Param] = &[HOST, PORT];
+
+/// One role of a lab.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Role {
+    /// Role name as scenarios and manifests spell it.
+    pub name: &'static str,
+    /// Lab the role belongs to.
+    pub lab: &'static str,
+    /// Calling convention: the arguments after the program name, in order.
+    pub params: &'static [Param],
+    /// One line saying what the program does.
+    pub summary: &'static str,
+    /// Conventional file stems, normalized (lowercase, without `_`, `-`, spaces and digits), that
+    /// bind a submission's file to this role, e.g. `tcpserver` for `TCPServer.py`/`tcp_server.py`.
+    pub stems: &'static [&'static str],
+    /// A conventional file name, as the handouts spell it, for messages (`TCPServer.py`).
+    pub example: &'static str,
+    /// Transport the role listens on or talks over.
+    pub transport: Transport,
+    /// The reference implementation: arguments after the role name; returns the exit code.
+    pub main: fn(&[String]) -> i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Transport {
+    Tcp,
+    Udp,
+}
+
+impl Transport {
+    /// `tcp` / `udp`, as a socket record names it (and as serialized).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
+/// Every lab, in catalog order: (name, one-line description).
+pub(crate) const LABS: &[(&str, &str)] = &[
+    ("upper", "uppercase converter over TCP and UDP"),
+    (
+        "hello",
+        "the template programs: UDP joke and TCP knock-knock",
+    ),
+    ("web", "web server and client over HTTP/1.1"),
+    ("proxy", "multi-threaded caching web proxy"),
+    ("smtp", "mail client speaking SMTP to a strict server"),
+];
+
+/// Every role of every lab.
+pub(crate) const ROLES: &[Role] = &[
+    Role {
+        name: "tcp-upper-server",
+        lab: "upper",
+        params: HOST_PORT,
+        summary: "accepts TCP connections one after another; answers each line in uppercase",
+        stems: &["tcpserver", "tcpupperserver", "tcpuppercaseserver"],
+        example: "TCPServer.py",
+        transport: Transport::Tcp,
+        main: labs::upper::tcp_server,
+    },
+    Role {
+        name: "tcp-upper-client",
+        lab: "upper",
+        params: HOST_PORT,
+        summary: "reads one line on stdin, sends it over TCP, prints the reply",
+        stems: &["tcpclient", "tcpupperclient", "tcpuppercaseclient"],
+        example: "TCPClient.py",
+        transport: Transport::Tcp,
+        main: labs::upper::tcp_client,
+    },
+    Role {
+        name: "udp-upper-server",
+        lab: "upper",
+        params: HOST_PORT,
+        summary: "answers each UDP datagram with its uppercase",
+        stems: &["udpserver", "udpupperserver", "udpuppercaseserver"],
+        example: "UDPServer.py",
+        transport: Transport::Udp,
+        main: labs::upper::udp_server,
+    },
+    Role {
+        name: "udp-upper-client",
+        lab: "upper",
+        params: HOST_PORT,
+        summary: "reads one line on stdin, sends it in one UDP datagram, prints the reply",
+        stems: &["udpclient", "udpupperclient", "udpuppercaseclient"],
+        example: "UDPClient.py",
+        transport: Transport::Udp,
+        main: labs::upper::udp_client,
+    },
+    Role {
+        name: "udp-hello-server",
+        lab: "hello",
+        params: HOST_PORT,
+        summary: "prints each UDP datagram it receives and replies `Ok`",
+        stems: &["udpserver", "udphelloserver"],
+        example: "UDPHelloServer.py",
+        transport: Transport::Udp,
+        main: labs::hello::udp_server,
+    },
+    Role {
+        name: "udp-hello-client",
+        lab: "hello",
+        params: HOST_PORT,
+        summary: "sends a one-line joke over UDP and prints the reply",
+        stems: &["udpclient", "udphelloclient"],
+        example: "UDPHelloClient.py",
+        transport: Transport::Udp,
+        main: labs::hello::udp_client,
+    },
+    Role {
+        name: "tcp-hello-server",
+        lab: "hello",
+        params: HOST_PORT,
+        summary: "accepts a TCP connection, prints `Knock Knock..`, answers `Whose there?`",
+        stems: &["tcpserver", "tcphelloserver"],
+        example: "TCPHelloServer.py",
+        transport: Transport::Tcp,
+        main: labs::hello::tcp_server,
+    },
+    Role {
+        name: "tcp-hello-client",
+        lab: "hello",
+        params: HOST_PORT,
+        summary: "connects over TCP, sends `Knock Knock..`, prints the answer",
+        stems: &["tcpclient", "tcphelloclient"],
+        example: "TCPHelloClient.py",
+        transport: Transport::Tcp,
+        main: labs::hello::tcp_client,
+    },
+    Role {
+        name: "web-server",
+        lab: "web",
+        params: HOST_PORT,
+        summary: "serves the files of its working directory over HTTP, a thread per connection",
+        stems: &["webserver", "httpserver"],
+        example: "WebServer.py",
+        transport: Transport::Tcp,
+        main: labs::web::web_server,
+    },
+    Role {
+        name: "web-client",
+        lab: "web",
+        params: &[HOST, PORT, FILE],
+        summary: "sends `GET /FILE` and prints the whole response",
+        stems: &["webclient", "httpclient"],
+        example: "WebClient.py",
+        transport: Transport::Tcp,
+        main: labs::web::web_client,
+    },
+    Role {
+        name: "proxy",
+        lab: "proxy",
+        params: HOST_PORT,
+        summary: "forwards GET requests to their origin and caches complete 200 responses",
+        stems: &[
+            "proxy",
+            "proxyserver",
+            "webproxy",
+            "cachingproxy",
+            "proxycache",
+        ],
+        example: "ProxyServer.py",
+        transport: Transport::Tcp,
+        main: labs::proxy::proxy,
+    },
+    Role {
+        name: "mail-client",
+        lab: "smtp",
+        params: &[SERVER, PORT, FROM, TO],
+        summary: "delivers the message on stdin over SMTP, checking every reply code",
+        stems: &["mailclient", "smtpclient", "smtp", "mail"],
+        example: "MailClient.py",
+        transport: Transport::Tcp,
+        main: labs::smtp::mail_client,
+    },
+];
+
+/// The role named `name`, if any.
+pub(crate) fn role(name: &str) -> Option<&'static Role> {
+    ROLES.iter().find(|r| r.name == name)
+}
+
+impl Role {
+    /// The calling convention as usage lines write it: `HOST PORT FILE`.
+    pub(crate) fn usage(&self) -> String {
+        self.params
+            .iter()
+            .map(|p| p.usage)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}

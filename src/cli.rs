@@ -49,7 +49,6 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harne
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Run a reference program directly, e.g. to test your client against the reference server.
-    /// (Its help lists every role with its arguments.)
     Ref {
         /// Role name, e.g. tcp-upper-server.
         role: String,

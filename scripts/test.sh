@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The README's test command: runs socklab's tests on a fresh Debian or Ubuntu machine as it is.
 #
-# The tests need tshark (socklab's captures are compared with it field by field), python3 (the
-# fixture submissions are Python), curl and headless chromium (real clients for the web and
-# proxy labs' programs), aiosmtpd (a real SMTP server for the mail client), and util-linux's
-# unshare and setpriv (the sandbox and the unprivileged-user test). Whatever is missing is
-# installed with apt-get (aiosmtpd: pip when python3 is not Debian's), as root or through
+# The tests need tshark and editcap (socklab's captures are compared with tshark field by field,
+# and captures cut or retimed by editcap with tshark's reading of them), python3 (the fixture
+# submissions are Python), curl and headless chromium (real clients for the web and proxy labs'
+# programs), aiosmtpd (a real SMTP server for the mail client), and util-linux's unshare and
+# setpriv (the sandbox and the unprivileged-user test). Whatever is missing is installed with
+# apt-get (aiosmtpd: pip when python3 is not Debian's), as root or through
 # sudo, after saying what; a machine without either stops here with the list. Then
 # `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
 # matrix`).
@@ -14,6 +15,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+# editcap cuts and retimes captures for tests/odd_captures.rs (it comes with tshark, in
+# wireshark-common, but a machine can have one without the other).
+command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

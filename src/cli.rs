@@ -49,7 +49,6 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harne
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Run a reference program directly, e.g. to test your client against the reference server.
-    /// (Its help lists every role with its arguments: see [`parse`].)
     Ref {
         /// Role name, e.g. tcp-upper-server.
         role: String,
@@ -145,9 +144,11 @@ pub(crate) struct ListArgs {
 }
 
 /// Parses the command line, with `ref --help` listing the registry's roles and their arguments.
-pub(crate) fn parse() -> Cli {
+/// An error (including `--help` and `--version`, which clap reports as errors) is returned for
+/// `main` to show: as JSON when the command line asks for JSON.
+pub(crate) fn try_parse() -> Result<Cli, clap::Error> {
     let command = Cli::command().mut_subcommand("ref", |c| c.after_help(ref_help()));
-    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+    Cli::from_arg_matches(&command.try_get_matches()?)
 }
 
 /// The examples and the roles, lab by lab, each with its calling convention.

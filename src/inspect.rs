@@ -4,7 +4,7 @@
 //! packet list (default), the conversation table (`--streams`), one TCP stream's payload
 //! (`--follow N`) or a ladder diagram (`--ladder`), as text or JSON (`--json`). Memory stays
 //! bounded whatever the file size: the list is printed as packets arrive; `--streams` keeps no
-//! payload, retires finished and idle flows and prints each row once every lower-numbered one
+//! payload, retires flows past a count bound and prints each row once every lower-numbered one
 //! is out, with the totals after the tables (see `streams`); `--follow` keeps only the
 //! followed stream's payload (up to `--max-bytes`). A file cut short prints what it holds, and a
 //! warning on standard error as tshark does, so that the output stays what the file holds
@@ -42,8 +42,10 @@ pub(crate) struct InspectArgs {
     pub file: PathBuf,
 
     /// List TCP streams and UDP flows: endpoints, handshake, teardown (FIN/RST/none), packets
-    /// and bytes each way, duration. Rows are printed as streams finish, totals last; memory
-    /// stays under 100 MB for any capture (rows waiting for a still-open stream go to $TMPDIR).
+    /// and bytes each way, duration (earliest to latest packet, as tshark). Streams are grouped
+    /// as tshark's tcp.stream, never by time; a row is printed once its stream is let go of
+    /// (past 32,768 held, or at the end), totals last; memory stays under 100 MB for any
+    /// capture (rows waiting for a still-open stream go to $TMPDIR).
     #[arg(long, conflicts_with_all = ["follow", "ladder"])]
     pub streams: bool,
 
@@ -61,13 +63,23 @@ pub(crate) struct InspectArgs {
     #[arg(long, num_args = 2, value_names = ["A", "B"], requires = "ladder")]
     pub between: Option<Vec<String>>,
 
-    /// With --follow: stop keeping payload after this many bytes per direction.
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    /// With --follow: stop keeping payload after this many bytes per direction (at least 1).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024, value_parser = parse_max_bytes)]
     pub max_bytes: usize,
 
-    /// Machine-readable output (JSON) of the selected view.
+    /// Machine-readable output (JSON) of the selected view; errors too, as one JSON line on
+    /// standard error.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A byte count of at least 1: with 0 nothing would be kept, and nothing said to be cut.
+fn parse_max_bytes(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 would keep no payload at all: give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of bytes")),
+    }
 }
 
 /// Errors of `socklab inspect`.
@@ -116,7 +128,7 @@ pub(crate) fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<(), Inspect
         let retire = Some(RetirePolicy::bounded());
         streams::streams_view(reader, args.json, retire, streams::ROW_BUDGET, &mut out)?;
     } else if let Some(n) = args.follow {
-        follow_view(reader, n, args, &mut out)?;
+        follow_view(reader, n, args, RetirePolicy::bounded(), &mut out)?;
     } else if args.ladder {
         ladder_view(reader, args, &mut out)?;
     } else {
@@ -245,24 +257,44 @@ fn follow_view<R: io::Read>(
     reader: CaptureReader<R>,
     n: u32,
     args: &InspectArgs,
+    retire: RetirePolicy,
     out: &mut dyn Write,
 ) -> Result<(), InspectError> {
+    // Flows are retired as in `--streams` and all but stream N dropped as they leave, so that
+    // memory stays bounded on a capture of a million connections.
     let mut an = Analyzer::new(AnalyzerOptions {
         summaries: false,
         keep_summaries: false,
         payload_cap: args.max_bytes,
         payload_stream: Some(n),
+        retire: Some(retire),
         ..AnalyzerOptions::default()
     });
+    let mut followed = None;
+    let mut keep = |an: &mut Analyzer| {
+        if an.has_finished() {
+            if let Some(t) = an.drain_tcp().find(|t| t.index == n) {
+                followed = Some(t);
+            }
+            an.drain_udp().for_each(drop);
+            an.drain_icmp_errors().for_each(drop);
+        }
+    };
     drive(reader, &mut an, |an, frame| {
         an.push(frame);
+        keep(an);
         Ok(())
     })?;
+    keep(&mut an);
+    let count = an.flow_counts().0;
     let a = an.finish();
-    let Some(t) = a.tcp_streams.get(n as usize) else {
+    let Some(t) = followed
+        .as_ref()
+        .or_else(|| a.tcp_streams.iter().find(|t| t.index == n))
+    else {
         return Err(InspectError::NoSuchStream {
             wanted: n,
-            count: a.tcp_streams.len(),
+            count: count as usize,
         });
     };
     let chunks = follow_chunks(t);
@@ -273,6 +305,9 @@ fn follow_view<R: io::Read>(
             packet: u64,
             len: u64,
             data: &'a str,
+            /// Bytes the capture lacks right after `data` (cut by the snapshot length, or
+            /// never captured).
+            missing: u64,
         }
         #[derive(serde::Serialize)]
         struct View<'a> {
@@ -280,10 +315,13 @@ fn follow_view<R: io::Read>(
             client: Endpoint,
             server: Endpoint,
             chunks: Vec<JsonChunk<'a>>,
+            /// The payload was cut at `--max-bytes` in a direction.
             truncated: bool,
+            /// Bytes of the stream the capture lacks, both ways.
+            missing: u64,
             warnings: &'a [String],
         }
-        let texts: Vec<String> = chunks.iter().map(|c| escape_bytes(c.2, false)).collect();
+        let texts: Vec<String> = chunks.iter().map(|c| escape_bytes(c.data, false)).collect();
         let v = View {
             stream: n,
             client: t.client,
@@ -292,13 +330,15 @@ fn follow_view<R: io::Read>(
                 .iter()
                 .zip(&texts)
                 .map(|(c, text)| JsonChunk {
-                    from: if c.0 { "client" } else { "server" },
-                    packet: c.1,
-                    len: c.2.len() as u64,
+                    from: if c.from_client { "client" } else { "server" },
+                    packet: c.packet,
+                    len: c.data.len() as u64,
                     data: text,
+                    missing: c.missing,
                 })
                 .collect(),
             truncated: t.to_server.payload_truncated || t.to_client.payload_truncated,
+            missing: t.to_server.missing_bytes + t.to_client.missing_bytes,
             warnings: &a.warnings,
         };
         serde_json::to_writer_pretty(&mut *out, &v)?;
@@ -308,16 +348,20 @@ fn follow_view<R: io::Read>(
     let rule = "=".repeat(67);
     writeln!(out, "{rule}\nFollow: tcp,ascii\nFilter: tcp.stream eq {n}")?;
     writeln!(out, "Node 0: {}\nNode 1: {}", t.client, t.server)?;
-    for (from_client, _, data) in &chunks {
-        let text = escape_bytes(data, true);
+    for c in &chunks {
+        let indent: &[u8] = if c.from_client { b"" } else { b"\t" };
+        let text = escape_bytes(c.data, true);
         for line in text.split_inclusive('\n') {
-            if !from_client {
-                out.write_all(b"\t")?;
-            }
+            out.write_all(indent)?;
             out.write_all(line.as_bytes())?;
         }
-        if !text.ends_with('\n') {
+        if !text.is_empty() && !text.ends_with('\n') {
             writeln!(out)?;
+        }
+        if c.missing > 0 {
+            // As Wireshark's Follow marks bytes the capture does not hold.
+            out.write_all(indent)?;
+            writeln!(out, "[{} bytes missing in capture file]", c.missing)?;
         }
     }
     if t.to_server.payload_truncated || t.to_client.payload_truncated {
@@ -334,8 +378,17 @@ fn follow_view<R: io::Read>(
     Ok(())
 }
 
-/// (from_client, packet, bytes) per run, within the kept payload.
-fn follow_chunks(t: &crate::analysis::TcpStream) -> Vec<(bool, u64, &[u8])> {
+/// One run of Follow TCP Stream: bytes one side sent, then how many the capture lacks.
+struct FollowRun<'a> {
+    from_client: bool,
+    packet: u64,
+    data: &'a [u8],
+    missing: u64,
+}
+
+/// The runs of a stream, within the kept payload: a run with no bytes kept is shown only for
+/// the bytes it says are missing.
+fn follow_chunks(t: &crate::analysis::TcpStream) -> Vec<FollowRun<'_>> {
     t.chunks
         .iter()
         .filter_map(|c| {
@@ -346,7 +399,12 @@ fn follow_chunks(t: &crate::analysis::TcpStream) -> Vec<(bool, u64, &[u8])> {
             };
             let start = usize::try_from(c.offset).ok()?.min(p.len());
             let end = usize::try_from(c.offset + c.len).ok()?.min(p.len());
-            (end > start).then(|| (c.from_client, c.packet, &p[start..end]))
+            (end > start || c.missing > 0).then(|| FollowRun {
+                from_client: c.from_client,
+                packet: c.packet,
+                data: &p[start..end],
+                missing: c.missing,
+            })
         })
         .collect()
 }
@@ -705,6 +763,66 @@ mod tests {
         let p = corpus("cs_tcp_handshake.pcapng");
         let out = run_args(&[p.to_str().unwrap()]).unwrap();
         assert_eq!(times(&out, 1)[2].len(), "0.000000".len(), "{out}");
+    }
+
+    #[test]
+    fn follow_says_where_it_cut_and_max_bytes_0_is_refused() {
+        let p = corpus("lw_simple_http.pcap");
+        let out = run_args(&[p.to_str().unwrap(), "--follow", "0", "--max-bytes", "5"]).unwrap();
+        assert!(out.contains("GET /\n"), "{out}");
+        assert!(
+            out.contains("[payload cut at 5 bytes per direction]"),
+            "{out}"
+        );
+        let out = run_args(&[p.to_str().unwrap(), "--follow", "0"]).unwrap();
+        assert!(!out.contains("payload cut"), "{out}");
+        let err = Cli::try_parse_from(["inspect", "x.pcap", "--follow", "0", "--max-bytes", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("0 would keep no payload at all"), "{err}");
+    }
+
+    /// `--follow` lets go of the streams it does not show (its memory once grew with every
+    /// connection of the capture): with retirement forced early, every stream of every public
+    /// capture is followed exactly as when nothing is retired.
+    #[test]
+    fn follow_with_streams_retired_early_is_the_same() {
+        use crate::analysis::fixtures::early_retirement;
+        let keep_all = RetirePolicy {
+            max_closed: usize::MAX,
+            max_open: usize::MAX,
+        };
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/public");
+        let mut followed = 0;
+        for entry in std::fs::read_dir(dir).expect("public captures").flatten() {
+            let path = entry.path();
+            if !matches!(
+                path.extension().and_then(|x| x.to_str()),
+                Some("pcap" | "pcapng")
+            ) {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("capture readable");
+            for n in 0..4 {
+                for json in [false, true] {
+                    let view = |retire: RetirePolicy| {
+                        let mut argv = vec!["inspect", "x", "--follow", "0"];
+                        if json {
+                            argv.push("--json");
+                        }
+                        let args = Cli::try_parse_from(argv).expect("arguments parse").args;
+                        let reader = CaptureReader::new(&bytes[..], "x").expect("capture opens");
+                        let mut out = Vec::new();
+                        let r = follow_view(reader, n, &args, retire, &mut out);
+                        r.map(|()| out).map_err(|e| e.to_string())
+                    };
+                    let want = view(keep_all);
+                    followed += usize::from(want.is_ok());
+                    assert_eq!(view(early_retirement()), want, "{} {n}", path.display());
+                }
+            }
+        }
+        assert!(followed > 40, "{followed} streams followed");
     }
 
     #[test]

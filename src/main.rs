@@ -49,16 +49,60 @@ fn main() {
         });
         std::process::exit(sandbox::child_main(mode, capture));
     }
-    let cli = cli::parse();
+    let cli = match cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => std::process::exit(usage_error(&e, &args)),
+    };
+    let json = wants_json(&cli.command);
     let code = match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
             let _ = std::io::stdout().flush();
-            eprintln!("{}", e.to_string().trim_end());
+            let text = e.to_string();
+            if json {
+                eprintln!(
+                    "{}",
+                    error::json_error(e.kind(), text.trim_end(), e.exit_code())
+                );
+            } else {
+                eprintln!("{}", text.trim_end());
+            }
             e.exit_code()
         }
     };
     std::process::exit(code);
+}
+
+/// Whether the command writes JSON, so that its errors are JSON too.
+fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::Inspect(a) => a.json,
+        Command::Verify(a) => a.json,
+        Command::Report { format, .. } => *format == report::Format::Json,
+        _ => false,
+    }
+}
+
+/// Arguments that do not parse: clap's message and exit code, as JSON when the command line
+/// asks for JSON (`--json`, or `--format json` of `report`); `--help` and `--version` as they
+/// are. Returns the exit code.
+fn usage_error(e: &clap::Error, args: &[String]) -> i32 {
+    use clap::error::ErrorKind;
+    let asks_json = args
+        .iter()
+        .skip(1)
+        .any(|a| a == "--json" || a == "--format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json");
+    if asks_json && !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let text = e.render().to_string();
+        let message = text.trim_end().trim_start_matches("error: ");
+        eprintln!("{}", error::json_error("usage", message, exit::BAD_INPUT));
+        return exit::BAD_INPUT;
+    }
+    let _ = e.print();
+    e.exit_code()
 }
 
 fn dispatch(command: Command) -> Result<i32, AppError> {

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, AnalyzerOptions};
 use crate::check::wire::ServerPorts;
-use crate::check::CheckResult;
+use crate::check::{CheckResult, Outcome};
 use crate::plan::{self, Bindings};
 use crate::scenario::{self, Loaded};
 
@@ -53,8 +53,9 @@ when the choice is still ambiguous, or a flag matches nothing, socklab lists the
 conversations and the flags that pick each server. `socklab inspect FILE --streams` shows them
 too.
 
-Exit codes: 0 every wire check passed, 1 a check failed, 2 bad input (capture, scenario,
-arguments, roles not found), 3 output could not be written.";
+Exit codes: 0 every wire check passed, 1 a check failed (or judges payload bytes the capture
+cut off: not graded), 2 bad input (capture, scenario, arguments, roles not found), 3 output
+could not be written. With --json, an error is one JSON line on stderr (docs/json.md).";
 
 /// Check your own capture against a scenario's wire checks.
 #[derive(Debug, Clone, clap::Args)]
@@ -83,7 +84,7 @@ pub(crate) struct VerifyArgs {
     /// the reply is judged against what the client sent either way).
     #[arg(long, value_name = "LINE")]
     pub text: Option<String>,
-    /// Machine-readable output (JSON).
+    /// Machine-readable output (JSON); errors too, as one JSON line on standard error.
     #[arg(long)]
     pub json: bool,
 }
@@ -238,7 +239,13 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
     )?;
     writeln!(out, "{}\n", checked_phrase(&roles))?;
     for c in &results {
-        writeln!(out, "{} {}", if c.passed { "✓" } else { "✗" }, c.title)?;
+        let mark = match c.outcome {
+            _ if c.passed => "✓",
+            // Neither passed nor failed: the capture lacks what the check is about.
+            Outcome::NotGraded => "–",
+            _ => "✗",
+        };
+        writeln!(out, "{mark} {}", c.title)?;
         writeln!(out, "    expected: {}", c.expected)?;
         writeln!(out, "    actual:   {}", c.actual)?;
         if let Some(r) = &c.reason {
@@ -246,7 +253,18 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
         }
     }
     let ok = results.iter().filter(|c| c.passed).count();
-    writeln!(out, "\n{ok}/{} wire checks passed", results.len())?;
+    let unjudged = results
+        .iter()
+        .filter(|c| c.outcome == Outcome::NotGraded)
+        .count();
+    write!(out, "\n{ok}/{} wire checks passed", results.len())?;
+    if unjudged > 0 {
+        write!(
+            out,
+            "; {unjudged} not graded: the capture lacks the bytes they judge"
+        )?;
+    }
+    writeln!(out)?;
     let clients = roles.client_count();
     if !passed && clients > 1 {
         writeln!(

@@ -31,50 +31,37 @@ pub(crate) struct AnalyzerOptions {
     pub flow_packet_cap: usize,
     /// Keep TCP payload for this stream only (`inspect --follow`), to bound memory.
     pub payload_stream: Option<u32>,
-    /// Retire finished and idle flows while streaming (see [`RetirePolicy`]); `None` keeps
+    /// Retire flows past count bounds while streaming (see [`RetirePolicy`]); `None` keeps
     /// every flow to the end.
     pub retire: Option<RetirePolicy>,
 }
 
 /// When the analyzer lets go of a flow: the flow moves to the finished list (see
 /// [`Analyzer::drain_tcp`]) and a later packet on its addresses starts a new flow. The rule and
-/// where it can differ from tshark are in the module docs of `analysis`. Times are capture
-/// time (the latest frame timestamp seen), never the wall clock.
+/// where it can differ from tshark are in the module docs of `analysis`. Only counts decide,
+/// never timestamps: a capture's clock can jump (one far-future record, time going backwards)
+/// and tshark groups packets into streams without looking at it, so an idle timeout would cut
+/// a stream tshark keeps whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RetirePolicy {
-    /// A closed TCP stream (FIN both ways, or a RST) is retired after this many nanoseconds
-    /// without a packet.
-    pub closed_linger_ns: i64,
-    /// At most this many closed TCP streams are held; beyond, the least recently active goes.
+    /// At most this many closed TCP streams (FIN both ways, or a RST) are held; beyond, the
+    /// least recently active goes.
     pub max_closed: usize,
-    /// An open TCP stream or a UDP flow is retired after this many nanoseconds without a packet.
-    pub idle_timeout_ns: i64,
     /// At most this many open TCP streams, and at most this many UDP flows, are held; beyond,
     /// the least recently active goes, TCP streams that have seen packets one way only first.
     pub max_open: usize,
 }
 
 impl RetirePolicy {
-    /// 2 MSL (RFC 9293: MSL is 2 minutes), the longest TIME-WAIT: after it a 4-tuple may be
-    /// reused only with a SYN, which starts a new stream anyway.
-    pub(crate) const CLOSED_LINGER_NS: i64 = 240 * NS;
-    /// Longer than the 2-hour default keepalive time of Linux, Windows and macOS, so a quiet
-    /// connection kept alive by probes is not cut in two.
-    pub(crate) const IDLE_TIMEOUT_NS: i64 = (2 * 3600 + 300) * NS;
-
     /// The bounds used by `inspect --streams`. A held TCP stream costs about 0.75 KB and a UDP
     /// flow 0.3 KB, so about 60 MB with every bound full (`benches/inspect-many.sh`, `mix`).
     pub(crate) fn bounded() -> Self {
         RetirePolicy {
-            closed_linger_ns: Self::CLOSED_LINGER_NS,
             max_closed: 32_768,
-            idle_timeout_ns: Self::IDLE_TIMEOUT_NS,
             max_open: 32_768,
         }
     }
 }
-
-const NS: i64 = 1_000_000_000;
 
 impl AnalyzerOptions {
     /// Streaming views over captures of any size: keep no payload, no per-flow packet lists
@@ -138,11 +125,22 @@ struct SeqState {
     /// Highest relative sequence end seen, for retransmission detection.
     max_end: Option<u32>,
     /// Out-of-order segments waiting for the hole before them, by relative seq.
-    pending: BTreeMap<u32, Vec<u8>>,
+    pending: BTreeMap<u32, Parked>,
     pending_bytes: usize,
     window_scale: Option<u8>,
     syn_seen: bool,
     fin_seen: bool,
+}
+
+/// A segment's payload: the bytes kept (none when the stream's payload is not kept), how many
+/// the capture held, the length its header claims (more when the capture cut it short) and
+/// the packet that carried it.
+#[derive(Debug)]
+struct Parked {
+    data: Vec<u8>,
+    captured: usize,
+    len: usize,
+    packet: u64,
 }
 
 #[derive(Debug)]
@@ -198,7 +196,9 @@ const CLOSED: usize = 2;
 pub(crate) struct Analyzer {
     opts: AnalyzerOptions,
     first_ts: Option<i64>,
-    last_ts: i64,
+    /// Earliest and latest timestamps seen: time can go backwards in a capture.
+    min_ts: i64,
+    max_ts: i64,
     frames: u64,
     undecoded: u64,
     /// Live TCP streams, by slot; the current stream of each 4-tuple is in `tcp_by_key`.
@@ -226,7 +226,8 @@ impl Analyzer {
         Analyzer {
             opts,
             first_ts: None,
-            last_ts: 0,
+            min_ts: i64::MAX,
+            max_ts: i64::MIN,
             frames: 0,
             undecoded: 0,
             tcp: Recency::default(),
@@ -260,7 +261,8 @@ impl Analyzer {
     pub(crate) fn push(&mut self, frame: &Frame<'_>) -> Option<&PacketSummary> {
         self.frames += 1;
         let first = *self.first_ts.get_or_insert(frame.ts_ns);
-        self.last_ts = self.last_ts.max(frame.ts_ns);
+        self.min_ts = self.min_ts.min(frame.ts_ns);
+        self.max_ts = self.max_ts.max(frame.ts_ns);
         let mut sum = self.opts.summaries.then(|| PacketSummary {
             number: frame.number,
             time: (frame.ts_ns - first) as f64 / 1e9,
@@ -273,14 +275,11 @@ impl Analyzer {
             udp: None,
             icmp: None,
         });
+        self.decode(frame, sum.as_mut());
         if let Some(policy) = self.opts.retire {
-            // Before the frame, so it finds flows quiet for too long gone; after it, so the
-            // flow it may have added does not hold one more than allowed.
+            // After the frame, so the flow it may have added does not hold one more than
+            // allowed.
             self.retire(policy);
-            self.decode(frame, sum.as_mut());
-            self.retire(policy);
-        } else {
-            self.decode(frame, sum.as_mut());
         }
         let sum = sum?;
         if self.opts.keep_summaries {
@@ -519,7 +518,10 @@ impl Analyzer {
         st.last_ts = frame.ts_ns;
         let f = &mut st.flow;
         f.last_packet = frame.number;
-        f.end = time;
+        // As tshark's conversation table: from the earliest packet to the latest, so time
+        // going backwards never makes a negative duration.
+        f.start = f.start.min(time);
+        f.end = f.end.max(time);
         push_capped(
             &mut f.packets,
             &mut f.packets_truncated,
@@ -539,7 +541,9 @@ impl Analyzer {
         dir.datagrams += 1;
         dir.bytes += frame.orig_len as u64;
         dir.payload_bytes += payload_len as u64;
-        if *kept + payload.len() <= cap {
+        if cap == 0 {
+            // Payloads are not kept: nothing is cut either.
+        } else if *kept + payload.len() <= cap {
             *kept += payload.len();
             dir.payloads.push(Datagram {
                 packet: frame.number,
@@ -634,7 +638,9 @@ impl Analyzer {
         );
         st.last_ts = frame.ts_ns;
         st.stream.last_packet = frame.number;
-        st.stream.end = time;
+        // From the earliest packet to the latest, as tshark's conversation table.
+        st.stream.start = st.stream.start.min(time);
+        st.stream.end = st.stream.end.max(time);
         push_capped(
             &mut st.stream.packets,
             &mut st.stream.packets_truncated,
@@ -715,29 +721,26 @@ impl Analyzer {
         }
         if seg.payload_len > 0 {
             let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
-            let cap = match opts.payload_stream {
-                Some(n) if n != st.stream.index => 0,
-                _ => opts.payload_cap,
+            let mut runs = Runs {
+                chunks: &mut st.stream.chunks,
+                truncated: &mut st.stream.chunks_truncated,
+                cap: opts.flow_packet_cap,
+                from_client,
+                packet: frame.number,
             };
-            let before = dir.payload.len() as u64;
-            let delivered = reassemble(fwd, dir, data_seq, seg.payload, seg.payload_len, cap);
-            if delivered > 0 {
-                let chunks = &mut st.stream.chunks;
-                match chunks.last_mut() {
-                    Some(c) if c.from_client == from_client => c.len += delivered,
-                    _ => push_capped(
-                        chunks,
-                        &mut st.stream.chunks_truncated,
-                        opts.flow_packet_cap,
-                        Chunk {
-                            packet: frame.number,
-                            from_client,
-                            offset: before,
-                            len: delivered,
-                        },
-                    ),
-                }
-            }
+            let cap = stream_cap(&opts, st.stream.index);
+            let seg = Parked {
+                // A stream whose payload is not kept parks no bytes either.
+                data: if cap > 0 {
+                    seg.payload.to_vec()
+                } else {
+                    Vec::new()
+                },
+                captured: seg.payload.len(),
+                len: seg.payload_len,
+                packet: frame.number,
+            };
+            reassemble(fwd, dir, data_seq, seg, cap, &mut runs);
         }
         if f & flags::FIN != 0 {
             fwd.fin_seen = true;
@@ -809,9 +812,10 @@ impl Analyzer {
 
     /// Takes a TCP stream out of the live set: no later packet can reach it.
     fn let_go_tcp(&mut self, slot: u32) {
-        let Some(st) = self.tcp.remove(slot) else {
+        let Some(mut st) = self.tcp.remove(slot) else {
             return;
         };
+        settle(&mut st, &self.opts);
         let key = canonical(st.stream.client, st.stream.server);
         if let Entry::Occupied(e) = self.tcp_by_key.entry(key) {
             if *e.get() == slot {
@@ -824,23 +828,9 @@ impl Analyzer {
         self.done_tcp.push(st.stream);
     }
 
-    /// Applies `policy` at the current capture time: see [`RetirePolicy`].
+    /// Applies `policy`: see [`RetirePolicy`]. Each recency list runs from least to most
+    /// recently active (in frame order), so only fronts need looking at.
     fn retire(&mut self, policy: RetirePolicy) {
-        let now = self.last_ts;
-        let quiet = |last: i64, limit: i64| now.saturating_sub(last) > limit;
-        // Each list runs from least to most recently active: only fronts need looking at.
-        for (list, limit) in [
-            (CLOSED, policy.closed_linger_ns),
-            (ONE_WAY, policy.idle_timeout_ns),
-            (TWO_WAY, policy.idle_timeout_ns),
-        ] {
-            while let Some(slot) = self.tcp.front(list) {
-                if !self.tcp.get(slot).is_some_and(|s| quiet(s.last_ts, limit)) {
-                    break;
-                }
-                self.let_go_tcp(slot);
-            }
-        }
         while self.tcp.len(CLOSED) > policy.max_closed {
             let Some(slot) = self.tcp.front(CLOSED) else {
                 break;
@@ -854,14 +844,10 @@ impl Analyzer {
             };
             self.let_go_tcp(slot);
         }
-        while let Some(slot) = self.udp.front(0) {
-            let idle = self
-                .udp
-                .get(slot)
-                .is_some_and(|s| quiet(s.last_ts, policy.idle_timeout_ns));
-            if !idle && self.udp.len(0) <= policy.max_open {
+        while self.udp.len(0) > policy.max_open {
+            let Some(slot) = self.udp.front(0) else {
                 break;
-            }
+            };
             if let Some(st) = self.udp.remove(slot) {
                 self.udp_by_key.remove(&canonical(st.flow.a, st.flow.b));
                 self.done_udp.push(st.flow);
@@ -891,7 +877,11 @@ impl Analyzer {
     pub(crate) fn drain_live_tcp(&mut self) -> impl Iterator<Item = TcpStream> + '_ {
         self.tcp_by_key.clear();
         self.last_tcp = None;
-        self.tcp.drain_by_key(|s| s.stream.index).map(|s| s.stream)
+        let opts = self.opts;
+        self.tcp.drain_by_key(|s| s.stream.index).map(move |mut s| {
+            settle(&mut s, &opts);
+            s.stream
+        })
     }
 
     /// [`Analyzer::drain_live_tcp`] for UDP flows.
@@ -924,15 +914,23 @@ impl Analyzer {
 
     /// Ends the analysis.
     pub(crate) fn finish(self) -> Analysis {
-        let first = self.first_ts.unwrap_or(0);
         Analysis {
             frames: self.frames,
             first_ts_ns: self.first_ts,
-            duration: (self.last_ts - first) as f64 / 1e9,
+            // From the earliest timestamp to the latest, as capinfos and tshark's conversation
+            // table measure it: never negative, whatever order the records are in.
+            duration: if self.frames == 0 {
+                0.0
+            } else {
+                self.max_ts.saturating_sub(self.min_ts) as f64 / 1e9
+            },
             packets: self.packets,
             tcp_streams: sorted(
                 self.done_tcp,
-                self.tcp.into_values().map(|s| s.stream),
+                self.tcp.into_values().map(|mut s| {
+                    settle(&mut s, &self.opts);
+                    s.stream
+                }),
                 |s| s.index,
             ),
             udp_flows: sorted(self.done_udp, self.udp.into_values().map(|s| s.flow), |f| {
@@ -985,10 +983,12 @@ fn set_info(sum: Option<&mut PacketSummary>, proto: &'static str, info: String) 
     }
 }
 
+/// Keeps `x` while `v` holds fewer than `cap`; `truncated` says something was left out, only
+/// when something was to be kept at all (a cap of 0 keeps nothing and cuts nothing).
 fn push_capped<T>(v: &mut Vec<T>, truncated: &mut bool, cap: usize, x: T) {
     if v.len() < cap {
         v.push(x);
-    } else {
+    } else if cap > 0 {
         *truncated = true;
     }
 }
@@ -1007,82 +1007,221 @@ fn update_gap(gap: &mut Option<Gap>, last_packet: u64, last_ts: i64, frame: &Fra
     }
 }
 
+/// Payload bytes kept for stream `index`: only the followed stream's with `payload_stream`.
+fn stream_cap(opts: &AnalyzerOptions, index: u32) -> usize {
+    match opts.payload_stream {
+        Some(n) if n != index => 0,
+        _ => opts.payload_cap,
+    }
+}
+
+/// Where delivered payload is recorded as Follow TCP Stream runs ([`Chunk`]s) of one direction.
+struct Runs<'a> {
+    chunks: &'a mut Vec<Chunk>,
+    truncated: &'a mut bool,
+    /// Most chunks kept.
+    cap: usize,
+    from_client: bool,
+    /// The packet being delivered.
+    packet: u64,
+}
+
+impl Runs<'_> {
+    /// `kept` bytes were appended at `offset` of the direction's payload: they extend the last
+    /// run if it is this direction's and no bytes are missing after it.
+    fn data(&mut self, offset: u64, kept: u64) {
+        if kept == 0 {
+            return;
+        }
+        match self.chunks.last_mut() {
+            Some(c) if c.from_client == self.from_client && c.missing == 0 => c.len += kept,
+            _ => push_capped(
+                self.chunks,
+                self.truncated,
+                self.cap,
+                Chunk {
+                    packet: self.packet,
+                    from_client: self.from_client,
+                    offset,
+                    len: kept,
+                    missing: 0,
+                },
+            ),
+        }
+    }
+
+    /// `n` bytes of this direction that the capture does not hold come right after the
+    /// `offset` bytes kept so far: they end this direction's last run (or a run of no bytes).
+    fn missing(&mut self, offset: u64, n: u64) {
+        let from_client = self.from_client;
+        match self
+            .chunks
+            .iter_mut()
+            .rev()
+            .find(|c| c.from_client == from_client)
+        {
+            Some(c) if c.offset + c.len == offset => c.missing += n,
+            _ => push_capped(
+                self.chunks,
+                self.truncated,
+                self.cap,
+                Chunk {
+                    packet: self.packet,
+                    from_client,
+                    offset,
+                    len: 0,
+                    missing: n,
+                },
+            ),
+        }
+    }
+}
+
+/// Records `n` sequence bytes the capture does not hold, at the end of what `dir` kept.
+fn gap(dir: &mut TcpDirection, runs: &mut Runs<'_>, packet: u64, n: u64, snaplen: bool) {
+    if n == 0 {
+        return;
+    }
+    let offset = dir.payload.len() as u64;
+    dir.payload_has_gaps = true;
+    dir.missing_bytes += n;
+    dir.first_gap.get_or_insert(Box::new(PayloadGap {
+        packet,
+        offset,
+        missing: n,
+        snaplen,
+    }));
+    if !dir.payload_truncated {
+        runs.missing(offset, n);
+    }
+}
+
 /// Appends in-order payload, parks out-of-order segments (bounded by the cap) and skips
-/// duplicates, so each sequence byte is delivered once.
+/// duplicates, so each sequence byte is delivered once. A segment the capture cut short
+/// (snaplen) delivers the bytes it holds and leaves a gap for the rest: the next segment's
+/// bytes never stand in for them.
 fn reassemble(
     st: &mut SeqState,
     dir: &mut TcpDirection,
     seq: u32,
-    captured: &[u8],
-    len: usize,
+    seg: Parked,
     cap: usize,
-) -> u64 {
+    runs: &mut Runs<'_>,
+) {
     let next = *st.next.get_or_insert(seq);
     if st.fin_seen && (seq.wrapping_sub(next) as i32) >= 0 {
         // Data after our FIN is not part of the stream.
-        return 0;
+        return;
     }
     let ahead = seq.wrapping_sub(next) as i32;
-    let mut delivered = 0;
     if ahead > 0 {
         if let std::collections::btree_map::Entry::Vacant(e) = st.pending.entry(seq) {
-            st.pending_bytes += captured.len();
-            e.insert(captured.to_vec());
+            // Counted by the length claimed, kept or not, so that a hole that never fills is
+            // given up on after as much sequence space whatever is kept.
+            st.pending_bytes += seg.len;
+            e.insert(seg);
         }
         if st.pending_bytes <= cap.max(64 * 1024) {
-            return 0;
+            return;
         }
         // Too much is waiting behind a hole that never fills (bytes not captured): skip it,
         // as Wireshark's Follow does with "[N bytes missing]".
-        if let Some(&first) = st.pending.keys().next() {
-            st.next = Some(first);
-            dir.payload_has_gaps = true;
-        }
+        skip_hole(st, dir, runs);
     } else {
-        delivered = deliver(st, dir, seq, captured, len, cap);
+        deliver(st, dir, seq, &seg, cap, runs);
     }
-    // Drain parked segments that now touch the in-order edge.
+    drain_pending(st, dir, cap, runs);
+}
+
+/// Moves the in-order edge over the hole before the first parked segment, recording the gap.
+fn skip_hole(st: &mut SeqState, dir: &mut TcpDirection, runs: &mut Runs<'_>) {
+    let Some((&first, parked)) = st.pending.iter().next() else {
+        return;
+    };
+    let packet = parked.packet;
+    let next = st.next.unwrap_or(first);
+    let hole = u64::from(first.wrapping_sub(next));
+    st.next = Some(first);
+    gap(dir, runs, packet, hole, false);
+}
+
+/// Delivers parked segments that now touch the in-order edge.
+fn drain_pending(st: &mut SeqState, dir: &mut TcpDirection, cap: usize, runs: &mut Runs<'_>) {
     while let Some((&pseq, _)) = st.pending.iter().next() {
         let next = st.next.unwrap_or(pseq);
         if (pseq.wrapping_sub(next) as i32) > 0 {
             break;
         }
-        let Some(data) = st.pending.remove(&pseq) else {
+        let Some(seg) = st.pending.remove(&pseq) else {
             break;
         };
-        st.pending_bytes -= data.len();
-        let l = data.len();
-        delivered += deliver(st, dir, pseq, &data, l, cap);
+        st.pending_bytes -= seg.len;
+        runs.packet = seg.packet;
+        deliver(st, dir, pseq, &seg, cap, runs);
     }
-    delivered
 }
 
-/// Appends the bytes of a segment not delivered yet; returns how many sequence bytes were new.
+/// At the end of a stream: what is still parked behind a hole that never filled is delivered
+/// after the gap, as Wireshark's Follow shows it after "[N bytes missing in capture file]".
+fn settle(s: &mut StreamState, opts: &AnalyzerOptions) {
+    let cap = stream_cap(opts, s.stream.index);
+    for from_client in [true, false] {
+        let (st, dir) = if from_client {
+            (&mut s.to_server, &mut s.stream.to_server)
+        } else {
+            (&mut s.to_client, &mut s.stream.to_client)
+        };
+        let mut runs = Runs {
+            chunks: &mut s.stream.chunks,
+            truncated: &mut s.stream.chunks_truncated,
+            cap: opts.flow_packet_cap,
+            from_client,
+            packet: 0,
+        };
+        while !st.pending.is_empty() {
+            skip_hole(st, dir, &mut runs);
+            drain_pending(st, dir, cap, &mut runs);
+        }
+    }
+}
+
+/// Appends the bytes of a segment not delivered yet, records a gap for those the capture cut
+/// off, and advances the in-order edge by the length the header claims.
 fn deliver(
     st: &mut SeqState,
     dir: &mut TcpDirection,
     seq: u32,
-    data: &[u8],
-    len: usize,
+    seg: &Parked,
     cap: usize,
-) -> u64 {
+    runs: &mut Runs<'_>,
+) {
+    let len = seg.len;
     let next = st.next.unwrap_or(seq);
     let skip = next.wrapping_sub(seq) as usize;
     if skip >= len {
-        return 0;
+        return;
     }
-    let fresh = data.get(skip..).unwrap_or(&[]);
+    let fresh = seg.data.get(skip..).unwrap_or(&[]);
+    let held = seg.captured.saturating_sub(skip);
     let room = cap.saturating_sub(dir.payload.len());
-    if fresh.len() > room {
+    // Cut at the cap only when there was a cap to keep anything at all: a payload that is
+    // not kept (cap 0) is not "truncated".
+    if fresh.len() > room && cap > 0 {
         dir.payload_truncated = true;
     }
-    dir.payload
-        .extend_from_slice(&fresh[..fresh.len().min(room)]);
-    if fresh.len() < len - skip {
-        // Bytes claimed but not captured (snaplen): the stream has a hole here.
-        dir.payload_has_gaps = true;
-    }
+    let offset = dir.payload.len() as u64;
+    let kept = fresh.len().min(room);
+    dir.payload.extend_from_slice(&fresh[..kept]);
+    runs.data(offset, kept as u64);
+    // Bytes the header claims but the capture does not hold (snaplen): a gap, never filled
+    // with the bytes of a later segment.
+    gap(
+        dir,
+        runs,
+        seg.packet,
+        (len - skip).saturating_sub(held) as u64,
+        true,
+    );
     dir.stream_bytes += (len - skip) as u64;
     st.next = Some(seq.wrapping_add(len as u32));
-    (len - skip) as u64
 }

@@ -13,6 +13,9 @@
 //!   ([`TcpDirection`]): frames and frame bytes (as tshark's conversation table), payload bytes,
 //!   ISN, SYN/FIN/RST packet numbers, retransmissions, and the payload reassembled in sequence
 //!   order with duplicates dropped, up to `payload_cap` bytes (`payload_truncated` says so).
+//!   Only captured bytes are kept: bytes a snapshot length cut off a segment, or segments never
+//!   captured, are counted in `missing_bytes` (`first_gap` says where) and end the Follow run
+//!   they belong to ([`Chunk::missing`]); a later segment's bytes never stand in for them.
 //!   - handshake completed between two endpoints: [`Analysis::streams_between`] then
 //!     `handshake.completed` (with `syn`, `syn_ack`, `ack` packet numbers);
 //!   - SYN answered by RST: [`TcpStream::refused`] (`handshake.syn`, `to_client.rst_packet`);
@@ -46,35 +49,38 @@
 //! # Retirement
 //!
 //! A TCP stream replaced on its 4-tuple by a new one (see above) leaves at once, policy or not:
-//! no packet can reach it any more. With a [`RetirePolicy`], flows also leave by this rule,
-//! applied before each frame (so a frame finds gone what was quiet too long) and after it (so
-//! the flow it may add does not exceed a bound). "Now" is capture time, the latest frame
-//! timestamp seen; "least recently active" is by the frame order of each flow's last packet.
+//! no packet can reach it any more. With a [`RetirePolicy`], flows also leave when too many are
+//! held, checked after each frame; "least recently active" is by the frame order of each
+//! flow's last packet. Timestamps play no part: tshark groups packets into streams without
+//! looking at them, and a capture's clock is not to be trusted (one far-future record once made
+//! every stream look idle and split a conversation into one stream per packet).
 //!
-//! - A closed TCP stream (FIN both ways, or a RST) is retired once it has had no packet for
-//!   more than `closed_linger_ns` (240 s: 2 MSL, the longest TIME-WAIT), or when more than
-//!   `max_closed` (32,768) closed streams are held, least recently active first.
-//! - An open TCP stream is retired once it has had no packet for more than `idle_timeout_ns`
-//!   (2 h 5 min: past the 2-hour default TCP keepalive time), or when more than `max_open`
-//!   (32,768) open streams are held: the least recently active of those that have seen packets
-//!   one way only (an unanswered SYN) first, then the least recently active of the others.
-//!   This bounds streams that never close (a port scan's probes, connections whose end was not
-//!   captured) without a scan pushing out a quiet conversation.
-//! - A UDP flow likewise, with `idle_timeout_ns` and at most `max_open` flows.
+//! - At most `max_closed` (32,768) closed TCP streams (FIN both ways, or a RST) are held: past
+//!   that, the least recently active goes.
+//! - At most `max_open` (32,768) open TCP streams are held: past that, the least recently active
+//!   of those that have seen packets one way only (an unanswered SYN) goes first, then the least
+//!   recently active of the others. This bounds streams that never close (a port scan's probes,
+//!   connections whose end was not captured) without a scan pushing out a quiet conversation.
+//! - At most `max_open` UDP flows, likewise.
 //!
 //! Numbers are given at a flow's first packet, so retiring never renumbers. Until a stream is
 //! retired, a late non-SYN packet on its 4-tuple counts towards it and a SYN starts a new
 //! stream, exactly as in tshark. The one difference: a packet on a retired flow's addresses
 //! starts a new stream (or UDP flow) where tshark would count it towards the old one, so that
-//! flow is split and every later number is one higher. That takes a pathological capture: a
-//! non-SYN packet more than 240 s after its stream closed (past any TIME-WAIT), or after
-//! 32,768 other streams closed (3 s of a sustained 10,000 connections per second); a packet
-//! after more than 2 h 5 min of silence on an open stream; or more than 32,768 streams open at
-//! once, and then a packet on the quietest one-way stream (a probe's SYN sent again), or, with
-//! more than 32,768 two-way conversations open at once, on the quietest of those. An ICMP
-//! error quoting a retired flow is shown unmatched. The bounded and unbounded `inspect
-//! --streams` are tested identical on every public capture, and tshark's numbering is tested
-//! through retirement (`retire_tests`).
+//! flow is split and every later number is one higher. That takes a capture with more than
+//! 32,768 other streams closed since (3 s of a sustained 10,000 connections per second), or
+//! more than 32,768 streams open at once and then a packet on the quietest one-way stream (a
+//! probe's SYN sent again), or, with more than 32,768 two-way conversations open at once, on
+//! the quietest of those. An ICMP error quoting a retired flow is shown unmatched. The bounded
+//! and unbounded `inspect --streams` are tested identical on every public capture, and tshark's
+//! numbering is tested through retirement (`retire_tests`).
+//!
+//! # Time
+//!
+//! Times are seconds since the first frame (tshark's `frame.time_relative`), negative for a
+//! record stamped earlier than the first. A flow's `start` and `end` are its earliest and
+//! latest packet times and the capture's `duration` runs from its earliest to its latest
+//! timestamp, as tshark's conversation table measures them, so no duration is negative.
 
 mod analyzer;
 #[cfg(test)]

@@ -92,10 +92,30 @@ pub(crate) struct TcpDirection {
     /// In-order payload, at most `payload_cap` bytes, escaped in JSON.
     #[serde(serialize_with = "super::escape::serialize_bytes")]
     pub payload: Vec<u8>,
-    /// True when `payload` stopped at the cap.
+    /// True when `payload` stopped at the cap (never when no payload was to be kept).
     pub payload_truncated: bool,
-    /// True when a hole in the sequence space (bytes never captured) was skipped over.
+    /// True when the capture lacks bytes of this direction: a segment cut short by the
+    /// capture's snapshot length, or a hole in the sequence space (segments never captured).
+    /// `payload` then holds only the bytes captured; `first_gap` says where the first are
+    /// missing.
     pub payload_has_gaps: bool,
+    /// Sequence bytes of this direction the capture does not hold.
+    pub missing_bytes: u64,
+    /// Boxed: most streams have none, and every held stream pays for the field.
+    pub first_gap: Option<Box<PayloadGap>>,
+}
+
+/// Where a direction's payload lacks bytes the capture did not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct PayloadGap {
+    /// The packet cut short (snaplen), or the first packet after a hole.
+    pub packet: u64,
+    /// Offset in the direction's kept `payload` where the bytes are missing.
+    pub offset: u64,
+    pub missing: u64,
+    /// True when the packet was cut by the capture's snapshot length; false for segments never
+    /// captured at all.
+    pub snaplen: bool,
 }
 
 /// A TCP conversation, numbered as tshark's `tcp.stream`.
@@ -108,6 +128,8 @@ pub(crate) struct TcpStream {
     pub server: Endpoint,
     pub first_packet: u64,
     pub last_packet: u64,
+    /// Time of the earliest and of the latest packet (not the first and the last: a capture's
+    /// clock can go backwards), as tshark's conversation table.
     pub start: f64,
     pub end: f64,
     pub handshake: Handshake,
@@ -123,15 +145,19 @@ pub(crate) struct TcpStream {
     pub chunks_truncated: bool,
 }
 
-/// A run of in-order payload sent one way before the other side sent any.
+/// A run of in-order payload sent one way before the other side sent any, up to the first
+/// bytes the capture lacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub(crate) struct Chunk {
     /// Packet that delivered the run's first byte.
     pub packet: u64,
     pub from_client: bool,
-    /// Offset of the run in that direction's kept `payload`.
+    /// Offset of the run in that direction's kept `payload`, and the bytes it holds there.
     pub offset: u64,
     pub len: u64,
+    /// Bytes of this direction the capture lacks right after the run (a segment cut short by
+    /// the snapshot length, or never captured); the next run starts after them.
+    pub missing: u64,
 }
 
 impl TcpStream {
@@ -189,6 +215,7 @@ pub(crate) struct UdpFlow {
     pub b: Endpoint,
     pub first_packet: u64,
     pub last_packet: u64,
+    /// Time of the earliest and of the latest datagram, as for [`TcpStream`].
     pub start: f64,
     pub end: f64,
     pub a_to_b: UdpDirection,
@@ -296,6 +323,7 @@ pub(crate) struct Analysis {
     pub frames: u64,
     /// Capture time of the first frame, nanoseconds since the Unix epoch.
     pub first_ts_ns: Option<i64>,
+    /// From the earliest timestamp to the latest (never negative).
     pub duration: f64,
     /// Only filled when `AnalyzerOptions::keep_summaries` is set.
     pub packets: Vec<PacketSummary>,

@@ -304,3 +304,128 @@ fn bench_streams_throughput() {
     assert_eq!(a.tcp_streams.len() as u64, conns);
     assert!(a.tcp_streams.iter().all(|s| s.handshake.completed));
 }
+
+/// Runs frames through an analyzer with `opts`, each frame's data cut to `keep[i]` bytes when
+/// given (as a snapshot length cuts it; `orig_len` stays whole).
+fn analyze_cut(opts: AnalyzerOptions, frames: &[Vec<u8>], keep: &[(usize, usize)]) -> Analysis {
+    let mut an = Analyzer::new(opts);
+    for (i, f) in frames.iter().enumerate() {
+        let cut = keep.iter().find(|k| k.0 == i).map_or(f.len(), |k| k.1);
+        an.push(&Frame {
+            number: i as u64 + 1,
+            ts_ns: i as i64 * 1_000_000,
+            link_type: 101,
+            interface: 0,
+            orig_len: f.len() as u32,
+            data: &f[..cut],
+            decimals: 6,
+        });
+    }
+    an.finish()
+}
+
+/// SYN, SYN-ACK, ACK, then the client sends "hello, " and "world" in two segments.
+fn two_segments() -> Vec<Vec<u8>> {
+    let (c, s) = (1000u32, 5000u32);
+    vec![
+        tcp(C, S, 40000, 80, c, 0, SYN, b""),
+        tcp(S, C, 80, 40000, s, c + 1, SYN | ACK, b""),
+        tcp(C, S, 40000, 80, c + 1, s + 1, ACK, b""),
+        tcp(C, S, 40000, 80, c + 1, s + 1, PSH | ACK, b"hello, "),
+        tcp(C, S, 40000, 80, c + 8, s + 1, PSH | ACK, b"world"),
+    ]
+}
+
+/// Regression (issue 11, part 8): a segment cut by the snapshot length delivered its captured
+/// bytes and the next segment's right after them, in one run, as if they had been adjacent.
+#[test]
+fn a_snaplen_cut_segment_leaves_a_gap_not_the_next_segments_bytes() {
+    // Packet 4 keeps 2 of its 7 payload bytes (IPv4 20 + TCP 20 + 2).
+    let a = analyze_cut(AnalyzerOptions::default(), &two_segments(), &[(3, 42)]);
+    let s = &a.tcp_streams[0];
+    let d = &s.to_server;
+    assert_eq!(d.payload, b"heworld", "only captured bytes are kept");
+    assert!(d.payload_has_gaps);
+    assert!(!d.payload_truncated, "no cap was reached");
+    assert_eq!((d.missing_bytes, d.stream_bytes), (5, 12));
+    assert_eq!(
+        d.first_gap.as_deref(),
+        Some(&PayloadGap {
+            packet: 4,
+            offset: 2,
+            missing: 5,
+            snaplen: true
+        })
+    );
+    let runs: Vec<(u64, u64, u64, u64)> = s
+        .chunks
+        .iter()
+        .map(|c| (c.packet, c.offset, c.len, c.missing))
+        .collect();
+    assert_eq!(runs, [(4, 0, 2, 5), (5, 2, 5, 0)]);
+    // The whole capture: one run, nothing missing.
+    let a = analyze_cut(AnalyzerOptions::default(), &two_segments(), &[]);
+    let s = &a.tcp_streams[0];
+    assert_eq!(s.to_server.payload, b"hello, world");
+    assert_eq!(
+        (s.to_server.missing_bytes, s.to_server.first_gap.as_deref()),
+        (0, None)
+    );
+    assert_eq!(s.chunks.len(), 1);
+    assert_eq!(s.chunks[0].len, 12);
+}
+
+/// A segment never captured: what follows it is delivered after a gap once the stream ends,
+/// not dropped, and the gap says how much is missing.
+#[test]
+fn a_segment_never_captured_leaves_a_gap_before_what_follows() {
+    let mut frames = two_segments();
+    frames.remove(3);
+    let a = analyze_cut(AnalyzerOptions::default(), &frames, &[]);
+    let d = &a.tcp_streams[0].to_server;
+    assert_eq!(d.payload, b"world");
+    assert_eq!(d.missing_bytes, 7);
+    assert_eq!(
+        d.first_gap.as_deref(),
+        Some(&PayloadGap {
+            packet: 4,
+            offset: 0,
+            missing: 7,
+            snaplen: false
+        })
+    );
+}
+
+/// Regression (issue 11, part 9): with payloads not kept (`inspect --streams`), every flow
+/// that carried payload said `payload_truncated` (and its packet list and runs "truncated"),
+/// over an empty payload. A flag that something was cut is now true only when it was.
+#[test]
+fn nothing_kept_is_not_truncated_and_a_cap_reached_is() {
+    let mut frames = two_segments();
+    frames.push(udp(C, S, 5353, 53, b"query"));
+    let a = analyze_cut(AnalyzerOptions::streaming(false), &frames, &[]);
+    let s = &a.tcp_streams[0];
+    assert!(s.to_server.payload.is_empty());
+    assert!(!s.to_server.payload_truncated);
+    assert!(!s.packets_truncated && !s.chunks_truncated);
+    assert!(!a.udp_flows[0].a_to_b.payloads_truncated);
+    assert!(!a.udp_flows[0].packets_truncated);
+    // Missing bytes are counted even when no payload is kept.
+    let a = analyze_cut(AnalyzerOptions::streaming(false), &frames, &[(3, 42)]);
+    assert_eq!(a.tcp_streams[0].to_server.missing_bytes, 5);
+
+    let a = analyze_cut(
+        AnalyzerOptions {
+            payload_cap: 4,
+            flow_packet_cap: 2,
+            ..AnalyzerOptions::default()
+        },
+        &frames,
+        &[],
+    );
+    let s = &a.tcp_streams[0];
+    assert_eq!(s.to_server.payload, b"hell");
+    assert!(s.to_server.payload_truncated);
+    assert!(s.packets_truncated, "5 packets, 2 kept");
+    assert!(a.udp_flows[0].a_to_b.payloads_truncated, "5 bytes, 4 kept");
+}

@@ -45,7 +45,8 @@ pub(crate) enum Outcome {
     NotRun,
     /// The submission provides no program for a role the check needs.
     NotSubmitted,
-    /// Not graded by the user's choice (`--no-capture`, host isolation).
+    /// Not graded by the user's choice (`--no-capture`, host isolation), or because the
+    /// capture lacks the bytes the check judges (a snapshot length cut them).
     NotGraded,
     /// socklab broke (the capture failed or lost packets, the sandbox failed): never the
     /// student's fault, never a pass.
@@ -192,6 +193,9 @@ impl CheckResult {
             },
         );
         r.evidence_packets = graded.packets;
+        let unjudged = unjudged.or(graded
+            .unjudged
+            .map(|why| (Outcome::NotGraded, format!("not graded: {why}"))));
         if let Some((outcome, why)) = unjudged {
             r.set_unjudged(outcome, why);
         }

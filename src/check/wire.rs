@@ -27,6 +27,9 @@ pub(crate) struct WireGraded {
     pub reason: Option<String>,
     /// Packet numbers (tshark's `frame.number`) that show what `actual` says.
     pub packets: Vec<u64>,
+    /// Why the capture cannot decide this check (it lacks the bytes the check is about): the
+    /// check is then not graded rather than passed or failed on bytes never captured.
+    pub unjudged: Option<String>,
 }
 
 impl WireGraded {
@@ -36,6 +39,7 @@ impl WireGraded {
             actual,
             reason: None,
             packets,
+            unjudged: None,
         }
     }
 
@@ -45,6 +49,18 @@ impl WireGraded {
             actual,
             reason: Some(reason),
             packets,
+            unjudged: None,
+        }
+    }
+
+    /// The capture lacks what the check needs: `why` says what is missing.
+    pub(crate) fn unjudged(actual: String, why: String, packets: Vec<u64>) -> WireGraded {
+        WireGraded {
+            passed: false,
+            actual,
+            reason: None,
+            packets,
+            unjudged: Some(why),
         }
     }
 }

@@ -46,6 +46,22 @@ pub(crate) fn grade(
         .windows(2)
         .map(|w| (w[0].number, w[1].number, (w[1].time - w[0].time) * 1000.0))
         .collect();
+    if let Some((x, y, ms)) = gaps.iter().find(|g| g.2 < 0.0) {
+        // A clock that goes backwards measures no gap: neither a pass nor a fail on it.
+        return WireGraded::unjudged(
+            format!(
+                "the capture's clock goes back {:.0} ms from packet {x} to packet {y}",
+                -ms
+            ),
+            format!(
+                "the capture's timestamps go backwards between packets {x} and {y} ({:.0} ms), \
+                 so they cannot measure the time between them; capture again (the clock of the \
+                 capturing machine was changed, or the file was edited)",
+                -ms
+            ),
+            vec![*x, *y],
+        );
+    }
     let bad = gaps
         .iter()
         .find(|(_, _, ms)| *ms < min_ms as f64 || max_ms.is_some_and(|m| *ms > m as f64));
@@ -91,5 +107,31 @@ mod tests {
             .unwrap()
             .contains("between packets 1 and 2 is 200 ms"));
         assert!(!grade(&k(), &udp_requests(1, 200), true, 1000, None).passed);
+    }
+
+    /// Regression (issue 11, part 8): time going backwards gave a negative gap, graded as too
+    /// short (or as within a maximum). The check is not graded on a clock that goes back.
+    #[test]
+    fn a_clock_going_backwards_is_not_graded() {
+        let mut a = udp_requests(3, 1500);
+        for f in &mut a.udp_flows {
+            for p in &mut f.packets {
+                if p.number == 3 {
+                    p.time -= 2.0;
+                }
+            }
+        }
+        for (min, max) in [(1000, Some(2000)), (0, Some(2000)), (0, None)] {
+            let g = grade(&k(), &a, true, min, max);
+            assert!(!g.passed);
+            assert_eq!(g.packets, vec![2, 3]);
+            assert_eq!(
+                g.actual,
+                "the capture's clock goes back 500 ms from packet 2 to packet 3"
+            );
+            assert!(g.unjudged.is_some_and(|w| w.starts_with(
+                "the capture's timestamps go backwards between packets 2 and 3 (500 ms)"
+            )));
+        }
     }
 }

@@ -6,7 +6,7 @@
 use super::wire::{
     compare_reply, packets_phrase, port_summary, quote, tcp_streams, Exchange, WireGraded,
 };
-use crate::analysis::{Analysis, TcpStream};
+use crate::analysis::{Analysis, TcpDirection, TcpStream};
 use crate::plan::{PayloadMatcher, PayloadRule, Relation, WireExpect};
 
 pub(crate) fn grade(
@@ -57,6 +57,7 @@ fn matches(
 ) -> WireGraded {
     // Each connection is judged alone: bytes of two connections never form one message.
     let mut seen = Vec::new();
+    let mut lacking = None;
     for s in streams {
         let dir = if to_server {
             &s.to_server
@@ -64,6 +65,12 @@ fn matches(
             &s.to_client
         };
         let packets = payload_packets(s, to_server);
+        if dir.payload_has_gaps {
+            // Bytes either side of a gap never travelled together: neither a match nor a
+            // miss on them says anything.
+            lacking.get_or_insert((s.index, dir, packets));
+            continue;
+        }
         let text = quote(&dir.payload);
         if matcher.matches(&dir.payload) {
             return WireGraded::pass(
@@ -75,6 +82,9 @@ fn matches(
             );
         }
         seen.push((text, packets));
+    }
+    if let Some((stream, dir, packets)) = lacking {
+        return not_captured(stream, dir, from, to, packets);
     }
     let (text, packets) = seen.swap_remove(0);
     let actual = if packets.is_empty() {
@@ -94,6 +104,16 @@ fn matches(
 
 /// Each connection's reply against its own request.
 fn related(streams: &[&TcpStream], r: Relation, server: &str, client: &str) -> WireGraded {
+    for s in streams {
+        for (dir, from, to, forward) in [
+            (&s.to_server, client, server, true),
+            (&s.to_client, server, client, false),
+        ] {
+            if dir.payload_has_gaps {
+                return not_captured(s.index, dir, from, to, payload_packets(s, forward));
+            }
+        }
+    }
     let exchanges: Vec<Exchange<'_>> = streams
         .iter()
         .map(|s| Exchange {
@@ -105,6 +125,42 @@ fn related(streams: &[&TcpStream], r: Relation, server: &str, client: &str) -> W
         })
         .collect();
     compare_reply(r, &exchanges, server, client)
+}
+
+/// The verdict on a payload the capture holds only part of: not graded, saying which packet
+/// lacks what and how to capture it whole.
+fn not_captured(
+    stream: u32,
+    dir: &TcpDirection,
+    from: &str,
+    to: &str,
+    packets: Vec<u64>,
+) -> WireGraded {
+    let Some(g) = dir.first_gap.as_deref() else {
+        return WireGraded::unjudged(
+            format!("the capture lacks bytes {from} sent to {to}"),
+            format!("the capture lacks bytes {from} sent to {to} (TCP stream {stream})"),
+            packets,
+        );
+    };
+    let how = if g.snaplen {
+        format!(
+            "packet {} was cut short by the capture's snapshot length ({} of its payload bytes \
+             are not in the file); capture again with the full packet length (tcpdump -s 0, \
+             Wireshark's default)",
+            g.packet, g.missing
+        )
+    } else {
+        format!(
+            "{} bytes before packet {} were never captured",
+            g.missing, g.packet
+        )
+    };
+    let actual = format!(
+        "the capture lacks {} byte(s) of what {from} sent to {to} (TCP stream {stream})",
+        dir.missing_bytes
+    );
+    WireGraded::unjudged(actual, format!("the capture was cut: {how}"), packets)
 }
 
 fn negate(m: &PayloadMatcher) -> String {
@@ -267,5 +323,45 @@ mod tests {
         assert!(check(&a, false, UPPER).passed);
         let a = tcp_exchange(SERVER, "é".as_bytes(), "É".as_bytes());
         assert!(!check(&a, false, UPPER).passed);
+    }
+
+    /// Regression (issue 11, part 8): bytes either side of a gap the capture left (a snapshot
+    /// length cut) were judged as one message. Such a payload is not graded, whichever way
+    /// the bytes kept would have gone.
+    #[test]
+    fn a_payload_the_capture_cut_is_not_graded() {
+        use crate::analysis::PayloadGap;
+        for (reply, would_pass) in [(&b"HELLO"[..], true), (&b"HELLX"[..], false)] {
+            let mut a = tcp_exchange(SERVER, b"hello", reply);
+            // The kept bytes alone decide the same way as before the cut...
+            assert_eq!(check(&a, false, UPPER).passed, would_pass);
+            // ...but packet 4 claimed 3 bytes more than the capture holds.
+            let d = &mut a.tcp_streams[0].to_server;
+            d.payload_has_gaps = true;
+            d.missing_bytes = 3;
+            d.first_gap = Some(Box::new(PayloadGap {
+                packet: 4,
+                offset: 5,
+                missing: 3,
+                snaplen: true,
+            }));
+            for rule in [
+                UPPER,
+                PayloadRule::Matches(PayloadMatcher::Contains("hello".into())),
+            ] {
+                let to_server = matches!(rule, PayloadRule::Matches(_));
+                let g = check(&a, to_server, rule);
+                assert!(!g.passed);
+                let why = g.unjudged.expect("not graded");
+                assert!(
+                    why.starts_with("the capture was cut: packet 4 was cut short by the capture's snapshot length (3 of its payload bytes"),
+                    "{why}"
+                );
+                assert_eq!(
+                    g.actual,
+                    "the capture lacks 3 byte(s) of what client sent to server (TCP stream 0)"
+                );
+            }
+        }
     }
 }

@@ -70,14 +70,37 @@ pub(crate) fn grade(
                 };
                 WireGraded::pass(format!("{actual}; {what}"), numbers)
             }
-            None => WireGraded::fail(
-                actual.clone(),
-                format!("no datagram from {from} to {to} {}; {actual}", m.describe()),
-                numbers,
-            ),
+            // What the capture cut off a datagram might have matched: no verdict on it.
+            None => match payloads.iter().find(|d| cut(d)) {
+                Some(d) => not_captured(d, from, to, numbers),
+                None => WireGraded::fail(
+                    actual.clone(),
+                    format!("no datagram from {from} to {to} {}; {actual}", m.describe()),
+                    numbers,
+                ),
+            },
         },
         Some(PayloadRule::Relation(r)) => related(e, &flows, *r),
     }
+}
+
+/// The verdict when the answer may lie in bytes the capture cut off datagram `d`: not graded,
+/// naming the packet and how to capture it whole.
+fn not_captured(d: &Datagram, from: &str, to: &str, packets: Vec<u64>) -> WireGraded {
+    let missing = u64::from(d.len).saturating_sub(d.payload.len() as u64);
+    WireGraded::unjudged(
+        format!(
+            "the capture lacks {missing} byte(s) of a datagram from {from} to {to} (packet {})",
+            d.packet
+        ),
+        format!(
+            "the capture was cut: packet {} was cut short by the capture's snapshot length \
+             ({missing} of its payload bytes are not in the file); capture again with the \
+             full packet length (tcpdump -s 0, Wireshark's default)",
+            d.packet
+        ),
+        packets,
+    )
 }
 
 /// Whether the datagrams `to_server` (or from it) travel in `f`'s forward direction: `a`
@@ -90,6 +113,8 @@ fn forward(e: &WireExpect, f: &UdpFlow, to_server: bool) -> bool {
 /// Each datagram from the server against the last one its client sent before it.
 fn related(e: &WireExpect, flows: &[&UdpFlow], r: Relation) -> WireGraded {
     let mut exchanges = Vec::new();
+    // The first datagram the capture cut, and whether it is a request (client to server).
+    let mut first_cut: Option<(&Datagram, bool)> = None;
     for f in flows {
         let (requests, replies) = if forward(e, f, true) {
             (&f.a_to_b, &f.b_to_a)
@@ -102,6 +127,13 @@ fn related(e: &WireExpect, flows: &[&UdpFlow], r: Relation) -> WireGraded {
                 .iter()
                 .take_while(|q| q.packet < reply.packet)
                 .last();
+            let cut_one = match request.filter(|q| cut(q)) {
+                Some(q) => Some((q, true)),
+                None => cut(reply).then_some((reply, false)),
+            };
+            if let Some(c) = cut_one {
+                first_cut.get_or_insert(c);
+            }
             exchanges.push(Exchange {
                 request: request.map_or(&[][..], |q| q.payload.as_slice()),
                 request_packets: request.map(|q| q.packet).into_iter().collect(),
@@ -123,7 +155,22 @@ fn related(e: &WireExpect, flows: &[&UdpFlow], r: Relation) -> WireGraded {
             }
         }
     }
-    compare_reply(r, &exchanges, &e.server, &e.client)
+    let g = compare_reply(r, &exchanges, &e.server, &e.client);
+    // A cut datagram is compared on the bytes kept: a difference there is a real one, but
+    // agreement says nothing of the bytes cut off.
+    match first_cut {
+        Some((d, request)) if g.passed => {
+            let (from, to) = if request {
+                (&e.client, &e.server)
+            } else {
+                (&e.server, &e.client)
+            };
+            let mut u = not_captured(d, from, to, g.packets);
+            u.actual = format!("{}; {}", g.actual, u.actual);
+            u
+        }
+        _ => g,
+    }
 }
 
 /// The capture kept only the start of the datagram.
@@ -214,5 +261,53 @@ mod tests {
             .reason
             .unwrap()
             .starts_with("expected exactly 1; no UDP datagram"));
+    }
+
+    /// Cuts datagram `packet`'s kept payload to `keep` bytes, as a snapshot length does.
+    fn snap(a: &mut Analysis, packet: u64, keep: usize) {
+        for f in &mut a.udp_flows {
+            for d in f.a_to_b.payloads.iter_mut().chain(&mut f.b_to_a.payloads) {
+                if d.packet == packet {
+                    d.payload.truncate(keep);
+                }
+            }
+        }
+    }
+
+    /// Regression (issue 11, part 8): a datagram cut by the snapshot length was graded on the
+    /// bytes kept: a reply whose kept start agreed passed, and text in the cut-off part was
+    /// "not found". Neither is graded now; a difference within the bytes kept still fails.
+    #[test]
+    fn a_datagram_the_capture_cut_is_not_graded_on_what_it_lacks() {
+        let mut a = udp_exchanges(SERVER, &[(b"hello, world", Some(b"HELLO, WORLD"))]);
+        snap(&mut a, 2, 5);
+        let g = grade(&k(), &a, false, Some(1), Some(&UPPER));
+        assert!(!g.passed);
+        assert_eq!(
+            g.unjudged.as_deref(),
+            Some(
+                "the capture was cut: packet 2 was cut short by the capture's snapshot length \
+                 (7 of its payload bytes are not in the file); capture again with the full \
+                 packet length (tcpdump -s 0, Wireshark's default)"
+            )
+        );
+        assert!(
+            g.actual.ends_with(
+                "; the capture lacks 7 byte(s) of a datagram from server to client (packet 2)"
+            ),
+            "{}",
+            g.actual
+        );
+        // Text beyond the cut: not found, but not graded either.
+        snap(&mut a, 1, 5);
+        let g = grade(&k(), &a, true, Some(1), Some(&contains("world")));
+        assert!(g.unjudged.is_some() && !g.passed, "{}", g.actual);
+        // Text within what was kept: found.
+        assert!(grade(&k(), &a, true, Some(1), Some(&contains("hell"))).passed);
+        // A difference within the kept bytes is a real one.
+        let mut a = udp_exchanges(SERVER, &[(b"hello, world", Some(b"HeLLO, WORLD"))]);
+        snap(&mut a, 2, 5);
+        let g = grade(&k(), &a, false, Some(1), Some(&UPPER));
+        assert!(!g.passed && g.unjudged.is_none(), "{}", g.actual);
     }
 }

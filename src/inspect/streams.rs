@@ -1,7 +1,7 @@
 //! `inspect --streams`: the conversation table, written while the capture is read.
 //!
-//! Contract: peak memory is bounded whatever the capture holds. The analyzer retires finished
-//! and idle flows ([`RetirePolicy::bounded`]); each retired TCP stream becomes one compact row
+//! Contract: peak memory is bounded whatever the capture holds. The analyzer retires flows
+//! past its count bounds ([`RetirePolicy::bounded`]); each retired TCP stream becomes one compact row
 //! (its text line, or its JSON) that goes out as soon as every lower-numbered stream has gone
 //! out, through a [`Reorder`] buffer that spills to temporary files past [`ROW_BUDGET`]. UDP
 //! flows and ICMP errors come after the TCP table, so their rows wait (the same way) until the
@@ -197,7 +197,7 @@ impl<'a> TableWriter<'a> {
     }
 
     fn tcp(&mut self, t: &TcpStream) -> Result<(), InspectError> {
-        let row = self.row(t, tcp_line)?;
+        let row = self.row(&TcpRow::new(t), |r| tcp_line(r.stream))?;
         let Section { rows, look } = &mut self.tcp;
         let out = &mut self.out;
         rows.offer(t.index.into(), row, &mut |r| look.write(out, r))?;
@@ -205,7 +205,7 @@ impl<'a> TableWriter<'a> {
     }
 
     fn udp(&mut self, f: &UdpFlow) -> Result<(), InspectError> {
-        let row = self.row(f, udp_line)?;
+        let row = self.row(&UdpRow::new(f), |r| udp_line(r.flow))?;
         self.udp.rows.push(f.index.into(), row)?;
         Ok(())
     }
@@ -255,6 +255,131 @@ impl<'a> TableWriter<'a> {
             super::warn(warning);
         }
         Ok(())
+    }
+}
+
+/// A TCP stream as one JSON row: what the table shows, without the payloads, packet lists and
+/// Follow runs this view does not keep (so no field claims to hold or to have cut them).
+#[derive(serde::Serialize)]
+struct TcpRow<'a> {
+    #[serde(skip)]
+    stream: &'a TcpStream,
+    index: u32,
+    client: Endpoint,
+    server: Endpoint,
+    first_packet: u64,
+    last_packet: u64,
+    start: f64,
+    end: f64,
+    duration: f64,
+    handshake: &'a crate::analysis::Handshake,
+    teardown: Teardown,
+    to_server: TcpDirRow,
+    to_client: TcpDirRow,
+    max_gap: Option<crate::analysis::Gap>,
+}
+
+/// One direction of a [`TcpRow`].
+#[derive(serde::Serialize)]
+struct TcpDirRow {
+    packets: u64,
+    bytes: u64,
+    payload_bytes: u64,
+    stream_bytes: u64,
+    /// Payload bytes the capture lacks (cut by the snapshot length, or never captured).
+    missing_bytes: u64,
+    isn: Option<u32>,
+    syn_packet: Option<u64>,
+    fin_packet: Option<u64>,
+    rst_packet: Option<u64>,
+    retransmissions: u64,
+}
+
+impl TcpDirRow {
+    fn new(d: &crate::analysis::TcpDirection) -> Self {
+        TcpDirRow {
+            packets: d.packets,
+            bytes: d.bytes,
+            payload_bytes: d.payload_bytes,
+            stream_bytes: d.stream_bytes,
+            missing_bytes: d.missing_bytes,
+            isn: d.isn,
+            syn_packet: d.syn_packet,
+            fin_packet: d.fin_packet,
+            rst_packet: d.rst_packet,
+            retransmissions: d.retransmissions,
+        }
+    }
+}
+
+impl<'a> TcpRow<'a> {
+    fn new(t: &'a TcpStream) -> Self {
+        TcpRow {
+            stream: t,
+            index: t.index,
+            client: t.client,
+            server: t.server,
+            first_packet: t.first_packet,
+            last_packet: t.last_packet,
+            start: t.start,
+            end: t.end,
+            duration: t.duration(),
+            handshake: &t.handshake,
+            teardown: t.teardown,
+            to_server: TcpDirRow::new(&t.to_server),
+            to_client: TcpDirRow::new(&t.to_client),
+            max_gap: t.max_gap,
+        }
+    }
+}
+
+/// A UDP flow as one JSON row, without the datagram payloads this view does not keep.
+#[derive(serde::Serialize)]
+struct UdpRow<'a> {
+    #[serde(skip)]
+    flow: &'a UdpFlow,
+    index: u32,
+    a: Endpoint,
+    b: Endpoint,
+    first_packet: u64,
+    last_packet: u64,
+    start: f64,
+    end: f64,
+    duration: f64,
+    a_to_b: UdpDirRow,
+    b_to_a: UdpDirRow,
+    max_gap: Option<crate::analysis::Gap>,
+}
+
+/// One direction of a [`UdpRow`].
+#[derive(serde::Serialize)]
+struct UdpDirRow {
+    datagrams: u64,
+    bytes: u64,
+    payload_bytes: u64,
+}
+
+impl<'a> UdpRow<'a> {
+    fn new(f: &'a UdpFlow) -> Self {
+        let dir = |d: &crate::analysis::UdpDirection| UdpDirRow {
+            datagrams: d.datagrams,
+            bytes: d.bytes,
+            payload_bytes: d.payload_bytes,
+        };
+        UdpRow {
+            flow: f,
+            index: f.index,
+            a: f.a,
+            b: f.b,
+            first_packet: f.first_packet,
+            last_packet: f.last_packet,
+            start: f.start,
+            end: f.end,
+            duration: f.end - f.start,
+            a_to_b: dir(&f.a_to_b),
+            b_to_a: dir(&f.b_to_a),
+            max_gap: f.max_gap,
+        }
     }
 }
 
@@ -474,7 +599,6 @@ mod tests {
         let policy = RetirePolicy {
             max_closed: 100,
             max_open: 100,
-            ..RetirePolicy::bounded()
         };
         for json in [false, true] {
             let reference = view(&bytes, json, None, usize::MAX);
@@ -532,5 +656,64 @@ mod tests {
         assert_eq!(json["icmp_errors"][0]["matched"]["udp"]["flow"], 0);
         assert_eq!(json["frames"], 24010);
         assert_eq!(json["warnings"].as_array().map(Vec::len), Some(0));
+    }
+
+    /// Regression (issue 11, part 9): the JSON rows carried the payload fields of flows whose
+    /// payload this view does not keep: `"payload":""` beside `"payload_truncated":true`. A
+    /// row now holds what the table shows, with its duration, and no such field.
+    #[test]
+    fn json_rows_claim_no_payload_and_nothing_truncated() {
+        fn keys(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, x) in m {
+                        out.push(k.clone());
+                        keys(x, out);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+                _ => {}
+            }
+        }
+        for name in ["lw_simple_http.pcap", "cs_udp_dnsrequest.pcapng"] {
+            let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/captures/public")
+                .join(name);
+            let bytes = std::fs::read(p).expect("capture readable");
+            let v: serde_json::Value = serde_json::from_str(&view(
+                &bytes,
+                true,
+                Some(RetirePolicy::bounded()),
+                ROW_BUDGET,
+            ))
+            .expect("valid JSON");
+            let mut all = Vec::new();
+            keys(&v, &mut all);
+            for bad in ["payload", "payloads", "chunks"] {
+                assert!(!all.iter().any(|k| k == bad), "{name}: {bad} in {v}");
+            }
+            assert!(!all.iter().any(|k| k.contains("truncated")), "{name}: {v}");
+            let rows = v["tcp_streams"]
+                .as_array()
+                .into_iter()
+                .chain(v["udp_flows"].as_array())
+                .flatten();
+            let mut n = 0;
+            for r in rows {
+                n += 1;
+                let span = r["end"].as_f64().unwrap() - r["start"].as_f64().unwrap();
+                assert!((r["duration"].as_f64().unwrap() - span).abs() < 1e-9, "{r}");
+            }
+            assert!(n > 0, "{name}: {v}");
+        }
+        let bytes = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/captures/public/lw_simple_http.pcap"),
+        )
+        .expect("capture readable");
+        let v: serde_json::Value =
+            serde_json::from_str(&view(&bytes, true, None, usize::MAX)).expect("valid JSON");
+        assert_eq!(v["tcp_streams"][0]["to_server"]["payload_bytes"], 493);
+        assert_eq!(v["tcp_streams"][0]["to_server"]["missing_bytes"], 0);
     }
 }

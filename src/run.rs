@@ -417,6 +417,8 @@ fn run_one(
     let req = RunRequest {
         plan: job.plan.clone(),
         workdir: workdir.path().to_path_buf(),
+        // No lab has documents yet; they will be listed here, read-only.
+        exposure: sandbox::confine::exposure(&job.plan, &[]),
     };
     let capture = capture_path(job, args);
     let ran = match prepared {

@@ -10,9 +10,13 @@
 //! process left in the namespace, daemonized children included, and the network namespace,
 //! with every socket in it, disappears.
 //!
+//! In the namespace, every program is confined ([`confine`]): it sees its working copy, the
+//! system's interpreters and libraries and what the harness exposes, read-only where it can be,
+//! and nothing else of the host's files; it has no capability.
+//!
 //! [`Isolation::Host`] is the explicit degraded mode for machines without user namespaces: the
 //! same supervisor in a plain child process on the host's loopback, as a child subreaper, with
-//! no capture.
+//! no capture and no confinement (programs see the host's files as the user running socklab).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -21,6 +25,8 @@ use std::thread::JoinHandle;
 
 use crate::evidence::Evidence;
 use crate::exec::{self, RunRequest};
+
+pub(crate) mod confine;
 
 /// Exit code of the sandbox child when user namespaces are not available.
 const NO_USERNS: i32 = 70;
@@ -32,7 +38,8 @@ const SETUP_FAILED: i32 = 71;
 pub(crate) enum Isolation {
     /// A fresh rootless user + network + PID + mount namespace per scenario run (default).
     Namespace,
-    /// Degraded: the host's loopback, free ports, no isolation and no capture.
+    /// Degraded: the host's loopback, free ports, no isolation, no capture and no confinement
+    /// (programs see the host's files).
     Host,
 }
 
@@ -299,6 +306,18 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
         }
         _ => None,
     };
+    // The fixed part of the programs' root, built while the sandbox waits for its request.
+    let staging = if namespaced {
+        match confine::Staging::enter() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("{e}");
+                return SETUP_FAILED;
+            }
+        }
+    } else {
+        None
+    };
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut input) {
         eprintln!("cannot read the run request: {e}");
@@ -308,7 +327,10 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
         // A prepared sandbox the harness did not need: leave nothing behind.
         drop(capture);
         if let Some(path) = capture_path {
-            let _ = std::fs::remove_file(path);
+            let host = staging
+                .as_ref()
+                .map_or(path.to_path_buf(), |s| s.host(path));
+            let _ = std::fs::remove_file(host);
         }
         return 0;
     }
@@ -319,6 +341,13 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
             return SETUP_FAILED;
         }
     };
+    if let Some(staging) = staging {
+        // From here on this process and its programs see only the new root.
+        if let Err(e) = staging.finish(&req.workdir, &req.exposure) {
+            eprintln!("{e}");
+            return SETUP_FAILED;
+        }
+    }
     let mut evidence = exec::supervise(&req);
     evidence.warnings.extend(warnings);
     if let (Some(c), Some(path)) = (capture, capture_path) {

@@ -363,3 +363,42 @@ fn reference_programs_run_confined() {
         assert_eq!(s["verdict"], "pass", "{s:#}");
     }
 }
+
+#[test]
+fn a_working_copy_reached_through_an_absolute_symlink_is_shown() {
+    // TMPDIR (where working copies are made) is a symlink to an absolute path: the sandbox must
+    // resolve it as the host does, not inside its own staging root.
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let scenario = json!({
+        "id": "x", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+        "programs": [{"name": "p", "command": ["python3", "-c",
+            "import os; open('made-here', 'w').write('x'); print('cwd', os.getcwd())"]}],
+        "steps": [{"start": {"program": "p"}},
+                  {"expect_exit": {"program": "p", "status": "success", "within_ms": 20000}}],
+    });
+    let path = dir.path().join("x.json");
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    let report = dir.path().join("report");
+    let out = socklab()
+        .arg("run")
+        .arg(&path)
+        .arg("--report")
+        .arg(&report)
+        .env("TMPDIR", &link)
+        .output()
+        .unwrap();
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap())
+            .unwrap();
+    let s = &results["scenarios"][0];
+    assert_eq!(out.status.code(), Some(0), "{s:#}");
+    let said = stdout_of(s, "p");
+    assert!(
+        said.contains(&format!("cwd {}/socklab-run-", link.display())),
+        "{said}"
+    );
+}

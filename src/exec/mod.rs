@@ -70,9 +70,6 @@ pub(crate) struct RunRequest {
     pub plan: Plan,
     /// Working directory of every program: a fresh copy of the submission (or empty).
     pub workdir: PathBuf,
-    /// What the programs see of the host besides the system and their working copy.
-    #[serde(default)]
-    pub exposure: crate::sandbox::confine::Exposure,
 }
 
 /// Limits applied to every program (rlimits), so untrusted code cannot take the machine.

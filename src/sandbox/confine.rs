@@ -16,17 +16,21 @@
 //! Everything else is read-only or absent: other students' submissions, the scenarios, the
 //! reports, the user's home, the submission's original directory. Binds carry `nosuid`/`nodev`.
 //!
-//! **How.** The supervisor (PID 1 of the run) builds the root in its own mount namespace in two
-//! stages. [`Staging::enter`] runs while the sandbox is prepared ahead of its run (off the
-//! critical path): a tmpfs becomes the root (`pivot_root`), the host's root stays reachable at
-//! `/oldroot`, and the fixed part (system binds, `/etc`, `/dev`, `/proc`, `/tmp`) is built under
-//! `/newroot`. [`Staging::finish`] runs when the request names the working copy: it binds the
-//! copy and the exposed paths, makes the new root read-only, `pivot_root`s into it and detaches
-//! the host's root, so that no path leads back to the host's files. The supervisor itself moves
-//! in, rather than each program `chroot`ing in its `pre_exec`: a chroot leaves the supervisor's
-//! `/proc/1/root` pointing at the host's root, and a chrooted program with capabilities can
-//! leave its chroot. The supervisor needs no host path afterwards: the capture file and the
-//! pipes to the harness are open descriptors.
+//! **How.** The supervisor (PID 1 of the run) builds the root in its own mount namespace
+//! ([`enter`]) while the sandbox is prepared ahead of its run, so none of it is on a scenario's
+//! critical path (the harness makes the working copy at that time and sends its [`View`] as the
+//! sandbox's first line): a tmpfs becomes the root (`pivot_root`), the host's root stays
+//! reachable at `/oldroot` while everything is bound under `/newroot`, the new root is made
+//! read-only, the supervisor `pivot_root`s into it and detaches the host's root, so that no path
+//! leads back to the host's files. The supervisor itself moves in, rather than each program
+//! `chroot`ing in its `pre_exec`: a chroot leaves the supervisor's `/proc/1/root` pointing at
+//! the host's root, and a chrooted program with capabilities can leave its chroot. The
+//! supervisor needs no host path afterwards: the capture file and the pipes to the harness are
+//! open descriptors, and the harness removes an unused sandbox's capture file itself.
+//!
+//! Cost (`benches/confine.sh`, release build, 2 cores): about 2.5 ms of mount work per
+//! sandbox, most of it detaching the host's root, which waits for an RCU grace period (up to
+//! 20 ms on a loaded machine); prepared ahead, a scenario's own time does not include it.
 //!
 //! **Capabilities.** Programs still run as uid 0 of the user namespace (that is the only uid
 //! mapped without a setuid helper), which on a machine where the harness runs as root is the
@@ -50,8 +54,10 @@
 //! host's files as the user who runs socklab does. Only the environment is scrubbed.
 
 use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
+use nix::fcntl::OFlag;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::statvfs::{statvfs, FsFlags};
 use serde::{Deserialize, Serialize};
@@ -102,19 +108,21 @@ const STAGE: &str = "/tmp";
 const OLD: &str = "/oldroot";
 const NEW: &str = "/newroot";
 
-/// Host paths a run's programs see read-only besides the system's (same path inside), chosen
-/// by the harness: only what the harness itself trusts, never a path a submission names.
+/// What a run's programs see besides the system's directories, chosen by the harness: their
+/// working copy, read-write, and host paths shown read-only at the same place. Only what the
+/// harness itself trusts, never a path a submission names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Exposure {
+pub(crate) struct View {
+    pub workdir: PathBuf,
     pub read_only: Vec<PathBuf>,
 }
 
-/// What the programs of `plan` need to see besides the system's directories: socklab's own
-/// executable for reference programs, the installation prefix of every interpreter socklab
+/// What the programs of `plan` see, besides the system's directories and `workdir`: socklab's
+/// own executable for reference programs, the installation prefix of every interpreter socklab
 /// resolved (a pyenv version directory), a scenario's own command, and the lab's `documents`.
 /// A submission's own absolute command is not exposed: a manifest must not open a window onto
 /// another folder. Reads the file system (symlinks of interpreters).
-pub(crate) fn exposure(plan: &Plan, documents: &[PathBuf]) -> Exposure {
+pub(crate) fn view(plan: &Plan, workdir: &Path, documents: &[PathBuf]) -> View {
     let mut paths: Vec<PathBuf> = documents.to_vec();
     for prog in &plan.programs {
         let Some(argv0) = prog.argv.first().map(PathBuf::from) else {
@@ -132,7 +140,8 @@ pub(crate) fn exposure(plan: &Plan, documents: &[PathBuf]) -> Exposure {
             paths.push(argv0);
         }
     }
-    Exposure {
+    View {
+        workdir: workdir.to_path_buf(),
         read_only: minimal(paths),
     }
 }
@@ -195,271 +204,247 @@ pub(crate) fn program_env(workdir: &Path) -> Vec<(&'static str, OsString)> {
     ]
 }
 
-/// A new root under construction, the host's root at [`OLD`] (see the module docs).
-#[derive(Debug)]
-pub(crate) struct Staging {
-    /// Mount points under the new root made read-only, whose submounts must be too.
-    read_only: Vec<PathBuf>,
-}
-
 type Failed = String;
 
 fn fail(what: impl std::fmt::Display, e: impl std::fmt::Display) -> Failed {
     format!("cannot confine the run: {what}: {e}")
 }
 
-impl Staging {
-    /// Builds the fixed part of the new root. Needs a private mount namespace (mounts made
-    /// private) and the capabilities of its user namespace.
-    pub(crate) fn enter() -> Result<Staging, Failed> {
-        let tmpfs = |at: &str, mode: &str, flags: MsFlags| {
-            mount(Some("tmpfs"), at, Some("tmpfs"), flags, Some(mode))
-                .map_err(|e| fail(format_args!("mount a tmpfs on {at}"), e))
-        };
-        let nosuid_nodev = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-        tmpfs(STAGE, "mode=0755", nosuid_nodev)?;
-        for dir in [OLD, NEW] {
-            mkdir(&Path::new(STAGE).join(&dir[1..]))?;
-        }
-        nix::unistd::pivot_root(STAGE, &*format!("{STAGE}{OLD}"))
-            .map_err(|e| fail("pivot_root into the staging tmpfs", e))?;
-        nix::unistd::chdir("/").map_err(|e| fail("chdir /", e))?;
-        tmpfs(NEW, "mode=0755", nosuid_nodev)?;
-
-        let mut staging = Staging {
-            read_only: Vec::new(),
-        };
-        for name in SYSTEM {
-            staging.show(&Path::new("/").join(name), Show::System)?;
-        }
-        mkdir(&Path::new(NEW).join("etc"))?;
-        let etc = std::fs::read_dir(format!("{OLD}/etc")).map_err(|e| fail("read /etc", e))?;
-        let mut names: Vec<OsString> = etc.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
-        names.sort();
-        for name in names {
-            let text = name.to_string_lossy();
-            if ETC.contains(&text.as_ref()) || ETC_PREFIXES.iter().any(|p| text.starts_with(p)) {
-                staging.show(&Path::new("/etc").join(&name), Show::System)?;
-            }
-        }
-        staging.make_dev()?;
-        mkdir(&Path::new(NEW).join("proc"))?;
-        mount(
-            Some("proc"),
-            &*format!("{NEW}/proc"),
-            Some("proc"),
-            nosuid_nodev | MsFlags::MS_NOEXEC,
-            None::<&str>,
-        )
-        .map_err(|e| fail("mount /proc", e))?;
-        mkdir(&Path::new(NEW).join("tmp"))?;
-        tmpfs(&format!("{NEW}/tmp"), "mode=1777", nosuid_nodev)?;
-        Ok(staging)
+/// Builds the programs' root for `view` and moves this process into it for good; from then on
+/// every program it starts has no capability. Needs a private mount namespace (mounts made
+/// private) and the capabilities of its user namespace.
+pub(crate) fn enter(view: &View) -> Result<(), Failed> {
+    if minimal(vec![view.workdir.clone()]).is_empty() {
+        return Err(fail(
+            view.workdir.display(),
+            "not a working directory socklab made",
+        ));
     }
-
-    /// Where host path `path` is while staging (before [`Staging::finish`]).
-    pub(crate) fn host(&self, path: &Path) -> PathBuf {
-        under(OLD, path)
+    let nosuid_nodev = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    tmpfs(STAGE, "mode=0755", nosuid_nodev)?;
+    for dir in [OLD, NEW] {
+        mkdir(&Path::new(STAGE).join(&dir[1..]))?;
     }
+    nix::unistd::pivot_root(STAGE, &*format!("{STAGE}{OLD}"))
+        .map_err(|e| fail("pivot_root into the staging tmpfs", e))?;
+    nix::unistd::chdir("/").map_err(|e| fail("chdir /", e))?;
+    tmpfs(NEW, "mode=0755", nosuid_nodev)?;
 
-    /// Adds the working copy (read-write) and `exposure` (read-only), then moves into the new
-    /// root for good and takes every capability from the programs to come.
-    pub(crate) fn finish(mut self, workdir: &Path, exposure: &Exposure) -> Result<(), Failed> {
-        if !workdir.is_absolute() || minimal(vec![workdir.to_path_buf()]).is_empty() {
-            return Err(fail(
-                workdir.display(),
-                "not a working directory socklab made",
-            ));
-        }
-        self.show(workdir, Show::Writable)?;
-        for path in minimal(exposure.read_only.clone()) {
-            self.show(&path, Show::ReadOnly)?;
-        }
-        self.lock_submounts()?;
-        // Read-only from here: a program writes only to its copy, /tmp and /dev/shm.
-        remount(
-            Path::new(NEW),
-            MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        )?;
-        nix::unistd::chdir(NEW).map_err(|e| fail("chdir to the new root", e))?;
-        // pivot_root(".", "."): the new root becomes `/` with the old root stacked on it, and
-        // detaching the top of `.` takes the staging tmpfs and the host's root with it.
-        nix::unistd::pivot_root(".", ".").map_err(|e| fail("pivot_root into the new root", e))?;
-        umount2(".", MntFlags::MNT_DETACH).map_err(|e| fail("detach the host's root", e))?;
-        nix::unistd::chdir("/").map_err(|e| fail("chdir /", e))?;
-        // Programs bind what they could with CAP_NET_BIND_SERVICE. Best effort: a kernel
-        // without this sysctl (before 4.11) only keeps programs from ports below 1024.
-        let _ = std::fs::write("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
-        drop_privileges_of_programs()
+    let mut read_only = Vec::new();
+    for name in SYSTEM {
+        show_system(&Path::new("/").join(name), &mut read_only)?;
     }
+    mkdir(&Path::new(NEW).join("etc"))?;
+    let etc = std::fs::read_dir(format!("{OLD}/etc")).map_err(|e| fail("read /etc", e))?;
+    let mut names: Vec<OsString> = etc.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    names.sort();
+    for name in names {
+        let text = name.to_string_lossy();
+        if ETC.contains(&text.as_ref()) || ETC_PREFIXES.iter().any(|p| text.starts_with(p)) {
+            show_system(&Path::new("/etc").join(&name), &mut read_only)?;
+        }
+    }
+    make_dev()?;
+    mkdir(&Path::new(NEW).join("proc"))?;
+    mount(
+        Some("proc"),
+        &*format!("{NEW}/proc"),
+        Some("proc"),
+        nosuid_nodev | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .map_err(|e| fail("mount /proc", e))?;
+    mkdir(&Path::new(NEW).join("tmp"))?;
+    tmpfs(&format!("{NEW}/tmp"), "mode=1777", nosuid_nodev)?;
 
-    /// Makes host path `path` appear at the same place in the new root; missing paths are
-    /// skipped. A system entry that is a symlink (merged `/usr`'s `/bin -> usr/bin`,
-    /// `/etc/localtime`) is made again as the same symlink, resolved inside the new root; any
-    /// other path is bound from what it resolves to on the host.
-    fn show(&mut self, path: &Path, how: Show) -> Result<(), Failed> {
-        let dst = under(NEW, path);
-        let (src, is_dir, _fd) = match how {
-            Show::System => {
-                let src = under(OLD, path);
-                let Ok(meta) = std::fs::symlink_metadata(&src) else {
-                    return Ok(());
-                };
-                if meta.file_type().is_symlink() {
-                    let target = std::fs::read_link(&src).map_err(|e| fail(path.display(), e))?;
-                    return std::os::unix::fs::symlink(&target, &dst)
-                        .map_err(|e| fail(format_args!("symlink {}", dst.display()), e));
-                }
-                (src, meta.is_dir(), None)
-            }
-            Show::ReadOnly | Show::Writable => match open_in_host(path) {
-                Ok(Some((fd, is_dir))) => {
-                    use std::os::fd::AsRawFd;
-                    let src = PathBuf::from(format!("{NEW}/proc/self/fd/{}", fd.as_raw_fd()));
-                    (src, is_dir, Some(fd))
-                }
-                Ok(None) if how == Show::ReadOnly => return Ok(()),
-                Ok(None) => return Err(fail(path.display(), "the working copy is missing")),
-                Err(e) => return Err(fail(format_args!("open {}", path.display()), e)),
-            },
-        };
-        if is_dir {
-            std::fs::create_dir_all(&dst).map_err(|e| fail(dst.display(), e))?;
-        } else {
-            if let Some(parent) = dst.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| fail(parent.display(), e))?;
-            }
-            std::fs::File::create(&dst).map_err(|e| fail(dst.display(), e))?;
-        }
-        mount(
-            Some(&src),
-            &dst,
-            None::<&str>,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            None::<&str>,
-        )
-        .map_err(|e| fail(format_args!("bind {}", path.display()), e))?;
-        let extra = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-        if how == Show::Writable {
-            remount(&dst, extra)?;
-        } else {
-            remount(&dst, extra | MsFlags::MS_RDONLY)?;
-            self.read_only.push(dst);
-        }
-        Ok(())
+    let host = nix::fcntl::open(
+        OLD,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| fail("open the host's root", e))?;
+    show_host(&host, &view.workdir, true, &mut read_only)?;
+    for path in minimal(view.read_only.clone()) {
+        show_host(&host, &path, false, &mut read_only)?;
     }
+    drop(host);
+    lock_submounts(&read_only)?;
+    // Read-only from here: a program writes only to its copy, /tmp and /dev/shm.
+    remount(Path::new(NEW), nosuid_nodev | MsFlags::MS_RDONLY)?;
 
-    /// `/dev` on a tmpfs: the harmless device nodes, bound from the host (a user namespace
-    /// cannot `mknod`), the usual symlinks, a private `devpts` and `shm`.
-    fn make_dev(&mut self) -> Result<(), Failed> {
-        let dev = Path::new(NEW).join("dev");
-        mkdir(&dev)?;
-        let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
-        mount(Some("tmpfs"), &dev, Some("tmpfs"), flags, Some("mode=0755"))
-            .map_err(|e| fail("mount a tmpfs on /dev", e))?;
-        for name in DEVICES {
-            let src = Path::new(OLD).join("dev").join(name);
-            let dst = dev.join(name);
-            std::fs::File::create(&dst).map_err(|e| fail(dst.display(), e))?;
-            mount(
-                Some(&src),
-                &dst,
-                None::<&str>,
-                MsFlags::MS_BIND,
-                None::<&str>,
-            )
-            .map_err(|e| fail(format_args!("bind /dev/{name}"), e))?;
-        }
-        for (name, target) in [
-            ("fd", "/proc/self/fd"),
-            ("stdin", "/proc/self/fd/0"),
-            ("stdout", "/proc/self/fd/1"),
-            ("stderr", "/proc/self/fd/2"),
-            ("ptmx", "pts/ptmx"),
-        ] {
-            std::os::unix::fs::symlink(target, dev.join(name))
-                .map_err(|e| fail(format_args!("symlink /dev/{name}"), e))?;
-        }
-        mkdir(&dev.join("pts"))?;
-        mount(
-            Some("devpts"),
-            &dev.join("pts"),
-            Some("devpts"),
-            flags,
-            Some("newinstance,ptmxmode=0666,mode=620"),
-        )
-        .map_err(|e| fail("mount /dev/pts", e))?;
-        mkdir(&dev.join("shm"))?;
-        mount(
-            Some("tmpfs"),
-            &dev.join("shm"),
-            Some("tmpfs"),
-            flags | MsFlags::MS_NODEV,
-            Some("mode=1777"),
-        )
-        .map_err(|e| fail("mount /dev/shm", e))?;
-        remount(&dev, flags | MsFlags::MS_RDONLY)
-    }
-
-    /// A recursive bind brings the source's submounts along, writable as they were: make those
-    /// under a read-only bind read-only too.
-    fn lock_submounts(&self) -> Result<(), Failed> {
-        // The new root's own /proc: the staging root has none.
-        let text = std::fs::read_to_string(format!("{NEW}/proc/self/mountinfo"))
-            .map_err(|e| fail("read /proc/self/mountinfo", e))?;
-        for point in mount_points(&text) {
-            let inside = self
-                .read_only
-                .iter()
-                .any(|ro| point != *ro && point.starts_with(ro));
-            if inside {
-                remount(
-                    &point,
-                    MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                )?;
-            }
-        }
-        Ok(())
-    }
+    nix::unistd::chdir(NEW).map_err(|e| fail("chdir to the new root", e))?;
+    // pivot_root(".", "."): the new root becomes `/` with the staging root stacked on it;
+    // detaching the top of `.` takes the staging tmpfs and the host's root with it.
+    nix::unistd::pivot_root(".", ".").map_err(|e| fail("pivot_root into the new root", e))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(|e| fail("detach the host's root", e))?;
+    nix::unistd::chdir("/").map_err(|e| fail("chdir /", e))?;
+    // Programs bind what they could with CAP_NET_BIND_SERVICE. Best effort: a kernel without
+    // this sysctl (before 4.11) only keeps programs from ports below 1024.
+    let _ = std::fs::write("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
+    drop_privileges_of_programs()
 }
 
-/// How [`Staging::show`] shows a host path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Show {
-    /// A system entry: read-only, a symlink made again as itself.
-    System,
-    /// Read-only, bound from what the path resolves to.
-    ReadOnly,
-    /// Read-write (the working copy), bound from what the path resolves to.
-    Writable,
+fn tmpfs(at: &str, mode: &str, flags: MsFlags) -> Result<(), Failed> {
+    mount(Some("tmpfs"), at, Some("tmpfs"), flags, Some(mode))
+        .map_err(|e| fail(format_args!("mount a tmpfs on {at}"), e))
 }
 
-/// Opens host path `path` as the host resolves it (its symlinks, even absolute ones, taken
-/// relative to the host's root at [`OLD`], not to the staging root), for binding through
-/// `/proc/self/fd`; `None` when it does not exist. `openat2(RESOLVE_IN_ROOT)` does the
-/// resolution in the kernel; before Linux 5.6 the path is taken as is under [`OLD`].
-fn open_in_host(path: &Path) -> std::io::Result<Option<(std::os::fd::OwnedFd, bool)>> {
-    use nix::fcntl::{open, openat2, OFlag, OpenHow, ResolveFlag};
-    use nix::sys::stat::Mode;
+/// Shows system entry `path` in the new root: a symlink (merged `/usr`'s `/bin -> usr/bin`,
+/// `/etc/localtime`) as the same symlink, resolved inside the new root; anything else as a
+/// read-only bind. Missing entries are skipped.
+fn show_system(path: &Path, read_only: &mut Vec<PathBuf>) -> Result<(), Failed> {
+    let src = under(OLD, path);
+    let Ok(meta) = std::fs::symlink_metadata(&src) else {
+        return Ok(());
+    };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(&src).map_err(|e| fail(path.display(), e))?;
+        return std::os::unix::fs::symlink(&target, under(NEW, path))
+            .map_err(|e| fail(format_args!("symlink {}", path.display()), e));
+    }
+    bind(&src, path, meta.is_dir(), false, read_only)
+}
+
+/// Shows host path `path` at the same place in the new root, bound from what it resolves to
+/// on the host: its symlinks, even absolute ones, are taken relative to the host's root
+/// (`host`), not to the staging root (`openat2(RESOLVE_IN_ROOT)`; before Linux 5.6 plain
+/// `openat`, and an absolute symlink on the way then fails to resolve). A missing read-only
+/// path is skipped: the program that needs it then says so.
+fn show_host(
+    host: &OwnedFd,
+    path: &Path,
+    writable: bool,
+    read_only: &mut Vec<PathBuf>,
+) -> Result<(), Failed> {
+    use nix::fcntl::{openat, openat2, OpenHow, ResolveFlag};
     let flags = OFlag::O_PATH | OFlag::O_CLOEXEC;
-    let root = open(OLD, flags | OFlag::O_DIRECTORY, Mode::empty())?;
     let relative = path.strip_prefix("/").unwrap_or(path);
     let how = OpenHow::new()
         .flags(flags)
         .resolve(ResolveFlag::RESOLVE_IN_ROOT);
-    let opened = match openat2(&root, relative, how) {
-        Err(nix::errno::Errno::ENOSYS) => open(&under(OLD, path), flags, Mode::empty()),
+    let opened = match openat2(host, relative, how) {
+        Err(nix::errno::Errno::ENOSYS) => {
+            openat(host, relative, flags, nix::sys::stat::Mode::empty())
+        }
         other => other,
     };
-    match opened {
-        Ok(fd) => {
-            let meta = nix::sys::stat::fstat(&fd)?;
-            let is_dir = meta.st_mode & libc::S_IFMT == libc::S_IFDIR;
-            Ok(Some((fd, is_dir)))
+    let fd = match opened {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::ENOENT) if !writable => return Ok(()),
+        Err(e) => return Err(fail(format_args!("open {}", path.display()), e)),
+    };
+    let meta = nix::sys::stat::fstat(&fd).map_err(|e| fail(path.display(), e))?;
+    let is_dir = meta.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    // The descriptor's magic link in the new root's /proc names exactly what was opened.
+    let src = PathBuf::from(format!("{NEW}/proc/self/fd/{}", fd.as_raw_fd()));
+    bind(&src, path, is_dir, writable, read_only)
+}
+
+/// Binds `src` (with its submounts) at `path` in the new root, made first as a directory or an
+/// empty file; `nosuid`, `nodev`, and read-only unless `writable`.
+fn bind(
+    src: &Path,
+    path: &Path,
+    is_dir: bool,
+    writable: bool,
+    read_only: &mut Vec<PathBuf>,
+) -> Result<(), Failed> {
+    let dst = under(NEW, path);
+    if is_dir {
+        std::fs::create_dir_all(&dst).map_err(|e| fail(dst.display(), e))?;
+    } else {
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(parent.display(), e))?;
         }
-        Err(nix::errno::Errno::ENOENT) => Ok(None),
-        Err(e) => Err(e.into()),
+        std::fs::File::create(&dst).map_err(|e| fail(dst.display(), e))?;
     }
+    mount(
+        Some(src),
+        &dst,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| fail(format_args!("bind {}", path.display()), e))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    if writable {
+        remount(&dst, flags)
+    } else {
+        read_only.push(dst.clone());
+        remount(&dst, flags | MsFlags::MS_RDONLY)
+    }
+}
+
+/// `/dev` on a tmpfs: the harmless device nodes, bound from the host (a user namespace cannot
+/// `mknod`), the usual symlinks, a private `devpts` and `shm`.
+fn make_dev() -> Result<(), Failed> {
+    let dev = Path::new(NEW).join("dev");
+    mkdir(&dev)?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
+    mount(Some("tmpfs"), &dev, Some("tmpfs"), flags, Some("mode=0755"))
+        .map_err(|e| fail("mount a tmpfs on /dev", e))?;
+    for name in DEVICES {
+        let src = Path::new(OLD).join("dev").join(name);
+        let dst = dev.join(name);
+        std::fs::File::create(&dst).map_err(|e| fail(dst.display(), e))?;
+        mount(
+            Some(&src),
+            &dst,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(|e| fail(format_args!("bind /dev/{name}"), e))?;
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ] {
+        std::os::unix::fs::symlink(target, dev.join(name))
+            .map_err(|e| fail(format_args!("symlink /dev/{name}"), e))?;
+    }
+    mkdir(&dev.join("pts"))?;
+    mount(
+        Some("devpts"),
+        &dev.join("pts"),
+        Some("devpts"),
+        flags,
+        Some("newinstance,ptmxmode=0666,mode=620"),
+    )
+    .map_err(|e| fail("mount /dev/pts", e))?;
+    mkdir(&dev.join("shm"))?;
+    mount(
+        Some("tmpfs"),
+        &dev.join("shm"),
+        Some("tmpfs"),
+        flags | MsFlags::MS_NODEV,
+        Some("mode=1777"),
+    )
+    .map_err(|e| fail("mount /dev/shm", e))?;
+    remount(&dev, flags | MsFlags::MS_RDONLY)
+}
+
+/// A recursive bind brings the source's submounts along, writable as they were: make those
+/// under a read-only bind (`read_only`, staging paths) read-only too.
+fn lock_submounts(read_only: &[PathBuf]) -> Result<(), Failed> {
+    // The new root's own /proc: the staging root has none.
+    let text = std::fs::read_to_string(format!("{NEW}/proc/self/mountinfo"))
+        .map_err(|e| fail("read /proc/self/mountinfo", e))?;
+    for point in mount_points(&text) {
+        if read_only
+            .iter()
+            .any(|ro| point != *ro && point.starts_with(ro))
+        {
+            remount(
+                &point,
+                MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// `path` (absolute) re-rooted under `root`. Pure.

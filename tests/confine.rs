@@ -402,3 +402,33 @@ fn a_working_copy_reached_through_an_absolute_symlink_is_shown() {
         "{said}"
     );
 }
+
+#[test]
+fn a_program_cannot_make_its_root_writable_from_a_namespace_of_its_own() {
+    // With no capability a program cannot remount; a user namespace of its own gives it none
+    // either (it cannot map itself to root there), and the read-only binds stay read-only.
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("/usr/socklab-confine-test-{}", std::process::id());
+    let script = format!(
+        "unshare -r true; echo map=$?; \
+         unshare -Um --propagation unchanged sh -c \
+         'mount -o remount,bind,rw /usr; echo remount=$?; touch {target}; echo touch=$?'"
+    );
+    let s = run_command(dir.path(), json!(["sh", "-c", script]));
+    let said = stdout_of(&s, "p");
+    let created = Path::new(&target).exists();
+    if created {
+        let _ = std::fs::remove_file(&target);
+    }
+    assert!(
+        !created,
+        "a confined program wrote into the host's /usr:\n{said}"
+    );
+    for line in ["remount=", "touch=", "map="] {
+        let code = said
+            .lines()
+            .find_map(|l| l.strip_prefix(line))
+            .unwrap_or_else(|| panic!("no {line} in:\n{said}\n{s:#}"));
+        assert_ne!(code, "0", "{line}0:\n{said}");
+    }
+}

@@ -8,13 +8,15 @@
 //! | `/usr`, `/bin`, `/sbin`, `/lib*` | the system's programs and libraries | read-only binds (symlinks where the host has them: merged `/usr`) |
 //! | `/etc/{passwd,hosts,ld.so.cache,...}` | the few files programs and libc read ([`ETC`]) | read-only binds, one per file |
 //! | the working copy (same path as on the host) | the fresh copy of the submission | read-write bind |
-//! | [`Exposure::read_only`] (same paths) | interpreter prefixes outside `/usr` (pyenv's `versions/3.11.7`), socklab's own executable (reference programs), lab documents | read-only binds |
+//! | [`View::read_only`] (same paths) | interpreter prefixes outside `/usr` (pyenv's `versions/3.11.7`), socklab's own executable (reference programs), lab documents | read-only binds |
 //! | `/proc` | this run's PID namespace | fresh `proc` |
 //! | `/dev` | `null`, `zero`, `full`, `random`, `urandom`, `fd`, `std*`, `pts`, `ptmx`, `shm` | tmpfs, device nodes bound from the host, a new `devpts` |
 //! | `/tmp`, `/dev/shm` | scratch | private tmpfs, gone with the run |
 //!
-//! Everything else is read-only or absent: other students' submissions, the scenarios, the
-//! reports, the user's home, the submission's original directory. Binds carry `nosuid`/`nodev`.
+//! Everything else is absent: other students' submissions, the scenarios, the reports, the
+//! user's home, the submission's original directory. Binds carry `nosuid`/`nodev`; the root
+//! itself is a read-only tmpfs. Absent paths that lead to a shown one exist as empty
+//! directories (`/root/.pyenv/versions` for pyenv's Python).
 //!
 //! **How.** The supervisor (PID 1 of the run) builds the root in its own mount namespace
 //! ([`enter`]) while the sandbox is prepared ahead of its run, so none of it is on a scenario's
@@ -38,8 +40,9 @@
 //! `SECBIT_NOROOT` (locked), `no_new_privs` and an empty capability bounding set: every program
 //! it starts has no capability at all, so it cannot remount a read-only bind read-write, mount
 //! anything, or `ptrace` (or open `/proc/1/fd`, `/proc/1/root` of) the supervisor, which keeps
-//! its own. A program that makes a user namespace of its own gets capabilities there, but the
-//! mounts it inherits are then locked by the kernel (read-only stays read-only). Without
+//! its own. A user namespace of its own gives a program nothing either: it cannot map itself to
+//! root there (`unshare -r` fails), and mounts it inherits are locked by the kernel anyway
+//! (read-only stays read-only). Without
 //! capabilities a program could not bind ports below 1024, so the run's network namespace sets
 //! `net.ipv4.ip_unprivileged_port_start` to 0: programs bind what they could before.
 //!

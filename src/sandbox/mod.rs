@@ -1,7 +1,9 @@
 //! One rootless sandbox per scenario run (effects).
 //!
-//! The harness re-executes its own binary as a hidden `__sandbox` child ([`run`]), sends it a
-//! [`RunRequest`] as JSON on stdin and reads the [`Evidence`] as JSON from its stdout. The child
+//! The harness re-executes its own binary as a hidden `__sandbox` child ([`prepare`]), sends it
+//! on stdin first what its programs will see (a [`confine::View`], one JSON line, at once), then,
+//! when the scenario's turn comes ([`Prepared::run`]), the [`RunRequest`] as JSON, and reads the
+//! [`Evidence`] as JSON from its stdout. The child
 //! ([`child_main`]) is single-threaded when it calls `unshare(CLONE_NEWUSER | CLONE_NEWNET |
 //! CLONE_NEWPID | CLONE_NEWNS)` (the kernel refuses a new user namespace to a threaded
 //! process), maps its own uid/gid to root inside, then forks the supervisor, which is PID 1 of

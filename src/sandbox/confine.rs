@@ -118,6 +118,34 @@ const NEW: &str = "/newroot";
 pub(crate) struct View {
     pub workdir: PathBuf,
     pub read_only: Vec<PathBuf>,
+    /// Host directories the supervisor itself needs after it left the host's root (a run's
+    /// pids cgroup, say): kept open for [`host_dir`], never shown to programs.
+    #[serde(default)]
+    pub held: Vec<PathBuf>,
+}
+
+/// The handles [`enter`] kept on [`View::held`], for the rest of the supervisor's life.
+static HELD: std::sync::OnceLock<Vec<(PathBuf, OwnedFd)>> = std::sync::OnceLock::new();
+
+/// A handle on host directory `dir`, to reach what is in it with `openat` (read, write, list):
+/// the one [`enter`] kept if `dir` was in the view's `held` list, else `dir` opened now (host
+/// isolation, or before [`enter`]; after it, a directory not held is not found). The handles
+/// are close-on-exec, and programs cannot reach them through `/proc/1/fd` (they lack the
+/// capabilities the supervisor has, so the kernel refuses them that access).
+// Its first user is the process cap (a pids cgroup per program, joined at each spawn), which
+// comes with the limits work; until then only the tests call it.
+#[allow(dead_code)]
+pub(crate) fn host_dir(dir: &Path) -> std::io::Result<OwnedFd> {
+    if let Some((_, fd)) = HELD.get().and_then(|h| h.iter().find(|(p, _)| p == dir)) {
+        return fd.try_clone();
+    }
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    nix::fcntl::open(dir, flags, nix::sys::stat::Mode::empty()).map_err(|e| {
+        std::io::Error::new(
+            std::io::Error::from(e).kind(),
+            format!("cannot open {}: {e}", dir.display()),
+        )
+    })
 }
 
 /// What the programs of `plan` see, besides the system's directories and `workdir`: socklab's
@@ -146,6 +174,7 @@ pub(crate) fn view(plan: &Plan, workdir: &Path, documents: &[PathBuf]) -> View {
     View {
         workdir: workdir.to_path_buf(),
         read_only: minimal(paths),
+        held: Vec::new(),
     }
 }
 
@@ -270,6 +299,13 @@ pub(crate) fn enter(view: &View) -> Result<(), Failed> {
     for path in minimal(view.read_only.clone()) {
         show_host(&host, &path, false, &mut read_only)?;
     }
+    let mut held = Vec::new();
+    for dir in &view.held {
+        let fd = open_in_host(&host, dir, OFlag::O_DIRECTORY)
+            .map_err(|e| fail(format_args!("open {}", dir.display()), e))?;
+        held.push((dir.clone(), fd));
+    }
+    let _ = HELD.set(held);
     drop(host);
     lock_submounts(&read_only)?;
     // Read-only from here: a program writes only to its copy, /tmp and /dev/shm.
@@ -319,19 +355,7 @@ fn show_host(
     writable: bool,
     read_only: &mut Vec<PathBuf>,
 ) -> Result<(), Failed> {
-    use nix::fcntl::{openat, openat2, OpenHow, ResolveFlag};
-    let flags = OFlag::O_PATH | OFlag::O_CLOEXEC;
-    let relative = path.strip_prefix("/").unwrap_or(path);
-    let how = OpenHow::new()
-        .flags(flags)
-        .resolve(ResolveFlag::RESOLVE_IN_ROOT);
-    let opened = match openat2(host, relative, how) {
-        Err(nix::errno::Errno::ENOSYS) => {
-            openat(host, relative, flags, nix::sys::stat::Mode::empty())
-        }
-        other => other,
-    };
-    let fd = match opened {
+    let fd = match open_in_host(host, path, OFlag::empty()) {
         Ok(fd) => fd,
         Err(nix::errno::Errno::ENOENT) if !writable => return Ok(()),
         Err(e) => return Err(fail(format_args!("open {}", path.display()), e)),
@@ -341,6 +365,23 @@ fn show_host(
     // The descriptor's magic link in the new root's /proc names exactly what was opened.
     let src = PathBuf::from(format!("{NEW}/proc/self/fd/{}", fd.as_raw_fd()));
     bind(&src, path, is_dir, writable, read_only)
+}
+
+/// Opens host path `path` (`O_PATH` plus `extra`) as the host resolves it, relative to the
+/// host's root `host` (see [`show_host`]).
+fn open_in_host(host: &OwnedFd, path: &Path, extra: OFlag) -> nix::Result<OwnedFd> {
+    use nix::fcntl::{openat, openat2, OpenHow, ResolveFlag};
+    let flags = OFlag::O_PATH | OFlag::O_CLOEXEC | extra;
+    let relative = path.strip_prefix("/").unwrap_or(path);
+    let how = OpenHow::new()
+        .flags(flags)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT);
+    match openat2(host, relative, how) {
+        Err(nix::errno::Errno::ENOSYS) => {
+            openat(host, relative, flags, nix::sys::stat::Mode::empty())
+        }
+        other => other,
+    }
 }
 
 /// Binds `src` (with its submounts) at `path` in the new root, made first as a directory or an
@@ -643,6 +684,27 @@ mod tests {
             MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC | MsFlags::MS_NOATIME
         );
         assert_eq!(kept_flags(FsFlags::empty()), MsFlags::MS_STRICTATIME);
+    }
+
+    #[test]
+    fn a_host_directory_is_reached_through_its_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("0")).unwrap();
+        std::fs::write(dir.path().join("0/pids.max"), "64\n").unwrap();
+        let handle = host_dir(dir.path()).unwrap();
+        let fd = nix::fcntl::openat(
+            &handle,
+            "0/pids.max",
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::fs::File::from(fd), &mut text).unwrap();
+        assert_eq!(text, "64\n");
+        let missing = dir.path().join("gone");
+        let err = host_dir(&missing).unwrap_err();
+        assert!(err.to_string().contains("gone"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,11 @@
 //! all follow one set of rules, and so the hot path allocates nothing per packet.
 
 pub(crate) mod capture;
+#[cfg(test)]
+mod corpus_tests;
 pub(crate) mod defrag;
+#[cfg(any(test, fuzzing))]
+pub(crate) mod exercise;
 pub(crate) mod icmp;
 pub(crate) mod ip;
 pub(crate) mod link;

@@ -111,12 +111,23 @@ pub fn icmp(src: IpAddr, dst: IpAddr, t: u8, code: u8, rest: [u8; 4], body: &[u8
     out
 }
 
-/// An IP packet carrying `payload` as protocol `protocol`, for transports built by hand.
+/// An IP packet carrying `payload` as protocol `protocol`, for transports (and IPv6
+/// extension headers) built by hand.
 pub fn ip(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<u8> {
+    // etherparse's builder refuses (panics on) an IPv6 extension header number as the next
+    // header, since it writes extension headers itself: build with 253 (experimental) and put
+    // the number in afterwards (IPv6 has no header checksum).
+    let (build_as, patch) = match src {
+        IpAddr::V6(_) => (253, true),
+        IpAddr::V4(_) => (protocol, false),
+    };
     let mut out = Vec::new();
     ip_step(src, dst)
-        .write_to_vec(&mut out, IpNumber(protocol), payload)
+        .write_to_vec(&mut out, IpNumber(build_as), payload)
         .expect("an IP packet builds");
+    if patch {
+        out[6] = protocol;
+    }
     out
 }
 

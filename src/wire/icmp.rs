@@ -358,13 +358,15 @@ fn describe_v6(t: u8, code: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::ip::tests::{v4_header, v6_header};
+    use crate::testkit;
+    use std::net::SocketAddr;
 
     #[test]
     fn port_unreachable_quotes_udp_flow() {
+        let sa = |s: &str| -> SocketAddr { s.parse().unwrap() };
+        let dgram = testkit::udp(sa("10.0.0.1:12345"), sa("10.0.0.2:12000"), &[0; 20]);
         let mut m = vec![3, 3, 0, 0, 0, 0, 0, 0];
-        m.extend(v4_header(PROTO_UDP, 20));
-        m.extend([0x30, 0x39, 0x2e, 0xe0, 0, 28, 0, 0]); // only 8 bytes quoted
+        m.extend(&dgram[..28]); // only 8 bytes of the datagram quoted
         let msg = parse_icmp(&m, false).unwrap();
         assert!(msg.is_error() && msg.is_unreachable());
         let q = msg.quoted.unwrap();
@@ -379,9 +381,10 @@ mod tests {
 
     #[test]
     fn icmpv6_unreachable_and_echo() {
+        let (a, b): (IpAddr, IpAddr) = ("::1".parse().unwrap(), "::2".parse().unwrap());
+        let segment = testkit::ip(a, b, PROTO_TCP, &[0, 80, 0, 81, 0, 0, 0, 0]);
         let mut m = vec![1, 4, 0, 0, 0, 0, 0, 0];
-        m.extend(v6_header(PROTO_TCP, 20));
-        m.extend([0, 80, 0, 81]);
+        m.extend(&segment[..44]);
         let msg = parse_icmp(&m, true).unwrap();
         assert_eq!(msg.quoted.unwrap().ports, Some((80, 81)));
         let echo = parse_icmp(&[128, 0, 0, 0, 0xea, 0x40, 0, 1], true).unwrap();

@@ -163,66 +163,66 @@ pub(crate) fn parse_ip(data: &[u8]) -> Result<IpPacket<'_>, IpError> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::testkit;
 
-    /// IPv4 header (no options) for `payload_len` bytes of `proto`, 10.0.0.1 -> 10.0.0.2.
-    pub(crate) fn v4_header(proto: u8, payload_len: usize) -> Vec<u8> {
-        let total = (20 + payload_len) as u16;
-        let t = total.to_be_bytes();
-        vec![
-            0x45, 0, t[0], t[1], 0x12, 0x34, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-        ]
-    }
-
-    /// IPv6 header, ::1 -> ::2.
-    pub(crate) fn v6_header(next: u8, payload_len: usize) -> Vec<u8> {
-        let p = (payload_len as u16).to_be_bytes();
-        let mut h = vec![0x60, 0, 0, 0, p[0], p[1], next, 64];
-        h.extend([0u8; 15]);
-        h.push(1);
-        h.extend([0u8; 15]);
-        h.push(2);
-        h
+    fn v4(proto: u8, payload: &[u8]) -> Vec<u8> {
+        testkit::ip([10, 0, 0, 1].into(), [10, 0, 0, 2].into(), proto, payload)
     }
 
     #[test]
     fn v4_truncated_payload_keeps_claimed_length() {
-        let mut p = v4_header(PROTO_UDP, 100);
-        p.extend([1, 2, 3]);
-        let ip = parse_ip(&p).unwrap();
+        let p = v4(PROTO_UDP, &[1; 100]);
+        let ip = parse_ip(&p[..23]).unwrap();
         assert_eq!(ip.protocol, PROTO_UDP);
-        assert_eq!(ip.payload, &[1, 2, 3]);
+        assert_eq!(ip.payload, &[1, 1, 1]);
         assert_eq!(ip.payload_len, 100);
         assert_eq!(ip.src.to_string(), "10.0.0.1");
+        assert_eq!((ip.ttl, ip.ident), (testkit::TTL, 0));
         assert!(ip.fragment.is_none());
-        assert!(parse_ip(&p[..19]).is_err());
+        assert_eq!(parse_ip(&p[..19]), Err(IpError::Short(19)));
     }
 
     #[test]
     fn v4_ethernet_padding_is_cut() {
-        let mut p = v4_header(PROTO_TCP, 2);
-        p.extend([9, 9, 0, 0, 0, 0]);
+        let mut p = v4(PROTO_TCP, &[9, 9]);
+        p.extend([0, 0, 0, 0]);
         assert_eq!(parse_ip(&p).unwrap().payload, &[9, 9]);
     }
 
     #[test]
+    fn v4_total_length_below_the_header_is_refused_as_tshark_does() {
+        let mut p = v4(PROTO_TCP, &[9; 20]);
+        p[2..4].copy_from_slice(&12u16.to_be_bytes());
+        assert_eq!(parse_ip(&p), Err(IpError::HeaderLen(12)));
+        // Zero, as segmentation offload leaves it: the captured length stands.
+        p[2..4].copy_from_slice(&[0, 0]);
+        assert_eq!(parse_ip(&p).unwrap().payload_len, 20);
+    }
+
+    #[test]
     fn v4_fragment_fields() {
-        let mut p = v4_header(PROTO_UDP, 8);
+        let mut p = v4(PROTO_UDP, &[0; 8]);
+        p[4..6].copy_from_slice(&0x1234u16.to_be_bytes());
         p[6] = 0x20;
         p[7] = 0x03; // offset 3*8, MF
-        p.extend([0; 8]);
         let f = parse_ip(&p).unwrap().fragment.unwrap();
         assert_eq!((f.offset, f.more, f.ident), (24, true, 0x1234));
+    }
+
+    fn v6(next: u8, payload: &[u8]) -> Vec<u8> {
+        let (a, b): (IpAddr, IpAddr) = ("::1".parse().unwrap(), "::2".parse().unwrap());
+        testkit::ip(a, b, next, payload)
     }
 
     #[test]
     fn v6_walks_extension_headers_and_fragment() {
         // Hop-by-hop (8 bytes) -> fragment -> UDP.
-        let mut p = v6_header(0, 8 + 8 + 4);
-        p.extend([44, 0, 0, 0, 0, 0, 0, 0]);
-        p.extend([PROTO_UDP, 0, 0x00, 0x11, 0, 0, 0, 7]);
-        p.extend([1, 2, 3, 4]);
+        let mut payload = vec![44, 0, 0, 0, 0, 0, 0, 0];
+        payload.extend([PROTO_UDP, 0, 0x00, 0x11, 0, 0, 0, 7]);
+        payload.extend([1, 2, 3, 4]);
+        let p = v6(0, &payload);
         let ip = parse_ip(&p).unwrap();
         assert_eq!(ip.protocol, PROTO_UDP);
         assert_eq!(ip.payload, &[1, 2, 3, 4]);
@@ -231,5 +231,22 @@ pub(crate) mod tests {
         assert_eq!((f.offset, f.more, f.ident), (16, true, 7));
         assert_eq!(ip.dst.to_string(), "::2");
         assert_eq!(parse_ip(&p[..44]), Err(IpError::Extension(0)));
+    }
+
+    #[test]
+    fn v6_mobility_header_is_walked_as_tshark_does() {
+        // Mobility (135, 8 bytes, which etherparse does not walk) -> UDP.
+        let mut payload = vec![PROTO_UDP, 0, 0, 0, 0, 0, 0, 0];
+        payload.extend([1, 2, 3, 4]);
+        let p = v6(135, &payload);
+        let ip = parse_ip(&p).unwrap();
+        assert_eq!(
+            (ip.protocol, ip.payload, ip.payload_len),
+            (PROTO_UDP, &[1, 2, 3, 4][..], 4)
+        );
+        assert_eq!(
+            parse_ip(&v6(135, &[PROTO_UDP, 9])),
+            Err(IpError::Extension(135))
+        );
     }
 }

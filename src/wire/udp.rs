@@ -44,4 +44,13 @@ mod tests {
         assert_eq!(u.payload, b"abc");
         assert!(parse_udp(&d[..7]).is_err());
     }
+
+    #[test]
+    fn a_length_field_below_the_header_or_beyond_the_capture_leaves_the_captured_bytes() {
+        let mut d = [0xd3, 0x94, 0, 53, 0, 3, 0xab, 0xcd, b'a', b'b'];
+        assert_eq!(parse_udp(&d).unwrap().payload, b"ab");
+        d[5] = 200;
+        let u = parse_udp(&d).unwrap();
+        assert_eq!((u.length, u.payload), (200, &b"ab"[..]));
+    }
 }

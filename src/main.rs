@@ -25,6 +25,8 @@ mod run;
 mod sandbox;
 mod scenario;
 mod submission;
+#[cfg(test)]
+mod testkit;
 mod verify;
 mod wire;
 mod wire_view;

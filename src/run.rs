@@ -368,13 +368,19 @@ fn ring_mib(workers: usize) -> u32 {
     (RING_BUDGET_MIB / sandboxes.max(1)).clamp(RING_MIN_MIB, crate::capture::RING_MIB)
 }
 
-/// Starts the sandbox of `job`, its capture ring of `ring_mib` MiB.
+/// Starts the sandbox of `job`, its capture ring of `ring_mib` MiB, around a fresh working copy
+/// of the submission.
 fn prepare(job: &Job, ring_mib: u32, args: &RunArgs) -> Result<sandbox::Prepared, SandboxError> {
     let path = capture_path(job, args);
     let spec = path
         .as_deref()
         .map(|path| sandbox::CaptureSpec { path, ring_mib });
-    sandbox::prepare(args.isolation, spec)
+    // The lab's documents are written into the working copy, which the program sees anyway.
+    let workdir = sandbox::prepare_workdir(job.source.as_deref())
+        .and_then(|dir| crate::documents::place(&job.plan.lab, dir.path()).map(|()| dir))
+        .map_err(|e| SandboxError::Failed(format!("cannot prepare a working directory: {e}")))?;
+    let view = sandbox::confine::view(&job.plan, workdir.path(), &[]);
+    sandbox::prepare(args.isolation, spec, workdir, &view)
 }
 
 /// Where a job's capture goes: beside the report, one per scenario; host mode cannot capture.
@@ -412,22 +418,25 @@ fn run_one(
         result.duration_ms = t0.elapsed().as_millis() as u64;
         return Ok(result);
     }
-    let workdir = sandbox::prepare_workdir(job.source.as_deref())
-        .and_then(|dir| crate::documents::place(&job.plan.lab, dir.path()).map(|()| dir))
-        .map_err(|e| AppError::Harness(format!("cannot prepare a working directory: {e}")))?;
-    let req = RunRequest {
-        plan: job.plan.clone(),
-        workdir: workdir.path().to_path_buf(),
-    };
     let capture = capture_path(job, args);
+    let mut workdir = None;
     let ran = match prepared {
         Some(sandbox) => Ok(sandbox),
         None => prepare(job, ring_mib, args),
     }
-    .and_then(|sandbox| sandbox.run(&req));
+    .and_then(|sandbox| {
+        let req = RunRequest {
+            plan: job.plan.clone(),
+            workdir: sandbox.workdir().to_path_buf(),
+        };
+        workdir = Some(req.workdir.clone());
+        sandbox.run(&req)
+    });
     match ran {
         Ok(mut evidence) => {
-            hide_workdir(&mut evidence, workdir.path());
+            if let Some(dir) = &workdir {
+                hide_workdir(&mut evidence, dir);
+            }
             let analysis = match (&capture, &evidence.capture) {
                 (Some(path), Some(_)) => analyze_capture(path).map_err(|e| (e, true)),
                 (Some(_), None) => Err((

@@ -356,25 +356,18 @@ fn ethernet_and_sll2_recordings_give_identical_streams() {
     assert_eq!(flags(&eth), flags(&sll));
 }
 
-/// Rewrites an Ethernet pcap's frames into Linux cooked v2 (hatype 772, loopback).
+/// Rewrites an Ethernet pcap's frames into Linux cooked v2 (hatype 772, loopback): read by
+/// pcap-file, written by the shared testkit.
 fn rewrap_as_sll2(pcap: &[u8]) -> Vec<u8> {
-    let mut out = pcap[..24].to_vec();
-    out[20..24].copy_from_slice(&276u32.to_le_bytes());
-    let mut at = 24;
-    while at + 16 <= pcap.len() {
-        let rd = |i: usize| u32::from_le_bytes([pcap[i], pcap[i + 1], pcap[i + 2], pcap[i + 3]]);
-        let (caplen, orig) = (rd(at + 8) as usize, rd(at + 12));
-        let frame = &pcap[at + 16..at + 16 + caplen];
-        let mut sll = vec![frame[12], frame[13], 0, 0, 0, 0, 0, 1, 0x03, 0x04, 0, 6];
-        sll.extend([0u8; 8]);
-        sll.extend(&frame[14..]);
-        out.extend(&pcap[at..at + 8]);
-        out.extend((sll.len() as u32).to_le_bytes());
-        out.extend((orig + 6).to_le_bytes());
-        out.extend(sll);
-        at += 16 + caplen;
+    use crate::testkit::{Capture, Link};
+    let mut reader = pcap_file::pcap::PcapReader::new(pcap).expect("a pcap");
+    let mut out = Capture::new(Link::Sll2);
+    while let Some(p) = reader.next_packet() {
+        let p = p.expect("a whole record");
+        let sll = Link::Sll2.wrap(&p.data[14..]);
+        out.push_frame(p.timestamp, &sll, p.orig_len + 6);
     }
-    out
+    out.pcap()
 }
 
 #[test]

@@ -1,6 +1,11 @@
-//! Hand-built frames (raw IPv4, link type 101) and pcap files for tests.
+//! Frames (raw IPv4, link type 101) and pcap files for the analysis tests, built by the shared
+//! [`testkit`](crate::testkit).
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use super::RetirePolicy;
+use crate::testkit::{self, Capture, Link};
 use crate::wire::tcp::flags::*;
 
 /// Holds two closed and two open flows at most: far from tshark-safe in general, but no public
@@ -16,13 +21,13 @@ pub(crate) fn early_retirement() -> RetirePolicy {
 pub(crate) const C: [u8; 4] = [10, 0, 0, 1];
 pub(crate) const S: [u8; 4] = [10, 0, 0, 2];
 
+fn at(addr: [u8; 4], port: u16) -> SocketAddr {
+    SocketAddr::from((addr, port))
+}
+
+/// An IPv4 packet of `proto` carrying `payload` (a transport built by hand).
 pub(crate) fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
-    let total = ((20 + payload.len()) as u16).to_be_bytes();
-    let mut p = vec![0x45, 0, total[0], total[1], 0, 1, 0x40, 0, 64, proto, 0, 0];
-    p.extend(src);
-    p.extend(dst);
-    p.extend(payload);
-    p
+    testkit::ip(src.into(), dst.into(), proto, payload)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -36,26 +41,11 @@ pub(crate) fn tcp(
     fl: u16,
     data: &[u8],
 ) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend(sp.to_be_bytes());
-    t.extend(dp.to_be_bytes());
-    t.extend(seq.to_be_bytes());
-    t.extend(ack.to_be_bytes());
-    t.push(0x50);
-    t.push(fl as u8);
-    t.extend([0xff, 0xff, 0, 0, 0, 0]);
-    t.extend(data);
-    ipv4(src, dst, 6, &t)
+    testkit::tcp(at(src, sp), at(dst, dp), seq, ack, fl, data)
 }
 
 pub(crate) fn udp(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, data: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend(sp.to_be_bytes());
-    u.extend(dp.to_be_bytes());
-    u.extend(((8 + data.len()) as u16).to_be_bytes());
-    u.extend([0, 0]);
-    u.extend(data);
-    ipv4(src, dst, 17, &u)
+    testkit::udp(at(src, sp), at(dst, dp), data)
 }
 
 /// SYN, SYN-ACK, ACK, "ping", "pong", FIN each way, last ACK: from `C`:`port` to `S`:80.
@@ -78,22 +68,11 @@ pub(crate) fn connection(client: [u8; 4], client_isn: u32, port: u16) -> Vec<Vec
     ]
 }
 
-/// The header of a little-endian, microsecond pcap of raw IP frames.
-pub(crate) fn pcap_header() -> [u8; 24] {
-    let mut h = [0u8; 24];
-    h[..4].copy_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    h[4..6].copy_from_slice(&2u16.to_le_bytes());
-    h[6..8].copy_from_slice(&4u16.to_le_bytes());
-    h[16..20].copy_from_slice(&65535u32.to_le_bytes());
-    h[20..24].copy_from_slice(&101u32.to_le_bytes());
-    h
-}
-
-/// Appends one pcap record at `us` microseconds.
-pub(crate) fn pcap_record(out: &mut Vec<u8>, us: u64, frame: &[u8]) {
-    out.extend(((us / 1_000_000) as u32).to_le_bytes());
-    out.extend(((us % 1_000_000) as u32).to_le_bytes());
-    out.extend((frame.len() as u32).to_le_bytes());
-    out.extend((frame.len() as u32).to_le_bytes());
-    out.extend(frame);
+/// A pcap of raw IP `frames`, `gap` apart.
+pub(crate) fn raw_pcap(frames: &[Vec<u8>], gap: Duration) -> Vec<u8> {
+    let mut cap = Capture::new(Link::Raw).step(gap);
+    for f in frames {
+        cap.push(f);
+    }
+    cap.pcap()
 }

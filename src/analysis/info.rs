@@ -33,7 +33,11 @@ pub(crate) fn tcp(
     } else {
         (seg.window as u32) << scale.unwrap_or(0)
     };
-    s.push_str(&format!(" Win={win} Len={}", seg.payload_len));
+    s.push_str(&format!(" Win={win}"));
+    if seg.flags & flags::URG != 0 {
+        s.push_str(&format!(" Urg={}", seg.urgent));
+    }
+    s.push_str(&format!(" Len={}", seg.payload_len));
     let o = &seg.options;
     for kind in o.order.iter().copied().take_while(|k| *k != 0) {
         match kind {
@@ -71,18 +75,17 @@ pub(crate) fn tcp(
     s
 }
 
-/// ICMP/ICMPv6 Info text, with echo identifiers as tshark prints them.
+/// ICMP/ICMPv6 Info text, with echo identifiers and neighbor discovery targets as tshark 4.0
+/// prints them.
 pub(crate) fn icmp(m: &IcmpMessage, ttl: u8) -> String {
     let d = describe(m.v6, m.icmp_type, m.code);
-    match m.echo {
+    match m.echo.or(m.query) {
         Some((id, seq)) if m.v6 => format!("{d} id=0x{id:04x}, seq={seq}, hop limit={ttl}"),
-        Some((id, seq)) => {
-            let pad = if m.icmp_type == 8 { "  " } else { "    " };
-            format!(
-                "{d}{pad}id=0x{id:04x}, seq={seq}/{}, ttl={ttl}",
-                seq.swap_bytes()
-            )
-        }
+        // `describe` pads ICMP's names to 20 characters: the identifiers follow one space on.
+        Some((id, seq)) => format!(
+            "{d} id=0x{id:04x}, seq={seq}/{}, ttl={ttl}",
+            seq.swap_bytes()
+        ),
         None => match m.nd {
             Some(nd) => neighbor(&d, m.icmp_type, nd),
             None => d,
@@ -91,29 +94,30 @@ pub(crate) fn icmp(m: &IcmpMessage, ttl: u8) -> String {
 }
 
 fn neighbor(d: &str, t: u8, nd: crate::wire::icmp::NeighborDiscovery) -> String {
-    let mac = nd.link_addr.map(|m| {
-        m.iter()
+    // tshark names the option: a source address is "from", a target address "is at".
+    let mac = nd.link_addr.map(|(kind, m)| {
+        let mac = m
+            .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
-            .join(":")
+            .join(":");
+        format!(" {} {mac}", if kind == 1 { "from" } else { "is at" })
     });
+    let mac = mac.unwrap_or_default();
     if t == 135 {
-        let from = mac.map(|m| format!(" from {m}")).unwrap_or_default();
-        return format!("{d} for {}{from}", nd.target);
+        return format!("{d} for {}{mac}", nd.target);
     }
     let names: Vec<&str> = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")]
         .iter()
         .filter(|(bit, _)| nd.flags & bit != 0)
         .map(|(_, n)| *n)
         .collect();
-    let mut s = format!("{d} {}", nd.target);
-    if !names.is_empty() {
-        s.push_str(&format!(" ({})", names.join(", ")));
-    }
-    if let Some(m) = mac {
-        s.push_str(&format!(" is at {m}"));
-    }
-    s
+    let names = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    format!("{d} {} ({names}){mac}", nd.target)
 }
 
 /// Info text for a fragment that did not complete a datagram.

@@ -424,69 +424,37 @@ pub(crate) fn port_summary(a: &Analysis, port: u16) -> String {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Small captures written by hand, for the wire check tests.
+    //! Small captures for the wire check tests, built by the shared [`testkit`](crate::testkit)
+    //! (Ethernet frames on 127.0.0.1).
+
+    use std::net::SocketAddr;
+    use std::time::Duration;
 
     use crate::analysis::{analyze, Analysis, AnalyzerOptions};
+    use crate::testkit::{self, Capture, Link};
 
     const CLIENT: u16 = 45_000;
     pub(crate) const SERVER: u16 = 31_000;
 
-    /// One Ethernet/IPv4 frame on 127.0.0.1.
-    fn frame(proto: u8, transport: &[u8]) -> Vec<u8> {
-        let mut f = vec![0u8; 12];
-        f.extend_from_slice(&[0x08, 0x00]);
-        let total = (20 + transport.len()) as u16;
-        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, proto, 0, 0];
-        ip[2..4].copy_from_slice(&total.to_be_bytes());
-        ip.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
-        f.extend_from_slice(&ip);
-        f.extend_from_slice(transport);
-        f
+    fn local(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
     }
 
     fn tcp(src: u16, dst: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-        let mut t = Vec::new();
-        t.extend_from_slice(&src.to_be_bytes());
-        t.extend_from_slice(&dst.to_be_bytes());
-        t.extend_from_slice(&seq.to_be_bytes());
-        t.extend_from_slice(&ack.to_be_bytes());
-        t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        t.extend_from_slice(payload);
-        frame(6, &t)
+        let (src, dst) = (local(src), local(dst));
+        testkit::tcp(src, dst, seq, ack, u16::from(flags), payload)
     }
 
     fn udp(src: u16, dst: u16, payload: &[u8]) -> Vec<u8> {
-        let mut u = Vec::new();
-        u.extend_from_slice(&src.to_be_bytes());
-        u.extend_from_slice(&dst.to_be_bytes());
-        u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-        u.extend_from_slice(&[0, 0]);
-        u.extend_from_slice(payload);
-        frame(17, &u)
+        testkit::udp(local(src), local(dst), payload)
     }
 
-    /// pcap file of `frames`, each `gap_ms` after the previous one.
-    fn pcap(frames: &[Vec<u8>], gap_ms: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&[0; 8]);
-        out.extend_from_slice(&262_144u32.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
-        for (i, f) in frames.iter().enumerate() {
-            let us = i as u32 * gap_ms * 1000;
-            out.extend_from_slice(&(1_000 + us / 1_000_000).to_le_bytes());
-            out.extend_from_slice(&(us % 1_000_000).to_le_bytes());
-            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            out.extend_from_slice(f);
+    fn analysed(packets: &[Vec<u8>], gap_ms: u32) -> Analysis {
+        let mut cap = Capture::new(Link::Ethernet).step(Duration::from_millis(gap_ms.into()));
+        for p in packets {
+            cap.push(p);
         }
-        out
-    }
-
-    fn analysed(frames: &[Vec<u8>], gap_ms: u32) -> Analysis {
-        let bytes = pcap(frames, gap_ms);
+        let bytes = cap.pcap();
         analyze(&bytes[..], "test.pcap", AnalyzerOptions::default()).expect("valid pcap")
     }
 
@@ -587,11 +555,10 @@ pub(crate) mod testing {
         )
     }
 
-    /// ICMP port unreachable quoting the IP packet of `frame`.
+    /// ICMP port unreachable quoting the IP packet `quoted`.
     fn unreachable(quoted: &[u8]) -> Vec<u8> {
-        let mut icmp = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
-        icmp.extend_from_slice(&quoted[14..]);
-        frame(1, &icmp)
+        let lo = local(0).ip();
+        testkit::icmp(lo, lo, 3, 3, [0; 4], quoted)
     }
 
     pub(crate) fn expect(kind: crate::plan::WireKind) -> crate::plan::WireExpect {

@@ -1023,34 +1023,15 @@ fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {
     }
 }
 
-/// Environment variables passed through from the harness; everything else is scrubbed.
-const PASS_ENV: &[&str] = &[
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "PYENV_ROOT",
-    "PYENV_VERSION",
-];
-
 fn spawn(prog: &ProgramPlan, workdir: &std::path::Path) -> std::io::Result<std::process::Child> {
     let mut cmd = Command::new(&prog.argv[0]);
     cmd.args(&prog.argv[1..])
         .current_dir(workdir)
         .env_clear()
+        .envs(crate::sandbox::confine::program_env(workdir))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for key in PASS_ENV {
-        if let Some(v) = std::env::var_os(key) {
-            cmd.env(key, v);
-        }
-    }
-    cmd.env("LANG", "C.UTF-8")
-        .env("PYTHONUNBUFFERED", "1")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("TERM", "dumb")
-        .env("SOCKLAB", "1");
     for (k, v) in &prog.env {
         cmd.env(k, v);
     }

@@ -567,30 +567,18 @@ mod tests {
     /// Stream 0 stays open while 3,000 short connections go by: their rows wait for it, in
     /// temporary files, and come out in order after it.
     fn blocked_capture() -> Vec<u8> {
-        let mut pcap = pcap_header().to_vec();
-        let mut us = 0;
-        let mut put = |pcap: &mut Vec<u8>, f: &[u8]| {
-            us += 10;
-            pcap_record(pcap, us, f);
-        };
         let long = connection([10, 9, 9, 9], 1, 9999);
-        for f in &long[..3] {
-            put(&mut pcap, f);
-        }
+        let mut frames = long[..3].to_vec();
         for i in 0..3000u32 {
-            for f in connection([10, 1, (i >> 8) as u8, i as u8], 1000, 20000) {
-                put(&mut pcap, &f);
-            }
+            frames.extend(connection([10, 1, (i >> 8) as u8, i as u8], 1000, 20000));
         }
         let dns = udp(C, S, 5353, 53, b"query");
         let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
         icmp.extend(&dns[..28]);
-        put(&mut pcap, &dns);
-        put(&mut pcap, &ipv4(S, C, 1, &icmp));
-        for f in &long[3..] {
-            put(&mut pcap, f);
-        }
-        pcap
+        frames.push(ipv4(S, C, 1, &icmp));
+        frames.insert(frames.len() - 1, dns);
+        frames.extend_from_slice(&long[3..]);
+        raw_pcap(&frames, std::time::Duration::from_micros(10))
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! One rootless sandbox per scenario run (effects).
 //!
-//! The harness re-executes its own binary as a hidden `__sandbox` child ([`run`]), sends it a
-//! [`RunRequest`] as JSON on stdin and reads the [`Evidence`] as JSON from its stdout. The child
+//! The harness re-executes its own binary as a hidden `__sandbox` child ([`prepare`]), sends it
+//! on stdin first what its programs will see (a [`confine::View`], one JSON line, at once), then,
+//! when the scenario's turn comes ([`Prepared::run`]), the [`RunRequest`] as JSON, and reads the
+//! [`Evidence`] as JSON from its stdout. The child
 //! ([`child_main`]) is single-threaded when it calls `unshare(CLONE_NEWUSER | CLONE_NEWNET |
 //! CLONE_NEWPID | CLONE_NEWNS)` (the kernel refuses a new user namespace to a threaded
 //! process), maps its own uid/gid to root inside, then forks the supervisor, which is PID 1 of
@@ -10,17 +12,23 @@
 //! process left in the namespace, daemonized children included, and the network namespace,
 //! with every socket in it, disappears.
 //!
+//! In the namespace, every program is confined ([`confine`]): it sees its working copy, the
+//! system's interpreters and libraries and what the harness exposes, read-only where it can be,
+//! and nothing else of the host's files; it has no capability.
+//!
 //! [`Isolation::Host`] is the explicit degraded mode for machines without user namespaces: the
 //! same supervisor in a plain child process on the host's loopback, as a child subreaper, with
-//! no capture.
+//! no capture and no confinement (programs see the host's files as the user running socklab).
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::thread::JoinHandle;
 
 use crate::evidence::Evidence;
 use crate::exec::{self, RunRequest};
+
+pub(crate) mod confine;
 
 /// Exit code of the sandbox child when user namespaces are not available.
 const NO_USERNS: i32 = 70;
@@ -32,7 +40,8 @@ const SETUP_FAILED: i32 = 71;
 pub(crate) enum Isolation {
     /// A fresh rootless user + network + PID + mount namespace per scenario run (default).
     Namespace,
-    /// Degraded: the host's loopback, free ports, no isolation and no capture.
+    /// Degraded: the host's loopback, free ports, no isolation, no capture and no confinement
+    /// (programs see the host's files).
     Host,
 }
 
@@ -53,13 +62,20 @@ pub(crate) enum SandboxError {
     Failed(String),
 }
 
-/// A sandbox started ahead of its run: namespaces made, `/proc` mounted, `lo` up and the
-/// capture running, waiting for its [`RunRequest`]. Setting these up costs a few milliseconds
-/// of waiting on the kernel (an RCU grace period for the capture ring alone), so the harness
+/// A sandbox started ahead of its run: namespaces made, `/proc` mounted, `lo` up, the capture
+/// running and the programs' root built around their working copy (namespace mode), waiting
+/// for its [`RunRequest`]. Setting these up costs milliseconds of waiting on the kernel (an RCU
+/// grace period for the capture ring, another for detaching the host's root), so the harness
 /// prepares the next scenario's sandbox while the current one runs. Dropped unused, the child
-/// sees end-of-file, removes its capture file and exits.
+/// sees end-of-file and exits, and its capture file and working copy are removed.
 #[derive(Debug)]
-pub(crate) struct Prepared(Option<Parts>);
+pub(crate) struct Prepared {
+    parts: Option<Parts>,
+    /// The programs' working copy, removed when the sandbox is dropped.
+    workdir: tempfile::TempDir,
+    /// The capture file, removed if the sandbox is dropped unused.
+    capture: Option<PathBuf>,
+}
 
 /// The child and its pipes; taken out by `run`, or ended by `drop`.
 #[derive(Debug)]
@@ -79,11 +95,17 @@ pub(crate) struct CaptureSpec<'a> {
     pub ring_mib: u32,
 }
 
-/// Starts a sandbox that captures as `capture` says (namespace mode only).
+/// Starts a sandbox that captures as `capture` says and whose programs see `view` (namespace
+/// mode only); `workdir` is `view`'s working copy, kept as long as the sandbox.
 pub(crate) fn prepare(
     isolation: Isolation,
     capture: Option<CaptureSpec<'_>>,
+    workdir: tempfile::TempDir,
+    view: &confine::View,
 ) -> Result<Prepared, SandboxError> {
+    // The child reads this first line before anything else: it builds the root ahead.
+    let mut setup = serde_json::to_vec(view).map_err(|e| SandboxError::Failed(e.to_string()))?;
+    setup.push(b'\n');
     let exe = std::env::current_exe().map_err(SandboxError::Spawn)?;
     let mode = match isolation {
         Isolation::Namespace => "namespace",
@@ -101,7 +123,10 @@ pub(crate) fn prepare(
         .spawn()
         .map_err(SandboxError::Spawn)?;
     let missing = |what: &str| SandboxError::Failed(format!("no {what}"));
-    let stdin = child.stdin.take().ok_or_else(|| missing("stdin"))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| missing("stdin"))?;
+    // A line far smaller than a pipe's buffer: this never blocks. A child that died already
+    // is met, with its error, by `run`.
+    let _ = stdin.write_all(&setup);
     let stdout = child.stdout.take().ok_or_else(|| missing("stdout"))?;
     let mut stderr = child.stderr.take().ok_or_else(|| missing("stderr"))?;
     // Read stderr from a thread from the start, so the pipe cannot fill up and stall the child.
@@ -110,15 +135,24 @@ pub(crate) fn prepare(
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    Ok(Prepared(Some(Parts {
-        child,
-        stdin,
-        stdout,
-        errors,
-    })))
+    Ok(Prepared {
+        parts: Some(Parts {
+            child,
+            stdin,
+            stdout,
+            errors,
+        }),
+        workdir,
+        capture: capture.map(|c| c.path.to_path_buf()),
+    })
 }
 
 impl Prepared {
+    /// The programs' working copy.
+    pub(crate) fn workdir(&self) -> &Path {
+        self.workdir.path()
+    }
+
     /// Hands the request over and waits for the evidence.
     pub(crate) fn run(mut self, req: &RunRequest) -> Result<Evidence, SandboxError> {
         let input = serde_json::to_vec(req).map_err(|e| SandboxError::Failed(e.to_string()))?;
@@ -127,7 +161,7 @@ impl Prepared {
             mut stdin,
             mut stdout,
             errors,
-        }) = self.0.take()
+        }) = self.parts.take()
         else {
             unreachable!("a Prepared is run once: run takes it by value");
         };
@@ -172,11 +206,15 @@ impl Drop for Prepared {
             stdin,
             stdout,
             errors,
-        }) = self.0.take()
+        }) = self.parts.take()
         {
             drop((stdin, stdout));
             let _ = child.wait();
             let _ = errors.join();
+            // The child no longer sees the host's files: its capture file is removed here.
+            if let Some(path) = &self.capture {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
 }
@@ -299,17 +337,40 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
         }
         _ => None,
     };
+    let mut stdin = std::io::stdin().lock();
+    let mut line = String::new();
+    let view: confine::View = match stdin
+        .read_line(&mut line)
+        .map(|_| serde_json::from_str(&line))
+    {
+        Ok(Ok(v)) => v,
+        // Dropped before it was even set up.
+        Ok(Err(_)) if line.is_empty() => return 0,
+        Ok(Err(e)) => {
+            eprintln!("invalid sandbox set-up: {e}");
+            return SETUP_FAILED;
+        }
+        Err(e) => {
+            eprintln!("cannot read the sandbox set-up: {e}");
+            return SETUP_FAILED;
+        }
+    };
+    // The programs' root, built and entered while the sandbox waits for its request. From here
+    // on this process sees no host path: the capture file and the pipes are open descriptors.
+    if namespaced {
+        if let Err(e) = confine::enter(&view) {
+            eprintln!("{e}");
+            return SETUP_FAILED;
+        }
+    }
     let mut input = Vec::new();
-    if let Err(e) = std::io::stdin().read_to_end(&mut input) {
+    if let Err(e) = stdin.read_to_end(&mut input) {
         eprintln!("cannot read the run request: {e}");
         return SETUP_FAILED;
     }
+    drop(stdin);
     if input.is_empty() {
-        // A prepared sandbox the harness did not need: leave nothing behind.
-        drop(capture);
-        if let Some(path) = capture_path {
-            let _ = std::fs::remove_file(path);
-        }
+        // A prepared sandbox the harness did not need (the harness removes its capture file).
         return 0;
     }
     let req: RunRequest = match serde_json::from_slice(&input) {
@@ -319,6 +380,13 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
             return SETUP_FAILED;
         }
     };
+    if req.workdir != view.workdir {
+        eprintln!(
+            "the run request's working directory {} is not the one the sandbox was built around",
+            req.workdir.display()
+        );
+        return SETUP_FAILED;
+    }
     let mut evidence = exec::supervise(&req);
     evidence.warnings.extend(warnings);
     if let (Some(c), Some(path)) = (capture, capture_path) {

@@ -111,9 +111,13 @@ fn try_assemble(p: &mut Pending) -> Option<Vec<u8>> {
     }
     let mut out = vec![0u8; total as usize];
     for (o, d) in &p.parts {
+        // A fragment may start past the end a later "last fragment" declared (the fuzzer's
+        // first find): the bytes past the end are dropped, never indexed.
         let o = *o as usize;
         let n = d.len().min(out.len().saturating_sub(o));
-        out[o..o + n].copy_from_slice(&d[..n]);
+        if let Some(dst) = out.get_mut(o..o + n) {
+            dst.copy_from_slice(&d[..n]);
+        }
     }
     Some(out)
 }
@@ -144,6 +148,18 @@ mod tests {
             1,
             "the other direction's fragment stays pending"
         );
+    }
+
+    #[test]
+    fn a_fragment_past_the_end_a_last_fragment_declares_is_dropped_not_a_panic() {
+        // Found by the `decoders` fuzz target (fuzz/regressions/decoders/): fragments covering
+        // 0..560, then a last fragment that says the datagram ends at 516.
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut d = Defragmenter::default();
+        assert_eq!(d.push(a, a, 17, frag(0, true), &[1; 560]), None);
+        assert_eq!(d.push(a, a, 17, frag(552, true), &[3; 8]), None);
+        let whole = d.push(a, a, 17, frag(0, false), &[2; 516]).unwrap();
+        assert_eq!(whole.len(), 516);
     }
 
     #[test]

@@ -2,8 +2,15 @@
 //! the body (the offending packet's IP header and first transport bytes, decoded laxly since
 //! routers quote as little as 8 bytes of it).
 //!
-//! Contract: [`parse_icmp`] never panics; it needs the 4-byte header. A quote that cannot be
-//! decoded leaves `quoted` empty rather than failing the message.
+//! The 8-byte header and echo fields are etherparse's (`Icmpv4Slice`, `Icmpv6Slice`); the quoted
+//! packet goes through [`parse_ip`], etherparse's lax slicing. Neighbor discovery's target and
+//! link-layer option are read here: etherparse leaves them in the body.
+//!
+//! Contract: [`parse_icmp`] never panics; it needs the 8-byte header (tshark, too, shows no type
+//! for a message cut to 4 bytes). A quote that cannot be decoded leaves `quoted` empty rather
+//! than failing the message.
+
+use etherparse::{Icmpv4Slice, Icmpv4Type, Icmpv6Slice, Icmpv6Type};
 
 use super::ip::{parse_ip, PROTO_TCP, PROTO_UDP};
 use std::net::IpAddr;
@@ -26,6 +33,9 @@ pub(crate) struct IcmpMessage {
     pub code: u8,
     /// Echo identifier and sequence number, for echo request/reply.
     pub echo: Option<(u16, u16)>,
+    /// Identifier and sequence number of the other ICMP queries tshark shows them for
+    /// (timestamp, information and address mask request/reply).
+    pub query: Option<(u16, u16)>,
     pub quoted: Option<QuotedFlow>,
     /// Neighbor discovery (ICMPv6 135/136): target, flags byte, link-layer address option.
     pub nd: Option<NeighborDiscovery>,
@@ -37,8 +47,8 @@ pub(crate) struct NeighborDiscovery {
     pub target: std::net::Ipv6Addr,
     /// Advertisement flags (router 0x80, solicited 0x40, override 0x20); 0 for solicitations.
     pub flags: u8,
-    /// Source (solicitation) or target (advertisement) link-layer address option.
-    pub link_addr: Option<[u8; 6]>,
+    /// The link-layer address option: its type (1 source, 2 target) and the address.
+    pub link_addr: Option<(u8, [u8; 6])>,
 }
 
 impl IcmpMessage {
@@ -69,28 +79,36 @@ pub(crate) enum IcmpError {
 }
 
 pub(crate) fn parse_icmp(d: &[u8], v6: bool) -> Result<IcmpMessage, IcmpError> {
-    if d.len() < 4 {
-        return Err(IcmpError::Short(d.len()));
-    }
-    let (t, code) = (d[0], d[1]);
-    let is_echo = if v6 {
-        matches!(t, 128 | 129)
+    let short = |e: etherparse::err::LenError| IcmpError::Short(e.len);
+    // (type, code, bytes 5 to 8 of the header, body after the 8-byte header, echo fields)
+    let (t, code, rest, body, echo) = if v6 {
+        let s = Icmpv6Slice::from_slice(d).map_err(short)?;
+        let echo = match s.icmp_type() {
+            Icmpv6Type::EchoRequest(e) | Icmpv6Type::EchoReply(e) => Some((e.id, e.seq)),
+            _ => None,
+        };
+        (s.type_u8(), s.code_u8(), s.bytes5to8(), &d[8..], echo)
     } else {
-        matches!(t, 0 | 8)
+        let s = Icmpv4Slice::from_slice(d).map_err(short)?;
+        let echo = match s.icmp_type() {
+            Icmpv4Type::EchoRequest(e) | Icmpv4Type::EchoReply(e) => Some((e.id, e.seq)),
+            _ => None,
+        };
+        (s.type_u8(), s.code_u8(), s.bytes5to8(), &d[8..], echo)
     };
-    let echo = (is_echo && d.len() >= 8).then(|| {
+    let query = (!v6 && (13..=18).contains(&t)).then(|| {
         (
-            u16::from_be_bytes([d[4], d[5]]),
-            u16::from_be_bytes([d[6], d[7]]),
+            u16::from_be_bytes([rest[0], rest[1]]),
+            u16::from_be_bytes([rest[2], rest[3]]),
         )
     });
     let quoted = if is_error(v6, t) {
-        d.get(8..).and_then(quoted_flow)
+        quoted_flow(body)
     } else {
         None
     };
     let nd = if v6 && matches!(t, 135 | 136) {
-        neighbor_discovery(d)
+        neighbor_discovery(rest[0], body)
     } else {
         None
     };
@@ -99,16 +117,19 @@ pub(crate) fn parse_icmp(d: &[u8], v6: bool) -> Result<IcmpMessage, IcmpError> {
         icmp_type: t,
         code,
         echo,
+        query,
         quoted,
         nd,
     })
 }
 
-fn neighbor_discovery(d: &[u8]) -> Option<NeighborDiscovery> {
+/// The target address and link-layer address option of a neighbor solicitation or
+/// advertisement (`body`: what follows the 8-byte header).
+fn neighbor_discovery(flags: u8, body: &[u8]) -> Option<NeighborDiscovery> {
     let mut target = [0u8; 16];
-    target.copy_from_slice(d.get(8..24)?);
+    target.copy_from_slice(body.get(..16)?);
     let mut link_addr = None;
-    let mut opts = d.get(24..).unwrap_or(&[]);
+    let mut opts = body.get(16..).unwrap_or(&[]);
     // Options: type, length in units of 8 bytes; type 1 (source) or 2 (target) link-layer.
     while opts.len() >= 8 {
         let len = opts[1] as usize * 8;
@@ -118,13 +139,13 @@ fn neighbor_discovery(d: &[u8]) -> Option<NeighborDiscovery> {
         if matches!(opts[0], 1 | 2) {
             let mut mac = [0u8; 6];
             mac.copy_from_slice(&opts[2..8]);
-            link_addr = Some(mac);
+            link_addr = Some((opts[0], mac));
         }
         opts = &opts[len..];
     }
     Some(NeighborDiscovery {
         target: target.into(),
-        flags: d[4],
+        flags,
         link_addr,
     })
 }
@@ -146,55 +167,206 @@ fn quoted_flow(q: &[u8]) -> Option<QuotedFlow> {
     })
 }
 
-/// tshark's Info text for an ICMP/ICMPv6 type and code.
+/// tshark 4.0's Info text for an ICMP/ICMPv6 type and code, before any per-message details
+/// (echo identifiers, neighbor discovery targets). ICMP pads the type's name to 20 characters
+/// and adds the code's name for the types that name their codes; ICMPv6 does not pad.
 pub(crate) fn describe(v6: bool, t: u8, code: u8) -> String {
-    let unreach = |c: &str| format!("Destination unreachable ({c})");
     if v6 {
-        return match (t, code) {
-            (1, 0) => unreach("no route to destination"),
-            (1, 1) => unreach("communication with destination administratively prohibited"),
-            (1, 3) => unreach("Address unreachable"),
-            (1, 4) => unreach("Port unreachable"),
-            (1, _) => "Destination Unreachable".into(),
-            (2, _) => "Packet Too Big".into(),
-            (3, _) => "Time Exceeded".into(),
-            (4, _) => "Parameter Problem".into(),
-            (128, _) => "Echo (ping) request".into(),
-            (129, _) => "Echo (ping) reply".into(),
-            (133, _) => "Router Solicitation".into(),
-            (134, _) => "Router Advertisement".into(),
-            (135, _) => "Neighbor Solicitation".into(),
-            (136, _) => "Neighbor Advertisement".into(),
-            _ => format!("Unknown (type {t})"),
-        };
+        return describe_v6(t, code);
     }
-    match (t, code) {
-        (0, _) => "Echo (ping) reply".into(),
-        (8, _) => "Echo (ping) request".into(),
-        (3, 0) => unreach("Network unreachable"),
-        (3, 1) => unreach("Host unreachable"),
-        (3, 2) => unreach("Protocol unreachable"),
-        (3, 3) => unreach("Port unreachable"),
-        (3, 4) => unreach("Fragmentation needed"),
-        (3, 13) => unreach("Communication administratively filtered"),
-        (3, _) => unreach(&format!("code {code}")),
-        (11, 0) => "Time-to-live exceeded (Time to live exceeded in transit)".into(),
-        (11, _) => "Time-to-live exceeded (Fragment reassembly time exceeded)".into(),
-        (5, _) => "Redirect".into(),
-        _ => format!("Unknown ICMP (type {t}, code {code})"),
+    let name = match t {
+        0 => "Echo (ping) reply",
+        1 | 2 => "Reserved",
+        3 => "Destination unreachable",
+        4 => "Source quench (flow control)",
+        5 => "Redirect",
+        6 => "Alternate host address",
+        8 => "Echo (ping) request",
+        9 => "Router advertisement",
+        10 => "Router solicitation",
+        11 => "Time-to-live exceeded",
+        12 => "Parameter problem",
+        13 => "Timestamp request",
+        14 => "Timestamp reply",
+        15 => "Information request",
+        16 => "Information reply",
+        17 => "Address mask request",
+        18 => "Address mask reply",
+        19 => "Reserved (for security)",
+        30 => "Traceroute",
+        31 => "Datagram Conversion Error",
+        32 => "Mobile Host Redirect",
+        33 => "IPv6 Where-Are-You",
+        34 => "IPv6 I-Am-Here",
+        35 => "Mobile Registration Request",
+        36 => "Mobile Registration Reply",
+        37 => "Domain Name Request",
+        38 => "Domain Name Reply",
+        39 => "SKIP",
+        40 => "Photuris",
+        41 => "Experimental mobility protocols",
+        42 => "Extended Echo request",
+        43 => "Extended Echo reply",
+        _ => "Unknown ICMP (obsolete or malformed?)",
+    };
+    let codes: &[&str] = match t {
+        3 => &[
+            "Network unreachable",
+            "Host unreachable",
+            "Protocol unreachable",
+            "Port unreachable",
+            "Fragmentation needed",
+            "Source route failed",
+            "Destination network unknown",
+            "Destination host unknown",
+            "Source host isolated",
+            "Network administratively prohibited",
+            "Host administratively prohibited",
+            "Network unreachable for TOS",
+            "Host unreachable for TOS",
+            "Communication administratively filtered",
+            "Host precedence violation",
+            "Precedence cutoff in effect",
+        ],
+        5 => &[
+            "Redirect for network",
+            "Redirect for host",
+            "Redirect for TOS and network",
+            "Redirect for TOS and host",
+        ],
+        6 => &["Alternate address for host"],
+        9 => &["Normal router advertisement"],
+        11 => &[
+            "Time to live exceeded in transit",
+            "Fragment reassembly time exceeded",
+        ],
+        12 => &[
+            "Pointer indicates the error",
+            "Required option missing",
+            "Bad length",
+        ],
+        40 => &[
+            "Bad SPI",
+            "Authentication Failed",
+            "Decompression Failed",
+            "Decryption Failed",
+            "Need Authentication",
+            "Need Authorization",
+        ],
+        42 => &["No error"],
+        43 => &[
+            "No error",
+            "Malformed Query",
+            "No Such Interface",
+            "No Such Table Entry",
+            "Multiple Interfaces Satisfy Query",
+        ],
+        _ => return format!("{name:<20}"),
+    };
+    match codes.get(usize::from(code)) {
+        Some(c) => format!("{name:<20} ({c})"),
+        None if t == 9 && code == 16 => format!("{name:<20} (Does not route common traffic)"),
+        None => format!("{name:<20} (Unknown code: {code})"),
+    }
+}
+
+fn describe_v6(t: u8, code: u8) -> String {
+    let name = match t {
+        1 => "Destination Unreachable",
+        2 => "Packet Too Big",
+        3 => "Time Exceeded",
+        4 => "Parameter Problem",
+        100 | 101 | 200 | 201 => "Private experimentation",
+        127 => "Reserved for expansion of ICMPv6 error messages",
+        128 => "Echo (ping) request",
+        129 => "Echo (ping) reply",
+        130 => "Multicast Listener Query",
+        131 => "Multicast Listener Report",
+        132 => "Multicast Listener Done",
+        133 => "Router Solicitation",
+        134 => "Router Advertisement",
+        135 => "Neighbor Solicitation",
+        136 => "Neighbor Advertisement",
+        137 => "Redirect",
+        138 => "Router Renumbering",
+        139 => "Node Information Query",
+        140 => "Node Information Reply",
+        141 => "Inverse Neighbor Discovery Solicitation",
+        142 => "Inverse Neighbor Discovery Advertisement",
+        143 => "Multicast Listener Report Message v2",
+        144 => "Home Agent Address Discovery Request",
+        145 => "Home Agent Address Discovery Reply",
+        146 => "Mobile Prefix Solicitation",
+        147 => "Mobile Prefix Advertisement",
+        148 => "Certification Path Solicitation",
+        149 => "Certification Path Advertisement",
+        151 => "Multicast Router Advertisement",
+        152 => "Multicast Router Solicitation",
+        153 => "Multicast Router Termination",
+        159 => "MPL Control Message",
+        160 => "Extended Echo request",
+        161 => "Extended Echo reply",
+        255 => "Reserved for expansion of ICMPv6 informational messages",
+        _ => return format!("Unknown ({t})"),
+    };
+    let codes: &[&str] = match t {
+        1 => &[
+            "no route to destination",
+            "Administratively prohibited",
+            "Beyond scope of source address",
+            "Address unreachable",
+            "Port unreachable",
+            "Source address failed ingress/egress policy",
+            "Reject route to destination",
+            "Error in Source Routing Header",
+        ],
+        3 => &[
+            "hop limit exceeded in transit",
+            "fragment reassembly time exceeded",
+        ],
+        4 => &[
+            "erroneous header field encountered",
+            "unrecognized Next Header type encountered",
+            "unrecognized IPv6 option encountered",
+            "IPv6 First Fragment has incomplete IPv6 Header Chain",
+        ],
+        138 => &["Command", "Result"],
+        139 => &[
+            "Query subject = IPv6 addresses",
+            "Query subject = DNS name or empty",
+            "Query subject = IPv4 addresses",
+        ],
+        140 => &["Successful", "Refused", "Unknown query type"],
+        160 => &["No error"],
+        161 => &[
+            "No error",
+            "Malformed Query",
+            "No Such Interface",
+            "No Such Table Entry",
+            "Multiple Interfaces Satisfy Query",
+        ],
+        _ => return name.to_string(),
+    };
+    match codes.get(usize::from(code)) {
+        Some(c) => format!("{name} ({c})"),
+        // tshark names ICMPv6 destination unreachable's unknown codes without the number.
+        None if t == 1 => format!("{name} (Unknown)"),
+        None => format!("{name} (Unknown ({code}))"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::ip::tests::{v4_header, v6_header};
+    use crate::testkit;
+    use std::net::SocketAddr;
 
     #[test]
     fn port_unreachable_quotes_udp_flow() {
+        let sa = |s: &str| -> SocketAddr { s.parse().unwrap() };
+        let dgram = testkit::udp(sa("10.0.0.1:12345"), sa("10.0.0.2:12000"), &[0; 20]);
         let mut m = vec![3, 3, 0, 0, 0, 0, 0, 0];
-        m.extend(v4_header(PROTO_UDP, 20));
-        m.extend([0x30, 0x39, 0x2e, 0xe0, 0, 28, 0, 0]); // only 8 bytes quoted
+        m.extend(&dgram[..28]); // only 8 bytes of the datagram quoted
         let msg = parse_icmp(&m, false).unwrap();
         assert!(msg.is_error() && msg.is_unreachable());
         let q = msg.quoted.unwrap();
@@ -209,9 +381,10 @@ mod tests {
 
     #[test]
     fn icmpv6_unreachable_and_echo() {
+        let (a, b): (IpAddr, IpAddr) = ("::1".parse().unwrap(), "::2".parse().unwrap());
+        let segment = testkit::ip(a, b, PROTO_TCP, &[0, 80, 0, 81, 0, 0, 0, 0]);
         let mut m = vec![1, 4, 0, 0, 0, 0, 0, 0];
-        m.extend(v6_header(PROTO_TCP, 20));
-        m.extend([0, 80, 0, 81]);
+        m.extend(&segment[..44]);
         let msg = parse_icmp(&m, true).unwrap();
         assert_eq!(msg.quoted.unwrap().ports, Some((80, 81)));
         let echo = parse_icmp(&[128, 0, 0, 0, 0xea, 0x40, 0, 1], true).unwrap();
@@ -227,7 +400,10 @@ mod tests {
         m.extend([1, 1, 0x78, 0x31, 0xc1, 0xcb, 0xb2, 0x56]);
         let nd = parse_icmp(&m, true).unwrap().nd.unwrap();
         assert_eq!(nd.target.to_string(), "2001:db8::1");
-        assert_eq!(nd.link_addr, Some([0x78, 0x31, 0xc1, 0xcb, 0xb2, 0x56]));
+        assert_eq!(
+            nd.link_addr,
+            Some((1, [0x78, 0x31, 0xc1, 0xcb, 0xb2, 0x56]))
+        );
         assert!(parse_icmp(&m[..20], true).unwrap().nd.is_none());
     }
 }

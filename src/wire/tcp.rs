@@ -1,11 +1,20 @@
 //! TCP header and options (MSS, window scale, SACK permitted, SACK blocks, timestamps, TCP Fast
-//! Open), options walked by hand.
+//! Open), decoded by hand.
+//!
+//! Why not etherparse here, as for IP, UDP and ICMP: its `TcpSlice` and `TcpHeaderSlice` need
+//! the whole header, options included, while tshark decodes what was captured: of a SYN cut
+//! by a 60-byte snaplen (`editcap -s 60`) it still shows the ports, flags, `MSS=65495
+//! SACK_PERM`; etherparse returns only a length error (pinned by the test
+//! `etherparse_refuses_a_header_cut_in_its_options`). Its option iterator also stops at kinds it
+//! does not know (TCP Fast Open, 34, and the experimental 254), which tshark shows as `TFO=`.
+//! A lax walk of 20 fixed bytes and the options is shorter than the fallbacks it would need.
 //!
 //! Contract: [`parse_tcp`] never panics; it needs the 20-byte fixed header. The options and
 //! payload are taken from what was captured; `payload_len` comes from the IP length so it agrees
 //! with tshark's `tcp.len` even for truncated frames. Malformed options end the walk silently.
 
-/// TCP flag bits as in the header's low 9 bits (NS/AE is bit 8).
+/// TCP flag bits as in the header's low 12 bits (AE, formerly NS, is bit 8; bits 9-11 are
+/// reserved).
 pub(crate) mod flags {
     pub(crate) const FIN: u16 = 0x001;
     pub(crate) const SYN: u16 = 0x002;
@@ -16,6 +25,8 @@ pub(crate) mod flags {
     pub(crate) const ECE: u16 = 0x040;
     pub(crate) const CWR: u16 = 0x080;
     pub(crate) const AE: u16 = 0x100;
+    /// The three reserved bits.
+    pub(crate) const RESERVED: u16 = 0xe00;
 }
 
 /// TCP Fast Open option: a cookie request (empty) or a cookie.
@@ -51,6 +62,8 @@ pub(crate) struct TcpSegment<'a> {
     pub ack: u32,
     pub flags: u16,
     pub window: u16,
+    /// Urgent pointer (shown by tshark when URG is set).
+    pub urgent: u16,
     pub header_len: usize,
     pub options: TcpOptions,
     /// Captured payload bytes (may be fewer than `payload_len`).
@@ -87,8 +100,9 @@ pub(crate) fn parse_tcp(d: &[u8], ip_payload_len: usize) -> Result<TcpSegment<'_
         dst_port: be16(2),
         seq: be32(4),
         ack: be32(8),
-        flags: be16(12) & 0x1ff,
+        flags: be16(12) & 0x0fff,
         window: be16(14),
+        urgent: be16(18),
         header_len,
         options,
         payload: &payload[..payload.len().min(payload_len)],
@@ -150,10 +164,14 @@ fn parse_options(mut o: &[u8]) -> TcpOptions {
     opts
 }
 
-/// tshark's `tcp.flags.str`: 12 positions, reserved bits then `NCEUAPRSF`, `·` when clear.
+/// tshark 4.0's `tcp.flags.str`: 12 positions, `RRR` for the reserved bits, then `ACEUAPRSF`
+/// (the first `A` is AE, formerly NS), `·` when clear.
 pub(crate) fn flags_str(f: u16) -> String {
-    const LETTERS: [(u16, char); 9] = [
-        (flags::AE, 'N'),
+    const LETTERS: [(u16, char); 12] = [
+        (0x800, 'R'),
+        (0x400, 'R'),
+        (0x200, 'R'),
+        (flags::AE, 'A'),
         (flags::CWR, 'C'),
         (flags::ECE, 'E'),
         (flags::URG, 'U'),
@@ -163,16 +181,16 @@ pub(crate) fn flags_str(f: u16) -> String {
         (flags::SYN, 'S'),
         (flags::FIN, 'F'),
     ];
-    let mut s = String::from("···");
-    for (bit, c) in LETTERS {
-        s.push(if f & bit != 0 { c } else { '·' });
-    }
-    s
+    LETTERS
+        .iter()
+        .map(|(bit, c)| if f & bit != 0 { *c } else { '·' })
+        .collect()
 }
 
-/// tshark's bracketed flag list for the Info column, e.g. `SYN, ACK`.
+/// tshark 4.0's bracketed flag list for the Info column, e.g. `SYN, ACK`; `Reserved` last when
+/// any reserved bit is set.
 pub(crate) fn flags_names(f: u16) -> String {
-    const NAMES: [(u16, &str); 9] = [
+    const NAMES: [(u16, &str); 10] = [
         (flags::FIN, "FIN"),
         (flags::SYN, "SYN"),
         (flags::RST, "RST"),
@@ -182,6 +200,7 @@ pub(crate) fn flags_names(f: u16) -> String {
         (flags::ECE, "ECE"),
         (flags::CWR, "CWR"),
         (flags::AE, "AE"),
+        (flags::RESERVED, "Reserved"),
     ];
     let v: Vec<&str> = NAMES
         .iter()
@@ -239,6 +258,18 @@ mod tests {
     }
 
     #[test]
+    fn etherparse_refuses_a_header_cut_in_its_options() {
+        // The reason this decoder is hand-written: 26 of the SYN's 40 header bytes captured.
+        let cut = &LINUX_SYN[..26];
+        assert!(etherparse::TcpSlice::from_slice(cut).is_err());
+        let s = parse_tcp(cut, 40).unwrap();
+        assert_eq!((s.src_port, s.flags), (54164, flags::SYN));
+        assert_eq!(s.options.mss, Some(65495));
+        assert!(s.options.sack_permitted);
+        assert_eq!(s.options.timestamps, None);
+    }
+
+    #[test]
     fn experimental_fast_open_option() {
         let mut seg = LINUX_SYN[..20].to_vec();
         seg[12] = 0x60; // 24-byte header
@@ -257,6 +288,14 @@ mod tests {
             "·······AP··F"
         );
         assert_eq!(flags_names(flags::SYN | flags::ACK), "SYN, ACK");
+        // As tshark 4.0 prints them (checked against it by tests/tshark.rs).
+        assert_eq!(flags_str(flags::SYN | flags::AE), "···A······S·");
+        assert_eq!(flags_str(0x0fff), "RRRACEUAPRSF");
+        assert_eq!(
+            flags_names(flags::SYN | flags::ACK | flags::AE),
+            "SYN, ACK, AE"
+        );
+        assert_eq!(flags_names(0x0810), "ACK, Reserved");
         assert_eq!(
             flags_names(flags::FIN | flags::PSH | flags::ACK),
             "FIN, PSH, ACK"

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: the binary, the project root, one `socklab run`
-//! into a report directory, `socklab verify` and its JSON, and synthetic captures ([`pcap`]).
+//! into a report directory, `socklab verify` and its JSON, and synthetic captures ([`pcap`], on
+//! the shared builder [`testkit`], which the unit tests use too).
 
 #![allow(dead_code)] // each test crate uses its own subset
 
@@ -10,6 +11,8 @@ use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
 pub mod pcap;
+#[path = "../../src/testkit.rs"]
+pub mod testkit;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

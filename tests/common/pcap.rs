@@ -1,18 +1,15 @@
-//! Synthetic captures for the tests: a classic pcap (Ethernet, microseconds) of IPv4 or IPv6
-//! packets carrying TCP or UDP, with correct lengths and checksums, so that socklab and tshark
-//! read them as they would a capture from Wireshark or tcpdump.
+//! Synthetic captures for the integration tests: a classic pcap (Ethernet, microseconds) of
+//! IPv4 or IPv6 packets carrying TCP or UDP, built by the shared [`testkit`](super::testkit)
+//! (etherparse's packets, pcap-file's writer), so that socklab and tshark read them as they
+//! would a capture from Wireshark or tcpdump.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const PSH: u8 = 0x08;
-const FIN: u8 = 0x01;
+use super::testkit::{self, Capture, Link};
 
 /// A capture being built; each packet comes 1 ms after the previous one.
 pub struct Pcap {
-    bytes: Vec<u8>,
-    packets: u32,
+    capture: Capture,
 }
 
 impl Default for Pcap {
@@ -23,24 +20,20 @@ impl Default for Pcap {
 
 impl Pcap {
     pub fn new() -> Pcap {
-        let mut bytes = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
-        bytes.extend_from_slice(&2u16.to_le_bytes());
-        bytes.extend_from_slice(&4u16.to_le_bytes());
-        bytes.extend_from_slice(&[0; 8]);
-        bytes.extend_from_slice(&65_535u32.to_le_bytes());
-        bytes.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
-        Pcap { bytes, packets: 0 }
+        Pcap {
+            capture: Capture::new(Link::Ethernet).snaplen(65_535),
+        }
     }
 
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+    pub fn bytes(&self) -> Vec<u8> {
+        self.capture.pcap()
     }
 
     pub fn packets(&self) -> u32 {
-        self.packets
+        self.capture.len() as u32
     }
 
-    /// One TCP segment.
+    /// One TCP segment; `flags` as in the header's low byte.
     pub fn tcp(
         &mut self,
         src: SocketAddr,
@@ -50,25 +43,13 @@ impl Pcap {
         flags: u8,
         data: &[u8],
     ) {
-        let mut seg = Vec::with_capacity(20 + data.len());
-        seg.extend_from_slice(&src.port().to_be_bytes());
-        seg.extend_from_slice(&dst.port().to_be_bytes());
-        seg.extend_from_slice(&seq.to_be_bytes());
-        seg.extend_from_slice(&ack.to_be_bytes());
-        seg.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        seg.extend_from_slice(data);
-        self.ip(src.ip(), dst.ip(), 6, seg, 16);
+        self.capture
+            .push(&testkit::tcp(src, dst, seq, ack, u16::from(flags), data));
     }
 
     /// One UDP datagram.
     pub fn udp(&mut self, src: SocketAddr, dst: SocketAddr, data: &[u8]) {
-        let mut dgram = Vec::with_capacity(8 + data.len());
-        dgram.extend_from_slice(&src.port().to_be_bytes());
-        dgram.extend_from_slice(&dst.port().to_be_bytes());
-        dgram.extend_from_slice(&(8 + data.len() as u16).to_be_bytes());
-        dgram.extend_from_slice(&[0, 0]);
-        dgram.extend_from_slice(data);
-        self.ip(src.ip(), dst.ip(), 17, dgram, 6);
+        self.capture.push(&testkit::udp(src, dst, data));
     }
 
     /// A whole TCP exchange: handshake, `request`, `reply`, a FIN each way (10 packets).
@@ -79,84 +60,10 @@ impl Pcap {
         request: &[u8],
         reply: &[u8],
     ) {
-        let (c, s) = (1_000u32, 5_000u32);
-        let (q, r) = (request.len() as u32, reply.len() as u32);
-        self.tcp(client, server, c, 0, SYN, b"");
-        self.tcp(server, client, s, c + 1, SYN | ACK, b"");
-        self.tcp(client, server, c + 1, s + 1, ACK, b"");
-        self.tcp(client, server, c + 1, s + 1, PSH | ACK, request);
-        self.tcp(server, client, s + 1, c + 1 + q, ACK, b"");
-        self.tcp(server, client, s + 1, c + 1 + q, PSH | ACK, reply);
-        self.tcp(client, server, c + 1 + q, s + 1 + r, ACK, b"");
-        self.tcp(client, server, c + 1 + q, s + 1 + r, FIN | ACK, b"");
-        self.tcp(server, client, s + 1 + r, c + 2 + q, FIN | ACK, b"");
-        self.tcp(client, server, c + 2 + q, s + 2 + r, ACK, b"");
-    }
-
-    /// Wraps a transport segment whose checksum sits at `sum_at` in IP and Ethernet.
-    fn ip(&mut self, src: IpAddr, dst: IpAddr, proto: u8, mut seg: Vec<u8>, sum_at: usize) {
-        let len = seg.len() as u16;
-        let mut pseudo = Vec::new();
-        let mut frame = vec![0u8; 12];
-        match (src, dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                pseudo.extend_from_slice(&s.octets());
-                pseudo.extend_from_slice(&d.octets());
-                pseudo.extend_from_slice(&[0, proto]);
-                pseudo.extend_from_slice(&len.to_be_bytes());
-                frame.extend_from_slice(&[0x08, 0x00]);
-                let mut h = vec![0x45, 0];
-                h.extend_from_slice(&(20 + len).to_be_bytes());
-                h.extend_from_slice(&(self.packets as u16).to_be_bytes());
-                h.extend_from_slice(&[0x40, 0, 64, proto, 0, 0]);
-                h.extend_from_slice(&s.octets());
-                h.extend_from_slice(&d.octets());
-                let sum = checksum(&h);
-                h[10..12].copy_from_slice(&sum.to_be_bytes());
-                frame.extend_from_slice(&h);
-            }
-            (IpAddr::V6(s), IpAddr::V6(d)) => {
-                pseudo.extend_from_slice(&s.octets());
-                pseudo.extend_from_slice(&d.octets());
-                pseudo.extend_from_slice(&u32::from(len).to_be_bytes());
-                pseudo.extend_from_slice(&[0, 0, 0, proto]);
-                frame.extend_from_slice(&[0x86, 0xdd]);
-                frame.extend_from_slice(&[0x60, 0, 0, 0]);
-                frame.extend_from_slice(&len.to_be_bytes());
-                frame.extend_from_slice(&[proto, 64]);
-                frame.extend_from_slice(&s.octets());
-                frame.extend_from_slice(&d.octets());
-            }
-            _ => panic!("{src} and {dst} are not of one IP version"),
+        for p in testkit::tcp_exchange(client, server, request, reply) {
+            self.capture.push(&p);
         }
-        pseudo.extend_from_slice(&seg);
-        let sum = checksum(&pseudo);
-        seg[sum_at..sum_at + 2].copy_from_slice(&sum.to_be_bytes());
-        frame.extend_from_slice(&seg);
-        let micros = u64::from(self.packets) * 1_000;
-        self.bytes
-            .extend_from_slice(&(1_700_000_000 + (micros / 1_000_000) as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&((micros % 1_000_000) as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&frame);
-        self.packets += 1;
     }
-}
-
-/// The Internet checksum (RFC 1071).
-fn checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// Two captures written by socklab (same header) as one: the first's packets, then the second's.

@@ -379,6 +379,38 @@ fn every_bundled_capture_agrees_with_tshark_field_by_field() {
     );
 }
 
+/// Students' web servers send their responses in other shapes than the reference: the status
+/// line, the headers and the body in separate `send`s, and a 404 with no length, ended by the
+/// FIN. The packet list must say which packet completes each HTTP message as tshark does.
+#[test]
+fn student_shaped_http_exchanges_agree_with_tshark_field_by_field() {
+    require_tshark();
+    let mut t = Tally::default();
+    for fixture in ["web-good", "web-no-404"] {
+        let dir = tempfile::tempdir().unwrap();
+        let submission = common::submission(fixture);
+        common::run_into(dir.path(), &["--lab", "web", "--submission", &submission]);
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "pcap") {
+                compare(&path, &mut t);
+            }
+        }
+    }
+    assert!(
+        t.mismatches.is_empty(),
+        "{} disagreement(s) with tshark:\n{}",
+        t.mismatches.len(),
+        t.mismatches.join("\n")
+    );
+    assert!(
+        t.captures >= 6 && t.packets >= 50,
+        "{} captures, {} packets",
+        t.captures,
+        t.packets
+    );
+}
+
 /// A capture of every ICMP and ICMPv6 message kind tshark 4.0 names, with their codes, and of
 /// TCP segments with the AE (formerly NS), ECE, CWR and URG flags: built by the shared
 /// builder, so neither side wrote it.

@@ -130,6 +130,11 @@ struct SeqState {
     window_scale: Option<u8>,
     syn_seen: bool,
     fin_seen: bool,
+    /// The direction's first payload did not look like HTTP: no tracker is kept.
+    not_http: bool,
+    /// What the packet list says about HTTP in this direction, once its payload looks like it
+    /// (boxed: most streams of a large capture never need one).
+    http: Option<Box<super::http_info::Tracker>>,
 }
 
 /// A segment's payload: the bytes kept (none when the stream's payload is not kept), how many
@@ -719,6 +724,29 @@ impl Analyzer {
         if span > 0 && fwd.max_end.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
             fwd.max_end = Some(end);
         }
+        // The packet list's HTTP view: in-order data, first transmissions only.
+        let mut http = super::http_info::Shown::Tcp;
+        if seg.payload_len > 0 && !retransmission && !fwd.not_http {
+            let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
+            // Without a SYN, the first data seen is where the stream starts.
+            if fwd.next.is_none_or(|n| n == data_seq) {
+                let tracker = fwd
+                    .http
+                    .get_or_insert_with(|| Box::new(super::http_info::Tracker::new(!from_client)));
+                http = tracker.segment(seg.payload);
+                if tracker.is_off() {
+                    fwd.http = None;
+                    fwd.not_http = true;
+                }
+            }
+        }
+        if f & flags::FIN != 0 && !fwd.fin_seen {
+            if let Some(t) = fwd.http.as_mut() {
+                if let done @ super::http_info::Shown::Message(_) = t.fin() {
+                    http = done;
+                }
+            }
+        }
         if seg.payload_len > 0 {
             let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
             let mut runs = Runs {
@@ -787,6 +815,19 @@ impl Analyzer {
             sum.protocol = "TCP";
             let sack_base = st_rev_base;
             sum.info = info::tcp(seg, rel_seq, rel_ack, scale, retransmission, sack_base);
+            match http {
+                super::http_info::Shown::Tcp => {}
+                super::http_info::Shown::HeadSegment(line) => {
+                    sum.info = format!("{line}  [TCP segment of a reassembled PDU]");
+                }
+                super::http_info::Shown::BodySegment => {
+                    sum.info.push_str(" [TCP segment of a reassembled PDU]");
+                }
+                super::http_info::Shown::Message(text) => {
+                    sum.protocol = "HTTP";
+                    sum.info = text;
+                }
+            }
             sum.tcp = Some(TcpPacketInfo {
                 stream: st.stream.index,
                 src_port: seg.src_port,

@@ -405,9 +405,10 @@ fn ethernet_frames_rewrapped_as_sll2_analyze_identically() {
     }
 }
 
-/// tshark's Info column for rows it shows as plain TCP/UDP/ICMP/ICMPv6 (application dissectors
-/// are out of scope). Normalized, because they need analyses socklab does not do: the
-/// `[TCP segment of a reassembled PDU]` suffix (application-layer reassembly) and the
+/// tshark's Protocol and Info columns for rows it shows as plain TCP/UDP/ICMP/ICMPv6 or as HTTP
+/// (other application dissectors are out of scope). Normalized, because they need analyses
+/// socklab does only for HTTP: the `[TCP segment of a reassembled PDU]` suffix (application-layer
+/// reassembly; `tests/tshark.rs` compares it on the labs' HTTP captures) and the
 /// `[TCP Dup ACK N#k]` prefix (duplicate-ACK counting, on which `[TCP Fast Retransmission]`
 /// also depends; socklab reports those as `[TCP Retransmission]`). Rows where tshark put an
 /// application summary in a TCP row (`HTTP/1.1 200 OK` on a reassembled-PDU segment) are skipped.
@@ -425,12 +426,12 @@ fn info_column_agrees_with_tshark_for_transport_rows() {
             let Some(c) = row.captures(line) else {
                 continue;
             };
-            if !matches!(&c[2], "TCP" | "UDP" | "ICMP" | "ICMPv6") {
+            if !matches!(&c[2], "TCP" | "UDP" | "ICMP" | "ICMPv6" | "HTTP") {
                 continue;
             }
             let n: usize = c[1].parse().expect("frame number");
             let want = c[3]
-                .trim()
+                .trim_start()
                 .trim_end_matches(" [TCP segment of a reassembled PDU]");
             let want = dup_ack
                 .replace(want, "")
@@ -438,7 +439,20 @@ fn info_column_agrees_with_tshark_for_transport_rows() {
             if &c[2] == "TCP" && !want.contains(" → ") {
                 continue;
             }
-            let got = a.packets.get(n - 1).map(|p| p.info.as_str()).unwrap_or("");
+            let got = a
+                .packets
+                .get(n - 1)
+                .map(|p| {
+                    let info = p
+                        .info
+                        .trim_end_matches(" [TCP segment of a reassembled PDU]");
+                    if p.protocol == &c[2] {
+                        info.to_string()
+                    } else {
+                        format!("{info} (shown as {})", p.protocol)
+                    }
+                })
+                .unwrap_or_default();
             compared += 1;
             if got != want {
                 bad.push(format!("{stem} {n}:\n  tshark  {want}\n  socklab {got}"));

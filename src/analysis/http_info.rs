@@ -65,6 +65,11 @@ impl Tracker {
         }
     }
 
+    /// The direction turned out not to be HTTP: the tracker has nothing more to say.
+    pub(crate) fn is_off(&self) -> bool {
+        matches!(self.state, State::NotHttp)
+    }
+
     /// One in-order segment of this direction, with its payload.
     pub(crate) fn segment(&mut self, payload: &[u8]) -> Shown {
         if payload.is_empty() {

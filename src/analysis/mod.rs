@@ -90,8 +90,7 @@ pub(crate) mod escape;
 pub(crate) mod fixtures;
 #[allow(dead_code)] // the HTTP and SMTP check kinds use it (issue 8, in progress)
 pub(crate) mod http;
-#[allow(dead_code)] // the packet list uses it once wired into the analyzer (issue 8, in progress)
-pub(crate) mod http_info;
+mod http_info;
 mod info;
 mod model;
 mod recency;

@@ -11,6 +11,7 @@ use crate::check::{self, Outcome};
 use crate::cli::RunArgs;
 use crate::diagnose::Diagnosis;
 use crate::error::AppError;
+use crate::exec::limits::ProcessCap;
 use crate::exec::RunRequest;
 use crate::plan::{self, Bindings, Plan};
 use crate::report;
@@ -226,6 +227,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 64);
     let ring_mib = ring_mib(workers);
+    // Found once per run, and said once, in results.json and the report's header.
+    let cap = ProcessCap::detect();
     let queue = Arc::new(Mutex::new(
         jobs.into_iter()
             .enumerate()
@@ -260,7 +263,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                         }
                     }
                 }
-                match run_one(&job, prepared, ring_mib, args) {
+                match run_one(&job, prepared, ring_mib, args, &cap) {
                     Ok(mut result) => {
                         // Diagnoses may turn lost checks into not-run ones: score after them.
                         let found = if graded {
@@ -325,6 +328,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
             Isolation::Host => "host (degraded: no isolation, no capture)".into(),
         },
         submission: submission.as_ref().map(|s| s.dir.display().to_string()),
+        process_cap: cap.describe(),
+        peak_rss_kib: crate::exec::limits::peak_rss_kib(),
         seed,
         bindings: bindings_table,
         unbound_files,
@@ -388,6 +393,7 @@ fn run_one(
     prepared: Option<sandbox::Prepared>,
     ring_mib: u32,
     args: &RunArgs,
+    cap: &ProcessCap,
 ) -> Result<ScenarioResult, AppError> {
     let t0 = Instant::now();
     let s = &job.loaded.scenario;
@@ -414,9 +420,13 @@ fn run_one(
     }
     let workdir = sandbox::prepare_workdir(job.source.as_deref())
         .map_err(|e| AppError::Harness(format!("cannot prepare a working directory: {e}")))?;
+    // The cgroups (if any) outlive the sandbox's run: dropping them kills what is left.
+    let (cap_plan, cgroup, cap_warning) = cap.sandbox(&job.plan.programs);
+    result.warnings.extend(cap_warning);
     let req = RunRequest {
         plan: job.plan.clone(),
         workdir: workdir.path().to_path_buf(),
+        cap: cap_plan,
     };
     let capture = capture_path(job, args);
     let ran = match prepared {
@@ -424,6 +434,7 @@ fn run_one(
         None => prepare(job, ring_mib, args),
     }
     .and_then(|sandbox| sandbox.run(&req));
+    drop(cgroup);
     match ran {
         Ok(mut evidence) => {
             hide_workdir(&mut evidence, workdir.path());
@@ -493,6 +504,7 @@ fn run_one(
                 c
             });
             result.warnings.splice(0..0, evidence.warnings);
+            result.supervisor_peak_rss_kib = evidence.supervisor_peak_rss_kib;
         }
         Err(e @ SandboxError::NoUserNamespaces { .. }) => {
             return Err(AppError::Harness(e.to_string()))

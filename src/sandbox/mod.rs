@@ -324,6 +324,13 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
     if let (Some(c), Some(path)) = (capture, capture_path) {
         match c.stop() {
             Ok(stats) => {
+                if stats.headers_only > 0 {
+                    evidence.warnings.push(format!(
+                        "the capture keeps whole packets up to its size cap; the last {} \
+                         packet(s) kept their headers only",
+                        stats.headers_only
+                    ));
+                }
                 evidence.capture = Some(crate::evidence::CaptureEvidence {
                     file: path.display().to_string(),
                     packets: stats.packets,

@@ -99,6 +99,11 @@ pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
         found.push(d);
     }
     for p in student_programs(sc) {
+        // A limit met without a lost check (a fork bomb capped, the server still serving) is
+        // still named: it is what the program did.
+        if let Some(d) = limit_hit(p).filter(|d| !found.iter().any(|f| f.id == d.id)) {
+            found.push(d);
+        }
         for (stream, text) in [
             ("stdout", &p.evidence.stdout),
             ("stderr", &p.evidence.stderr),
@@ -154,6 +159,7 @@ fn claim(sc: &ScenarioResult) -> Option<Diagnosis> {
     programs
         .iter()
         .find_map(|p| cannot_start(p))
+        .or_else(|| programs.iter().find_map(|p| limit_hit(p)))
         .or_else(|| ignores_port(sc, &programs))
         .or_else(|| programs.iter().find_map(|p| prompts(p)))
         .or_else(|| programs.iter().find_map(|p| detached(p)))
@@ -385,6 +391,103 @@ fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
              in a `while True:` loop"
                 .into(),
         ),
+        checks: Vec::new(),
+    })
+}
+
+/// What the last line of stderr says when an allocation failed, by language.
+const OUT_OF_MEMORY: &[&str] = &[
+    "MemoryError",
+    "java.lang.OutOfMemoryError",
+    "std::bad_alloc",
+    "Cannot allocate memory",
+    "out of memory",
+];
+const SIGXCPU: i32 = libc::SIGXCPU;
+const SIGXFSZ: i32 = libc::SIGXFSZ;
+
+/// A program that met one of its limits (`exec::limits`): the limit, in plain words, with
+/// its value.
+fn limit_hit(p: &ProgramResult) -> Option<Diagnosis> {
+    let ev = &p.evidence;
+    let limits = ev.limits?;
+    let role = role_of(p);
+    let exit = ev.exit.as_ref().filter(|e| !e.by_harness);
+    let stopped = exit.map_or(String::new(), |e| format!(" and {}", e.describe()));
+    let last = error_line(&ev.stderr.text).unwrap_or_default();
+    let (kind, summary, detail) = if exit.is_some_and(|e| e.signal == Some(SIGXCPU)) {
+        (
+            "cpu",
+            format!(
+                "{} was killed after {} s of CPU time (its limit)",
+                who(p),
+                limits.cpu_seconds
+            ),
+            "a lab program waits for its peer most of the time: look for a loop that never              blocks (busy waiting, or a loop that never ends)",
+        )
+    } else if exit.is_some_and(|e| e.code != Some(0))
+        && OUT_OF_MEMORY.iter().any(|m| last.contains(m))
+    {
+        (
+            "memory",
+            format!(
+                "{} ran out of memory (limit {} MiB){stopped}: `{last}`",
+                who(p),
+                limits.memory_mib
+            ),
+            "look for a list or buffer that grows without end",
+        )
+    } else if exit.is_some_and(|e| e.signal == Some(SIGXFSZ)) || last.contains("File too large") {
+        (
+            "file-size",
+            format!(
+                "{} wrote a file larger than its limit ({} MiB){stopped}",
+                who(p),
+                limits.file_mib
+            ),
+            "a lab program writes no large files",
+        )
+    } else if let Some(hit) = &ev.process_cap {
+        let summary = if hit.killed {
+            format!(
+                "{} hit the process limit ({}): it was stopped for running more processes                  than that",
+                who(p),
+                limits.processes
+            )
+        } else {
+            let peak = hit
+                .peak
+                .map_or(String::new(), |n| format!(", {n} at most at once"));
+            format!(
+                "{} hit the process limit ({}): {} fork(s) refused{peak}",
+                who(p),
+                limits.processes,
+                hit.refused_forks
+            )
+        };
+        (
+            "processes",
+            summary,
+            "a lab program needs one process (or one per client): look for fork() in a loop",
+        )
+    } else if last.contains("Too many open files") {
+        (
+            "open-files",
+            format!(
+                "{} ran out of file descriptors (limit {}){stopped}",
+                who(p),
+                limits.open_files
+            ),
+            "close each connection's socket when its client is served",
+        )
+    } else {
+        return None;
+    };
+    Some(Diagnosis {
+        id: format!("limit-{kind}:{role}"),
+        role: p.role.clone(),
+        summary,
+        detail: Some(detail.into()),
         checks: Vec::new(),
     })
 }

@@ -58,6 +58,26 @@ impl Hostile {
 /// to the scenario's JSON (the marker is added to every program), and checks what every hostile
 /// run must hold.
 fn grade(fixture: &str, scenario: &str, extra_args: &[&str], edit: impl Fn(&mut Value)) -> Hostile {
+    grade_in(fixture, scenario, extra_args, &[], edit)
+}
+
+/// [`grade`] with environment variables for socklab.
+fn grade_with_env(
+    fixture: &str,
+    scenario: &str,
+    env: &[(&str, &str)],
+    edit: impl Fn(&mut Value),
+) -> Hostile {
+    grade_in(fixture, scenario, &[], env, edit)
+}
+
+fn grade_in(
+    fixture: &str,
+    scenario: &str,
+    extra_args: &[&str],
+    env: &[(&str, &str)],
+    edit: impl Fn(&mut Value),
+) -> Hostile {
     let dir = tempfile::tempdir().unwrap();
     let mark = format!(
         "{}-{}-{}",
@@ -80,6 +100,7 @@ fn grade(fixture: &str, scenario: &str, extra_args: &[&str], edit: impl Fn(&mut 
         .arg(&file)
         .args(["--submission", &submission(fixture)])
         .args(extra_args)
+        .envs(env.iter().copied())
         .arg("--report")
         .arg(&report)
         .stdout(std::process::Stdio::null())
@@ -268,6 +289,34 @@ fn a_fork_bomb_is_capped_at_the_process_limit_and_named() {
     } else {
         assert_eq!(cap["killed"], true);
     }
+}
+
+#[test]
+fn without_a_kernel_cap_the_supervisor_kills_a_fork_bomb_and_says_so() {
+    // The last resort (no pids cgroup, RLIMIT_NPROC not binding), asked for explicitly. The
+    // bomb is bounded (5000 workers at most), and a low cap makes it outrun the 2 ms tick.
+    let run = grade_with_env(
+        "upper-fork-bomb",
+        "tcp-round-trip",
+        &[("SOCKLAB_PROCESS_CAP", "supervision")],
+        |s| s["limits"] = serde_json::json!({ "processes": 16 }),
+    );
+    assert!(
+        run.results["process_cap"]
+            .as_str()
+            .unwrap()
+            .starts_with("supervision only"),
+        "{}",
+        run.results["process_cap"]
+    );
+    assert_eq!(run.program("server")["process_cap"]["killed"], true);
+    assert!(
+        run.has_diagnosis("hit the process limit (16): it was stopped for running more"),
+        "{:?}",
+        run.diagnoses()
+    );
+    // Killed before it could serve: the round trip is lost.
+    assert_eq!(run.code, 1);
 }
 
 #[test]

@@ -30,6 +30,8 @@
 //!    two ticks, so this is the last resort, named as such.
 //!
 //! The supervision count runs in every mode as a backstop; with a cgroup it never fires.
+//! `SOCKLAB_PROCESS_CAP=supervision` (or `nproc`, where it holds) asks for a weaker mechanism
+//! than the machine has, to test it or where cgroups must be left alone.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, RawFd};
@@ -64,6 +66,13 @@ impl ProcessCap {
     /// Finds the best mechanism that works here (see the module docs), and removes the
     /// cgroups of earlier runs whose harness is gone.
     pub(crate) fn detect() -> ProcessCap {
+        // A weaker mechanism can be asked for (to test it, or where a cgroup must not be
+        // touched); never a stronger one than the machine has.
+        match std::env::var("SOCKLAB_PROCESS_CAP").as_deref() {
+            Ok("supervision") => return ProcessCap::Supervision,
+            Ok("nproc") if nproc_holds() => return ProcessCap::Nproc,
+            _ => {}
+        }
         let found = v2_delegated()
             .map(|root| ProcessCap::Cgroup { version: 2, root })
             .or_else(|| v1_writable().map(|root| ProcessCap::Cgroup { version: 1, root }));

@@ -9,6 +9,9 @@
 //! 1. a role not submitted (set when the run is planned: the scenario is not run at all);
 //! 2. a program that cannot start (spawn error, or it exits with a Python start-up error such as
 //!    `SyntaxError` or `ModuleNotFoundError`): the checks it made impossible become `not_run`;
+//!    then a program that met one of its limits (`exec::limits`: out of memory, CPU time, file
+//!    size, process cap, open files), named with the limit's value; a limit met without a
+//!    lost check is still named, like a flood;
 //! 3. a server that ignores its assigned port (it listens or is bound elsewhere);
 //! 4. a client that prompts for its server on stdin instead of taking HOST PORT;
 //! 5. a program whose process exited while a detached child (a new session) kept running or
@@ -99,6 +102,11 @@ pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
         found.push(d);
     }
     for p in student_programs(sc) {
+        // A limit met without a lost check (a fork bomb capped, the server still serving) is
+        // still named: it is what the program did.
+        if let Some(d) = limit_hit(p).filter(|d| !found.iter().any(|f| f.id == d.id)) {
+            found.push(d);
+        }
         for (stream, text) in [
             ("stdout", &p.evidence.stdout),
             ("stderr", &p.evidence.stderr),
@@ -154,6 +162,7 @@ fn claim(sc: &ScenarioResult) -> Option<Diagnosis> {
     programs
         .iter()
         .find_map(|p| cannot_start(p))
+        .or_else(|| programs.iter().find_map(|p| limit_hit(p)))
         .or_else(|| ignores_port(sc, &programs))
         .or_else(|| programs.iter().find_map(|p| prompts(p)))
         .or_else(|| programs.iter().find_map(|p| detached(p)))
@@ -385,6 +394,100 @@ fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
              in a `while True:` loop"
                 .into(),
         ),
+        checks: Vec::new(),
+    })
+}
+
+/// What the last line of stderr says when an allocation failed, by language.
+const OUT_OF_MEMORY: &[&str] = &[
+    "MemoryError",
+    "java.lang.OutOfMemoryError",
+    "std::bad_alloc",
+    "Cannot allocate memory",
+    "out of memory",
+];
+const SIGXCPU: i32 = libc::SIGXCPU;
+const SIGXFSZ: i32 = libc::SIGXFSZ;
+
+/// A program that met one of its limits (`exec::limits`): the limit, in plain words, with
+/// its value.
+fn limit_hit(p: &ProgramResult) -> Option<Diagnosis> {
+    let ev = &p.evidence;
+    let limits = ev.limits?;
+    let role = role_of(p);
+    // The words do not depend on whether the program ended before the harness stopped it: a
+    // program dying of its limit as the scenario ends reads the same as one that died earlier.
+    let exit = ev.exit.as_ref().filter(|e| !e.by_harness);
+    let last = error_line(&ev.stderr.text).unwrap_or_default();
+    let (kind, summary, detail) = if exit.is_some_and(|e| e.signal == Some(SIGXCPU)) {
+        (
+            "cpu",
+            format!(
+                "{} was killed after {} s of CPU time (its limit)",
+                who(p),
+                limits.cpu_seconds
+            ),
+            "a lab program waits for its peer most of the time: look for a loop that never              blocks (busy waiting, or a loop that never ends)",
+        )
+    } else if OUT_OF_MEMORY.iter().any(|m| last.contains(m)) {
+        (
+            "memory",
+            format!(
+                "{} ran out of memory (limit {} MiB): `{last}`",
+                who(p),
+                limits.memory_mib
+            ),
+            "look for a list or buffer that grows without end",
+        )
+    } else if exit.is_some_and(|e| e.signal == Some(SIGXFSZ)) || last.contains("File too large") {
+        (
+            "file-size",
+            format!(
+                "{} wrote a file larger than its limit ({} MiB)",
+                who(p),
+                limits.file_mib
+            ),
+            "a lab program writes no large files",
+        )
+    } else if let Some(hit) = &ev.process_cap {
+        // The counts are in results.json; the sentence stays the same from run to run.
+        let summary = if hit.killed {
+            format!(
+                "{} hit the process limit ({}): it was stopped for running more processes \
+                 than that",
+                who(p),
+                limits.processes
+            )
+        } else {
+            format!(
+                "{} hit the process limit ({}): the kernel refused its forks beyond it",
+                who(p),
+                limits.processes
+            )
+        };
+        (
+            "processes",
+            summary,
+            "a lab program needs one process (or one per client): look for fork() in a loop",
+        )
+    } else if last.contains("Too many open files") {
+        (
+            "open-files",
+            format!(
+                "{} ran out of file descriptors (limit {})",
+                who(p),
+                limits.open_files
+            ),
+            "close each connection's socket when its client is served",
+        )
+    } else {
+        return None;
+    };
+    Some(Diagnosis {
+        id: format!("limit-{kind}:{role}"),
+        role: p.role.clone(),
+        summary,
+        detail: Some(detail.into()),
         checks: Vec::new(),
     })
 }
@@ -708,5 +811,104 @@ mod tests {
             d[0].summary
         );
         assert_eq!(sc.checks[0].cause, None);
+    }
+
+    fn limited(ev: ProgramEvidence) -> ProgramEvidence {
+        ProgramEvidence {
+            limits: Some(crate::plan::DEFAULT_LIMITS),
+            ..ev
+        }
+    }
+
+    #[test]
+    fn a_server_out_of_memory_is_named_with_its_limit_and_claims_the_lost_checks() {
+        let ev = limited(ProgramEvidence {
+            stderr: StreamText {
+                text: "Traceback (most recent call last):\n  File \"TCPServer.py\", line 16, in \
+                       <module>\nMemoryError\n"
+                    .into(),
+                bytes: 80,
+                truncated: false,
+            },
+            exit: Some(ExitRecord {
+                code: Some(1),
+                signal: None,
+                at_ms: 5,
+                by_harness: false,
+            }),
+            ..ProgramEvidence::default()
+        });
+        let mut sc = scenario_with(
+            "rt",
+            vec![server(ev)],
+            vec![check(
+                "reply",
+                "expect_output",
+                false,
+                "client printed nothing",
+            )],
+        );
+        let d = scenario(&mut sc);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].id, "limit-memory:tcp-upper-server");
+        assert_eq!(
+            d[0].summary,
+            "`TCPServer.py` (tcp-upper-server) ran out of memory (limit 1024 MiB): `MemoryError`"
+        );
+        assert_eq!(d[0].checks, ["rt: reply"]);
+        assert_eq!(
+            sc.checks[0].cause.as_deref(),
+            Some("limit-memory:tcp-upper-server")
+        );
+    }
+
+    #[test]
+    fn cpu_time_and_a_capped_fork_bomb_are_named_even_without_a_lost_check() {
+        let cpu = limited(ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: None,
+                signal: Some(SIGXCPU),
+                at_ms: 60_000,
+                by_harness: false,
+            }),
+            ..ProgramEvidence::default()
+        });
+        let bomb = limited(ProgramEvidence {
+            process_cap: Some(crate::evidence::ProcessCapHit {
+                refused_forks: 1,
+                peak: Some(128),
+                killed: false,
+            }),
+            ..ProgramEvidence::default()
+        });
+        let mut sc = scenario_with(
+            "rt",
+            vec![
+                server(bomb),
+                program("client", "tcp-upper-client", "TCPClient.py", cpu),
+            ],
+            vec![check("reply", "expect_output", true, "")],
+        );
+        let d = scenario(&mut sc);
+        let summaries: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "`TCPServer.py` (tcp-upper-server) hit the process limit (128): the kernel \
+                 refused its forks beyond it",
+                "`TCPClient.py` (tcp-upper-client) was killed after 60 s of CPU time (its limit)",
+            ]
+        );
+        assert!(d.iter().all(|d| d.checks.is_empty()));
+        // Without its limits recorded (an older results.json), nothing is claimed.
+        let mut old = scenario_with(
+            "rt",
+            vec![server(ProgramEvidence {
+                limits: None,
+                ..sc.programs[0].evidence.clone()
+            })],
+            Vec::new(),
+        );
+        assert!(scenario(&mut old).is_empty());
     }
 }

@@ -17,6 +17,9 @@ pub(crate) struct Evidence {
     pub capture: Option<CaptureEvidence>,
     /// Harness problems that did not stop the run (e.g. capture could not start).
     pub warnings: Vec<String>,
+    /// The supervisor's peak resident memory (VmHWM), in KiB.
+    #[serde(default)]
+    pub supervisor_peak_rss_kib: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -39,6 +42,24 @@ pub(crate) struct ProgramEvidence {
     /// Processes it started that left its process group or session (a daemonizing server).
     #[serde(default)]
     pub detached: Vec<DetachedProcess>,
+    /// The limits it ran under (set when it was started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::plan::ProgramLimits>,
+    /// It met its process cap: forks refused, or killed for having too many processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_cap: Option<ProcessCapHit>,
+}
+
+/// A program that met its process cap.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct ProcessCapHit {
+    /// Forks the kernel refused at the cap (a pids cgroup counts them).
+    pub refused_forks: u64,
+    /// Most processes and threads it had at once, when the kernel says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak: Option<u64>,
+    /// The supervisor killed it for having more processes than its cap.
+    pub killed: bool,
 }
 
 /// A process a program started that left the program's process group (or session).

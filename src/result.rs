@@ -22,6 +22,13 @@ pub(crate) struct RunResult {
     pub isolation: String,
     /// The submission directory, when one was graded.
     pub submission: Option<String>,
+    /// How this machine capped each program's processes (`exec::limits`), in words.
+    #[serde(default)]
+    pub process_cap: String,
+    /// Peak resident memory of the socklab process that ran the scenarios, in KiB, read
+    /// just before the reports were written (its sandboxes: `supervisor_peak_rss_kib`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kib: Option<u64>,
     /// The seed of the per-run port choice: `--seed` with it reproduces the ports.
     pub seed: u64,
     /// Which program played each role of the labs graded (a submission only).
@@ -93,6 +100,10 @@ pub(crate) struct ScenarioResult {
     #[serde(default)]
     pub participants: Vec<Participant>,
     pub warnings: Vec<String>,
+    /// Peak resident memory of the scenario's sandbox supervisor (socklab's own process in
+    /// the sandbox, not the programs), in KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_peak_rss_kib: Option<u64>,
 }
 
 /// One row of the packet list (Wireshark's top pane).

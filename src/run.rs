@@ -11,6 +11,7 @@ use crate::check::{self, Outcome};
 use crate::cli::RunArgs;
 use crate::diagnose::Diagnosis;
 use crate::error::AppError;
+use crate::exec::limits::ProcessCap;
 use crate::exec::RunRequest;
 use crate::plan::{self, Bindings, Plan};
 use crate::report;
@@ -226,6 +227,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 64);
     let ring_mib = ring_mib(workers);
+    // Found once per run, and said once, in results.json and the report's header.
+    let cap = ProcessCap::detect();
     let queue = Arc::new(Mutex::new(
         jobs.into_iter()
             .enumerate()
@@ -256,11 +259,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                     if let Some((_, head, slot @ None)) = q.first_mut() {
                         // A scenario that will not run needs no sandbox.
                         if head.missing.is_none() {
-                            *slot = prepare(head, ring_mib, args).ok();
+                            *slot = prepare(head, ring_mib, args, &cap).ok();
                         }
                     }
                 }
-                match run_one(&job, prepared, ring_mib, args) {
+                match run_one(&job, prepared, ring_mib, args, &cap) {
                     Ok(mut result) => {
                         // Diagnoses may turn lost checks into not-run ones: score after them.
                         let found = if graded {
@@ -325,6 +328,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
             Isolation::Host => "host (degraded: no isolation, no capture)".into(),
         },
         submission: submission.as_ref().map(|s| s.dir.display().to_string()),
+        process_cap: cap.describe(),
+        peak_rss_kib: crate::exec::limits::peak_rss_kib(),
         seed,
         bindings: bindings_table,
         unbound_files,
@@ -370,7 +375,12 @@ fn ring_mib(workers: usize) -> u32 {
 
 /// Starts the sandbox of `job`, its capture ring of `ring_mib` MiB, around a fresh working copy
 /// of the submission.
-fn prepare(job: &Job, ring_mib: u32, args: &RunArgs) -> Result<sandbox::Prepared, SandboxError> {
+fn prepare(
+    job: &Job,
+    ring_mib: u32,
+    args: &RunArgs,
+    cap: &ProcessCap,
+) -> Result<sandbox::Prepared, SandboxError> {
     let path = capture_path(job, args);
     let spec = path
         .as_deref()
@@ -379,8 +389,20 @@ fn prepare(job: &Job, ring_mib: u32, args: &RunArgs) -> Result<sandbox::Prepared
     let workdir = sandbox::prepare_workdir(job.source.as_deref())
         .and_then(|dir| crate::documents::place(&job.plan.lab, dir.path()).map(|()| dir))
         .map_err(|e| SandboxError::Failed(format!("cannot prepare a working directory: {e}")))?;
-    let view = sandbox::confine::view(&job.plan, workdir.path(), &[]);
-    sandbox::prepare(args.isolation, spec, workdir, &view)
+    let mut view = sandbox::confine::view(&job.plan, workdir.path(), &[]);
+    // The cgroups are made now, so the sandbox keeps a handle on them when it leaves the
+    // host's files. A machine where they cannot be made caps by supervision, and says so.
+    let (cap_plan, cgroup, warning) = cap.sandbox(&job.plan.programs);
+    if let crate::exec::limits::CapPlan::Cgroup(dir) = &cap_plan {
+        view.held.push(dir.clone());
+    }
+    sandbox::prepare(
+        args.isolation,
+        spec,
+        workdir,
+        &view,
+        (cap_plan, cgroup, warning),
+    )
 }
 
 /// Where a job's capture goes: beside the report, one per scenario; host mode cannot capture.
@@ -394,6 +416,7 @@ fn run_one(
     prepared: Option<sandbox::Prepared>,
     ring_mib: u32,
     args: &RunArgs,
+    cap: &ProcessCap,
 ) -> Result<ScenarioResult, AppError> {
     let t0 = Instant::now();
     let s = &job.loaded.scenario;
@@ -422,14 +445,20 @@ fn run_one(
     let mut workdir = None;
     let ran = match prepared {
         Some(sandbox) => Ok(sandbox),
-        None => prepare(job, ring_mib, args),
+        None => prepare(job, ring_mib, args, cap),
     }
     .and_then(|sandbox| {
+        result
+            .warnings
+            .extend(sandbox.cap_warning().map(str::to_string));
         let req = RunRequest {
             plan: job.plan.clone(),
             workdir: sandbox.workdir().to_path_buf(),
+            cap: sandbox.cap().clone(),
         };
         workdir = Some(req.workdir.clone());
+        // Running drops the sandbox, and with it the cgroups: whatever is left in them is
+        // killed and they are removed.
         sandbox.run(&req)
     });
     match ran {
@@ -503,6 +532,7 @@ fn run_one(
                 c
             });
             result.warnings.splice(0..0, evidence.warnings);
+            result.supervisor_peak_rss_kib = evidence.supervisor_peak_rss_kib;
         }
         Err(e @ SandboxError::NoUserNamespaces { .. }) => {
             return Err(AppError::Harness(e.to_string()))

@@ -54,6 +54,11 @@ fn fixtures() -> Vec<Fixture> {
         }
         let readme = std::fs::read_to_string(dir.join("README.md"))
             .unwrap_or_else(|e| panic!("fixture {name}: no README.md ({e})"));
+        // A hostile fixture whose report varies with the machine's speed by its nature (an
+        // endless transfer) says `matrix: no` and is tested in tests/hostile.rs instead.
+        if readme.lines().any(|l| l.trim().starts_with("matrix: no")) {
+            continue;
+        }
         let labs = labs_of(&readme);
         assert!(
             !labs.is_empty(),

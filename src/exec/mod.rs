@@ -23,6 +23,7 @@
 //!   daemonizing server's detached child counts for readiness, for "blocked", for its sockets,
 //!   is recorded in [`ProgramEvidence::detached`] and is stopped with the program.
 
+pub(crate) mod limits;
 mod output;
 pub(crate) mod procfs;
 mod track;
@@ -70,12 +71,11 @@ pub(crate) struct RunRequest {
     pub plan: Plan,
     /// Working directory of every program: a fresh copy of the submission (or empty).
     pub workdir: PathBuf,
+    /// How the programs' processes are capped (see [`limits`]).
+    #[serde(default)]
+    pub cap: limits::CapPlan,
 }
 
-/// Limits applied to every program (rlimits), so untrusted code cannot take the machine.
-const CPU_SECONDS: u64 = 60;
-const FILE_BYTES: u64 = 256 * 1024 * 1024;
-const OPEN_FILES: u64 = 1024;
 /// Programs run this much nicer than the harness, so that when they keep every core busy (a
 /// bulk transfer) the capture and the supervisor still get the CPU they need: a starved
 /// capture drops packets, a starved supervisor misjudges quiescence. Without contention it
@@ -135,6 +135,7 @@ impl Slot {
 struct Supervisor<'a> {
     plan: &'a Plan,
     workdir: PathBuf,
+    cap: limits::CapPlan,
     epoch: Instant,
     deadline: Instant,
     slots: Vec<Slot>,
@@ -155,6 +156,7 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
     let mut sup = Supervisor {
         plan,
         workdir: req.workdir.clone(),
+        cap: req.cap.clone(),
         epoch,
         deadline: epoch + Duration::from_millis(plan.budget_ms),
         slots: plan
@@ -205,6 +207,18 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
     sup.reap();
     sup.record_end_state();
     sup.teardown();
+    for (i, slot) in sup.slots.iter_mut().enumerate() {
+        if let Some((refused, peak)) = limits::cgroup_record(&sup.cap, i) {
+            if refused > 0 {
+                let hit = slot
+                    .evidence
+                    .process_cap
+                    .get_or_insert_with(Default::default);
+                hit.refused_forks = refused;
+                hit.peak = peak;
+            }
+        }
+    }
     evidence.duration_ms = sup.now_ms();
     for name in sup.undrained() {
         evidence.warnings.push(format!(
@@ -239,6 +253,7 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
         .collect();
     output::fill(&mut programs);
     evidence.programs = programs.into_iter().map(|(e, _)| e).collect();
+    evidence.supervisor_peak_rss_kib = limits::peak_rss_kib();
     evidence
 }
 
@@ -385,10 +400,13 @@ impl Supervisor<'_> {
 
     fn start(&mut self, index: usize) -> StepOutcome {
         let prog = &self.plan.programs[index];
-        match spawn(prog, &self.workdir) {
+        self.slots[index].evidence.limits = Some(prog.limits);
+        let spawned = limits::prepare(prog.limits, &self.cap, index)
+            .and_then(|caps| spawn(prog, &self.workdir, caps));
+        match spawned {
             Ok(mut child) => {
                 let pid = Pid::from_raw(child.id() as i32);
-                let recorder = Arc::new(Recorder::default());
+                let recorder = Arc::new(Recorder::with_output_kib(prog.limits.output_kib));
                 let mut reader_error = None;
                 if let Some(out) = child.stdout.take() {
                     reader_error = recorder.spawn_reader(Stream::Stdout, out, self.epoch).err();
@@ -787,6 +805,38 @@ impl Supervisor<'_> {
             }
         }
         self.note_detached_sockets();
+        self.enforce_process_cap();
+    }
+
+    /// The backstop of the process cap (see [`limits`]): a program with more live processes
+    /// than its `processes` limit is killed, whole. Where a pids cgroup holds, it never fires.
+    fn enforce_process_cap(&mut self) {
+        for slot in &mut self.slots {
+            let live = slot.members.iter().filter(|m| !m.gone).count() as u64;
+            let cap = self
+                .plan
+                .programs
+                .iter()
+                .find(|p| p.name == slot.evidence.name)
+                .map_or(crate::plan::DEFAULT_LIMITS.processes, |p| {
+                    p.limits.processes
+                });
+            if live <= cap {
+                continue;
+            }
+            if let Some(r) = &slot.running {
+                let _ = killpg(r.pid, Signal::SIGKILL);
+            }
+            for m in slot.members.iter().filter(|m| !m.gone) {
+                let _ = kill(Pid::from_raw(m.pid), Signal::SIGKILL);
+            }
+            let hit = slot
+                .evidence
+                .process_cap
+                .get_or_insert_with(Default::default);
+            hit.killed = true;
+            hit.peak = Some(hit.peak.unwrap_or(0).max(live));
+        }
     }
 
     /// Records the sockets on the scenario's ports that live detached processes hold.
@@ -1023,7 +1073,11 @@ fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {
     }
 }
 
-fn spawn(prog: &ProgramPlan, workdir: &std::path::Path) -> std::io::Result<std::process::Child> {
+fn spawn(
+    prog: &ProgramPlan,
+    workdir: &std::path::Path,
+    caps: limits::Prepared,
+) -> std::io::Result<std::process::Child> {
     let mut cmd = Command::new(&prog.argv[0]);
     cmd.args(&prog.argv[1..])
         .current_dir(workdir)
@@ -1035,14 +1089,12 @@ fn spawn(prog: &ProgramPlan, workdir: &std::path::Path) -> std::io::Result<std::
     for (k, v) in &prog.env {
         cmd.env(k, v);
     }
-    // SAFETY: between fork and exec only async-signal-safe calls: setpgid and setrlimit.
+    // SAFETY: between fork and exec only async-signal-safe calls: setpgid, write (joining
+    // the pids cgroup), setrlimit and setpriority.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
-            use nix::sys::resource::{setrlimit, Resource};
-            setrlimit(Resource::RLIMIT_CPU, CPU_SECONDS, CPU_SECONDS + 5)?;
-            setrlimit(Resource::RLIMIT_FSIZE, FILE_BYTES, FILE_BYTES)?;
-            setrlimit(Resource::RLIMIT_NOFILE, OPEN_FILES, OPEN_FILES)?;
+            caps.apply()?;
             // SAFETY: setpriority is async-signal-safe; it only lowers this process's priority.
             if libc::setpriority(libc::PRIO_PROCESS, 0, PROGRAM_NICE) < 0 {
                 return Err(std::io::Error::last_os_error());

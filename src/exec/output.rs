@@ -2,7 +2,7 @@
 //!
 //! Contract: memory per program is bounded whatever the program writes, and so is what reaches
 //! `results.json`. Each stream keeps its first [`HEAD`] (64 KiB) and its last [`TAIL`] (16 KiB)
-//! bytes, with a marker where the middle was cut; the transcript keeps its first
+//! bytes (by default: a program's `limits.output_kib` sets the sum, four fifths head), with a marker where the middle was cut; the transcript keeps its first
 //! [`TRANSCRIPT_HEAD`] bytes (at most [`EVENTS`] chunks) and a sliding last [`TRANSCRIPT_TAIL`]
 //! bytes, with a marker chunk for the cut. `bytes` stays the total the program wrote and the
 //! stream's cut marker says what was kept (`[... N bytes cut; kept the first H and the last T
@@ -65,25 +65,44 @@ struct Chunk {
     bytes: Vec<u8>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Buffer {
     head: Vec<u8>,
     tail: VecDeque<u8>,
     total: u64,
+    /// Bytes kept at the start and at the end (the program's `output_kib`).
+    head_cap: usize,
+    tail_cap: usize,
+}
+
+impl Default for Buffer {
+    fn default() -> Self {
+        Buffer::with_caps(HEAD, TAIL)
+    }
 }
 
 impl Buffer {
+    fn with_caps(head_cap: usize, tail_cap: usize) -> Self {
+        Buffer {
+            head: Vec::new(),
+            tail: VecDeque::new(),
+            total: 0,
+            head_cap,
+            tail_cap,
+        }
+    }
+
     fn push(&mut self, bytes: &[u8]) {
         self.total += bytes.len() as u64;
-        let room = HEAD.saturating_sub(self.head.len());
+        let room = self.head_cap.saturating_sub(self.head.len());
         let (to_head, rest) = bytes.split_at(room.min(bytes.len()));
         self.head.extend_from_slice(to_head);
-        if rest.len() >= TAIL {
+        if rest.len() >= self.tail_cap {
             self.tail.clear();
-            self.tail.extend(&rest[rest.len() - TAIL..]);
+            self.tail.extend(&rest[rest.len() - self.tail_cap..]);
         } else {
             self.tail.extend(rest);
-            let excess = self.tail.len().saturating_sub(TAIL);
+            let excess = self.tail.len().saturating_sub(self.tail_cap);
             self.tail.drain(..excess);
         }
     }
@@ -129,6 +148,21 @@ impl Scale {
 }
 
 impl Recorder {
+    /// A recorder that keeps `output_kib` KiB of each stream: the first four fifths and the
+    /// last fifth (80 KiB: the default 64 + 16).
+    pub(crate) fn with_output_kib(output_kib: u64) -> Recorder {
+        let bytes = usize::try_from(output_kib.saturating_mul(1024)).unwrap_or(usize::MAX);
+        let head = bytes / 5 * 4;
+        let tail = bytes - head;
+        let r = Recorder::default();
+        {
+            let mut inner = r.lock();
+            inner.stdout = Buffer::with_caps(head, tail);
+            inner.stderr = Buffer::with_caps(head, tail);
+        }
+        r
+    }
+
     fn lock(&self) -> MutexGuard<'_, Recorded> {
         // A reader thread cannot panic while holding the lock, but stay usable if one did.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -171,8 +205,8 @@ impl Recorder {
     pub(crate) fn text(&self, stream: Stream) -> StreamText {
         let r = self.lock();
         match stream {
-            Stream::Stdout => r.stdout.snapshot(HEAD, TAIL),
-            Stream::Stderr => r.stderr.snapshot(HEAD, TAIL),
+            Stream::Stdout => r.stdout.snapshot(r.stdout.head_cap, r.stdout.tail_cap),
+            Stream::Stderr => r.stderr.snapshot(r.stderr.head_cap, r.stderr.tail_cap),
             Stream::Stdin => StreamText::default(),
         }
     }
@@ -197,8 +231,10 @@ impl Recorder {
     fn snapshot(&self, scale: Scale) -> (StreamText, StreamText, Vec<TranscriptEntry>) {
         let r = self.lock();
         (
-            r.stdout.snapshot(scale.of(HEAD), scale.of(TAIL)),
-            r.stderr.snapshot(scale.of(HEAD), scale.of(TAIL)),
+            r.stdout
+                .snapshot(scale.of(r.stdout.head_cap), scale.of(r.stdout.tail_cap)),
+            r.stderr
+                .snapshot(scale.of(r.stderr.head_cap), scale.of(r.stderr.tail_cap)),
             r.transcript(scale),
         )
     }
@@ -386,6 +422,33 @@ mod tests {
             TAIL / 4
         )));
         assert!(s.text.ends_with("bbbEND"));
+    }
+
+    #[test]
+    fn output_kib_sets_what_each_stream_keeps() {
+        // The default is the 64 + 16 KiB of HEAD and TAIL.
+        let d = Recorder::with_output_kib(crate::plan::DEFAULT_LIMITS.output_kib);
+        let caps = {
+            let inner = d.lock();
+            (inner.stdout.head_cap, inner.stdout.tail_cap)
+        };
+        assert_eq!(caps, (HEAD, TAIL));
+        let r = Recorder::with_output_kib(5);
+        r.push(Stream::Stdout, 0, &vec![b'a'; 10_000]);
+        r.push(Stream::Stdout, 1, b"LAST");
+        let s = r.text(Stream::Stdout);
+        assert!(s.truncated);
+        assert_eq!(s.bytes, 10_004);
+        assert!(
+            s.text
+                .contains("[... 4884 bytes cut; kept the first 4096 and the last 1024 bytes ...]"),
+            "{}",
+            s.text
+        );
+        assert!(s.text.ends_with("aLAST"));
+        // Stderr has its own room.
+        r.push(Stream::Stderr, 2, b"short");
+        assert_eq!(r.text(Stream::Stderr).text, "short");
     }
 
     #[test]

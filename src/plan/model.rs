@@ -7,6 +7,47 @@ use crate::scenario::{ExitStatusName, StreamName};
 
 /// Default wall-clock budget of a scenario: a guard against hangs, not a timing.
 pub(crate) const DEFAULT_BUDGET_MS: u64 = 20_000;
+/// Default limits on every program (see [`ProgramLimits`]); `docs/scenarios.md` lists them.
+pub(crate) const DEFAULT_LIMITS: ProgramLimits = ProgramLimits {
+    cpu_seconds: 60,
+    // python3 peaks at about 17 MiB of address space for a lab program; 1 GiB leaves room for
+    // threads (8 MiB of stack each) and malloc arenas. A JVM reserves its heap and code cache
+    // up front and needs 4096 with default flags: a scenario for Java sets `memory_mib`.
+    memory_mib: 1024,
+    file_mib: 256,
+    open_files: 1024,
+    // Threads count too (a pids cgroup and RLIMIT_NPROC both count tasks): room for a JVM's
+    // GC and compiler threads, far too few to hurt the machine.
+    processes: 128,
+    output_kib: 80,
+};
+/// Largest value each limit may be set to, so that a typo cannot switch a limit off.
+pub(crate) const MAX_LIMITS: ProgramLimits = ProgramLimits {
+    cpu_seconds: 3_600,
+    memory_mib: 64 * 1024,
+    file_mib: 16 * 1024,
+    open_files: 65_536,
+    processes: 4_096,
+    output_kib: 1_024,
+};
+
+/// The limits one program runs under, every one resolved (`exec::limits` applies them).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct ProgramLimits {
+    pub cpu_seconds: u64,
+    pub memory_mib: u64,
+    pub file_mib: u64,
+    pub open_files: u64,
+    pub processes: u64,
+    pub output_kib: u64,
+}
+
+impl Default for ProgramLimits {
+    fn default() -> Self {
+        DEFAULT_LIMITS
+    }
+}
+
 /// Default limit of `wait_ready`, in the server's own time (time it waited for a CPU does not
 /// count, so load cannot use it up). A ceiling: readiness returns as soon as the socket
 /// appears, the server ends, or it waits for input without the port.
@@ -80,6 +121,9 @@ pub(crate) struct ProgramPlan {
     /// `Python 3.11.7 (/usr/bin/python3)` (see `interp`).
     #[serde(default)]
     pub interpreter: Option<String>,
+    /// What it may use (CPU, memory, files, processes, output).
+    #[serde(default)]
+    pub limits: ProgramLimits,
 }
 
 /// A step and, for expectations, how it is graded.

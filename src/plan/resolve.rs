@@ -460,7 +460,88 @@ impl Resolver<'_> {
                 transport,
                 host,
                 interpreter: None,
+                limits: self.limits(i),
             });
+        }
+        out
+    }
+
+    /// Program `i`'s limits: its own over the scenario's over the defaults. Each value given
+    /// must be at least 1 and at most [`MAX_LIMITS`]' (a typo must not switch a limit off).
+    fn limits(&mut self, i: usize) -> ProgramLimits {
+        let s = &self.loaded.scenario;
+        let layers = [
+            ("limits".to_string(), s.limits.clone()),
+            (
+                format!("programs[{i}].limits"),
+                s.programs[i].limits.clone(),
+            ),
+        ];
+        let mut out = DEFAULT_LIMITS;
+        for (at, given) in layers {
+            let Some(given) = given else { continue };
+            let fields = [
+                (
+                    "cpu_seconds",
+                    given.cpu_seconds,
+                    &mut out.cpu_seconds,
+                    MAX_LIMITS.cpu_seconds,
+                ),
+                (
+                    "memory_mib",
+                    given.memory_mib,
+                    &mut out.memory_mib,
+                    MAX_LIMITS.memory_mib,
+                ),
+                (
+                    "file_mib",
+                    given.file_mib,
+                    &mut out.file_mib,
+                    MAX_LIMITS.file_mib,
+                ),
+                (
+                    "open_files",
+                    given.open_files,
+                    &mut out.open_files,
+                    MAX_LIMITS.open_files,
+                ),
+                (
+                    "processes",
+                    given.processes,
+                    &mut out.processes,
+                    MAX_LIMITS.processes,
+                ),
+                (
+                    "output_kib",
+                    given.output_kib,
+                    &mut out.output_kib,
+                    MAX_LIMITS.output_kib,
+                ),
+            ];
+            for (name, value, slot, max) in fields {
+                let Some(v) = value else { continue };
+                let floor = LIMIT_FLOORS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(1, |(_, f)| *f);
+                if v < floor || v > max {
+                    let problem = if v < floor {
+                        format!("`{name}` is {v}: at least {floor} is needed for a program to run")
+                    } else {
+                        format!("`{name}` is {v}: the most socklab allows is {max}")
+                    };
+                    self.errors.push(self.loaded.diagnostic(
+                        &format!("{at}.{name}"),
+                        problem,
+                        Some(format!(
+                            "leave it out for the default of {}",
+                            field_default(name)
+                        )),
+                    ));
+                } else {
+                    *slot = v;
+                }
+            }
         }
         out
     }
@@ -1383,6 +1464,22 @@ pub(crate) fn stream_name(s: StreamName) -> &'static str {
 
 /// Parses scenario `text` and resolves it for the reference suite, its one port at `port`;
 /// else the diagnostics, one a line. For unit tests that write a scenario inline.
+/// Least value of a limit below which no program could start (an interpreter needs some
+/// address space, descriptors for its standard streams, output room for a line).
+const LIMIT_FLOORS: &[(&str, u64)] = &[("memory_mib", 16), ("open_files", 8), ("output_kib", 1)];
+
+fn field_default(name: &str) -> u64 {
+    let d = DEFAULT_LIMITS;
+    match name {
+        "cpu_seconds" => d.cpu_seconds,
+        "memory_mib" => d.memory_mib,
+        "file_mib" => d.file_mib,
+        "open_files" => d.open_files,
+        "processes" => d.processes,
+        _ => d.output_kib,
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn resolve_text(text: String, port: u16) -> Result<Plan, String> {
     let loaded = crate::scenario::load_str(std::path::Path::new("t.json"), text)
@@ -1655,5 +1752,83 @@ mod tests {
             };
             assert!(text.contains(says), "{checks}: {text}");
         }
+    }
+
+    /// A round trip with `limits` on the scenario and `server_limits` on the server (JSON
+    /// objects, or `null` for none).
+    fn resolve_limits(limits: &str, server_limits: &str) -> Result<Plan, String> {
+        let text = format!(
+            r#"{{
+              "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+              "limits": {limits},
+              "programs": [
+                {{ "name": "server", "role": "udp-upper-server", "limits": {server_limits} }},
+                {{ "name": "client", "role": "udp-upper-client" }}
+              ],
+              "steps": [ {{ "start": {{ "program": "server" }} }} ]
+            }}"#
+        );
+        resolve_text(text, 30_000)
+    }
+
+    #[test]
+    fn limits_default_then_scenario_then_program() {
+        let plan = resolve_limits("null", "null").unwrap();
+        assert_eq!(plan.programs[0].limits, DEFAULT_LIMITS);
+        let plan = resolve_limits(
+            r#"{ "cpu_seconds": 5, "processes": 8 }"#,
+            r#"{ "processes": 2, "output_kib": 4 }"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (server, client) = (plan.programs[0].limits, plan.programs[1].limits);
+        assert_eq!(
+            server,
+            ProgramLimits {
+                cpu_seconds: 5,
+                processes: 2,
+                output_kib: 4,
+                ..DEFAULT_LIMITS
+            }
+        );
+        assert_eq!(
+            client,
+            ProgramLimits {
+                cpu_seconds: 5,
+                processes: 8,
+                ..DEFAULT_LIMITS
+            }
+        );
+    }
+
+    #[test]
+    fn a_limit_that_would_switch_itself_off_or_starve_the_program_is_refused() {
+        for (limits, server, says) in [
+            (
+                r#"{ "processes": 0 }"#,
+                "null",
+                "`processes` is 0: at least 1",
+            ),
+            (
+                "null",
+                r#"{ "memory_mib": 8 }"#,
+                "`memory_mib` is 8: at least 16",
+            ),
+            (
+                r#"{ "cpu_seconds": 100000 }"#,
+                "null",
+                "the most socklab allows is 3600",
+            ),
+            (
+                "null",
+                r#"{ "open_files": 2 }"#,
+                "`open_files` is 2: at least 8",
+            ),
+        ] {
+            let err = resolve_limits(limits, server).unwrap_err();
+            assert!(err.contains(says), "{limits} {server}: {err}");
+            assert!(err.contains("leave it out for the default"), "{err}");
+        }
+        let err = resolve_limits(r#"{ "memory": 5 }"#, "null").unwrap_err();
+        assert!(err.contains("memory_mib"), "did-you-mean expected: {err}");
     }
 }

@@ -21,6 +21,9 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         "{} scenarios: **{} passed**, {} failed, {} errors · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
         s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version, r.seed, r.seed
     )?;
+    if !r.process_cap.is_empty() {
+        writeln!(out, "Processes capped by: {}\n", r.process_cap)?;
+    }
     match &r.submission {
         Some(dir) => {
             writeln!(out, "Submission: `{dir}`\n")?;

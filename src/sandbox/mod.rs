@@ -75,6 +75,13 @@ pub(crate) struct Prepared {
     workdir: tempfile::TempDir,
     /// The capture file, removed if the sandbox is dropped unused.
     capture: Option<PathBuf>,
+    /// How its programs' processes are capped; their pids cgroups (made before the sandbox
+    /// entered its root, which keeps a handle on them), killed and removed with the sandbox.
+    cap: crate::exec::limits::CapPlan,
+    /// Held for its `Drop` only.
+    _cgroup: Option<crate::exec::limits::SandboxCgroup>,
+    /// Why the cap is weaker than the machine's best, for the report.
+    cap_warning: Option<String>,
 }
 
 /// The child and its pipes; taken out by `run`, or ended by `drop`.
@@ -102,6 +109,11 @@ pub(crate) fn prepare(
     capture: Option<CaptureSpec<'_>>,
     workdir: tempfile::TempDir,
     view: &confine::View,
+    cap: (
+        crate::exec::limits::CapPlan,
+        Option<crate::exec::limits::SandboxCgroup>,
+        Option<String>,
+    ),
 ) -> Result<Prepared, SandboxError> {
     // The child reads this first line before anything else: it builds the root ahead.
     let mut setup = serde_json::to_vec(view).map_err(|e| SandboxError::Failed(e.to_string()))?;
@@ -144,6 +156,9 @@ pub(crate) fn prepare(
         }),
         workdir,
         capture: capture.map(|c| c.path.to_path_buf()),
+        cap: cap.0,
+        _cgroup: cap.1,
+        cap_warning: cap.2,
     })
 }
 
@@ -151,6 +166,16 @@ impl Prepared {
     /// The programs' working copy.
     pub(crate) fn workdir(&self) -> &Path {
         self.workdir.path()
+    }
+
+    /// How the programs' processes are capped in this sandbox.
+    pub(crate) fn cap(&self) -> &crate::exec::limits::CapPlan {
+        &self.cap
+    }
+
+    /// Why the cap is weaker than the machine's best (its cgroups could not be made), if so.
+    pub(crate) fn cap_warning(&self) -> Option<&str> {
+        self.cap_warning.as_deref()
     }
 
     /// Hands the request over and waits for the evidence.
@@ -392,6 +417,13 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
     if let (Some(c), Some(path)) = (capture, capture_path) {
         match c.stop() {
             Ok(stats) => {
+                if stats.headers_only > 0 {
+                    evidence.warnings.push(format!(
+                        "the capture keeps whole packets up to its size cap; the last {} \
+                         packet(s) kept their headers only",
+                        stats.headers_only
+                    ));
+                }
                 evidence.capture = Some(crate::evidence::CaptureEvidence {
                     file: path.display().to_string(),
                     packets: stats.packets,

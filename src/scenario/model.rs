@@ -43,6 +43,41 @@ pub(crate) struct Scenario {
     /// Wall-clock budget for the whole scenario, in milliseconds. Default: 20000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// Limits on every program of the scenario (each field overrides its default; a
+    /// program's own `limits` override these).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+}
+
+/// Limits on a program's resources, so that untrusted code cannot take the machine. Every
+/// field is optional and falls back to the scenario's `limits`, then to the default. A limit
+/// hit is named in the report ("ran out of memory (limit 1024 MiB)").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Limits {
+    /// CPU time in seconds (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL 5 s later.
+    /// Default: 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<u64>,
+    /// Address space in MiB (RLIMIT_AS): allocations beyond it fail. Default: 1024 (python3
+    /// needs about 20; a JVM with default flags needs 4096, or pass it `-Xmx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u64>,
+    /// Largest file the program may write, in MiB (RLIMIT_FSIZE). Default: 256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_mib: Option<u64>,
+    /// Open file descriptors (RLIMIT_NOFILE). Default: 1024.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_files: Option<u64>,
+    /// Processes and threads the program may have at once, itself included (a pids cgroup
+    /// where the machine has one; see the report header). Default: 128.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<u64>,
+    /// Output kept per stream in KiB: the first four fifths and the last fifth, the cut
+    /// marked. The program may print more; only what is kept is graded and reported.
+    /// Default: 80.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_kib: Option<u64>,
 }
 
 /// A simulated host.
@@ -85,6 +120,9 @@ pub(crate) struct Program {
     /// Transport of the port the program serves, for readiness: defaults to the role's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<TransportName>,
+    /// Limits on this program, over the scenario's `limits` and the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
 }
 
 /// A transport protocol.

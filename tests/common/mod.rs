@@ -148,8 +148,18 @@ pub fn redact(text: &str) -> String {
 pub fn report_digest(report: &str) -> String {
     let mut out = Vec::new();
     let mut keep = true;
+    let mut skip_blank = false;
     for line in report.lines() {
         let starts = |p: &str| line.starts_with(p);
+        // Which process cap the machine has depends on the machine, not the submission: the
+        // line and the blank line after it are left out.
+        if starts("Processes capped by:") {
+            skip_blank = true;
+            continue;
+        }
+        if std::mem::take(&mut skip_blank) && line.is_empty() {
+            continue;
+        }
         if starts("## ") || starts("**What went wrong") || starts("**Not graded") {
             keep = true;
         } else if starts("**What should have happened")

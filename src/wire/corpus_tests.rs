@@ -65,11 +65,18 @@ fn every_damaged_capture_of_the_corpus_ends_as_its_damage_says() {
     let seeds = files("fuzz/seeds/capture_reader");
     assert!(seeds.len() >= 100, "only {} seed captures", seeds.len());
     let mut decoded = 0;
+    let mut seen = std::collections::BTreeSet::new();
     for path in seeds {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let r = read(&fs::read(&path).unwrap());
         let end = end_text(&r);
-        let kind = |k: &str| name.contains(&format!("-{k}."));
+        let mut kind = |k: &'static str| {
+            let hit = name.contains(&format!("-{k}."));
+            if hit {
+                seen.insert(k);
+            }
+            hit
+        };
         let corrupt = matches!(r.end, Some(CaptureError::Corrupt { .. }));
         decoded += r.frames.iter().filter(|f| f.3.transport.is_some()).count();
         if kind("cut-in-header") {
@@ -103,15 +110,23 @@ fn every_damaged_capture_of_the_corpus_ends_as_its_damage_says() {
             assert!(corrupt && end.contains("packet 1 at byte"), "{name}: {end}");
         } else if kind("zero-section-length") {
             assert!(corrupt && end.contains("invalid length 0"), "{name}: {end}");
+        } else if kind("huge-block-length") {
+            // The second packet's block claims 2 GB.
+            assert!(
+                corrupt && r.frames.len() == 1 && end.contains("packet 2 at byte"),
+                "{name}: {end}"
+            );
+            assert!(end.contains("invalid length 2147483632"), "{name}: {end}");
         } else if kind("unknown-interface") {
             assert!(
                 corrupt && end.contains("refers to interface 7"),
                 "{name}: {end}"
             );
         } else if kind("header-blocks-only") {
+            // The first interface's if_tsresol is 0xff: 2^127 units a second.
             assert!(r.frames.is_empty(), "{name}");
             assert!(
-                r.end.is_none() || end.contains("if_tsresol"),
+                corrupt && end.contains("if_tsresol 0xff is out of range"),
                 "{name}: {end}"
             );
         } else {
@@ -122,6 +137,23 @@ fn every_damaged_capture_of_the_corpus_ends_as_its_damage_says() {
         decoded >= 100,
         "only {decoded} frames decoded to a transport"
     );
+    // Every kind of damage make_seeds.py writes is in the corpus.
+    let kinds = [
+        "cut-in-header",
+        "bad-magic",
+        "cut-in-record",
+        "absurd-caplen",
+        "far-future-time",
+        "snaplen-60",
+        "unknown-linktype",
+        "odd-block-length",
+        "zero-section-length",
+        "huge-block-length",
+        "unknown-interface",
+        "header-blocks-only",
+    ];
+    let missing: Vec<_> = kinds.iter().filter(|k| !seen.contains(*k)).collect();
+    assert!(missing.is_empty(), "no seed for {missing:?}");
 }
 
 #[test]
@@ -185,11 +217,23 @@ fn every_input_that_crashed_a_fuzzer_now_reads_without_panicking() {
         let r = read(&fs::read(&path).unwrap());
         let _ = (r.frames.len(), end_text(&r));
     }
-    for path in files("fuzz/regressions/decoders") {
+    let decoders = files("fuzz/regressions/decoders");
+    assert!(
+        !decoders.is_empty(),
+        "the defragmenter's crash input is gone"
+    );
+    for path in decoders {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if let Some((link_type, frames)) = split_frames(&fs::read(&path).unwrap()) {
             let mut defrag = Defragmenter::default();
-            for f in frames {
-                decode_frame(link_type, f, &mut defrag);
+            let out: Vec<Decoded> = frames
+                .iter()
+                .map(|f| decode_frame(link_type, f, &mut defrag))
+                .collect();
+            // The defragmenter's crash: the last fragment completes a (shorter) datagram.
+            if name == "defrag-fragment-past-the-end" {
+                let last = out.last().map(|d| d.transport);
+                assert_eq!(last, Some(Some("UDP")), "{name}: {out:?}");
             }
         }
     }

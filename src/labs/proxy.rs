@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::http;
-use super::upper::{below, close_gracefully, fail, local_addr, say, Endpoint, LabError};
+use super::upper::{close_gracefully, fail, say, Endpoint, LabError};
 
 /// How long the proxy tries to reach an origin.
 pub(crate) const CONNECT_BUDGET: Duration = Duration::from_secs(5);
@@ -51,31 +51,11 @@ pub(crate) fn proxy(args: &[String]) -> i32 {
 /// Accepts clients (`limit` of them, or forever), each on its own thread, sharing one cache.
 pub(crate) fn serve(listener: &TcpListener, limit: Option<usize>) -> Result<(), LabError> {
     let cache = Cache::default();
-    let mut served = 0;
-    let mut threads = Vec::new();
-    while below(limit, served) {
-        let (stream, peer) = match listener.accept() {
-            Ok(conn) => conn,
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-            Err(source) => {
-                return Err(LabError::Accept {
-                    addr: local_addr(listener.local_addr()),
-                    source,
-                })
-            }
-        };
-        served += 1;
-        let cache = Arc::clone(&cache);
-        threads.push(std::thread::spawn(move || {
-            if let Err(e) = serve_one(stream, &cache) {
-                eprintln!("client {peer}: {e}");
-            }
-        }));
-    }
-    for t in threads {
-        let _ = t.join();
-    }
-    Ok(())
+    super::upper::accept_threads(listener, limit, move |stream, peer| {
+        if let Err(e) = serve_one(stream, &cache) {
+            eprintln!("client {peer}: {e}");
+        }
+    })
 }
 
 /// The object a request names: where its origin is and what to ask it for.

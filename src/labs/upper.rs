@@ -20,6 +20,7 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The line a server prints once its socket is bound (and listening, for TCP); scenarios wait
@@ -252,16 +253,8 @@ pub(crate) fn accept_each(
 ) -> Result<(), LabError> {
     let mut served = 0;
     while below(limit, served) {
-        let (mut stream, peer) = match listener.accept() {
-            Ok(conn) => conn,
-            // A connection reset before accept is the client's problem, not the server's.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-            Err(source) => {
-                return Err(LabError::Accept {
-                    addr: local_addr(listener.local_addr()),
-                    source,
-                })
-            }
+        let Some((mut stream, peer)) = accept(listener)? else {
+            continue;
         };
         served += 1;
         if let Err(e) = handle(&mut stream, peer) {
@@ -269,6 +262,44 @@ pub(crate) fn accept_each(
         }
     }
     Ok(())
+}
+
+/// The accept loop of the reference servers and peers that serve clients at once: each
+/// connection (`limit` of them, or forever) on its own thread. With a limit (tests), returns
+/// once the last one is served.
+pub(crate) fn accept_threads(
+    listener: &TcpListener,
+    limit: Option<usize>,
+    handle: impl Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
+) -> Result<(), LabError> {
+    let handle = Arc::new(handle);
+    let mut served = 0;
+    let mut threads = Vec::new();
+    while below(limit, served) {
+        let Some((stream, peer)) = accept(listener)? else {
+            continue;
+        };
+        served += 1;
+        let handle = Arc::clone(&handle);
+        threads.push(std::thread::spawn(move || handle(stream, peer)));
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+/// The next connection; `None` for one the client reset before it was accepted (the client's
+/// problem, not the server's: the loop goes on).
+fn accept(listener: &TcpListener) -> Result<Option<(TcpStream, SocketAddr)>, LabError> {
+    match listener.accept() {
+        Ok(conn) => Ok(Some(conn)),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => Ok(None),
+        Err(source) => Err(LabError::Accept {
+            addr: local_addr(listener.local_addr()),
+            source,
+        }),
+    }
 }
 
 /// Whether a server may take one more client (no limit: always). Kept apart from

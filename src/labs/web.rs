@@ -21,7 +21,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use super::http::{self, Request};
-use super::upper::{fail, local_addr, say, Endpoint, LabError};
+use super::upper::{fail, say, Endpoint, LabError};
 
 /// The line the server prints once listening (the textbook skeleton's).
 pub(crate) const READY_LINE: &str = "Ready to serve...";
@@ -49,32 +49,12 @@ pub(crate) fn serve(
     root: &Path,
     limit: Option<usize>,
 ) -> Result<(), LabError> {
-    let mut served = 0;
-    let mut threads = Vec::new();
-    while super::upper::below(limit, served) {
-        let (stream, peer) = match listener.accept() {
-            Ok(conn) => conn,
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-            Err(source) => {
-                return Err(LabError::Accept {
-                    addr: local_addr(listener.local_addr()),
-                    source,
-                })
-            }
-        };
-        served += 1;
-        let root = root.to_path_buf();
-        threads.push(std::thread::spawn(move || {
-            if let Err(e) = serve_one(stream, &root) {
-                eprintln!("client {peer}: {e}");
-            }
-        }));
-    }
-    // With a limit (tests), wait for the last answers before returning.
-    for t in threads {
-        let _ = t.join();
-    }
-    Ok(())
+    let root = root.to_path_buf();
+    super::upper::accept_threads(listener, limit, move |stream, peer| {
+        if let Err(e) = serve_one(stream, &root) {
+            eprintln!("client {peer}: {e}");
+        }
+    })
 }
 
 /// One connection: one request, one response, then close.

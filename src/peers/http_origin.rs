@@ -81,7 +81,7 @@ pub(crate) fn http_origin(args: &[String]) -> i32 {
         say(&mut io::stdout(), crate::labs::web::READY_LINE);
         let origin = Origin::new(root, behaviour);
         let record = Arc::new(Mutex::new(options.record));
-        super::accept_threads(&listener, None, move |stream, peer| {
+        crate::labs::upper::accept_threads(&listener, None, move |stream, peer| {
             if let Some(served) = origin.serve(stream, &peer.to_string(), &mut io::stdout()) {
                 Record::append(&record, &served);
             }

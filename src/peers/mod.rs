@@ -18,12 +18,11 @@ pub(crate) mod clients;
 pub(crate) mod http_origin;
 pub(crate) mod smtp_server;
 
-use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::labs::upper::{below, local_addr, Endpoint, LabError};
+use crate::labs::upper::{Endpoint, LabError};
 
 /// One peer.
 #[derive(Debug, Clone, Copy)]
@@ -155,36 +154,6 @@ impl Record {
             eprintln!("cannot record to {}: {e}", path.display());
         }
     }
-}
-
-/// Accepts connections (`limit` of them, or forever), serving each on its own thread.
-pub(crate) fn accept_threads(
-    listener: &TcpListener,
-    limit: Option<usize>,
-    handle: impl Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
-) -> Result<(), LabError> {
-    let handle = Arc::new(handle);
-    let mut served = 0;
-    let mut threads = Vec::new();
-    while below(limit, served) {
-        let (stream, peer) = match listener.accept() {
-            Ok(conn) => conn,
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-            Err(source) => {
-                return Err(LabError::Accept {
-                    addr: local_addr(listener.local_addr()),
-                    source,
-                })
-            }
-        };
-        served += 1;
-        let handle = Arc::clone(&handle);
-        threads.push(std::thread::spawn(move || handle(stream, peer)));
-    }
-    for t in threads {
-        let _ = t.join();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

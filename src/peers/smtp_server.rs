@@ -51,7 +51,7 @@ pub(crate) fn smtp_server(args: &[String]) -> i32 {
         let listener = endpoint.bind_tcp()?;
         say(&mut io::stdout(), "The server is ready to receive");
         let record = Arc::new(Mutex::new(record));
-        super::accept_threads(&listener, None, move |stream, peer| {
+        crate::labs::upper::accept_threads(&listener, None, move |stream, peer| {
             let session = serve(stream, &peer.to_string(), &mut io::stdout());
             Record::append(&record, &session);
             // Said after the record is written, so a reader of both may rely on the order.

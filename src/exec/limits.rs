@@ -409,6 +409,30 @@ fn in_cgroup(dir: &std::path::Path, name: &str, flags: OFlag) -> std::io::Result
     Ok(File::from(fd))
 }
 
+/// The program whose pids cgroup holds process `pid`, under a cgroup cap: `/proc/PID/cgroup`
+/// names `<dir>/<index>` (cgroup v1's `pids` line, or v2's unified one).
+pub(crate) fn program_of(cap: &CapPlan, pid: i32) -> Option<usize> {
+    let CapPlan::Cgroup(dir) = cap else {
+        return None;
+    };
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    program_in(&text, dir.file_name()?.to_str()?)
+}
+
+/// The program index in a `/proc/PID/cgroup` text whose pids path ends in `<sandbox>/<index>`.
+fn program_in(text: &str, sandbox: &str) -> Option<usize> {
+    text.lines().find_map(|line| {
+        let mut f = line.splitn(3, ':');
+        let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+        if !(controllers.split(',').any(|c| c == "pids") || controllers.is_empty()) {
+            return None;
+        }
+        let (parent, index) = path.trim_end().rsplit_once('/')?;
+        let parent = parent.rsplit('/').next()?;
+        (parent == sandbox).then(|| index.parse().ok()).flatten()
+    })
+}
+
 /// This process's peak resident memory (`VmHWM`), in KiB.
 pub(crate) fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -420,6 +444,19 @@ pub(crate) fn peak_rss_kib() -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod program_in_tests {
+    #[test]
+    fn a_process_is_placed_by_its_pids_cgroup_path() {
+        let v1 = "9:name=systemd:/\n8:pids:/socklab-7-3/2\n4:memory:/x\n";
+        assert_eq!(super::program_in(v1, "socklab-7-3"), Some(2));
+        assert_eq!(super::program_in(v1, "socklab-7-4"), None);
+        let v2 = "0::/user.slice/socklab-7-3/0\n";
+        assert_eq!(super::program_in(v2, "socklab-7-3"), Some(0));
+        assert_eq!(super::program_in("8:pids:/\n", "socklab-7-3"), None);
+    }
 }
 
 #[cfg(test)]

@@ -771,7 +771,9 @@ impl Supervisor<'_> {
                 ended: s.ended,
             })
             .collect();
-        for (pid, place) in track::attribute(&table, &known, self.us) {
+        let cap = &self.cap;
+        let placed = track::attribute(&table, &known, self.us, |pid| limits::program_of(cap, pid));
+        for (pid, place) in placed {
             let st = &table[&pid];
             match place {
                 Place::Program(i) => {

@@ -6,6 +6,8 @@
 //! On each tick the supervisor reads `/proc/*/stat` and attributes each process it has not
 //! placed yet, by the first rule that applies:
 //!
+//! 0. **Cgroup**: when the run caps processes with a pids cgroup per program, the cgroup the
+//!    kernel put it in (children inherit it, whatever they do with their session).
 //! 1. **Ancestry**: its chain of parents reaches a known member of a program.
 //! 2. **Session or group**: its session id or process group id is the pid of a member of
 //!    exactly one program (a daemon's grandchild whose parent, the session leader, exited before
@@ -58,11 +60,14 @@ pub(crate) enum Place {
 }
 
 /// Attributes every process of `table` that is not yet a member of a program. `us` is the
-/// supervisor's pid. Pure.
+/// supervisor's pid; `cgroup_of` names the program whose own pids cgroup holds a process, when
+/// the run caps processes with one cgroup per program (rule 0: the kernel's record, which
+/// neither a new session nor a parent's exit changes). Pure apart from `cgroup_of`.
 pub(crate) fn attribute(
     table: &HashMap<i32, Stat>,
     programs: &[Known],
     us: i32,
+    cgroup_of: impl Fn(i32) -> Option<usize>,
 ) -> Vec<(i32, Place)> {
     let member_of = |pid: i32, start: u64, extra: &[(i32, usize)]| {
         programs
@@ -84,6 +89,11 @@ pub(crate) fn attribute(
                 continue;
             }
             let st = &table[&pid];
+            // 0. the program's cgroup
+            if let Some(i) = cgroup_of(pid).filter(|&i| i < programs.len()) {
+                placed.push((pid, i));
+                continue;
+            }
             let found = match lineage(table, pid, us, |p, s| member_of(p, s, &placed)) {
                 // 1. ancestry
                 Lineage::Program(i) => Some(i),
@@ -200,7 +210,7 @@ mod tests {
         ]
         .into();
         let programs = [known(&[(2, 10)], None), known(&[(5, 10)], None)];
-        let mut got = attribute(&table, &programs, 1);
+        let mut got = attribute(&table, &programs, 1, |_| None);
         got.sort_unstable_by_key(|(p, _)| *p);
         assert_eq!(got, vec![(3, Place::Program(0)), (4, Place::Program(0))]);
     }
@@ -216,7 +226,7 @@ mod tests {
         .into();
         let programs = [known(&[(2, 10), (3, 11)], None), known(&[(5, 10)], None)];
         assert_eq!(
-            attribute(&table, &programs, 1),
+            attribute(&table, &programs, 1, |_| None),
             vec![(4, Place::Program(0))]
         );
     }
@@ -227,19 +237,38 @@ mod tests {
         let table: HashMap<i32, Stat> = [(5, st(1, 5, 1, 30)), (9, st(1, 9, 9, 40))].into();
         let mut programs = [known(&[(2, 10)], Some(20)), known(&[(5, 30)], None)];
         assert_eq!(
-            attribute(&table, &programs, 1),
+            attribute(&table, &programs, 1, |_| None),
             vec![(9, Place::Program(1))]
         );
         // Both alive when it started: nobody can tell.
         programs[0].ended = None;
-        assert_eq!(attribute(&table, &programs, 1), vec![(9, Place::Stray)]);
+        assert_eq!(
+            attribute(&table, &programs, 1, |_| None),
+            vec![(9, Place::Stray)]
+        );
+    }
+
+    #[test]
+    fn an_orphan_in_a_programs_cgroup_is_that_programs_whatever_its_time() {
+        // Both programs started in the same clock tick as the orphan: time cannot tell.
+        let table = HashMap::from([(9, st(1, 9, 9, 100))]);
+        let programs = vec![known(&[(2, 100)], None), known(&[(3, 100)], None)];
+        assert_eq!(
+            attribute(&table, &programs, 1, |_| None),
+            vec![(9, Place::Stray)]
+        );
+        let cgroup = |pid: i32| (pid == 9).then_some(0);
+        assert_eq!(
+            attribute(&table, &programs, 1, cgroup),
+            vec![(9, Place::Program(0))]
+        );
     }
 
     #[test]
     fn processes_outside_the_supervisors_tree_are_foreign() {
         let table: HashMap<i32, Stat> = [(700, st(1, 700, 700, 5)), (50, st(1, 50, 50, 6))].into();
         let programs = [known(&[(60, 10)], None)];
-        let got = attribute(&table, &programs, 50);
+        let got = attribute(&table, &programs, 50, |_| None);
         assert_eq!(got, vec![(700, Place::Foreign)]);
     }
 
@@ -249,7 +278,7 @@ mod tests {
         // Program 1's own process is pid 8, started at tick 90.
         let programs = [known(&[(3, 11)], Some(50)), known(&[(8, 90)], None)];
         // Pid 3 now is another process (start 99), made after program 0 ended.
-        let mut got = attribute(&table, &programs, 1);
+        let mut got = attribute(&table, &programs, 1, |_| None);
         got.sort_unstable_by_key(|(p, _)| *p);
         assert_eq!(got, vec![(3, Place::Program(1)), (4, Place::Program(1))]);
     }

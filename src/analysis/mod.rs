@@ -88,16 +88,12 @@ mod conformance_tests;
 pub(crate) mod escape;
 #[cfg(test)]
 pub(crate) mod fixtures;
-#[allow(dead_code)] // the HTTP and SMTP check kinds use it (issue 8, in progress)
-pub(crate) mod http;
 mod http_info;
 mod info;
 mod model;
 mod recency;
 #[cfg(test)]
 mod retire_tests;
-#[allow(dead_code)] // the HTTP and SMTP check kinds use it (issue 8, in progress)
-pub(crate) mod smtp;
 #[cfg(test)]
 mod tests;
 

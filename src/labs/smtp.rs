@@ -27,14 +27,10 @@ const DEFAULT_BODY: &str = "I love computer networks!";
 pub(crate) fn mail_client(args: &[String]) -> i32 {
     const USAGE: &str = "SERVER PORT FROM TO";
     let run = || -> Result<(), LabError> {
-        let [host, port, from, to] = args else {
-            return Err(LabError::Usage {
-                role: "mail-client",
-                usage: USAGE,
-                problem: format!("expected 4 arguments ({USAGE}), got {}", args.len()),
-            });
+        let (endpoint, rest) = Endpoint::with_rest("mail-client", USAGE, args)?;
+        let [from, to] = rest else {
+            unreachable!("with_rest checked the count")
         };
-        let endpoint = Endpoint::parse("mail-client", USAGE, host, port)?;
         for (what, address) in [("FROM", from), ("TO", to)] {
             if address.is_empty() || address.contains(['<', '>', '\r', '\n', ' ']) {
                 return Err(LabError::Usage {

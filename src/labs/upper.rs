@@ -96,14 +96,30 @@ impl std::fmt::Display for Endpoint {
 impl Endpoint {
     /// Parses the `HOST PORT` calling convention of every role of the upper and hello labs.
     pub(crate) fn from_args(role: &'static str, args: &[String]) -> Result<Endpoint, LabError> {
-        let [host, port] = args else {
+        Endpoint::with_rest(role, "HOST PORT", args).map(|(endpoint, _)| endpoint)
+    }
+
+    /// Parses a calling convention that starts with `HOST PORT` (`usage`, e.g.
+    /// `HOST PORT FILE`): exactly as many arguments as `usage` names; the endpoint and the
+    /// arguments after it.
+    pub(crate) fn with_rest<'a>(
+        role: &'static str,
+        usage: &'static str,
+        args: &'a [String],
+    ) -> Result<(Endpoint, &'a [String]), LabError> {
+        let want = usage.split_whitespace().count();
+        if args.len() != want {
             return Err(LabError::Usage {
                 role,
-                usage: "HOST PORT",
-                problem: format!("expected 2 arguments (HOST PORT), got {}", args.len()),
+                usage,
+                problem: format!("expected {want} arguments ({usage}), got {}", args.len()),
             });
-        };
-        Endpoint::parse(role, "HOST PORT", host, port)
+        }
+        // Every convention starts with HOST PORT, so `want` is at least 2.
+        Ok((
+            Endpoint::parse(role, usage, &args[0], &args[1])?,
+            &args[2..],
+        ))
     }
 
     /// Parses the `HOST PORT` at the head of a role's arguments; `usage` is the role's whole

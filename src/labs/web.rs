@@ -168,17 +168,21 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 pub(crate) fn web_client(args: &[String]) -> i32 {
-    const USAGE: &str = "HOST PORT FILE";
+    get_and_print("web-client", args, |stream, request| {
+        stream.write_all(request)
+    })
+}
+
+/// The `HOST PORT FILE` clients (`web-client`, and the `http-get` and `trickle-client` peers):
+/// `send` writes the request; the whole response is printed as received.
+pub(crate) fn get_and_print(
+    role: &'static str,
+    args: &[String],
+    send: impl FnOnce(&mut TcpStream, &[u8]) -> io::Result<()>,
+) -> i32 {
     let run = || -> Result<(), LabError> {
-        let [host, port, file] = args else {
-            return Err(LabError::Usage {
-                role: "web-client",
-                usage: USAGE,
-                problem: format!("expected 3 arguments ({USAGE}), got {}", args.len()),
-            });
-        };
-        let endpoint = Endpoint::parse("web-client", USAGE, host, port)?;
-        let response = fetch(&endpoint, file)?;
+        let (endpoint, rest) = Endpoint::with_rest(role, "HOST PORT FILE", args)?;
+        let response = fetch_with(&endpoint, &rest[0], send)?;
         let mut out = io::stdout().lock();
         let _ = out.write_all(&response).and_then(|()| out.flush());
         Ok(())
@@ -186,8 +190,13 @@ pub(crate) fn web_client(args: &[String]) -> i32 {
     run().map_or_else(|e| fail(&e), |()| 0)
 }
 
-/// Sends `GET /FILE` and returns the whole response; an incomplete one is an error.
-pub(crate) fn fetch(endpoint: &Endpoint, file: &str) -> Result<Vec<u8>, LabError> {
+/// Sends `GET /FILE` and returns the whole response (an incomplete one is an error); `send`
+/// writes the request (all at once, or byte by byte).
+fn fetch_with(
+    endpoint: &Endpoint,
+    file: &str,
+    send: impl FnOnce(&mut TcpStream, &[u8]) -> io::Result<()>,
+) -> Result<Vec<u8>, LabError> {
     let mut stream = endpoint.connect_tcp()?;
     let target = if file.starts_with('/') {
         file.to_string()
@@ -198,16 +207,14 @@ pub(crate) fn fetch(endpoint: &Endpoint, file: &str) -> Result<Vec<u8>, LabError
         "GET {target} HTTP/1.1\r\nHost: {endpoint}\r\nUser-Agent: socklab-web-client\r\n\
          Connection: close\r\n\r\n"
     );
+    send(&mut stream, request.as_bytes()).map_err(|source| LabError::Send {
+        addr: endpoint.to_string(),
+        source,
+    })?;
     let receive = |source| LabError::Receive {
         addr: endpoint.to_string(),
         source,
     };
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|source| LabError::Send {
-            addr: endpoint.to_string(),
-            source,
-        })?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).map_err(receive)?;
     let incomplete = |why: String| receive(io::Error::new(io::ErrorKind::UnexpectedEof, why));
@@ -228,6 +235,10 @@ pub(crate) fn fetch(endpoint: &Endpoint, file: &str) -> Result<Vec<u8>, LabError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fetch(endpoint: &Endpoint, file: &str) -> Result<Vec<u8>, LabError> {
+        fetch_with(endpoint, file, |stream, request| stream.write_all(request))
+    }
 
     /// A server on loopback for `clients` connections, serving `dir`.
     fn server(dir: &Path, clients: usize) -> (Endpoint, std::thread::JoinHandle<()>) {

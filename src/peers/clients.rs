@@ -24,22 +24,9 @@ use crate::labs::upper::{fail, Endpoint, LabError};
 const ACK_BUDGET: Duration = Duration::from_secs(5);
 
 pub(crate) fn http_get(args: &[String]) -> i32 {
-    const USAGE: &str = "HOST PORT FILE";
-    let run = || -> Result<(), LabError> {
-        let [host, port, file] = args else {
-            return Err(LabError::Usage {
-                role: "http-get",
-                usage: USAGE,
-                problem: format!("expected 3 arguments ({USAGE}), got {}", args.len()),
-            });
-        };
-        let endpoint = Endpoint::parse("http-get", USAGE, host, port)?;
-        let response = crate::labs::web::fetch(&endpoint, file)?;
-        let mut out = io::stdout().lock();
-        let _ = out.write_all(&response).and_then(|()| out.flush());
-        Ok(())
-    };
-    run().map_or_else(|e| fail(&e), |()| 0)
+    crate::labs::web::get_and_print("http-get", args, |stream, request| {
+        stream.write_all(request)
+    })
 }
 
 pub(crate) fn idle_client(args: &[String]) -> i32 {
@@ -65,41 +52,7 @@ pub(crate) fn idle_client(args: &[String]) -> i32 {
 }
 
 pub(crate) fn trickle_client(args: &[String]) -> i32 {
-    const USAGE: &str = "HOST PORT FILE";
-    let run = || -> Result<(), LabError> {
-        let [host, port, file] = args else {
-            return Err(LabError::Usage {
-                role: "trickle-client",
-                usage: USAGE,
-                problem: format!("expected 3 arguments ({USAGE}), got {}", args.len()),
-            });
-        };
-        let endpoint = Endpoint::parse("trickle-client", USAGE, host, port)?;
-        let target = if file.starts_with('/') {
-            file.clone()
-        } else {
-            format!("/{file}")
-        };
-        let request =
-            format!("GET {target} HTTP/1.1\r\nHost: {endpoint}\r\nConnection: close\r\n\r\n");
-        let mut stream = endpoint.connect_tcp()?;
-        let send_err = |source| LabError::Send {
-            addr: endpoint.to_string(),
-            source,
-        };
-        trickle(&mut stream, request.as_bytes()).map_err(send_err)?;
-        let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .map_err(|source| LabError::Receive {
-                addr: endpoint.to_string(),
-                source,
-            })?;
-        let mut out = io::stdout().lock();
-        let _ = out.write_all(&response).and_then(|()| out.flush());
-        Ok(())
-    };
-    run().map_or_else(|e| fail(&e), |()| 0)
+    crate::labs::web::get_and_print("trickle-client", args, trickle)
 }
 
 /// Writes `bytes` one per segment: Nagle off, and each byte only after the last was ACKed.

@@ -941,13 +941,13 @@ impl Analyzer {
     }
 
     /// TCP streams held in memory (open, or closed but kept for late packets).
-    #[allow(dead_code)] // memory-bound tests
+    #[cfg(test)] // memory-bound tests
     pub(crate) fn live_tcp_streams(&self) -> usize {
         self.tcp.len(ONE_WAY) + self.tcp.len(TWO_WAY) + self.tcp.len(CLOSED)
     }
 
     /// UDP flows held in memory.
-    #[allow(dead_code)] // memory-bound tests
+    #[cfg(test)] // memory-bound tests
     pub(crate) fn live_udp_flows(&self) -> usize {
         self.udp.len(0)
     }
@@ -985,7 +985,6 @@ impl Analyzer {
 
 /// Reads a whole capture through an [`Analyzer`]. A file cut short is not an error: the frames
 /// before the cut are analyzed and the problem is recorded in [`Analysis::warnings`].
-#[allow(dead_code)] // used by the scenario wire checks and conformance tests
 pub(crate) fn analyze<R: Read>(
     src: R,
     name: &str,

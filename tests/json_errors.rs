@@ -72,7 +72,13 @@ fn an_ambiguous_verify_with_json_is_a_json_error() {
 fn every_json_command_reports_its_errors_as_json() {
     let public = common::root().join("../shared/captures/public/lw_simple_http.pcap");
     let public = public.to_str().unwrap();
+    // A file that is no capture at all: the reader's error, not the opener's.
+    let damaged =
+        common::root().join("fuzz/seeds/capture_reader/own_ethernet_be-us-bad-magic.pcap");
+    let damaged = damaged.to_str().unwrap();
+    let not_a_capture = format!("{damaged}: not a pcap or pcapng file");
     let cases: &[(&[&str], &str, &str)] = &[
+        (&["inspect", "--json", damaged], "input", &not_a_capture),
         (
             &["inspect", "--json", "/nonexistent/x.pcap"],
             "input",

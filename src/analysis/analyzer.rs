@@ -700,13 +700,14 @@ impl Analyzer {
         // Sequence space consumed: payload plus one for SYN and for FIN.
         let span = seg.payload_len as u32 + u32::from(is_syn) + u32::from(f & flags::FIN != 0);
         let end = rel_seq.wrapping_add(span);
+        // Where the payload starts: after the SYN's one sequence number.
+        let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
         // Basic detection: the segment's sequence range was already seen. Payload is checked
         // against the bytes delivered or parked (so a segment filling a hole is not counted);
         // a bare SYN or FIN against the highest sequence number seen.
         let retransmission = span > 0
             && f & flags::RST == 0
             && if seg.payload_len > 0 {
-                let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
                 let data_end = data_seq.wrapping_add(seg.payload_len as u32);
                 fwd.next
                     .is_some_and(|n| (data_end.wrapping_sub(n) as i32) <= 0)
@@ -727,7 +728,6 @@ impl Analyzer {
         // The packet list's HTTP view: in-order data, first transmissions only.
         let mut http = super::http_info::Shown::Tcp;
         if seg.payload_len > 0 && !retransmission && !fwd.not_http {
-            let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
             // Without a SYN, the first data seen is where the stream starts.
             if fwd.next.is_none_or(|n| n == data_seq) {
                 let tracker = fwd
@@ -748,7 +748,6 @@ impl Analyzer {
             }
         }
         if seg.payload_len > 0 {
-            let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
             let mut runs = Runs {
                 chunks: &mut st.stream.chunks,
                 truncated: &mut st.stream.chunks_truncated,
@@ -942,13 +941,13 @@ impl Analyzer {
     }
 
     /// TCP streams held in memory (open, or closed but kept for late packets).
-    #[allow(dead_code)] // memory-bound tests
+    #[cfg(test)] // memory-bound tests
     pub(crate) fn live_tcp_streams(&self) -> usize {
         self.tcp.len(ONE_WAY) + self.tcp.len(TWO_WAY) + self.tcp.len(CLOSED)
     }
 
     /// UDP flows held in memory.
-    #[allow(dead_code)] // memory-bound tests
+    #[cfg(test)] // memory-bound tests
     pub(crate) fn live_udp_flows(&self) -> usize {
         self.udp.len(0)
     }
@@ -986,7 +985,6 @@ impl Analyzer {
 
 /// Reads a whole capture through an [`Analyzer`]. A file cut short is not an error: the frames
 /// before the cut are analyzed and the problem is recorded in [`Analysis::warnings`].
-#[allow(dead_code)] // used by the scenario wire checks and conformance tests
 pub(crate) fn analyze<R: Read>(
     src: R,
     name: &str,

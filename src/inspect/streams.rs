@@ -58,10 +58,8 @@ pub(super) fn streams_view<R: io::Read>(
         w.udp(&f)?;
     }
     let (tcp_streams, udp_flows) = an.flow_counts();
+    // `take` drained the ICMP errors as they came: the analysis holds none.
     let a = an.finish();
-    for e in &a.icmp_errors {
-        w.icmp(e)?;
-    }
     let totals = Totals {
         tcp_streams,
         udp_flows,

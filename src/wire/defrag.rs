@@ -175,6 +175,17 @@ mod tests {
             };
             d.push(a, a, 17, f, &chunk);
         }
-        assert!(d.bytes <= MAX_PENDING_BYTES);
+        // The counter is the one the eviction trusts: check it against what is held.
+        let held: usize = d
+            .pending
+            .values()
+            .flat_map(|p| &p.parts)
+            .map(|(_, b)| b.len())
+            .sum();
+        assert_eq!(d.bytes, held);
+        assert!(held <= MAX_PENDING_BYTES);
+        // The newest datagram is kept; the oldest went first.
+        assert!(d.pending.keys().any(|k| k.ident == 999));
+        assert!(!d.pending.keys().any(|k| k.ident == 0));
     }
 }

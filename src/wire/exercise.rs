@@ -1,6 +1,6 @@
 //! Every decoder of this module over one frame, in the order the analyzer calls them: link
 //! layer, IP (with fragment reassembly), then TCP, UDP or ICMP/ICMPv6 and their Info texts.
-//! The fuzz targets (`fuzz/`) and the corpus test (`tests.rs`) drive the decoders through it,
+//! The fuzz targets (`fuzz/`) and the corpus test (`corpus_tests.rs`) drive the decoders through it,
 //! so both exercise the same path; the analyzer itself keeps its own calls, which also track
 //! streams.
 //!

@@ -56,12 +56,6 @@ impl IcmpMessage {
     pub(crate) fn is_error(&self) -> bool {
         is_error(self.v6, self.icmp_type)
     }
-
-    /// True for destination unreachable.
-    #[allow(dead_code)]
-    pub(crate) fn is_unreachable(&self) -> bool {
-        self.icmp_type == if self.v6 { 1 } else { 3 }
-    }
 }
 
 fn is_error(v6: bool, t: u8) -> bool {
@@ -368,7 +362,8 @@ mod tests {
         let mut m = vec![3, 3, 0, 0, 0, 0, 0, 0];
         m.extend(&dgram[..28]); // only 8 bytes of the datagram quoted
         let msg = parse_icmp(&m, false).unwrap();
-        assert!(msg.is_error() && msg.is_unreachable());
+        assert!(msg.is_error());
+        assert_eq!((msg.icmp_type, msg.code), (3, 3), "port unreachable");
         let q = msg.quoted.unwrap();
         assert_eq!(q.protocol, PROTO_UDP);
         assert_eq!(q.ports, Some((12345, 12000)));

@@ -427,7 +427,8 @@ fn limit_hit(p: &ProgramResult) -> Option<Diagnosis> {
                 who(p),
                 limits.cpu_seconds
             ),
-            "a lab program waits for its peer most of the time: look for a loop that never              blocks (busy waiting, or a loop that never ends)",
+            "a lab program waits for its peer most of the time: look for a loop that never \
+             blocks (busy waiting, or a loop that never ends)",
         )
     } else if OUT_OF_MEMORY.iter().any(|m| last.contains(m)) {
         (

@@ -558,6 +558,18 @@ mod tests {
         scenario_with(id, vec![server(ProgramEvidence::default())], checks)
     }
 
+    /// A program's evidence with only what it wrote on stdout: `bytes` in all, `text` kept.
+    fn printed(text: &str, bytes: u64, truncated: bool) -> ProgramEvidence {
+        ProgramEvidence {
+            stdout: StreamText {
+                text: text.into(),
+                bytes,
+                truncated,
+            },
+            ..ProgramEvidence::default()
+        }
+    }
+
     fn server(ev: ProgramEvidence) -> ProgramResult {
         program("server", "tcp-upper-server", "TCPServer.py", ev)
     }
@@ -741,14 +753,7 @@ mod tests {
 
     #[test]
     fn a_prompting_client_gets_the_manifest_it_needs() {
-        let ev = ProgramEvidence {
-            stdout: StreamText {
-                text: "Enter Server Name: ".into(),
-                bytes: 19,
-                truncated: false,
-            },
-            ..ProgramEvidence::default()
-        };
+        let ev = printed("Enter Server Name: ", 19, false);
         let mut sc = scenario_with(
             "rt",
             vec![program("client", "tcp-upper-client", "TCPClient.py", ev)],
@@ -769,14 +774,7 @@ mod tests {
                 "client",
                 "tcp-upper-client",
                 "TCPClient.py",
-                ProgramEvidence {
-                    stdout: StreamText {
-                        text: "Input lowercase sentence:From Server: ABC".into(),
-                        bytes: 41,
-                        truncated: false,
-                    },
-                    ..ProgramEvidence::default()
-                },
+                printed("Input lowercase sentence:From Server: ABC", 41, false),
             )],
             vec![check("reply", "expect_output", false, "client printed ...")],
         );
@@ -785,14 +783,7 @@ mod tests {
 
     #[test]
     fn unexplained_failures_stay_on_their_own_and_a_flood_is_named() {
-        let ev = ProgramEvidence {
-            stdout: StreamText {
-                text: "x".into(),
-                bytes: 177_000_000,
-                truncated: true,
-            },
-            ..ProgramEvidence::default()
-        };
+        let ev = printed("x", 177_000_000, true);
         let mut sc = scenario_with(
             "rt",
             vec![program("server", "tcp-upper-server", "TCPServer.py", ev)],

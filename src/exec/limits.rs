@@ -76,11 +76,11 @@ impl ProcessCap {
             _ => {}
         }
         let found = v2_delegated()
-            .map(|root| ProcessCap::Cgroup { version: 2, root })
-            .or_else(|| v1_writable().map(|root| ProcessCap::Cgroup { version: 1, root }));
-        if let Some(ProcessCap::Cgroup { root, .. }) = &found {
-            sweep_stale(root);
-            return found.unwrap_or(ProcessCap::Supervision);
+            .map(|root| (2, root))
+            .or_else(|| v1_writable().map(|root| (1, root)));
+        if let Some((version, root)) = found {
+            sweep_stale(&root);
+            return ProcessCap::Cgroup { version, root };
         }
         if nproc_holds() {
             ProcessCap::Nproc

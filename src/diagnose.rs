@@ -892,6 +892,11 @@ mod tests {
             ]
         );
         assert!(d.iter().all(|d| d.checks.is_empty()));
+        // The advice is plain prose: no run of spaces left by a line break without its `\`.
+        for d in &d {
+            let detail = d.detail.as_deref().unwrap_or_default();
+            assert!(!detail.is_empty() && !detail.contains("  "), "{detail:?}");
+        }
         // Without its limits recorded (an older results.json), nothing is claimed.
         let mut old = scenario_with(
             "rt",

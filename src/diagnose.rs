@@ -452,23 +452,18 @@ fn limit_hit(p: &ProgramResult) -> Option<Diagnosis> {
         )
     } else if let Some(hit) = &ev.process_cap {
         // The counts are in results.json; the sentence stays the same from run to run.
-        let summary = if hit.killed {
-            format!(
-                "{} hit the process limit ({}): it was stopped for running more processes \
-                 than that",
-                who(p),
-                limits.processes
-            )
+        let what = if hit.killed {
+            "it was stopped for running more processes than that"
         } else {
-            format!(
-                "{} hit the process limit ({}): the kernel refused its forks beyond it",
-                who(p),
-                limits.processes
-            )
+            "the kernel refused its forks beyond it"
         };
         (
             "processes",
-            summary,
+            format!(
+                "{} hit the process limit ({}): {what}",
+                who(p),
+                limits.processes
+            ),
             "a lab program needs one process (or one per client): look for fork() in a loop",
         )
     } else if last.contains("Too many open files") {

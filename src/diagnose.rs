@@ -427,7 +427,8 @@ fn limit_hit(p: &ProgramResult) -> Option<Diagnosis> {
                 who(p),
                 limits.cpu_seconds
             ),
-            "a lab program waits for its peer most of the time: look for a loop that never              blocks (busy waiting, or a loop that never ends)",
+            "a lab program waits for its peer most of the time: look for a loop that never \
+             blocks (busy waiting, or a loop that never ends)",
         )
     } else if OUT_OF_MEMORY.iter().any(|m| last.contains(m)) {
         (
@@ -451,23 +452,18 @@ fn limit_hit(p: &ProgramResult) -> Option<Diagnosis> {
         )
     } else if let Some(hit) = &ev.process_cap {
         // The counts are in results.json; the sentence stays the same from run to run.
-        let summary = if hit.killed {
-            format!(
-                "{} hit the process limit ({}): it was stopped for running more processes \
-                 than that",
-                who(p),
-                limits.processes
-            )
+        let what = if hit.killed {
+            "it was stopped for running more processes than that"
         } else {
-            format!(
-                "{} hit the process limit ({}): the kernel refused its forks beyond it",
-                who(p),
-                limits.processes
-            )
+            "the kernel refused its forks beyond it"
         };
         (
             "processes",
-            summary,
+            format!(
+                "{} hit the process limit ({}): {what}",
+                who(p),
+                limits.processes
+            ),
             "a lab program needs one process (or one per client): look for fork() in a loop",
         )
     } else if last.contains("Too many open files") {
@@ -555,6 +551,18 @@ mod tests {
         )];
         checks.extend(more);
         scenario_with(id, vec![server(ProgramEvidence::default())], checks)
+    }
+
+    /// A program's evidence with only what it wrote on stdout: `bytes` in all, `text` kept.
+    fn printed(text: &str, bytes: u64, truncated: bool) -> ProgramEvidence {
+        ProgramEvidence {
+            stdout: StreamText {
+                text: text.into(),
+                bytes,
+                truncated,
+            },
+            ..ProgramEvidence::default()
+        }
     }
 
     fn server(ev: ProgramEvidence) -> ProgramResult {
@@ -740,14 +748,7 @@ mod tests {
 
     #[test]
     fn a_prompting_client_gets_the_manifest_it_needs() {
-        let ev = ProgramEvidence {
-            stdout: StreamText {
-                text: "Enter Server Name: ".into(),
-                bytes: 19,
-                truncated: false,
-            },
-            ..ProgramEvidence::default()
-        };
+        let ev = printed("Enter Server Name: ", 19, false);
         let mut sc = scenario_with(
             "rt",
             vec![program("client", "tcp-upper-client", "TCPClient.py", ev)],
@@ -768,14 +769,7 @@ mod tests {
                 "client",
                 "tcp-upper-client",
                 "TCPClient.py",
-                ProgramEvidence {
-                    stdout: StreamText {
-                        text: "Input lowercase sentence:From Server: ABC".into(),
-                        bytes: 41,
-                        truncated: false,
-                    },
-                    ..ProgramEvidence::default()
-                },
+                printed("Input lowercase sentence:From Server: ABC", 41, false),
             )],
             vec![check("reply", "expect_output", false, "client printed ...")],
         );
@@ -784,14 +778,7 @@ mod tests {
 
     #[test]
     fn unexplained_failures_stay_on_their_own_and_a_flood_is_named() {
-        let ev = ProgramEvidence {
-            stdout: StreamText {
-                text: "x".into(),
-                bytes: 177_000_000,
-                truncated: true,
-            },
-            ..ProgramEvidence::default()
-        };
+        let ev = printed("x", 177_000_000, true);
         let mut sc = scenario_with(
             "rt",
             vec![program("server", "tcp-upper-server", "TCPServer.py", ev)],
@@ -900,6 +887,11 @@ mod tests {
             ]
         );
         assert!(d.iter().all(|d| d.checks.is_empty()));
+        // The advice is plain prose: no run of spaces left by a line break without its `\`.
+        for d in &d {
+            let detail = d.detail.as_deref().unwrap_or_default();
+            assert!(!detail.is_empty() && !detail.contains("  "), "{detail:?}");
+        }
         // Without its limits recorded (an older results.json), nothing is claimed.
         let mut old = scenario_with(
             "rt",

@@ -392,17 +392,11 @@ fn prepare(
     let mut view = sandbox::confine::view(&job.plan, workdir.path(), &[]);
     // The cgroups are made now, so the sandbox keeps a handle on them when it leaves the
     // host's files. A machine where they cannot be made caps by supervision, and says so.
-    let (cap_plan, cgroup, warning) = cap.sandbox(&job.plan.programs);
-    if let crate::exec::limits::CapPlan::Cgroup(dir) = &cap_plan {
+    let cap = cap.sandbox(&job.plan.programs);
+    if let crate::exec::limits::CapPlan::Cgroup(dir) = &cap.plan {
         view.held.push(dir.clone());
     }
-    sandbox::prepare(
-        args.isolation,
-        spec,
-        workdir,
-        &view,
-        (cap_plan, cgroup, warning),
-    )
+    sandbox::prepare(args.isolation, spec, workdir, &view, cap)
 }
 
 /// Where a job's capture goes: beside the report, one per scenario; host mode cannot capture.

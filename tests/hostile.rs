@@ -146,19 +146,29 @@ fn assert_nothing_left(fixture: &str, mark: &str, pid: u32) {
         left.is_empty(),
         "{fixture}: processes left after the run: {left:?}"
     );
-    for base in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"] {
-        let prefix = format!("socklab-{pid}-");
-        let stale: Vec<String> = std::fs::read_dir(base)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with(&prefix))
-            .collect();
-        assert!(
-            stale.is_empty(),
-            "{fixture}: cgroups left in {base}: {stale:?}"
-        );
+    let mut stale = Vec::new();
+    cgroups_named(
+        std::path::Path::new("/sys/fs/cgroup"),
+        &format!("socklab-{pid}-"),
+        &mut stale,
+    );
+    assert!(stale.is_empty(), "{fixture}: cgroups left: {stale:?}");
+}
+
+/// Directories under `dir`, at any depth, whose name starts with `prefix` (not what is under
+/// them). The harness makes its cgroups beside its own, which is the hierarchy's top only on a
+/// v1 or hybrid host: on a cgroup v2 host it is deep in `/sys/fs/cgroup` (a user's delegated
+/// slice). Symlinks (v1's `cpu -> cpu,cpuacct`) are not followed.
+fn cgroups_named(dir: &std::path::Path, prefix: &str, found: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            found.push(e.path());
+        } else {
+            cgroups_named(&e.path(), prefix, found);
+        }
     }
 }
 
@@ -265,6 +275,17 @@ fn the_leftover_scan_finds_a_marked_process() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(found, vec![(child.id() as i32, "sleep".to_string())]);
+}
+
+#[test]
+fn the_leftover_scan_finds_a_directory_at_any_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("user.slice/app.slice/socklab-7-0");
+    std::fs::create_dir_all(deep.join("0")).unwrap();
+    std::fs::create_dir_all(dir.path().join("socklab-8-0")).unwrap();
+    let mut found = Vec::new();
+    cgroups_named(dir.path(), "socklab-7-", &mut found);
+    assert_eq!(found, [deep]);
 }
 
 #[test]

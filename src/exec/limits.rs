@@ -76,11 +76,11 @@ impl ProcessCap {
             _ => {}
         }
         let found = v2_delegated()
-            .map(|root| ProcessCap::Cgroup { version: 2, root })
-            .or_else(|| v1_writable().map(|root| ProcessCap::Cgroup { version: 1, root }));
-        if let Some(ProcessCap::Cgroup { root, .. }) = &found {
-            sweep_stale(root);
-            return found.unwrap_or(ProcessCap::Supervision);
+            .map(|root| (2, root))
+            .or_else(|| v1_writable().map(|root| (1, root)));
+        if let Some((version, root)) = found {
+            sweep_stale(&root);
+            return ProcessCap::Cgroup { version, root };
         }
         if nproc_holds() {
             ProcessCap::Nproc
@@ -110,11 +110,8 @@ impl ProcessCap {
     /// What the sandbox of one run is given: with a cgroup, a fresh one per program (removed
     /// when the returned guard drops). A cgroup that cannot be made falls back to supervision
     /// for this run, with the reason.
-    pub(crate) fn sandbox(
-        &self,
-        programs: &[ProgramPlan],
-    ) -> (CapPlan, Option<SandboxCgroup>, Option<String>) {
-        match self {
+    pub(crate) fn sandbox(&self, programs: &[ProgramPlan]) -> SandboxCap {
+        let (plan, cgroup, warning) = match self {
             ProcessCap::Cgroup { root, .. } => match SandboxCgroup::make(root, programs) {
                 Ok(cg) => (CapPlan::Cgroup(cg.dir.clone()), Some(cg), None),
                 Err(e) => (
@@ -129,8 +126,24 @@ impl ProcessCap {
             },
             ProcessCap::Nproc => (CapPlan::Nproc, None, None),
             ProcessCap::Supervision => (CapPlan::Supervision, None, None),
+        };
+        SandboxCap {
+            plan,
+            warning,
+            _cgroup: cgroup,
         }
     }
+}
+
+/// How one sandbox caps its programs' processes, kept as long as the sandbox: dropping it
+/// kills what is left in its cgroups and removes them.
+#[derive(Debug)]
+pub(crate) struct SandboxCap {
+    pub plan: CapPlan,
+    /// Why `plan` is weaker than the machine's best (its cgroups could not be made), if so.
+    pub warning: Option<String>,
+    /// The cgroups `plan` names, if any; held for its `Drop` only.
+    _cgroup: Option<SandboxCgroup>,
 }
 
 /// How the supervisor caps the processes of one sandbox's programs.

@@ -813,17 +813,10 @@ impl Supervisor<'_> {
     /// The backstop of the process cap (see [`limits`]): a program with more live processes
     /// than its `processes` limit is killed, whole. Where a pids cgroup holds, it never fires.
     fn enforce_process_cap(&mut self) {
-        for slot in &mut self.slots {
+        // Slot `i` is program `i` of the plan.
+        for (slot, prog) in self.slots.iter_mut().zip(&self.plan.programs) {
             let live = slot.members.iter().filter(|m| !m.gone).count() as u64;
-            let cap = self
-                .plan
-                .programs
-                .iter()
-                .find(|p| p.name == slot.evidence.name)
-                .map_or(crate::plan::DEFAULT_LIMITS.processes, |p| {
-                    p.limits.processes
-                });
-            if live <= cap {
+            if live <= prog.limits.processes {
                 continue;
             }
             if let Some(r) = &slot.running {

@@ -132,9 +132,6 @@ static HELD: std::sync::OnceLock<Vec<(PathBuf, OwnedFd)>> = std::sync::OnceLock:
 /// isolation, or before [`enter`]; after it, a directory not held is not found). The handles
 /// are close-on-exec, and programs cannot reach them through `/proc/1/fd` (they lack the
 /// capabilities the supervisor has, so the kernel refuses them that access).
-// Its first user is the process cap (a pids cgroup per program, joined at each spawn), which
-// comes with the limits work; until then only the tests call it.
-#[allow(dead_code)]
 pub(crate) fn host_dir(dir: &Path) -> std::io::Result<OwnedFd> {
     if let Some((_, fd)) = HELD.get().and_then(|h| h.iter().find(|(p, _)| p == dir)) {
         return fd.try_clone();

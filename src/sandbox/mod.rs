@@ -77,11 +77,7 @@ pub(crate) struct Prepared {
     capture: Option<PathBuf>,
     /// How its programs' processes are capped; their pids cgroups (made before the sandbox
     /// entered its root, which keeps a handle on them), killed and removed with the sandbox.
-    cap: crate::exec::limits::CapPlan,
-    /// Held for its `Drop` only.
-    _cgroup: Option<crate::exec::limits::SandboxCgroup>,
-    /// Why the cap is weaker than the machine's best, for the report.
-    cap_warning: Option<String>,
+    cap: crate::exec::limits::SandboxCap,
 }
 
 /// The child and its pipes; taken out by `run`, or ended by `drop`.
@@ -109,11 +105,7 @@ pub(crate) fn prepare(
     capture: Option<CaptureSpec<'_>>,
     workdir: tempfile::TempDir,
     view: &confine::View,
-    cap: (
-        crate::exec::limits::CapPlan,
-        Option<crate::exec::limits::SandboxCgroup>,
-        Option<String>,
-    ),
+    cap: crate::exec::limits::SandboxCap,
 ) -> Result<Prepared, SandboxError> {
     // The child reads this first line before anything else: it builds the root ahead.
     let mut setup = serde_json::to_vec(view).map_err(|e| SandboxError::Failed(e.to_string()))?;
@@ -156,9 +148,7 @@ pub(crate) fn prepare(
         }),
         workdir,
         capture: capture.map(|c| c.path.to_path_buf()),
-        cap: cap.0,
-        _cgroup: cap.1,
-        cap_warning: cap.2,
+        cap,
     })
 }
 
@@ -170,12 +160,12 @@ impl Prepared {
 
     /// How the programs' processes are capped in this sandbox.
     pub(crate) fn cap(&self) -> &crate::exec::limits::CapPlan {
-        &self.cap
+        &self.cap.plan
     }
 
     /// Why the cap is weaker than the machine's best (its cgroups could not be made), if so.
     pub(crate) fn cap_warning(&self) -> Option<&str> {
-        self.cap_warning.as_deref()
+        self.cap.warning.as_deref()
     }
 
     /// Hands the request over and waits for the evidence.

@@ -66,12 +66,15 @@ Peers:
       origin web server: serves its directory, counts requests per path
   http-get HOST PORT FILE
       sends `GET /FILE` and prints the whole response
+  proxy-client PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form absolute|skeleton]
+      asks a proxy for http://ORIGIN_HOST:ORIGIN_PORT/FILE (absolute form, as curl -x)
   idle-client HOST PORT
       opens a TCP connection and sends nothing until stopped
   trickle-client HOST PORT FILE
       sends `GET /FILE` one byte per TCP segment, prints the response
 
---record FILE appends one JSON line per session (smtp-server) or request (http-origin).
+--record FILE appends one JSON line per session (smtp-server) or request (http-origin). In a
+scenario, socklab gives each of them a record file of its own and reads it back as evidence.
 
 Examples:
   socklab peer smtp-server 127.0.0.1 2525 --record mail.jsonl

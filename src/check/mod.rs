@@ -8,6 +8,7 @@
 //! they cannot be graded, which is a harness error, never a pass.
 
 mod exit;
+pub(crate) mod origin_requests;
 mod output;
 mod state;
 mod steps;
@@ -240,6 +241,38 @@ pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence, capture: Capture<'_>) -
                 results.push(result);
                 continue;
             }
+            CheckKind::OriginRequests(o) => {
+                let default = ProgramEvidence::default();
+                let ev = evidence.programs.get(o.program).unwrap_or(&default);
+                let origin = &plan.programs[o.program].name;
+                let (graded, broken) = match origin_requests::grade(o, origin, ev) {
+                    Ok(g) => (g, None),
+                    Err(why) => (
+                        Graded {
+                            passed: false,
+                            expected: o.describe(origin),
+                            actual: "not graded".into(),
+                            reason: None,
+                        },
+                        Some(why),
+                    ),
+                };
+                let mut r = CheckResult::graded(
+                    &check.title,
+                    source,
+                    "origin_requests",
+                    check.points,
+                    graded,
+                );
+                if let Some(why) = broken {
+                    r.set_unjudged(
+                        Outcome::HarnessError,
+                        format!("socklab could not grade this: {why}"),
+                    );
+                }
+                results.push(r);
+                continue;
+            }
         };
         let name = &plan.programs[program].name;
         let default = ProgramEvidence::default();
@@ -251,7 +284,7 @@ pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence, capture: Capture<'_>) -
             } => ("output", output::grade(name, ev, *stream, matcher)),
             CheckKind::Running { .. } => ("running", state::running(name, ev)),
             CheckKind::Blocked { .. } => ("blocked", state::blocked(name, ev)),
-            CheckKind::Wire(_) => continue,
+            CheckKind::Wire(_) | CheckKind::OriginRequests(_) => continue,
         };
         results.push(CheckResult::graded(
             &check.title,

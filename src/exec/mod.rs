@@ -182,6 +182,15 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
         ports: plan.ports.iter().map(|p| p.port).collect(),
     };
     let mut evidence = Evidence::default();
+    if plan.programs.iter().any(|p| p.record.is_some()) {
+        let dir = req.workdir.join(crate::peer_record::RECORD_DIR);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            evidence.warnings.push(format!(
+                "cannot make the peers' record directory {}: {e}",
+                crate::peer_record::RECORD_DIR
+            ));
+        }
+    }
     for planned in &plan.steps {
         let start_ms = sup.now_ms();
         let mut outcome = if Instant::now() >= sup.deadline {
@@ -253,8 +262,34 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
         .collect();
     output::fill(&mut programs);
     evidence.programs = programs.into_iter().map(|(e, _)| e).collect();
+    for (p, ev) in plan.programs.iter().zip(&mut evidence.programs) {
+        ev.record = read_record(p, &req.workdir);
+    }
     evidence.supervisor_peak_rss_kib = limits::peak_rss_kib();
     evidence
+}
+
+/// Program `p`'s record, read once it has stopped (bounded: see `peer_record`); `None` when it
+/// keeps none, or never started and wrote nothing.
+fn read_record(
+    p: &ProgramPlan,
+    workdir: &std::path::Path,
+) -> Option<crate::peer_record::PeerRecord> {
+    use std::io::Read;
+    let (Some(rel), crate::plan::Binding::Peer { name }) = (&p.record, &p.binding) else {
+        return None;
+    };
+    let file = std::fs::File::open(workdir.join(rel)).ok()?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut text = Vec::new();
+    let limit = crate::peer_record::MAX_BYTES as u64;
+    if let Err(e) = file.take(limit).read_to_end(&mut text) {
+        return Some(crate::peer_record::PeerRecord {
+            unreadable: vec![format!("cannot read {rel}: {e}")],
+            ..Default::default()
+        });
+    }
+    Some(crate::peer_record::PeerRecord::parse(name, &text, len))
 }
 
 /// What a step's window measured, for its outcome.

@@ -124,6 +124,10 @@ pub(crate) struct ProgramPlan {
     /// What it may use (CPU, memory, files, processes, output).
     #[serde(default)]
     pub limits: ProgramLimits,
+    /// A peer's record file (`--record`), relative to the working directory: read back into
+    /// its evidence after the run (see `peer_record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 /// A step and, for expectations, how it is graded.
@@ -314,6 +318,8 @@ pub(crate) enum CheckKind {
     },
     /// A wire check: graded from the capture, not from a program's evidence.
     Wire(WireExpect),
+    /// A count of the origin server's requests, from its record (`check::origin_requests`).
+    OriginRequests(crate::check::origin_requests::OriginRequestsPlan),
 }
 
 /// A wire check resolved to ports, so that it applies to any capture: this run's, or a

@@ -17,6 +17,9 @@ pub(crate) struct Bindings {
     pub roles: BTreeMap<String, RoleBinding>,
     /// A submission is graded.
     pub graded: bool,
+    /// Lab options the submission's manifest chose (`request_form`); the others keep their
+    /// defaults (see `roles::OPTIONS`).
+    pub options: BTreeMap<String, String>,
 }
 
 /// A submission's program for one role.
@@ -197,6 +200,11 @@ impl Resolver<'_> {
             .and_then(|name| hosts.iter().find(|h| h.name == name))
             .unwrap_or(&hosts[0]);
         values.insert("server_addr".into(), server_host.addr.clone());
+        for o in roles::OPTIONS.iter().filter(|o| o.lab == s.lab) {
+            let chosen = bindings.options.get(o.name).map(String::as_str);
+            let value = chosen.unwrap_or(o.values[0]);
+            values.insert(o.name.to_string(), value.to_string());
+        }
 
         let programs = self.programs(&hosts, &values, bindings, self_exe);
         let steps = self.steps(&programs, ports, &values);
@@ -349,6 +357,7 @@ impl Resolver<'_> {
                 .enumerate()
                 .map(|(j, a)| self.subst(&format!("programs[{i}].args[{j}]"), a, values))
                 .collect();
+            let mut record = None;
             let bound = 'bind: {
                 if let Some(peer_name) = &p.peer {
                     if p.role.is_some() || p.command.is_some() {
@@ -370,6 +379,15 @@ impl Resolver<'_> {
                     }
                     let mut argv = vec![self_exe.to_string(), "peer".into(), peer_name.clone()];
                     argv.extend(args.iter().cloned());
+                    // A peer that keeps a record gets a file of its own, read back as evidence;
+                    // a scenario that names one itself keeps it (and reads nothing back).
+                    if crate::peer_record::readable(peer_name)
+                        && !args.iter().any(|a| a == "--record")
+                    {
+                        let path = crate::peer_record::record_path(&p.name);
+                        argv.extend(["--record".to_string(), path.clone()]);
+                        record = Some(path);
+                    }
                     let binding = Binding::Peer {
                         name: peer_name.clone(),
                     };
@@ -461,6 +479,7 @@ impl Resolver<'_> {
                 host,
                 interpreter: None,
                 limits: self.limits(i),
+                record,
             });
         }
         out
@@ -852,6 +871,18 @@ impl Resolver<'_> {
                 Check::Output(c) => ("output", &c.program, c.points, &c.title),
                 Check::Running(c) => ("running", &c.program, c.points, &c.title),
                 Check::Blocked(c) => ("blocked", &c.program, c.points, &c.title),
+                Check::OriginRequests(c) => {
+                    let at = format!("checks[{i}].origin_requests");
+                    match crate::check::origin_requests::resolve(c, &at, programs) {
+                        Ok(plan) => out.push(CheckPlan {
+                            title: c.title.clone().unwrap_or_else(|| plan.describe(&c.program)),
+                            points: c.points.unwrap_or(1),
+                            kind: CheckKind::OriginRequests(plan),
+                        }),
+                        Err((path, problem, help)) => self.error(&path, problem, help),
+                    }
+                    continue;
+                }
                 wire => {
                     if let Some(plan) = self.wire_check(i, wire, programs, steps, values) {
                         out.push(plan);
@@ -1180,9 +1211,11 @@ impl Resolver<'_> {
                     },
                 );
             }
-            Check::Exit(_) | Check::Output(_) | Check::Running(_) | Check::Blocked(_) => {
-                return None
-            }
+            Check::Exit(_)
+            | Check::Output(_)
+            | Check::Running(_)
+            | Check::Blocked(_)
+            | Check::OriginRequests(_) => return None,
         };
         self.wire_plan(i, programs, steps, values, spec, kind)
     }
@@ -1421,6 +1454,7 @@ fn check_kind_name(check: &Check) -> &'static str {
         Check::IcmpPortUnreachable(_) => "icmp_port_unreachable",
         Check::TcpConnections(_) => "tcp_connections",
         Check::PacketGap(_) => "packet_gap",
+        Check::OriginRequests(_) => "origin_requests",
     }
 }
 
@@ -1437,6 +1471,7 @@ fn check_points(check: &Check) -> Option<u32> {
         Check::UdpDatagrams(c) => c.points,
         Check::TcpConnections(c) => c.points,
         Check::PacketGap(c) => c.points,
+        Check::OriginRequests(c) => c.points,
     }
 }
 

@@ -340,6 +340,9 @@ pub(crate) enum Check {
     /// On the wire: every time gap between consecutive payload-carrying packets from `from` to
     /// `to` lies within `[min_ms, max_ms]` (at least two such packets).
     PacketGap(PacketGapCheck),
+    /// From socklab's origin server's own record: how many times the `http-origin` peer
+    /// `program` was asked for `path` (a caching proxy asks once for two clients).
+    OriginRequests(crate::check::origin_requests::OriginRequestsCheck),
 }
 
 /// `tcp_handshake` and `tcp_fin_teardown` checks. Ports come from the programs: the server's

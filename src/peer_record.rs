@@ -167,6 +167,24 @@ mod tests {
     }
 
     #[test]
+    fn an_smtp_session_as_the_peer_writes_it_reads_back() {
+        let session = crate::peers::smtp_server::Session {
+            client: "192.0.2.1:4000".into(),
+            commands: vec!["HELO x".into(), "QUIT".into()],
+            bare_lf: false,
+            ended: "quit".into(),
+            ..Default::default()
+        };
+        let line = serde_json::to_string(&session).unwrap();
+        let r = PeerRecord::parse("smtp-server", line.as_bytes(), line.len() as u64);
+        assert!(r.unreadable.is_empty(), "{r:?}");
+        let [PeerRecordEntry::SmtpServer(got)] = &r.entries[..] else {
+            panic!("{r:?}");
+        };
+        assert_eq!((got.commands.len(), got.ended.as_str()), (2, "quit"));
+    }
+
+    #[test]
     fn a_foreign_line_is_unreadable_not_an_entry() {
         let text = "{\"path\": 3}\nnot json\n";
         let r = PeerRecord::parse("http-origin", text.as_bytes(), text.len() as u64);

@@ -707,4 +707,28 @@ mod tests {
         let err = Submission::open(dir.path()).unwrap_err().to_string();
         assert!(err.contains("did you mean `tcp-upper-client`?"), "{err}");
     }
+
+    #[test]
+    fn manifest_options_bind_their_lab_only_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ProxyServer.py"), "").unwrap();
+        let manifest = |text: &str| std::fs::write(dir.path().join(MANIFEST), text).unwrap();
+        manifest(r#"{"options": {"request_form": "skeleton"}}"#);
+        let sub = Submission::open(dir.path()).unwrap();
+        let proxy = sub.bindings("proxy").unwrap();
+        assert_eq!(proxy.options["request_form"], "skeleton");
+        assert!(proxy.roles.contains_key("proxy"));
+        // Another lab's bindings do not carry the proxy lab's option.
+        assert!(sub.bindings("web").unwrap().options.is_empty());
+
+        manifest(r#"{"options": {"request_from": "skeleton"}}"#);
+        let err = Submission::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("did you mean `request_form`?"), "{err}");
+        manifest(r#"{"options": {"request_form": "origin"}}"#);
+        let err = Submission::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("option `request_form` is `origin`; it takes one of: absolute, skeleton"),
+            "{err}"
+        );
+    }
 }

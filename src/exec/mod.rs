@@ -1156,6 +1156,11 @@ mod tests {
     /// program failed to start with "Permission denied".
     #[test]
     fn programs_are_niced_relative_to_a_harness_started_under_nice() {
+        // A thread of its own: the nice value raised here must not outlive the test.
+        std::thread::spawn(niced_spawn).join().unwrap();
+    }
+
+    fn niced_spawn() {
         let prog = ProgramPlan {
             name: "p".into(),
             role: None,
@@ -1169,8 +1174,7 @@ mod tests {
             limits: crate::plan::ProgramLimits::default(),
             record: None,
         };
-        // Nice is per thread on Linux: only this test's thread is raised, and the child
-        // inherits it.
+        // Nice is per thread on Linux: only this thread is raised, and the child inherits it.
         // SAFETY: raises this thread's own nice value; no memory is involved.
         let own = unsafe {
             libc::setpriority(libc::PRIO_PROCESS, 0, 12);

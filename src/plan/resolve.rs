@@ -7,7 +7,7 @@ use regex::Regex;
 use super::placeholders::{self, substitute, PlaceholderError};
 use super::*;
 use crate::roles::{self, Transport};
-use crate::scenario::{did_you_mean, Check, Diagnostic, Loaded, Step, StreamName, TransportName};
+use crate::scenario::{did_you_mean, Diagnostic, Loaded, Step, StreamName, TransportName};
 
 /// Role → program, for the roles a submission provides. Roles not in it use the reference
 /// program when nothing is graded (`graded` false: the reference suite), and are *not
@@ -202,12 +202,7 @@ impl Resolver<'_> {
         let steps = self.steps(&programs, ports, &values);
         let checks = self.checks(&programs, &steps, &values);
         self.check_points();
-        let final_quiescence = checks.iter().any(|c| {
-            matches!(
-                c.kind,
-                CheckKind::Blocked { .. } | CheckKind::Running { .. }
-            )
-        });
+        let final_quiescence = checks.iter().any(|c| c.kind.needs_quiescence());
         Plan {
             id: s.id.clone(),
             lab: s.lab.clone(),
@@ -240,8 +235,8 @@ impl Resolver<'_> {
             }
         }
         for (i, check) in s.checks.iter().enumerate() {
-            if let Some(p) = check_points(check).filter(|p| *p > MAX_POINTS) {
-                let kind = check_kind_name(check);
+            if let Some(p) = check.envelope().points().filter(|p| *p > MAX_POINTS) {
+                let kind = check.name();
                 too_many.push((format!("checks[{i}].{kind}.points"), p));
             }
         }
@@ -847,390 +842,17 @@ impl Resolver<'_> {
             .collect();
         let mut out = Vec::new();
         for (i, check) in checks.iter().enumerate() {
-            let (kind, name, points, title) = match check {
-                Check::Exit(c) => ("exit", &c.program, c.points, &c.title),
-                Check::Output(c) => ("output", &c.program, c.points, &c.title),
-                Check::Running(c) => ("running", &c.program, c.points, &c.title),
-                Check::Blocked(c) => ("blocked", &c.program, c.points, &c.title),
-                wire => {
-                    if let Some(plan) = self.wire_check(i, wire, programs, steps, values) {
-                        out.push(plan);
-                    }
-                    continue;
-                }
+            let mut cx = CheckCx {
+                r: self,
+                programs,
+                steps,
+                values,
+                started: &started,
+                at: format!("checks[{i}].{}", check.name()),
             };
-            let at = format!("checks[{i}].{kind}");
-            let Some(p) = self.program_index(&format!("{at}.program"), name, programs) else {
-                continue;
-            };
-            if !started.contains(&p) {
-                self.error(
-                    &format!("{at}.program"),
-                    format!("program `{name}` is never started, so this check cannot pass"),
-                    None,
-                );
-            }
-            let (kind, default_title) = match check {
-                Check::Exit(c) => {
-                    let expect = ExitExpect::from_parts(c.status, c.code);
-                    let t = format!("{name} {}", expect.describe());
-                    (CheckKind::Exit { program: p, expect }, t)
-                }
-                Check::Output(c) => {
-                    let Some(matcher) = self.matcher(
-                        &at,
-                        c.contains.as_deref(),
-                        c.not_contains.as_deref(),
-                        c.regex.as_deref(),
-                        c.not_regex.as_deref(),
-                        values,
-                    ) else {
-                        continue;
-                    };
-                    let t = format!("{name}'s {} {}", stream_name(c.stream), matcher.describe());
-                    (
-                        CheckKind::Output {
-                            program: p,
-                            stream: c.stream,
-                            matcher,
-                        },
-                        t,
-                    )
-                }
-                Check::Running(_) => (
-                    CheckKind::Running { program: p },
-                    format!("{name} is still running at the end"),
-                ),
-                Check::Blocked(_) => (
-                    CheckKind::Blocked { program: p },
-                    format!("{name} is still running and blocked at the end"),
-                ),
-                _ => continue,
-            };
-            out.push(CheckPlan {
-                title: title.clone().unwrap_or(default_title),
-                points: points.unwrap_or(1),
-                kind,
-            });
+            out.extend(check.resolve(&mut cx));
         }
         out
-    }
-}
-
-/// What a wire check says in the file, before its programs become ports.
-struct WireSpec {
-    /// Program whose port is the service port, and the other program.
-    server: String,
-    client: String,
-    points: Option<u32>,
-    title: Option<String>,
-}
-
-impl Resolver<'_> {
-    /// Resolves one wire check: program names become the service port they stand for.
-    fn wire_check(
-        &mut self,
-        i: usize,
-        check: &Check,
-        programs: &[ProgramPlan],
-        steps: &[PlannedStep],
-        values: &BTreeMap<String, String>,
-    ) -> Option<CheckPlan> {
-        let kind_name = check_kind_name(check);
-        let at = format!("checks[{i}].{kind_name}");
-        // `from`/`to` pairs: the server side gives the port and the direction.
-        let pair = |this: &mut Self, from: &str, to: &str| -> Option<(String, String, bool)> {
-            let f = this.program_index(&format!("{at}.from"), from, programs)?;
-            let t = this.program_index(&format!("{at}.to"), to, programs)?;
-            let (fs, ts) = (is_server(f, programs, steps), is_server(t, programs, steps));
-            match (fs, ts) {
-                (false, true) | (false, false) => Some((to.into(), from.into(), true)),
-                (true, false) => Some((from.into(), to.into(), false)),
-                (true, true) => {
-                    this.error(
-                        &at,
-                        format!("both `{from}` and `{to}` are servers; cannot tell the direction"),
-                        Some("name one server and one client".into()),
-                    );
-                    None
-                }
-            }
-        };
-        let (spec, kind) = match check {
-            Check::TcpHandshake(c) | Check::TcpFinTeardown(c) => {
-                self.program_index(&format!("{at}.client"), &c.client, programs)?;
-                self.program_index(&format!("{at}.server"), &c.server, programs)?;
-                let kind = if matches!(check, Check::TcpHandshake(_)) {
-                    WireKind::TcpHandshake
-                } else {
-                    WireKind::TcpFinTeardown
-                };
-                (
-                    WireSpec {
-                        server: c.server.clone(),
-                        client: c.client.clone(),
-                        points: c.points,
-                        title: c.title.clone(),
-                    },
-                    kind,
-                )
-            }
-            Check::TcpRefused(c) => {
-                self.program_index(&format!("{at}.client"), &c.client, programs)?;
-                (
-                    WireSpec {
-                        server: c.client.clone(),
-                        client: c.client.clone(),
-                        points: c.points,
-                        title: c.title.clone(),
-                    },
-                    WireKind::TcpRefused,
-                )
-            }
-            Check::NoTcpHandshake(c) | Check::IcmpPortUnreachable(c) => {
-                self.program_index(&format!("{at}.program"), &c.program, programs)?;
-                let kind = if matches!(check, Check::NoTcpHandshake(_)) {
-                    WireKind::NoTcpHandshake
-                } else {
-                    WireKind::IcmpPortUnreachable
-                };
-                (
-                    WireSpec {
-                        server: c.program.clone(),
-                        client: c.program.clone(),
-                        points: c.points,
-                        title: c.title.clone(),
-                    },
-                    kind,
-                )
-            }
-            Check::TcpConnections(c) => {
-                self.program_index(&format!("{at}.program"), &c.program, programs)?;
-                let (min, max) = match (c.count, c.min, c.max) {
-                    (Some(n), None, None) => (Some(n), Some(n)),
-                    (None, Some(lo), Some(hi)) if lo > hi => {
-                        self.error(
-                            &at,
-                            format!("`min` {lo} is above `max` {hi}: no count can satisfy both"),
-                            None,
-                        );
-                        return None;
-                    }
-                    (None, min, max) if min.is_some() || max.is_some() => (min, max),
-                    _ => {
-                        self.error(
-                            &at,
-                            "give `count`, or `min` and/or `max`",
-                            Some("e.g. `\"count\": 1` for one connection to the origin".into()),
-                        );
-                        return None;
-                    }
-                };
-                (
-                    WireSpec {
-                        server: c.program.clone(),
-                        client: c.program.clone(),
-                        points: c.points,
-                        title: c.title.clone(),
-                    },
-                    WireKind::TcpConnections { min, max },
-                )
-            }
-            Check::TcpPayload(c) => {
-                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
-                let given: Vec<&str> = [
-                    ("contains", c.contains.is_some()),
-                    ("regex", c.regex.is_some()),
-                    ("equals_hex", c.equals_hex.is_some()),
-                    ("relation", c.relation.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(k, v)| v.then_some(k))
-                .collect();
-                if given.len() != 1 {
-                    self.error(
-                        &at,
-                        format!("give exactly one payload condition, not {}", given.len()),
-                        Some("use one of `contains`, `regex`, `equals_hex`, `relation`".into()),
-                    );
-                    return None;
-                }
-                let rule = if let Some(r) = c.relation {
-                    PayloadRule::Relation(self.relation(&at, r, to_server, &c.from)?)
-                } else if let Some(text) = &c.contains {
-                    let text = self.subst(&format!("{at}.contains"), text, values);
-                    PayloadRule::Matches(typed_or_contains(text, &c.from, programs, steps))
-                } else if let Some(r) = &c.regex {
-                    if let Err(e) = regex::bytes::Regex::new(r) {
-                        let first = e
-                            .to_string()
-                            .lines()
-                            .last()
-                            .unwrap_or("")
-                            .trim()
-                            .to_string();
-                        self.error(
-                            &format!("{at}.regex"),
-                            format!("invalid regular expression: {first}"),
-                            None,
-                        );
-                        return None;
-                    }
-                    PayloadRule::Matches(PayloadMatcher::Regex(r.clone()))
-                } else {
-                    let hex = c.equals_hex.as_deref().unwrap_or("");
-                    let Some(bytes) = parse_hex(hex) else {
-                        self.error(
-                            &format!("{at}.equals_hex"),
-                            format!("invalid hex bytes `{hex}`"),
-                            Some("write two hex digits per byte, e.g. `48 49 0a`".into()),
-                        );
-                        return None;
-                    };
-                    PayloadRule::Matches(PayloadMatcher::Equals(bytes))
-                };
-                return self.wire_plan(
-                    i,
-                    programs,
-                    steps,
-                    values,
-                    WireSpec {
-                        server,
-                        client,
-                        points: c.points,
-                        title: c.title.clone(),
-                    },
-                    WireKind::TcpPayload { to_server, rule },
-                );
-            }
-            Check::UdpDatagrams(c) => {
-                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
-                let rule = match (&c.contains, c.relation) {
-                    (Some(_), Some(_)) => {
-                        self.error(
-                            &at,
-                            "give `contains` or `relation`, not both",
-                            Some(
-                                "a relation already judges what each reply holds; keep `relation`"
-                                    .into(),
-                            ),
-                        );
-                        return None;
-                    }
-                    (Some(t), None) => {
-                        let text = self.subst(&format!("{at}.contains"), t, values);
-                        Some(PayloadRule::Matches(typed_or_contains(
-                            text, &c.from, programs, steps,
-                        )))
-                    }
-                    (None, Some(_)) if c.count == Some(0) => {
-                        self.error(
-                            &at,
-                            "a relation judges replies, but `count: 0` says there are none",
-                            Some("drop `relation`, or the `count`".into()),
-                        );
-                        return None;
-                    }
-                    (None, Some(r)) => Some(PayloadRule::Relation(
-                        self.relation(&at, r, to_server, &c.from)?,
-                    )),
-                    (None, None) => None,
-                };
-                return self.wire_plan(
-                    i,
-                    programs,
-                    steps,
-                    values,
-                    WireSpec {
-                        server,
-                        client,
-                        points: c.points,
-                        title: c.title.clone(),
-                    },
-                    WireKind::UdpDatagrams {
-                        to_server,
-                        count: c.count,
-                        rule,
-                    },
-                );
-            }
-            Check::PacketGap(c) => {
-                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
-                if let (Some(lo), Some(hi)) = (c.min_ms, c.max_ms) {
-                    if lo > hi {
-                        self.error(&at, format!("`min_ms` {lo} is above `max_ms` {hi}"), None);
-                        return None;
-                    }
-                }
-                return self.wire_plan(
-                    i,
-                    programs,
-                    steps,
-                    values,
-                    WireSpec {
-                        server,
-                        client,
-                        points: c.points,
-                        title: c.title.clone(),
-                    },
-                    WireKind::PacketGap {
-                        to_server,
-                        min_ms: c.min_ms.unwrap_or(0),
-                        max_ms: c.max_ms,
-                    },
-                );
-            }
-            Check::Exit(_) | Check::Output(_) | Check::Running(_) | Check::Blocked(_) => {
-                return None
-            }
-        };
-        self.wire_plan(i, programs, steps, values, spec, kind)
-    }
-
-    /// A relation is about the server's reply to a request: a check from the server.
-    fn relation(&mut self, at: &str, r: Relation, to_server: bool, from: &str) -> Option<Relation> {
-        if to_server {
-            self.error(
-                &format!("{at}.relation"),
-                format!("a relation judges the server's reply, but `{from}` is not the server"),
-                Some("put the relation on the check whose `from` is the server".into()),
-            );
-            return None;
-        }
-        Some(r)
-    }
-
-    fn wire_plan(
-        &mut self,
-        i: usize,
-        programs: &[ProgramPlan],
-        steps: &[PlannedStep],
-        values: &BTreeMap<String, String>,
-        spec: WireSpec,
-        kind: WireKind,
-    ) -> Option<CheckPlan> {
-        let at = format!("checks[{i}].{}", kind.name());
-        let p = programs.iter().position(|p| p.name == spec.server)?;
-        let Some(port) = self.program_port(p, steps, values) else {
-            self.error(
-                &at,
-                format!("cannot tell which port `{}` uses", spec.server),
-                Some("give the program a port placeholder in its arguments, e.g. `{port}`".into()),
-            );
-            return None;
-        };
-        let expect = WireExpect {
-            port,
-            server: spec.server,
-            client: spec.client,
-            kind,
-        };
-        let title = spec.title.unwrap_or_else(|| expect.describe());
-        Some(CheckPlan {
-            title,
-            points: spec.points.unwrap_or(1),
-            kind: CheckKind::Wire(expect),
-        })
     }
 
     /// The port a program serves (its `wait_ready` port) or sends to (the first port
@@ -1258,6 +880,133 @@ impl Resolver<'_> {
             .flat_map(|a| placeholders::names(a))
             .filter(|n| ports.contains(n))
             .find_map(|n| values.get(&n).and_then(|v| v.parse().ok()))
+    }
+}
+
+/// What a check kind's `resolve` may ask of the scenario (see `check::kinds`): names looked
+/// up, placeholders substituted, problems reported at the check's JSON path, `at`
+/// (`checks[2].tcp_payload`).
+pub(crate) struct CheckCx<'c, 'a> {
+    r: &'c mut Resolver<'a>,
+    programs: &'c [ProgramPlan],
+    steps: &'c [PlannedStep],
+    values: &'c BTreeMap<String, String>,
+    started: &'c BTreeSet<usize>,
+    at: String,
+}
+
+impl CheckCx<'_, '_> {
+    /// `checks[i].kind`, or `checks[i].kind.field`.
+    fn path(&self, field: Option<&str>) -> String {
+        match field {
+            Some(f) => format!("{}.{f}", self.at),
+            None => self.at.clone(),
+        }
+    }
+
+    /// Reports a problem with the check (`field`: `None`) or one of its fields.
+    pub(crate) fn error(
+        &mut self,
+        field: Option<&str>,
+        message: impl Into<String>,
+        help: Option<&str>,
+    ) {
+        let path = self.path(field);
+        self.r.error(&path, message, help.map(str::to_string));
+    }
+
+    /// The index of the program `name` given in `field`, or `None` after reporting it unknown.
+    pub(crate) fn program(&mut self, field: &str, name: &str) -> Option<usize> {
+        let path = self.path(Some(field));
+        self.r.program_index(&path, name, self.programs)
+    }
+
+    /// As [`CheckCx::program`], and reports a program that no step starts (the check could
+    /// never pass), still returning it.
+    pub(crate) fn started_program(&mut self, field: &str, name: &str) -> Option<usize> {
+        let p = self.program(field, name)?;
+        if !self.started.contains(&p) {
+            self.error(
+                Some(field),
+                format!("program `{name}` is never started, so this check cannot pass"),
+                None,
+            );
+        }
+        Some(p)
+    }
+
+    /// `text` of `field` with its placeholders substituted.
+    pub(crate) fn subst(&mut self, field: &str, text: &str) -> String {
+        let path = self.path(Some(field));
+        self.r.subst(&path, text, self.values)
+    }
+
+    /// The one text condition among the fields given (see the `output` check).
+    pub(crate) fn matcher(
+        &mut self,
+        contains: Option<&str>,
+        not_contains: Option<&str>,
+        regex: Option<&str>,
+        not_regex: Option<&str>,
+    ) -> Option<Matcher> {
+        let at = self.at.clone();
+        self.r
+            .matcher(&at, contains, not_contains, regex, not_regex, self.values)
+    }
+
+    /// A `from`/`to` pair: (server, client, whether `from` sends to the server). The server
+    /// side gives the port; when neither is a server, `to` does.
+    pub(crate) fn direction(&mut self, from: &str, to: &str) -> Option<(String, String, bool)> {
+        let f = self.program("from", from)?;
+        let t = self.program("to", to)?;
+        let (fs, ts) = (
+            is_server(f, self.programs, self.steps),
+            is_server(t, self.programs, self.steps),
+        );
+        match (fs, ts) {
+            (false, true) | (false, false) => Some((to.into(), from.into(), true)),
+            (true, false) => Some((from.into(), to.into(), false)),
+            (true, true) => {
+                self.error(
+                    None,
+                    format!("both `{from}` and `{to}` are servers; cannot tell the direction"),
+                    Some("name one server and one client"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `contains` a text: the typed line when a `write` step types exactly that line into the
+    /// sender `from` (`socklab verify` then checks the student's own line instead), else a
+    /// plain text.
+    pub(crate) fn typed_or_contains(&self, text: String, from: &str) -> PayloadMatcher {
+        typed_or_contains(text, from, self.programs, self.steps)
+    }
+
+    /// The wire expectation at `server`'s port, or `None` after reporting that its port is
+    /// unknown.
+    pub(crate) fn wire_expect(
+        &mut self,
+        server: String,
+        client: String,
+        kind: WireKind,
+    ) -> Option<WireExpect> {
+        let p = self.programs.iter().position(|p| p.name == server)?;
+        let Some(port) = self.r.program_port(p, self.steps, self.values) else {
+            self.error(
+                None,
+                format!("cannot tell which port `{server}` uses"),
+                Some("give the program a port placeholder in its arguments, e.g. `{port}`"),
+            );
+            return None;
+        };
+        Some(WireExpect {
+            port,
+            server,
+            client,
+            kind,
+        })
     }
 }
 
@@ -1388,55 +1137,6 @@ fn id_problem(id: &str) -> Option<&'static str> {
         Some("is longer than 100 characters")
     } else {
         None
-    }
-}
-
-/// `48 45 4c` or `48454c` → bytes.
-fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
-        return None;
-    }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s = std::str::from_utf8(pair).ok()?;
-            u8::from_str_radix(s, 16).ok()
-        })
-        .collect()
-}
-
-fn check_kind_name(check: &Check) -> &'static str {
-    match check {
-        Check::Exit(_) => "exit",
-        Check::Output(_) => "output",
-        Check::Running(_) => "running",
-        Check::Blocked(_) => "blocked",
-        Check::TcpHandshake(_) => "tcp_handshake",
-        Check::TcpRefused(_) => "tcp_refused",
-        Check::TcpPayload(_) => "tcp_payload",
-        Check::TcpFinTeardown(_) => "tcp_fin_teardown",
-        Check::NoTcpHandshake(_) => "no_tcp_handshake",
-        Check::UdpDatagrams(_) => "udp_datagrams",
-        Check::IcmpPortUnreachable(_) => "icmp_port_unreachable",
-        Check::TcpConnections(_) => "tcp_connections",
-        Check::PacketGap(_) => "packet_gap",
-    }
-}
-
-/// The points a check gives itself in the file, if any.
-fn check_points(check: &Check) -> Option<u32> {
-    match check {
-        Check::Exit(c) => c.points,
-        Check::Output(c) => c.points,
-        Check::Running(c) | Check::Blocked(c) => c.points,
-        Check::TcpHandshake(c) | Check::TcpFinTeardown(c) => c.points,
-        Check::TcpRefused(c) => c.points,
-        Check::TcpPayload(c) => c.points,
-        Check::NoTcpHandshake(c) | Check::IcmpPortUnreachable(c) => c.points,
-        Check::UdpDatagrams(c) => c.points,
-        Check::TcpConnections(c) => c.points,
-        Check::PacketGap(c) => c.points,
     }
 }
 
@@ -1666,7 +1366,7 @@ mod tests {
             .iter()
             .filter_map(CheckPlan::wire)
             .map(|e| match &e.kind {
-                WireKind::UdpDatagrams { rule, .. } => rule.as_ref(),
+                WireKind::UdpDatagrams(p) => p.rule.as_ref(),
                 _ => None,
             })
             .collect();

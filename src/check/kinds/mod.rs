@@ -293,6 +293,9 @@ macro_rules! registry {
             }
         }
 
+        /// The names of the kinds graded from a capture (reports cite their packets).
+        pub(crate) const WIRE_NAMES: &[&str] = &[ $( <$wk as WireCheck>::NAME, )* ];
+
         #[cfg(test)]
         /// Every kind's `NAME`, in registry order.
         pub(crate) const NAMES: &[&str] = &[

@@ -11,7 +11,7 @@ use crate::analysis::{Analysis, TcpDirection, TcpStream};
 use crate::check::wire::{
     compare_reply, packets_phrase, port_summary, quote, tcp_streams, way, Exchange, WireGraded,
 };
-use crate::plan::{CheckCx, PayloadMatcher, PayloadRule, Relation, WireExpect};
+use crate::plan::{regex_problem, CheckCx, PayloadMatcher, PayloadRule, Relation, WireExpect};
 use crate::scenario::PayloadRelation;
 
 /// `tcp_payload` check: exactly one of `contains`, `regex`, `equals_hex`, `relation`. One of
@@ -91,18 +91,7 @@ impl WireCheck for Kind {
             PayloadRule::Matches(cx.typed_or_contains(text, &c.from))
         } else if let Some(r) = &c.regex {
             if let Err(e) = regex::bytes::Regex::new(r) {
-                let first = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                cx.error(
-                    Some("regex"),
-                    format!("invalid regular expression: {first}"),
-                    None,
-                );
+                cx.error(Some("regex"), regex_problem(&e), None);
                 return None;
             }
             PayloadRule::Matches(PayloadMatcher::Regex(r.clone()))

@@ -654,23 +654,7 @@ impl Analyzer {
         };
         let f = seg.flags;
         let is_syn = f & flags::SYN != 0;
-        if is_syn && !fwd.syn_seen {
-            fwd.syn_seen = true;
-            fwd.base = Some(seg.seq);
-            fwd.next = Some(1);
-            fwd.window_scale = seg.options.window_scale;
-            dir.isn = Some(seg.seq);
-            dir.syn_packet = Some(frame.number);
-        }
-        // Without a SYN, tshark numbers the first byte seen as 1.
-        let base = *fwd.base.get_or_insert(seg.seq.wrapping_sub(1));
-        let rel_seq = seg.seq.wrapping_sub(base);
-        let rel_ack = if f & flags::ACK != 0 {
-            let rb = *rev.base.get_or_insert(seg.ack.wrapping_sub(1));
-            seg.ack.wrapping_sub(rb)
-        } else {
-            0
-        };
+        let (rel_seq, rel_ack) = relative_numbers(fwd, rev, dir, seg, frame.number);
         let sack_base = rev.base;
         dir.packets += 1;
         dir.bytes += frame.orig_len as u64;
@@ -982,6 +966,34 @@ fn set_info(sum: Option<&mut PacketSummary>, proto: &'static str, info: String) 
 
 /// Keeps `x` while `v` holds fewer than `cap`; `truncated` says something was left out, only
 /// when something was to be kept at all (a cap of 0 keeps nothing and cuts nothing).
+/// The segment's sequence and acknowledgement numbers relative to each direction's first
+/// (tshark's "relative sequence numbers"); a first SYN sets its direction's base.
+fn relative_numbers(
+    fwd: &mut SeqState,
+    rev: &mut SeqState,
+    dir: &mut TcpDirection,
+    seg: &TcpSegment<'_>,
+    number: u64,
+) -> (u32, u32) {
+    if seg.flags & flags::SYN != 0 && !fwd.syn_seen {
+        fwd.syn_seen = true;
+        fwd.base = Some(seg.seq);
+        fwd.next = Some(1);
+        fwd.window_scale = seg.options.window_scale;
+        dir.isn = Some(seg.seq);
+        dir.syn_packet = Some(number);
+    }
+    // Without a SYN, tshark numbers the first byte seen as 1.
+    let base = *fwd.base.get_or_insert(seg.seq.wrapping_sub(1));
+    let rel_ack = if seg.flags & flags::ACK != 0 {
+        let rb = *rev.base.get_or_insert(seg.ack.wrapping_sub(1));
+        seg.ack.wrapping_sub(rb)
+    } else {
+        0
+    };
+    (seg.seq.wrapping_sub(base), rel_ack)
+}
+
 /// Basic retransmission detection: the segment's sequence range was already seen. Payload is
 /// checked against the bytes delivered or parked (so a segment filling a hole is not counted);
 /// a bare SYN or FIN against the highest sequence number seen.

@@ -7,15 +7,16 @@
 //! failure says what the origin saw ("was asked for /HelloWorld.html 2 times") and, with
 //! `too_many`, what that means for the program under test.
 //!
-//! The whole kind lives here: the scenario's fields ([`OriginRequestsCheck`]), their resolution
-//! into a plan ([`resolve`]), the description and the grading; the shared files only name it.
+//! socklab's origin not running, or a record it cannot read, is socklab's failure: the check
+//! is then a harness error ([`EvidenceCheck::unjudged`]), never the student's loss nor a pass.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Graded;
+use super::{EvidenceCheck, RunView};
+use crate::check::Graded;
 use crate::evidence::ProgramEvidence;
-use crate::plan::{Binding, ProgramPlan};
+use crate::plan::{Binding, CheckCx, ProgramPlan};
 
 /// `origin_requests` check: at least one of `count`, `min`, `max`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -45,10 +46,11 @@ pub(crate) struct OriginRequestsCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+envelope!(OriginRequestsCheck);
 
 /// The check resolved: the origin is program `program` of the plan.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub(crate) struct OriginRequestsPlan {
+pub(crate) struct Plan {
     pub program: usize,
     pub path: String,
     pub min: Option<u32>,
@@ -56,28 +58,47 @@ pub(crate) struct OriginRequestsPlan {
     pub too_many: Option<String>,
 }
 
-/// A problem with the check as written: (field path, problem, help).
-pub(crate) type Problem = (String, String, Option<String>);
+pub(crate) struct Kind;
 
-/// Resolves the check at `at` (`checks[3].origin_requests`) against the plan's programs.
-pub(crate) fn resolve(
-    c: &OriginRequestsCheck,
-    at: &str,
-    programs: &[ProgramPlan],
-) -> Result<OriginRequestsPlan, Problem> {
-    let Some(program) = programs.iter().position(|p| p.name == c.program) else {
-        let help = crate::scenario::did_you_mean(&c.program, programs.iter().map(|p| &*p.name));
+impl EvidenceCheck for Kind {
+    const NAME: &'static str = "origin_requests";
+    type Spec = OriginRequestsCheck;
+    type Plan = Plan;
+
+    fn resolve(c: &OriginRequestsCheck, cx: &mut CheckCx<'_, '_>) -> Option<(Plan, String)> {
+        let program = cx.started_program("program", &c.program)?;
+        match plan_for(c, program, cx.program_plan(program)) {
+            Ok(plan) => {
+                let title = plan.describe(&c.program);
+                Some((plan, title))
+            }
+            Err((field, problem, help)) => {
+                cx.error(field, problem, help.as_deref());
+                None
+            }
+        }
+    }
+
+    fn grade(plan: &Plan, run: &RunView<'_>) -> Graded {
+        let (origin, ev) = run.program(plan.program);
+        grade(plan, origin, &ev)
+    }
+
+    fn unjudged(plan: &Plan, run: &RunView<'_>) -> Option<String> {
+        let (origin, ev) = run.program(plan.program);
+        unjudged(origin, &ev)
+    }
+}
+
+/// A problem with the check as written: (field, problem, help).
+type Problem = (Option<&'static str>, String, Option<String>);
+
+/// The plan for check `c`, whose `program` is program `index`, `origin`, of the plan.
+fn plan_for(c: &OriginRequestsCheck, index: usize, origin: &ProgramPlan) -> Result<Plan, Problem> {
+    let is_origin = matches!(&origin.binding, Binding::Peer { name } if name == "http-origin");
+    if !is_origin || origin.record.is_none() {
         return Err((
-            format!("{at}.program"),
-            format!("unknown program `{}`", c.program),
-            help,
-        ));
-    };
-    let p = &programs[program];
-    let is_origin = matches!(&p.binding, Binding::Peer { name } if name == "http-origin");
-    if !is_origin || p.record.is_none() {
-        return Err((
-            format!("{at}.program"),
+            Some("program"),
             format!(
                 "`{}` is not an `http-origin` peer that keeps its record, so it has no requests \
                  to count",
@@ -90,7 +111,7 @@ pub(crate) fn resolve(
     }
     if !c.path.starts_with('/') {
         return Err((
-            format!("{at}.path"),
+            Some("path"),
             format!("the path `{}` must start with /", c.path),
             Some(format!("`/{}`", c.path)),
         ));
@@ -99,7 +120,7 @@ pub(crate) fn resolve(
         (Some(n), None, None) => (Some(n), Some(n)),
         (None, Some(lo), Some(hi)) if lo > hi => {
             return Err((
-                at.to_string(),
+                None,
                 format!("`min` {lo} is above `max` {hi}: no count can satisfy both"),
                 None,
             ))
@@ -107,23 +128,23 @@ pub(crate) fn resolve(
         (None, min, max) if min.is_some() || max.is_some() => (min, max),
         _ => {
             return Err((
-                at.to_string(),
+                None,
                 "give `count`, or `min` and/or `max`".into(),
                 Some("e.g. `\"count\": 1` for an object the proxy must cache".into()),
             ))
         }
     };
-    if max == Some(0) || min.is_none() {
+    if max == Some(0) || min.is_none_or(|m| m == 0) {
         // Nothing earned by default: a count that an origin nobody reached satisfies would
         // pass a proxy that never ran.
         return Err((
-            at.to_string(),
+            None,
             "the check would pass if the origin was never asked".into(),
             Some("require at least one request (`count` or `min` of 1 or more)".into()),
         ));
     }
-    Ok(OriginRequestsPlan {
-        program,
+    Ok(Plan {
+        program: index,
         path: c.path.clone(),
         min,
         max,
@@ -131,7 +152,7 @@ pub(crate) fn resolve(
     })
 }
 
-impl OriginRequestsPlan {
+impl Plan {
     /// The expectation in words: `origin is asked for /a.html exactly once`.
     pub(crate) fn describe(&self, origin: &str) -> String {
         format!(
@@ -161,25 +182,23 @@ fn range_words(min: Option<u32>, max: Option<u32>) -> String {
     }
 }
 
-/// Grades the check from the origin's evidence; `Err` when socklab cannot tell (its origin
-/// never ran, or its record is unreadable): a harness error, never the student's loss or pass.
-pub(crate) fn grade(
-    plan: &OriginRequestsPlan,
-    origin: &str,
-    ev: &ProgramEvidence,
-) -> Result<Graded, String> {
+/// Why socklab cannot grade the check: its origin never ran, or left a record it cannot read.
+fn unjudged(origin: &str, ev: &ProgramEvidence) -> Option<String> {
     if ev.started_ms.is_none() {
         let why = ev.spawn_error.as_deref().unwrap_or("it was never started");
-        return Err(format!(
+        return Some(format!(
             "socklab's origin server {origin} did not run: {why}"
         ));
     }
+    let problem = ev.record.as_ref()?.unreadable.first()?;
+    Some(format!(
+        "the record of socklab's origin server {origin} could not be read ({problem})"
+    ))
+}
+
+/// Grades the check from the origin's record (see [`unjudged`] for when it cannot be).
+fn grade(plan: &Plan, origin: &str, ev: &ProgramEvidence) -> Graded {
     let record = ev.record.clone().unwrap_or_default();
-    if let Some(problem) = record.unreadable.first() {
-        return Err(format!(
-            "the record of socklab's origin server {origin} could not be read ({problem})"
-        ));
-    }
     let asked: Vec<&crate::peer_record::OriginRequest> = record
         .origin_requests()
         .filter(|r| r.path == plan.path)
@@ -206,12 +225,12 @@ pub(crate) fn grade(
         }
         reason
     });
-    Ok(Graded {
+    Graded {
         passed,
         expected: plan.describe(origin),
         actual,
         reason,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -219,8 +238,8 @@ mod tests {
     use super::*;
     use crate::peer_record::{OriginRequest, PeerRecord, PeerRecordEntry};
 
-    fn origin_plan() -> Vec<ProgramPlan> {
-        let p = ProgramPlan {
+    fn origin() -> ProgramPlan {
+        ProgramPlan {
             name: "origin".into(),
             role: None,
             argv: vec!["socklab".into()],
@@ -234,12 +253,15 @@ mod tests {
             interpreter: None,
             limits: crate::plan::ProgramLimits::default(),
             record: Some(crate::peer_record::record_path("origin")),
-        };
-        vec![p]
+        }
     }
 
     fn check(json: serde_json::Value) -> OriginRequestsCheck {
         serde_json::from_value(json).unwrap()
+    }
+
+    fn plan(json: serde_json::Value) -> Result<Plan, Problem> {
+        plan_for(&check(json), 0, &origin())
     }
 
     fn asked(paths: &[&str]) -> ProgramEvidence {
@@ -267,18 +289,18 @@ mod tests {
 
     #[test]
     fn the_origin_asked_twice_fails_a_cache_check_saying_what_it_saw() {
-        let c = check(serde_json::json!({
+        let plan = plan(serde_json::json!({
             "program": "origin", "path": "/HelloWorld.html", "count": 1,
             "too_many": "the proxy did not serve the second request from its cache",
-        }));
-        let plan = resolve(&c, "checks[0].origin_requests", &origin_plan()).unwrap();
-        let once = grade(&plan, "origin", &asked(&["/HelloWorld.html", "/other"])).unwrap();
+        }))
+        .unwrap();
+        let once = grade(&plan, "origin", &asked(&["/HelloWorld.html", "/other"]));
         assert!(once.passed, "{:?}", once.reason);
         assert_eq!(
             once.actual,
             "origin was asked for /HelloWorld.html once (by 192.0.2.1:40000)"
         );
-        let twice = grade(&plan, "origin", &asked(&["/HelloWorld.html"; 2])).unwrap();
+        let twice = grade(&plan, "origin", &asked(&["/HelloWorld.html"; 2]));
         assert!(!twice.passed);
         assert_eq!(
             twice.reason.as_deref(),
@@ -288,7 +310,7 @@ mod tests {
             )
         );
         // Never asked is a failure too: the proxy did not forward at all.
-        let never = grade(&plan, "origin", &asked(&[])).unwrap();
+        let never = grade(&plan, "origin", &asked(&[]));
         assert!(!never.passed);
         assert!(never
             .reason
@@ -298,27 +320,20 @@ mod tests {
 
     #[test]
     fn an_origin_that_did_not_run_or_left_a_broken_record_is_socklabs_problem() {
-        let c = check(serde_json::json!({ "program": "origin", "path": "/a", "min": 1 }));
-        let plan = resolve(&c, "at", &origin_plan()).unwrap();
-        assert!(grade(&plan, "origin", &ProgramEvidence::default()).is_err());
+        assert_eq!(unjudged("origin", &asked(&["/a"])), None);
+        let never = unjudged("origin", &ProgramEvidence::default()).unwrap();
+        assert!(never.contains("did not run"), "{never}");
         let mut broken = asked(&["/a"]);
         if let Some(r) = broken.record.as_mut() {
             r.unreadable.push("expected value".into());
         }
-        let Err(why) = grade(&plan, "origin", &broken) else {
-            panic!("a broken record was graded");
-        };
+        let why = unjudged("origin", &broken).unwrap();
         assert!(why.contains("could not be read"), "{why}");
     }
 
     #[test]
     fn checks_that_cannot_judge_are_refused_when_the_scenario_is_read() {
-        let programs = origin_plan();
-        let err = |json| resolve(&check(json), "at", &programs).unwrap_err().1;
-        assert!(
-            err(serde_json::json!({ "program": "orign", "path": "/a", "count": 1 }))
-                .contains("unknown program")
-        );
+        let err = |json| plan(json).unwrap_err().1;
         assert!(
             err(serde_json::json!({ "program": "origin", "path": "a", "count": 1 }))
                 .contains("must start with /")
@@ -326,23 +341,19 @@ mod tests {
         assert!(
             err(serde_json::json!({ "program": "origin", "path": "/a" })).contains("give `count`")
         );
-        assert!(
-            err(serde_json::json!({ "program": "origin", "path": "/a", "count": 0 }))
-                .contains("never asked")
-        );
-        assert!(
-            err(serde_json::json!({ "program": "origin", "path": "/a", "max": 3 }))
-                .contains("never asked")
-        );
-        let mut plain = programs.clone();
-        plain[0].record = None;
-        assert!(resolve(
-            &check(serde_json::json!({ "program": "origin", "path": "/a", "count": 1 })),
-            "at",
-            &plain
-        )
-        .unwrap_err()
-        .1
-        .contains("keeps its record"));
+        for json in [
+            serde_json::json!({ "program": "origin", "path": "/a", "count": 0 }),
+            serde_json::json!({ "program": "origin", "path": "/a", "max": 3 }),
+            serde_json::json!({ "program": "origin", "path": "/a", "min": 0 }),
+        ] {
+            assert!(err(json).contains("never asked"));
+        }
+        let mut plain = origin();
+        plain.record = None;
+        let c = check(serde_json::json!({ "program": "origin", "path": "/a", "count": 1 }));
+        assert!(plan_for(&c, 0, &plain)
+            .unwrap_err()
+            .1
+            .contains("keeps its record"));
     }
 }

@@ -14,6 +14,7 @@ mod steps;
 pub(crate) mod wire;
 mod wire_gap;
 mod wire_icmp;
+pub(crate) mod wire_smtp;
 mod wire_tcp_conns;
 mod wire_tcp_handshake;
 mod wire_tcp_payload;

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use super::{parse_args, Record};
+use super::Record;
 use crate::labs::upper::{fail, say, LabError};
 
 const GREETING: &str = "220 socklab.test ESMTP socklab strict SMTP peer";
@@ -47,12 +47,27 @@ pub(crate) struct Message {
 
 pub(crate) fn smtp_server(args: &[String]) -> i32 {
     let run = || -> Result<(), LabError> {
-        let (endpoint, record) = parse_args("smtp-server", args)?;
+        let (endpoint, options) = super::parse_options("smtp-server", args, &["bare-lf"])?;
+        let record = options.record;
+        let mut accept_bare_lf = false;
+        for (_, value) in &options.pairs {
+            accept_bare_lf = match value.as_str() {
+                "refuse" => false,
+                "accept" => true,
+                other => {
+                    return Err(LabError::Usage {
+                        role: "smtp-server",
+                        usage: super::usage_of("smtp-server"),
+                        problem: format!("--bare-lf takes refuse or accept, got {other:?}"),
+                    })
+                }
+            };
+        }
         let listener = endpoint.bind_tcp()?;
         say(&mut io::stdout(), "The server is ready to receive");
         let record = Arc::new(Mutex::new(record));
         crate::labs::upper::accept_threads(&listener, None, move |stream, peer| {
-            let session = serve(stream, &peer.to_string(), &mut io::stdout());
+            let session = serve_as(stream, &peer.to_string(), &mut io::stdout(), accept_bare_lf);
             Record::append(&record, &session);
             // Said after the record is written, so a reader of both may rely on the order.
             say(
@@ -97,7 +112,19 @@ fn read_line<R: BufRead>(reader: &mut R) -> Line {
 }
 
 /// Serves one session on `stream`, writing the dialogue to `log`; returns its record.
+#[cfg_attr(not(test), allow(dead_code))] // the strict default, as the tests call it
 pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Session {
+    serve_as(stream, client, log, false)
+}
+
+/// [`serve`], taking a line that ends in LF alone as a line when `accept_bare_lf` (as servers
+/// did before SMTP smuggling; the record still says a bare LF came).
+pub(crate) fn serve_as(
+    stream: TcpStream,
+    client: &str,
+    log: &mut impl Write,
+    accept_bare_lf: bool,
+) -> Session {
     let mut session = Session {
         client: client.to_string(),
         ..Session::default()
@@ -123,7 +150,7 @@ pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Se
     let mut from: Option<String> = None;
     let mut to: Vec<String> = Vec::new();
     session.ended = loop {
-        let line = match read_line(&mut reader) {
+        let line = match read_line_as(&mut reader, accept_bare_lf, &mut session.bare_lf) {
             Line::Text(t) => t,
             Line::BareLf => {
                 session.bare_lf = true;
@@ -176,7 +203,7 @@ pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Se
                 if !reply(&mut out, log, "354 End data with <CR><LF>.<CR><LF>") {
                     break "error";
                 }
-                match read_data(&mut reader) {
+                match read_data(&mut reader, accept_bare_lf, &mut session.bare_lf) {
                     Ok(data) => {
                         let lines = data.matches("\r\n").count();
                         say(log, format!("C: <message, {lines} lines>"));
@@ -236,11 +263,36 @@ fn address(line: &str, prefix: &str) -> Option<String> {
     Some(inner[..end].to_string())
 }
 
+/// [`read_line`], where a bare-LF line is a line when `accept` (and `seen` is set).
+fn read_line_as<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Line {
+    let mut raw = Vec::new();
+    if !accept {
+        return read_line(reader);
+    }
+    match Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut raw) {
+        Ok(0) | Err(_) => return Line::Closed,
+        Ok(_) => {}
+    }
+    if raw.pop() != Some(b'\n') {
+        return if raw.len() >= MAX_LINE {
+            Line::TooLong
+        } else {
+            Line::Closed
+        };
+    }
+    if raw.last() == Some(&b'\r') {
+        raw.pop();
+    } else {
+        *seen = true;
+    }
+    Line::Text(String::from_utf8_lossy(&raw).into_owned())
+}
+
 /// Reads message lines up to the lone `.`, undoing dot-stuffing.
-fn read_data<R: BufRead>(reader: &mut R) -> Result<String, Line> {
+fn read_data<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Result<String, Line> {
     let mut data = String::new();
     loop {
-        match read_line(reader) {
+        match read_line_as(reader, accept, seen) {
             Line::Text(t) if t == "." => return Ok(data),
             Line::Text(t) => {
                 data.push_str(t.strip_prefix('.').unwrap_or(&t));
@@ -259,12 +311,19 @@ mod tests {
 
     /// Runs one session against `client`, which gets the connected stream.
     fn session(client: impl FnOnce(TcpStream) + Send + 'static) -> (Session, String) {
+        session_as(client, false)
+    }
+
+    fn session_as(
+        client: impl FnOnce(TcpStream) + Send + 'static,
+        accept_bare_lf: bool,
+    ) -> (Session, String) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let t = std::thread::spawn(move || client(TcpStream::connect(addr).unwrap()));
         let (stream, peer) = listener.accept().unwrap();
         let mut log = Vec::new();
-        let s = serve(stream, &peer.to_string(), &mut log);
+        let s = serve_as(stream, &peer.to_string(), &mut log, accept_bare_lf);
         t.join().unwrap();
         (s, String::from_utf8(log).unwrap())
     }
@@ -343,6 +402,26 @@ mod tests {
             "line one\nline two\r\n.\r\n",
         ]));
         assert!(s.bare_lf && s.messages.is_empty(), "{s:?}");
+    }
+
+    #[test]
+    fn with_bare_lf_accept_a_bare_lf_line_is_a_line_and_recorded() {
+        let (s, log) = session_as(
+            dialogue(&[
+                "HELO x\n",
+                "MAIL FROM:<a@x>\n",
+                "RCPT TO:<b@y>\n",
+                "DATA\n",
+                "line one\nline two\r\n.\n",
+                "QUIT\n",
+            ]),
+            true,
+        );
+        assert!(s.bare_lf, "the record still says a bare LF came");
+        assert_eq!(s.ended, "quit", "{log}");
+        assert_eq!(s.messages.len(), 1, "{log}");
+        assert_eq!(s.messages[0].data, "line one\r\nline two\r\n");
+        assert!(!log.contains("521"), "{log}");
     }
 
     #[test]

@@ -358,6 +358,7 @@ pub(crate) enum WireKind {
         min_ms: u64,
         max_ms: Option<u64>,
     },
+    SmtpDialogue(crate::check::wire_smtp::SmtpExpect),
 }
 
 impl WireKind {
@@ -373,6 +374,7 @@ impl WireKind {
             WireKind::IcmpPortUnreachable => "icmp_port_unreachable",
             WireKind::TcpConnections { .. } => "tcp_connections",
             WireKind::PacketGap { .. } => "packet_gap",
+            WireKind::SmtpDialogue(_) => "smtp_dialogue",
         }
     }
 }
@@ -446,6 +448,7 @@ impl WireExpect {
                     way(*to_server)
                 )
             }
+            WireKind::SmtpDialogue(x) => x.describe(c, s, p),
         }
     }
 

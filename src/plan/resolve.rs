@@ -1180,6 +1180,47 @@ impl Resolver<'_> {
                     },
                 );
             }
+            Check::SmtpDialogue(c) => {
+                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
+                if !to_server {
+                    self.error(
+                        &at,
+                        format!("`from` must be the mail client and `to` the mail server, but `{}` is a server", c.from),
+                        Some("swap `from` and `to`".into()),
+                    );
+                    return None;
+                }
+                let mut fill = |field: &str, v: &Option<String>| {
+                    v.as_ref()
+                        .map(|text| self.subst(&format!("{at}.{field}"), text, values))
+                };
+                let message_contains = fill("message_contains", &c.message_contains);
+                let mail_from = fill("mail_from", &c.mail_from);
+                let rcpt_to = fill("rcpt_to", &c.rcpt_to);
+                let x = crate::check::wire_smtp::SmtpExpect {
+                    aspect: c.aspect,
+                    message_contains,
+                    mail_from,
+                    rcpt_to,
+                };
+                if let Some(problem) = x.problem() {
+                    self.error(&at, problem, None);
+                    return None;
+                }
+                return self.wire_plan(
+                    i,
+                    programs,
+                    steps,
+                    values,
+                    WireSpec {
+                        server,
+                        client,
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::SmtpDialogue(x),
+                );
+            }
             Check::Exit(_) | Check::Output(_) | Check::Running(_) | Check::Blocked(_) => {
                 return None
             }
@@ -1421,6 +1462,7 @@ fn check_kind_name(check: &Check) -> &'static str {
         Check::IcmpPortUnreachable(_) => "icmp_port_unreachable",
         Check::TcpConnections(_) => "tcp_connections",
         Check::PacketGap(_) => "packet_gap",
+        Check::SmtpDialogue(_) => "smtp_dialogue",
     }
 }
 
@@ -1437,6 +1479,7 @@ fn check_points(check: &Check) -> Option<u32> {
         Check::UdpDatagrams(c) => c.points,
         Check::TcpConnections(c) => c.points,
         Check::PacketGap(c) => c.points,
+        Check::SmtpDialogue(c) => c.points,
     }
 }
 

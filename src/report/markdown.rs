@@ -448,7 +448,7 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Check kinds graded from the capture.
-const WIRE_KINDS: [&str; 9] = [
+const WIRE_KINDS: [&str; 10] = [
     "tcp_handshake",
     "tcp_refused",
     "tcp_payload",
@@ -458,6 +458,7 @@ const WIRE_KINDS: [&str; 9] = [
     "icmp_port_unreachable",
     "tcp_connections",
     "packet_gap",
+    "smtp_dialogue",
 ];
 
 /// Ladder arrows drawn per scenario; longer exchanges are cut (the packet table has more).

@@ -340,6 +340,10 @@ pub(crate) enum Check {
     /// On the wire: every time gap between consecutive payload-carrying packets from `from` to
     /// `to` lies within `[min_ms, max_ms]` (at least two such packets).
     PacketGap(PacketGapCheck),
+    /// On the wire: one aspect of the SMTP dialogue between the mail client `from` and the mail
+    /// server `to` (their TCP connection, read as a server reads it): the commands in order,
+    /// speaking only after the greeting, CRLF line ends, the final `.`, the message intact.
+    SmtpDialogue(crate::check::wire_smtp::SmtpDialogueCheck),
 }
 
 /// `tcp_handshake` and `tcp_fin_teardown` checks. Ports come from the programs: the server's

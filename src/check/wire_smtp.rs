@@ -1,0 +1,621 @@
+//! `smtp_dialogue` check: one aspect of the SMTP dialogue between a mail client and a mail
+//! server, read from the capture as the server read it ([`Dialogue`]). The scenario's fields,
+//! their plan, the description and the grading live here together.
+//!
+//! One fault, its own checks: each aspect judges one behaviour and stops where another aspect's
+//! fault begins. `order` follows the client's commands as far as the server let the dialogue go
+//! and as far as the message went: a bare LF the server refused (521) is `crlf`'s, a message
+//! never ended is `final_dot`'s, and `message` judges the text sent after the 354 whether or
+//! not the dot followed. A check never passes on nothing: each needs the client to have said
+//! what it judges.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::wire::{packets_phrase, port_summary, quote, tcp_streams, WireGraded};
+use crate::analysis::smtp::{At, Dialogue, Step};
+use crate::analysis::{Analysis, TcpStream};
+use crate::plan::WireExpect;
+
+/// `smtp_dialogue` check: `from` is the mail client, `to` the mail server (its port identifies
+/// the connection); `aspect` says what is judged.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SmtpDialogueCheck {
+    /// The mail client's program name.
+    pub from: String,
+    /// The mail server's program name.
+    pub to: String,
+    /// What is judged.
+    pub aspect: SmtpAspect,
+    /// With `message`: the text the message must contain (placeholders allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_contains: Option<String>,
+    /// With `order`: the address `MAIL FROM:<...>` must give (placeholders allowed, e.g.
+    /// `{from}`). Default: any address the server accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_from: Option<String>,
+    /// With `order`: the address `RCPT TO:<...>` must give. Default: any the server accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcpt_to: Option<String>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// One aspect of an SMTP dialogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SmtpAspect {
+    /// The client's commands come in order, each answered with success: HELO or EHLO (250),
+    /// MAIL FROM (250), RCPT TO (250/251), DATA (354), the message and its `.` (250), QUIT
+    /// (221); judged as far as the server let the dialogue go and the message went.
+    Order,
+    /// The client sends nothing before the server's greeting has crossed the wire (wire order
+    /// of packets, with their times).
+    GreetingFirst,
+    /// Every line the client sends ends in CRLF; a bare LF is reported with the server's answer
+    /// (a strict server refuses it with 521, as real servers do since SMTP smuggling).
+    Crlf,
+    /// The message ends with a line holding a lone `.`, and the server accepts it (250).
+    FinalDot,
+    /// The message the client sends after the 354 contains `message_contains` (dot-stuffing
+    /// undone), whether or not the dot followed.
+    Message,
+}
+
+impl SmtpAspect {
+    fn name(self) -> &'static str {
+        match self {
+            SmtpAspect::Order => "order",
+            SmtpAspect::GreetingFirst => "greeting_first",
+            SmtpAspect::Crlf => "crlf",
+            SmtpAspect::FinalDot => "final_dot",
+            SmtpAspect::Message => "message",
+        }
+    }
+}
+
+/// The plan of an `smtp_dialogue` check (placeholders filled in).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct SmtpExpect {
+    pub aspect: SmtpAspect,
+    pub message_contains: Option<String>,
+    pub mail_from: Option<String>,
+    pub rcpt_to: Option<String>,
+}
+
+impl SmtpExpect {
+    /// Which fields go with which aspect: a field the aspect does not read is a mistake.
+    pub(crate) fn problem(&self) -> Option<String> {
+        let a = self.aspect.name();
+        match self.aspect {
+            SmtpAspect::Message if self.message_contains.is_none() => {
+                Some("`aspect: message` needs `message_contains`".into())
+            }
+            SmtpAspect::Message if self.mail_from.is_some() || self.rcpt_to.is_some() => {
+                Some("`mail_from` and `rcpt_to` go with `aspect: order`".into())
+            }
+            SmtpAspect::Order if self.message_contains.is_some() => {
+                Some("`message_contains` goes with `aspect: message`".into())
+            }
+            SmtpAspect::Order | SmtpAspect::Message => None,
+            _ if self.message_contains.is_some()
+                || self.mail_from.is_some()
+                || self.rcpt_to.is_some() =>
+            {
+                Some(format!(
+                    "`aspect: {a}` takes no `message_contains`, `mail_from` or `rcpt_to`"
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn describe(&self, c: &str, s: &str, p: u16) -> String {
+        let who = format!("{c} speaking SMTP to {s} (port {p})");
+        match self.aspect {
+            SmtpAspect::Order => {
+                let from = self.mail_from.as_deref().unwrap_or("…");
+                let to = self.rcpt_to.as_deref().unwrap_or("…");
+                format!(
+                    "{who}: HELO/EHLO → 250, MAIL FROM:<{from}> → 250, RCPT TO:<{to}> → 250, \
+                     DATA → 354, the message and `.` → 250, QUIT → 221, in this order"
+                )
+            }
+            SmtpAspect::GreetingFirst => {
+                format!("{who}: the client sends nothing before the server's 220 greeting")
+            }
+            SmtpAspect::Crlf => format!("{who}: every line the client sends ends in CRLF"),
+            SmtpAspect::FinalDot => {
+                format!("{who}: the message ends with a line holding a lone `.`, answered by 250")
+            }
+            SmtpAspect::Message => format!(
+                "{who}: the message sent after the 354 contains {:?}",
+                self.message_contains.as_deref().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+pub(crate) fn grade(e: &WireExpect, a: &Analysis, x: &SmtpExpect) -> WireGraded {
+    let streams = tcp_streams(a, e.port);
+    // The session is the first connection that carried anything; a client that connected and
+    // said nothing still has its silence judged.
+    let Some(stream) = streams
+        .iter()
+        .find(|s| !s.to_server.payload.is_empty() || !s.to_client.payload.is_empty())
+        .or(streams.first())
+    else {
+        let summary = port_summary(a, e.port);
+        return WireGraded::fail(
+            summary.clone(),
+            format!(
+                "no TCP connection from {} to {} on port {}, so no SMTP dialogue: {summary}",
+                e.client, e.server, e.port
+            ),
+            Vec::new(),
+        );
+    };
+    let d = Dialogue::read(stream);
+    let mut g = match x.aspect {
+        SmtpAspect::Order => order(&d, stream, x),
+        SmtpAspect::GreetingFirst => greeting_first(&d),
+        SmtpAspect::Crlf => crlf(&d),
+        SmtpAspect::FinalDot => final_dot(&d, stream),
+        SmtpAspect::Message => message(&d, x.message_contains.as_deref().unwrap_or_default()),
+    };
+    if !d.complete && !g.passed {
+        // Bytes the capture lacks could hold what was not found.
+        g.unjudged = Some(format!(
+            "the capture lacks bytes of TCP stream {} (a snapshot length cut packets, or \
+             segments were never captured), so the dialogue cannot be read whole",
+            stream.index
+        ));
+    }
+    g
+}
+
+fn at(x: At) -> String {
+    format!("packet {}, {:.6} s", x.packet, x.time)
+}
+
+fn greeting_first(d: &Dialogue) -> WireGraded {
+    let Some(first) = d.client_first else {
+        return WireGraded::fail(
+            "the client sent nothing".into(),
+            "the client sent nothing on the connection, so it never spoke after the greeting \
+             either"
+                .into(),
+            Vec::new(),
+        );
+    };
+    let said = d.commands.first().map_or("its first bytes".into(), |c| {
+        format!("\"{}\"", quote(c.text.as_bytes()))
+    });
+    match d.greeting() {
+        Some(g) if g.at.packet < first.packet => WireGraded::pass(
+            format!(
+                "the server greeted with \"{}\" ({}); the client spoke after it: {said} ({})",
+                quote(g.text().as_bytes()),
+                at(g.at),
+                at(first)
+            ),
+            vec![g.at.packet, first.packet],
+        ),
+        Some(g) => WireGraded::fail(
+            format!(
+                "the client sent {said} ({}) before the server's greeting \"{}\" ({})",
+                at(first),
+                quote(g.text().as_bytes()),
+                at(g.at)
+            ),
+            format!(
+                "the client spoke first: {said} crossed the wire in packet {}, before the \
+                 server's greeting (packet {}); an SMTP client reads the 220 greeting before \
+                 it sends anything",
+                first.packet, g.at.packet
+            ),
+            vec![first.packet, g.at.packet],
+        ),
+        None => WireGraded::fail(
+            format!(
+                "the client sent {said} ({}); the server never greeted",
+                at(first)
+            ),
+            format!(
+                "the client sent {said} (packet {}) and the server sent no greeting at all",
+                first.packet
+            ),
+            vec![first.packet],
+        ),
+    }
+}
+
+fn crlf(d: &Dialogue) -> WireGraded {
+    let mut packets: Vec<u64> = d.commands.iter().map(|c| c.at.packet).collect();
+    packets.extend(
+        d.messages
+            .iter()
+            .flat_map(|m| [m.first, m.last, m.end])
+            .flatten()
+            .map(|a| a.packet),
+    );
+    packets.sort_unstable();
+    packets.dedup();
+    if packets.is_empty() {
+        return WireGraded::fail(
+            "the client sent no complete line".into(),
+            "the client ended no line at all, so none of its lines ended in CRLF".into(),
+            Vec::new(),
+        );
+    }
+    let Some(bare) = d.first_bare_lf() else {
+        return WireGraded::pass(
+            format!(
+                "every line the client sent ended in CRLF ({})",
+                packets_phrase(&packets)
+            ),
+            packets,
+        );
+    };
+    let which = d
+        .commands
+        .iter()
+        .find(|c| c.bare_lf)
+        .filter(|c| c.at.packet == bare.packet)
+        .map_or("a line of the message".to_string(), |c| {
+            format!("\"{}\"", quote(c.text.as_bytes()))
+        });
+    let refusal = d
+        .replies
+        .iter()
+        .find(|r| r.at.packet > bare.packet && r.code.is_some_and(|c| c >= 500));
+    let (answer, mut evidence) = match refusal {
+        Some(r) => (
+            format!(
+                "the server refused it with {} (packet {}), as real servers do since SMTP \
+                 smuggling",
+                r.code.unwrap_or_default(),
+                r.at.packet
+            ),
+            vec![bare.packet, r.at.packet],
+        ),
+        None => (
+            "strict servers refuse it (521), as real servers do since SMTP smuggling".into(),
+            vec![bare.packet],
+        ),
+    };
+    evidence.dedup();
+    WireGraded::fail(
+        format!(
+            "the client ended {which} with a bare LF (packet {})",
+            bare.packet
+        ),
+        format!(
+            "the client ended a line with a bare LF (packet {}); {answer}; SMTP lines end in \
+             CRLF (\\r\\n)",
+            bare.packet
+        ),
+        evidence,
+    )
+}
+
+/// What the client was to send next, and the reply codes that accept it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Hello,
+    Mail,
+    Rcpt,
+    RcptOrData,
+    Message,
+    Quit,
+    Done,
+}
+
+impl Due {
+    fn says(self) -> &'static str {
+        match self {
+            Due::Hello => "HELO or EHLO",
+            Due::Mail => "MAIL FROM",
+            Due::Rcpt => "RCPT TO",
+            Due::RcptOrData => "DATA (or another RCPT TO)",
+            Due::Message => "the message",
+            Due::Quit => "QUIT",
+            Due::Done => "nothing",
+        }
+    }
+}
+
+fn order(d: &Dialogue, stream: &TcpStream, x: &SmtpExpect) -> WireGraded {
+    let mut due = Due::Hello;
+    let mut done: Vec<String> = Vec::new();
+    let mut packets = Vec::new();
+    let fail = |done: &[String], packets: Vec<u64>, why: String| {
+        let so_far = if done.is_empty() {
+            "nothing in order".to_string()
+        } else {
+            done.join(", ")
+        };
+        WireGraded::fail(format!("{so_far}; then {why}"), why, packets)
+    };
+    for (k, step) in d.client_steps().enumerate() {
+        let answer = d.answer_to(k);
+        let code = answer.and_then(|r| r.code);
+        let (said, step_at, ok_codes, next): (String, At, &[u16], Due) = match step {
+            Step::Command(i) => {
+                let c = &d.commands[i];
+                let want: Option<(&[u16], Due)> = match (due, c.verb.as_str()) {
+                    (Due::Hello, "HELO" | "EHLO") => Some((&[250], Due::Mail)),
+                    (Due::Mail, "MAIL") => Some((&[250], Due::Rcpt)),
+                    (Due::Rcpt | Due::RcptOrData, "RCPT") => Some((&[250, 251], Due::RcptOrData)),
+                    (Due::RcptOrData, "DATA") => Some((&[354], Due::Message)),
+                    (Due::Quit, "QUIT") => Some((&[221], Due::Done)),
+                    _ => None,
+                };
+                let said = format!("\"{}\"", quote(c.text.as_bytes()));
+                let Some((ok, next)) = want else {
+                    packets.push(c.at.packet);
+                    return fail(
+                        &done,
+                        packets,
+                        format!(
+                            "the client sent {said} (packet {}) where {} was due",
+                            c.at.packet,
+                            due.says()
+                        ),
+                    );
+                };
+                let address = match c.verb.as_str() {
+                    "MAIL" => Some(("MAIL FROM", x.mail_from.as_deref())),
+                    "RCPT" => Some(("RCPT TO", x.rcpt_to.as_deref())),
+                    _ => None,
+                };
+                if let Some((what, Some(want))) = address {
+                    if envelope(&c.text) != Some(want) {
+                        packets.push(c.at.packet);
+                        return fail(
+                            &done,
+                            packets,
+                            format!(
+                                "the client sent {said} (packet {}) where {what}:<{want}> was due",
+                                c.at.packet
+                            ),
+                        );
+                    }
+                }
+                (said, c.at, ok, next)
+            }
+            Step::Message(i) => {
+                let m = &d.messages[i];
+                let Some(end) = m.end else {
+                    // A message never ended is the final dot's fault, judged there.
+                    done.push("the message (its `.` never came: judged apart)".into());
+                    packets.extend(m.first.map(|a| a.packet));
+                    return WireGraded::pass(done.join(", "), packets);
+                };
+                ("the message and its `.`".into(), end, &[250][..], Due::Quit)
+            }
+            Step::Reply(_) => continue,
+        };
+        if matches!(step, Step::Message(_)) && due != Due::Message {
+            packets.push(step_at.packet);
+            return fail(
+                &done,
+                packets,
+                format!(
+                    "a message (packet {}) where {} was due",
+                    step_at.packet,
+                    due.says()
+                ),
+            );
+        }
+        packets.push(step_at.packet);
+        match (answer, code) {
+            (Some(r), Some(code)) if ok_codes.contains(&code) => {
+                packets.push(r.at.packet);
+                done.push(format!("{said} (packet {}) → {code}", step_at.packet));
+            }
+            (Some(r), Some(521)) => {
+                // A bare LF refused: the crlf aspect's fault; the dialogue ends there.
+                packets.push(r.at.packet);
+                done.push(format!(
+                    "{said} (packet {}) → 521 (a bare LF, judged apart)",
+                    step_at.packet
+                ));
+                return WireGraded::pass(done.join(", "), packets);
+            }
+            (Some(r), _) => {
+                packets.push(r.at.packet);
+                return fail(
+                    &done,
+                    packets,
+                    format!(
+                        "the server answered {said} (packet {}) with \"{}\" (packet {})",
+                        step_at.packet,
+                        quote(r.text().as_bytes()),
+                        r.at.packet
+                    ),
+                );
+            }
+            (None, _) => {
+                done.push(format!("{said} (packet {})", step_at.packet));
+                let closed = stream.to_client.fin_packet.or(stream.to_client.rst_packet);
+                return fail(
+                    &done,
+                    packets,
+                    match closed {
+                        Some(p) => format!(
+                            "the server closed the connection (packet {p}) without answering it"
+                        ),
+                        None => "the server's answer never came".into(),
+                    },
+                );
+            }
+        }
+        due = next;
+    }
+    if due == Due::Done {
+        return WireGraded::pass(done.join(", "), packets);
+    }
+    let last = d.client_steps().count();
+    let stopped = if last == 0 {
+        "the client sent no command".to_string()
+    } else {
+        "the client sent nothing more".to_string()
+    };
+    fail(&done, packets, format!("{stopped}; {} was due", due.says()))
+}
+
+/// The address of `MAIL FROM:<a>` / `RCPT TO:<a>`.
+fn envelope(line: &str) -> Option<&str> {
+    let (_, rest) = line.split_once(':')?;
+    let rest = rest.trim_start().strip_prefix('<')?;
+    rest.split_once('>').map(|(a, _)| a)
+}
+
+/// The first message the client started (after a DATA answered by 354), and its client step.
+fn first_message(d: &Dialogue) -> Option<(usize, &crate::analysis::smtp::Message)> {
+    d.client_steps().enumerate().find_map(|(k, s)| match s {
+        Step::Message(i) => d.messages.get(i).map(|m| (k, m)),
+        _ => None,
+    })
+}
+
+fn no_message(d: &Dialogue) -> WireGraded {
+    let data = d.commands.iter().find(|c| c.verb == "DATA");
+    let why = match data {
+        Some(c) => format!(
+            "the client's DATA (packet {}) was not answered by 354, so no message followed",
+            c.at.packet
+        ),
+        None if d.commands.is_empty() => "the client sent no command".into(),
+        None => format!(
+            "the client never sent DATA (its last command: \"{}\", packet {})",
+            quote(
+                d.commands
+                    .last()
+                    .map(|c| c.text.as_bytes())
+                    .unwrap_or_default()
+            ),
+            d.commands.last().map_or(0, |c| c.at.packet)
+        ),
+    };
+    let packets = data.map(|c| vec![c.at.packet]).unwrap_or_default();
+    WireGraded::fail(format!("no message: {why}"), why, packets)
+}
+
+fn final_dot(d: &Dialogue, stream: &TcpStream) -> WireGraded {
+    let Some((k, m)) = first_message(d) else {
+        return no_message(d);
+    };
+    let sent: Vec<u64> = [m.first, m.last]
+        .into_iter()
+        .flatten()
+        .map(|a| a.packet)
+        .collect();
+    let Some(end) = m.end else {
+        let mut packets = sent.clone();
+        packets.dedup();
+        let how = match stream.to_server.fin_packet.or(stream.to_server.rst_packet) {
+            Some(p) => format!("then closed the connection (packet {p}) without it"),
+            None => "the server waited for it until the scenario's budget ran out".into(),
+        };
+        return WireGraded::fail(
+            format!(
+                "the message ({} bytes, {}) was never ended: no line holding a lone `.` followed",
+                m.data.len(),
+                packets_phrase(&packets)
+            ),
+            format!(
+                "the client sent the message but never the final line `.`: {how}; a message \
+                 ends with \"\\r\\n.\\r\\n\""
+            ),
+            packets,
+        );
+    };
+    match d.answer_to(k) {
+        Some(r) if r.code == Some(250) => WireGraded::pass(
+            format!(
+                "the client ended the message with a lone `.` (packet {}); the server accepted \
+                 it: \"{}\" (packet {})",
+                end.packet,
+                quote(r.text().as_bytes()),
+                r.at.packet
+            ),
+            vec![end.packet, r.at.packet],
+        ),
+        Some(r) => WireGraded::fail(
+            format!(
+                "the client ended the message with a lone `.` (packet {}); the server answered \
+                 \"{}\" (packet {})",
+                end.packet,
+                quote(r.text().as_bytes()),
+                r.at.packet
+            ),
+            format!(
+                "the server did not accept the message: it answered \"{}\" (packet {})",
+                quote(r.text().as_bytes()),
+                r.at.packet
+            ),
+            vec![end.packet, r.at.packet],
+        ),
+        None => WireGraded::fail(
+            format!(
+                "the client ended the message with a lone `.` (packet {}); no answer came",
+                end.packet
+            ),
+            format!(
+                "the server never answered the final `.` (packet {}) with 250",
+                end.packet
+            ),
+            vec![end.packet],
+        ),
+    }
+}
+
+fn message(d: &Dialogue, want: &str) -> WireGraded {
+    let Some((_, m)) = first_message(d) else {
+        return no_message(d);
+    };
+    let packets: Vec<u64> = {
+        let mut p: Vec<u64> = [m.first, m.last]
+            .into_iter()
+            .flatten()
+            .map(|a| a.packet)
+            .collect();
+        p.dedup();
+        p
+    };
+    let text = quote(&m.data);
+    let found = m
+        .data
+        .windows(want.len().max(1))
+        .any(|w| w == want.as_bytes());
+    if found && !want.is_empty() {
+        WireGraded::pass(
+            format!(
+                "the message \"{text}\" crossed the wire in {}",
+                packets_phrase(&packets)
+            ),
+            packets,
+        )
+    } else {
+        let actual = if m.data.is_empty() {
+            "the client sent an empty message".to_string()
+        } else {
+            format!(
+                "the message \"{text}\" crossed the wire in {}",
+                packets_phrase(&packets)
+            )
+        };
+        WireGraded::fail(
+            actual.clone(),
+            format!("the message does not contain {want:?}; {actual}"),
+            packets,
+        )
+    }
+}

@@ -116,7 +116,7 @@ impl SmtpExpect {
     }
 
     pub(crate) fn describe(&self, c: &str, s: &str, p: u16) -> String {
-        let who = format!("{c} speaking SMTP to {s} (port {p})");
+        let who = format!("{c} to {s} (port {p}), over SMTP");
         match self.aspect {
             SmtpAspect::Order => {
                 let from = self.mail_from.as_deref().unwrap_or("…");
@@ -127,9 +127,9 @@ impl SmtpExpect {
                 )
             }
             SmtpAspect::GreetingFirst => {
-                format!("{who}: the client sends nothing before the server's 220 greeting")
+                format!("{who}: {c} sends nothing before {s}'s 220 greeting")
             }
-            SmtpAspect::Crlf => format!("{who}: every line the client sends ends in CRLF"),
+            SmtpAspect::Crlf => format!("{who}: every line {c} sends ends in CRLF"),
             SmtpAspect::FinalDot => {
                 format!("{who}: the message ends with a line holding a lone `.`, answered by 250")
             }
@@ -617,5 +617,323 @@ fn message(d: &Dialogue, want: &str) -> WireGraded {
             format!("the message does not contain {want:?}; {actual}"),
             packets,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use super::super::wire::testing::{expect, SERVER};
+    use super::*;
+    use crate::analysis::{analyze, AnalyzerOptions};
+    use crate::plan::WireKind;
+    use crate::testkit::{self, Capture, Link};
+
+    const CLIENT: u16 = 45_000;
+    const ACK: u16 = 0x10;
+    const PSH: u16 = 0x08;
+
+    /// A capture of one connection: handshake (packets 1-3), then each segment in order, one
+    /// packet each (packet 4 onwards), `true` for the client's.
+    fn session(segments: &[(bool, &str)]) -> Analysis {
+        let c = SocketAddr::from(([127, 0, 0, 1], CLIENT));
+        let s = SocketAddr::from(([127, 0, 0, 1], SERVER));
+        let (mut cs, mut ss) = (101u32, 501u32);
+        let mut frames = vec![
+            testkit::tcp(c, s, 100, 0, 0x02, b""),
+            testkit::tcp(s, c, 500, 101, 0x12, b""),
+            testkit::tcp(c, s, 101, 501, ACK, b""),
+        ];
+        for (from_client, text) in segments {
+            let data = text.as_bytes();
+            if *from_client {
+                frames.push(testkit::tcp(c, s, cs, ss, PSH | ACK, data));
+                cs += data.len() as u32;
+            } else {
+                frames.push(testkit::tcp(s, c, ss, cs, PSH | ACK, data));
+                ss += data.len() as u32;
+            }
+        }
+        let mut cap = Capture::new(Link::Ethernet).step(Duration::from_millis(1));
+        for f in &frames {
+            cap.push(f);
+        }
+        analyze(&cap.pcap()[..], "t.pcap", AnalyzerOptions::default()).expect("valid pcap")
+    }
+
+    fn check(a: &Analysis, aspect: SmtpAspect, contains: Option<&str>) -> WireGraded {
+        let x = SmtpExpect {
+            aspect,
+            message_contains: contains.map(str::to_string),
+            mail_from: None,
+            rcpt_to: None,
+        };
+        grade(&expect(WireKind::SmtpDialogue(x.clone())), a, &x)
+    }
+
+    const S: bool = false;
+    const C: bool = true;
+
+    /// The handout's client, each line in its own segment (packets 4-18), with `eol` ending
+    /// every line; `dot` sends the final line.
+    fn handout(eol: &str, dot: bool) -> Vec<(bool, String)> {
+        let mut v = vec![
+            (S, "220 mx ESMTP\r\n".to_string()),
+            (C, format!("HELO Alice{eol}")),
+            (S, "250 mx\r\n".into()),
+            (C, format!("MAIL FROM:<alice@crepes.fr>{eol}")),
+            (S, "250 ok\r\n".into()),
+            (C, format!("RCPT TO:<bob@hamburger.edu>{eol}")),
+            (S, "250 ok\r\n".into()),
+            (C, format!("DATA{eol}")),
+            (S, "354 go ahead\r\n".into()),
+            (C, format!("{eol} I love computer networks!")),
+        ];
+        if dot {
+            v.extend([
+                (C, format!("{eol}.{eol}")),
+                (S, "250 queued\r\n".into()),
+                (C, format!("QUIT{eol}")),
+                (S, "221 bye\r\n".into()),
+            ]);
+        }
+        v
+    }
+
+    fn run(v: &[(bool, String)]) -> Analysis {
+        let segs: Vec<(bool, &str)> = v.iter().map(|(c, t)| (*c, t.as_str())).collect();
+        session(&segs)
+    }
+
+    #[test]
+    fn the_handouts_dialogue_passes_every_aspect_with_its_packets() {
+        let a = run(&handout("\r\n", true));
+        for aspect in [
+            SmtpAspect::Order,
+            SmtpAspect::GreetingFirst,
+            SmtpAspect::Crlf,
+            SmtpAspect::FinalDot,
+        ] {
+            let g = check(&a, aspect, None);
+            assert!(g.passed, "{aspect:?}: {:?}", g.reason);
+        }
+        let g = check(&a, SmtpAspect::Message, Some("I love computer networks!"));
+        assert!(g.passed, "{:?}", g.reason);
+        let g = check(&a, SmtpAspect::Order, None);
+        assert_eq!(
+            g.actual,
+            "\"HELO Alice\" (packet 5) → 250, \"MAIL FROM:<alice@crepes.fr>\" (packet 7) → 250, \
+             \"RCPT TO:<bob@hamburger.edu>\" (packet 9) → 250, \"DATA\" (packet 11) → 354, the \
+             message and its `.` (packet 14) → 250, \"QUIT\" (packet 16) → 221"
+        );
+        let g = check(&a, SmtpAspect::GreetingFirst, None);
+        assert_eq!(g.packets, vec![4, 5]);
+        let g = check(&a, SmtpAspect::FinalDot, None);
+        assert_eq!(g.packets, vec![14, 15]);
+    }
+
+    #[test]
+    fn a_bare_lf_is_reported_with_the_servers_refusal() {
+        let a = session(&[
+            (S, "220 mx\r\n"),
+            (C, "HELO Alice\n"),
+            (S, "521 5.5.2 bare LF received\r\n"),
+        ]);
+        let g = check(&a, SmtpAspect::Crlf, None);
+        assert!(!g.passed);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some(
+                "the client ended a line with a bare LF (packet 5); the server refused it with \
+                 521 (packet 6), as real servers do since SMTP smuggling; SMTP lines end in CRLF \
+                 (\\r\\n)"
+            )
+        );
+        assert_eq!(
+            g.actual,
+            "the client ended \"HELO Alice\" with a bare LF (packet 5)"
+        );
+        assert_eq!(g.packets, vec![5, 6]);
+        // The refusal ends the dialogue: the order is judged as far as it went.
+        assert!(check(&a, SmtpAspect::Order, None).passed);
+        // A lenient server takes the whole bare-LF dialogue: only CRLF fails.
+        let a = run(&handout("\n", true));
+        assert!(!check(&a, SmtpAspect::Crlf, None).passed);
+        for aspect in [
+            SmtpAspect::Order,
+            SmtpAspect::GreetingFirst,
+            SmtpAspect::FinalDot,
+        ] {
+            assert!(check(&a, aspect, None).passed, "{aspect:?}");
+        }
+        let g = check(&a, SmtpAspect::Message, Some("I love computer networks!"));
+        assert!(g.passed, "{:?}", g.reason);
+    }
+
+    #[test]
+    fn a_missing_final_dot_fails_that_aspect_alone_and_names_the_dot() {
+        let a = run(&handout("\r\n", false));
+        let g = check(&a, SmtpAspect::FinalDot, None);
+        assert!(!g.passed);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some(
+                "the client sent the message but never the final line `.`: the server waited \
+                 for it until the scenario's budget ran out; a message ends with \"\\r\\n.\\r\\n\""
+            )
+        );
+        assert_eq!(g.packets, vec![13]);
+        for aspect in [
+            SmtpAspect::Order,
+            SmtpAspect::GreetingFirst,
+            SmtpAspect::Crlf,
+        ] {
+            let g = check(&a, aspect, None);
+            assert!(g.passed, "{aspect:?}: {:?}", g.reason);
+        }
+        let g = check(&a, SmtpAspect::Message, Some("I love computer networks!"));
+        assert!(g.passed, "the text crossed the wire: {:?}", g.reason);
+    }
+
+    #[test]
+    fn a_client_that_speaks_before_the_greeting_fails_that_aspect_alone() {
+        let mut v = handout("\r\n", true);
+        v.swap(0, 1);
+        let a = run(&v);
+        let g = check(&a, SmtpAspect::GreetingFirst, None);
+        assert!(!g.passed);
+        assert!(
+            g.reason
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("the client spoke first: \"HELO Alice\" crossed the wire in packet 4, before the server's greeting (packet 5)"),
+            "{:?}",
+            g.reason
+        );
+        assert!(check(&a, SmtpAspect::Order, None).passed);
+    }
+
+    #[test]
+    fn commands_out_of_order_or_refused_fail_the_order() {
+        let a = session(&[
+            (S, "220 mx\r\n"),
+            (C, "HELO Alice\r\n"),
+            (S, "250 mx\r\n"),
+            (C, "RCPT TO:<b@y>\r\n"),
+            (S, "503 send MAIL FROM first\r\n"),
+        ]);
+        let g = check(&a, SmtpAspect::Order, None);
+        assert!(!g.passed);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some("the client sent \"RCPT TO:<b@y>\" (packet 7) where MAIL FROM was due")
+        );
+        // A client that stops half way does not pass on what it did.
+        let a = session(&[(S, "220 mx\r\n"), (C, "HELO Alice\r\n"), (S, "250 mx\r\n")]);
+        let g = check(&a, SmtpAspect::Order, None);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some("the client sent nothing more; MAIL FROM was due")
+        );
+        // Nothing said is nothing passed.
+        let a = session(&[(S, "220 mx\r\n")]);
+        for aspect in [
+            SmtpAspect::Order,
+            SmtpAspect::GreetingFirst,
+            SmtpAspect::Crlf,
+            SmtpAspect::FinalDot,
+        ] {
+            assert!(!check(&a, aspect, None).passed, "{aspect:?}");
+        }
+        assert!(!check(&a, SmtpAspect::Message, Some("x")).passed);
+    }
+
+    #[test]
+    fn envelope_addresses_are_checked_when_given() {
+        let a = run(&handout("\r\n", true));
+        let x = SmtpExpect {
+            aspect: SmtpAspect::Order,
+            message_contains: None,
+            mail_from: Some("alice@crepes.fr".into()),
+            rcpt_to: Some("carol@example.net".into()),
+        };
+        let g = grade(&expect(WireKind::SmtpDialogue(x.clone())), &a, &x);
+        assert_eq!(
+            g.reason.as_deref(),
+            Some(
+                "the client sent \"RCPT TO:<bob@hamburger.edu>\" (packet 9) where \
+                 RCPT TO:<carol@example.net> was due"
+            )
+        );
+    }
+
+    /// The scenario's fields resolve into the plan; fields an aspect does not read are refused.
+    #[test]
+    fn a_scenario_names_the_aspect_and_only_its_fields() {
+        let scenario = |check: &str| {
+            format!(
+                r#"{{
+                  "id": "t", "lab": "smtp", "title": "t", "question": "q", "explanation": "e",
+                  "programs": [
+                    {{ "name": "server", "peer": "smtp-server" }},
+                    {{ "name": "client", "role": "mail-client",
+                       "args": ["{{server_addr}}", "{{port}}", "a@x", "b@y"] }}
+                  ],
+                  "steps": [
+                    {{ "start": {{ "program": "server" }} }},
+                    {{ "wait_ready": {{ "program": "server", "points": 0 }} }},
+                    {{ "start": {{ "program": "client" }} }}
+                  ],
+                  "checks": [ {{ "smtp_dialogue": {check} }} ]
+                }}"#
+            )
+        };
+        let plan = crate::plan::resolve_text(
+            scenario(
+                r#"{ "from": "client", "to": "server", "aspect": "message",
+                     "message_contains": "hi {port}" }"#,
+            ),
+            SERVER,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let e = plan.checks[0].wire().expect("a wire check");
+        assert_eq!((e.port, e.client.as_str()), (SERVER, "client"));
+        let WireKind::SmtpDialogue(x) = &e.kind else {
+            panic!("{:?}", e.kind)
+        };
+        assert_eq!(x.message_contains, Some(format!("hi {SERVER}")));
+        for (check, error) in [
+            (
+                r#"{ "from": "client", "to": "server", "aspect": "message" }"#,
+                "`aspect: message` needs `message_contains`",
+            ),
+            (
+                r#"{ "from": "client", "to": "server", "aspect": "crlf", "mail_from": "a@x" }"#,
+                "`aspect: crlf` takes no `message_contains`, `mail_from` or `rcpt_to`",
+            ),
+            (
+                r#"{ "from": "server", "to": "client", "aspect": "order" }"#,
+                "`from` must be the mail client",
+            ),
+            (
+                r#"{ "from": "client", "to": "server", "aspect": "dot" }"#,
+                "unknown variant `dot`",
+            ),
+        ] {
+            let err = crate::plan::resolve_text(scenario(check), SERVER).unwrap_err();
+            assert!(err.contains(error), "{check}: {err}");
+        }
+    }
+
+    #[test]
+    fn no_connection_means_no_dialogue() {
+        let g = check(&Analysis::default(), SmtpAspect::Order, None);
+        assert!(!g.passed);
+        assert!(g
+            .reason
+            .unwrap()
+            .starts_with("no TCP connection from client to server"),);
     }
 }

@@ -1,5 +1,5 @@
-//! `socklab peer smtp-server HOST PORT [--record FILE]`: the strict mail server the smtp lab's
-//! clients deliver to.
+//! `socklab peer smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept]`: the strict
+//! mail server the smtp lab's clients deliver to.
 //!
 //! Strict as real servers are: it greets first (`220`) and answers only complete CRLF lines;
 //! a bare LF, which real servers refuse since the 2023 SMTP smuggling reports (Postfix's
@@ -9,7 +9,10 @@
 //! says. It prints the dialogue (`S: ` and `C: ` lines, the message as one `C: <message ...>`
 //! line) and, with `--record`, appends one JSON line per session to FILE: the commands in order,
 //! each delivered message (`from`, `to`, `data`), whether a bare LF was seen, and how the
-//! session ended. Checks read that record; the dialogue is for people.
+//! session ended. Checks read that record; the dialogue is for people. With `--bare-lf accept`
+//! a line ending in LF alone is taken as a line, as servers did before SMTP smuggling (the
+//! record still says one came), so that a scenario can judge the rest of a bare-LF client's
+//! dialogue apart from its line ends.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -168,8 +168,8 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis, x: &SmtpExpect) -> WireGraded 
         SmtpAspect::FinalDot => final_dot(&d, stream),
         SmtpAspect::Message => message(&d, x.message_contains.as_deref().unwrap_or_default()),
     };
-    if !d.complete && !g.passed {
-        // Bytes the capture lacks could hold what was not found.
+    if !d.complete && (!g.passed || x.aspect == SmtpAspect::Crlf) {
+        // Bytes the capture lacks could hold what was not found, or a bare LF.
         g.unjudged = Some(format!(
             "the capture lacks bytes of TCP stream {} (a snapshot length cut packets, or \
              segments were never captured), so the dialogue cannot be read whole",
@@ -520,9 +520,15 @@ fn final_dot(d: &Dialogue, stream: &TcpStream) -> WireGraded {
     let Some(end) = m.end else {
         let mut packets = sent.clone();
         packets.dedup();
-        let how = match stream.to_server.fin_packet.or(stream.to_server.rst_packet) {
-            Some(p) => format!("then closed the connection (packet {p}) without it"),
-            None => "the server waited for it until the scenario's budget ran out".into(),
+        // Who closed first tells a client that gave up from one stopped when the budget ran
+        // out: the server never closes in the middle of a message on its own.
+        let client_closed = stream.to_server.fin_packet.or(stream.to_server.rst_packet);
+        let server_closed = stream.to_client.fin_packet.or(stream.to_client.rst_packet);
+        let how = match client_closed {
+            Some(p) if server_closed.is_none_or(|s| p < s) => {
+                format!("it closed the connection (packet {p}) without it")
+            }
+            _ => "the server waited for it until the scenario's budget ran out".into(),
         };
         return WireGraded::fail(
             format!(
@@ -785,6 +791,28 @@ mod tests {
             )
         );
         assert_eq!(g.packets, vec![13]);
+        // A client that gives up and closes first is told so instead.
+        let mut a = run(&handout("\r\n", false));
+        a.tcp_streams[0].to_server.fin_packet = Some(14);
+        let g = check(&a, SmtpAspect::FinalDot, None);
+        assert!(
+            g.reason.as_deref().unwrap_or_default().contains(
+                "never the final line `.`: it closed the connection (packet 14) without it"
+            ),
+            "{:?}",
+            g.reason
+        );
+        a.tcp_streams[0].to_client.fin_packet = Some(13);
+        let g = check(&a, SmtpAspect::FinalDot, None);
+        assert!(
+            g.reason
+                .as_deref()
+                .unwrap_or_default()
+                .contains("budget ran out"),
+            "the server stopped first: {:?}",
+            g.reason
+        );
+        let a = run(&handout("\r\n", false));
         for aspect in [
             SmtpAspect::Order,
             SmtpAspect::GreetingFirst,
@@ -925,6 +953,25 @@ mod tests {
             let err = crate::plan::resolve_text(scenario(check), SERVER).unwrap_err();
             assert!(err.contains(error), "{check}: {err}");
         }
+    }
+
+    /// A dialogue the capture holds only part of decides nothing it could be missing.
+    #[test]
+    fn a_cut_capture_grades_only_what_its_bytes_prove() {
+        let mut a = run(&handout("\r\n", false));
+        a.tcp_streams[0].to_server.payload_has_gaps = true;
+        let g = check(&a, SmtpAspect::FinalDot, None);
+        assert!(
+            g.unjudged.is_some(),
+            "the dot could be in the bytes not captured"
+        );
+        let g = check(&a, SmtpAspect::Crlf, None);
+        assert!(
+            g.unjudged.is_some(),
+            "a bare LF could be in the bytes not captured"
+        );
+        let g = check(&a, SmtpAspect::Message, Some("I love computer networks!"));
+        assert!(g.passed && g.unjudged.is_none(), "the text was captured");
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! in capture order, covers the next bytes of its direction (retransmissions are skipped), which
 //! is exact for the in-order loopback captures of a run. A direction whose capture lacks bytes
 //! (`payload_has_gaps`) is parsed as far as it was kept, and [`Dialogue::complete`] says so.
+//! What the client sent after the server closed its side (FIN or RST) is left out: no server
+//! read it.
 //!
 //! Hand-written rather than taken from a crate: the SMTP crates (`mailin`, `samotop`,
 //! `lettre`) are servers and clients that consume a live session and refuse what the lab wants
@@ -109,8 +111,16 @@ impl Dialogue {
     pub(crate) fn read(stream: &TcpStream) -> Dialogue {
         let client_at = Positions::of(stream, true);
         let server_at = Positions::of(stream, false);
+        // What the client sent after the server closed its side was read by no server (the
+        // client of a server stopped at the end of a run often says QUIT into the void).
+        let closed = [stream.to_client.fin_packet, stream.to_client.rst_packet]
+            .into_iter()
+            .flatten()
+            .min();
+        let client = &stream.to_server.payload;
+        let heard = closed.map_or(client.len(), |c| client_at.before(c).min(client.len()));
         let mut d = Dialogue::parse(
-            &stream.to_server.payload,
+            &client[..heard],
             &stream.to_client.payload,
             &|o| client_at.at(o),
             &|o| server_at.at(o),
@@ -335,6 +345,14 @@ impl Positions {
             offset += p.payload_len as usize;
         }
         Positions { starts }
+    }
+
+    /// The bytes sent in packets before `packet`.
+    fn before(&self, packet: u64) -> usize {
+        self.starts
+            .iter()
+            .find(|(_, at)| at.packet > packet)
+            .map_or(usize::MAX, |(o, _)| *o)
     }
 
     fn at(&self, offset: usize) -> At {

@@ -955,6 +955,24 @@ mod tests {
         }
     }
 
+    /// Regression: the QUIT a no-dot client sends once the server is stopped (its FIN) was
+    /// read as part of the message, which no server ever received.
+    #[test]
+    fn what_the_client_says_after_the_server_closed_is_left_out() {
+        let mut v = handout("\r\n", false);
+        v.push((C, "QUIT\r\n".into()));
+        let mut a = run(&v);
+        // The server's FIN as if it came between the message (13) and the QUIT (14).
+        a.tcp_streams[0].to_client.fin_packet = Some(13);
+        let g = check(&a, SmtpAspect::Message, Some("I love computer networks!"));
+        assert_eq!(
+            g.actual,
+            "the message \"\\r\\n I love computer networks!\" crossed the wire in packet 13"
+        );
+        let g = check(&a, SmtpAspect::FinalDot, None);
+        assert!(g.reason.unwrap().contains("budget ran out"));
+    }
+
     /// A dialogue the capture holds only part of decides nothing it could be missing.
     #[test]
     fn a_cut_capture_grades_only_what_its_bytes_prove() {

@@ -6,9 +6,11 @@
 //! people read, and with `--record FILE` append one JSON line per session or request to FILE:
 //! typed evidence checks read instead of parsing text.
 //!
-//! - `smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept]`: a strict SMTP server
-//!   ([`smtp_server`]); `--bare-lf accept` takes a line ending in LF alone as servers did
-//!   before SMTP smuggling, so that a scenario can judge the rest of a dialogue apart.
+//! - `smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]`:
+//!   a strict SMTP server ([`smtp_server`]); `--bare-lf accept` takes a line ending in LF
+//!   alone as servers did before SMTP smuggling, so that a scenario can judge the rest of a
+//!   dialogue apart; `--greet on-input` holds each greeting until a line comes on its
+//!   standard input.
 //! - `http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...`: an
 //!   origin web server that serves its working directory and counts requests ([`http_origin`]).
 //! - `http-get HOST PORT FILE`: fetches `/FILE` and prints the response ([`clients`]).
@@ -39,7 +41,7 @@ pub(crate) struct Peer {
 pub(crate) const PEERS: &[Peer] = &[
     Peer {
         name: "smtp-server",
-        usage: "HOST PORT [--record FILE] [--bare-lf refuse|accept]",
+        usage: "HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]",
         summary: "strict SMTP server: greets first, refuses bare LF, records each session",
         main: smtp_server::smtp_server,
     },
@@ -173,7 +175,7 @@ mod tests {
             parse_options("smtp-server", &args(&["h", "1", "--delay", "x"]), &[]).unwrap_err();
         assert!(
             err.to_string().starts_with(
-                "unknown option \"--delay\"\nusage: smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept]"
+                "unknown option \"--delay\"\nusage: smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]"
             ),
             "{err}"
         );

@@ -12,10 +12,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::wire::{packets_phrase, port_summary, quote, tcp_streams, WireGraded};
+use super::{Sides, WireCheck};
 use crate::analysis::smtp::{At, Dialogue, Step};
 use crate::analysis::{Analysis, TcpStream};
-use crate::plan::WireExpect;
+use crate::check::wire::{packets_phrase, port_summary, quote, tcp_streams, WireGraded};
+use crate::plan::{CheckCx, WireExpect};
 
 /// `smtp_dialogue` check: `from` is the mail client, `to` the mail server (its port identifies
 /// the connection); `aspect` says what is judged.
@@ -45,6 +46,8 @@ pub(crate) struct SmtpDialogueCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+
+envelope!(SmtpDialogueCheck);
 
 /// One aspect of an SMTP dialogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -138,6 +141,55 @@ impl SmtpExpect {
                 self.message_contains.as_deref().unwrap_or_default()
             ),
         }
+    }
+}
+
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "smtp_dialogue";
+    type Spec = SmtpDialogueCheck;
+    type Plan = SmtpExpect;
+
+    fn resolve(c: &SmtpDialogueCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<SmtpExpect>> {
+        let (server, client, to_server) = cx.direction(&c.from, &c.to)?;
+        if !to_server {
+            cx.error(
+                None,
+                format!(
+                    "`from` must be the mail client and `to` the mail server, but `{}` is a \
+                     server",
+                    c.from
+                ),
+                Some("swap `from` and `to`"),
+            );
+            return None;
+        }
+        let mut fill =
+            |field: &str, v: &Option<String>| v.as_ref().map(|text| cx.subst(field, text));
+        let plan = SmtpExpect {
+            aspect: c.aspect,
+            message_contains: fill("message_contains", &c.message_contains),
+            mail_from: fill("mail_from", &c.mail_from),
+            rcpt_to: fill("rcpt_to", &c.rcpt_to),
+        };
+        if let Some(problem) = plan.problem() {
+            cx.error(None, problem, None);
+            return None;
+        }
+        Some(Sides {
+            server,
+            client,
+            plan,
+        })
+    }
+
+    fn describe(e: &WireExpect, p: &SmtpExpect) -> String {
+        p.describe(&e.client, &e.server, e.port)
+    }
+
+    fn grade(e: &WireExpect, p: &SmtpExpect, a: &Analysis) -> WireGraded {
+        grade(e, a, p)
     }
 }
 
@@ -631,9 +683,9 @@ mod tests {
     use std::net::SocketAddr;
     use std::time::Duration;
 
-    use super::super::wire::testing::{expect, SERVER};
     use super::*;
     use crate::analysis::{analyze, AnalyzerOptions};
+    use crate::check::wire::testing::{expect, SERVER};
     use crate::plan::WireKind;
     use crate::testkit::{self, Capture, Link};
 

@@ -54,6 +54,7 @@ mod origin_requests;
 pub(crate) mod output;
 mod packet_gap;
 mod running;
+mod smtp_dialogue;
 mod tcp_connections;
 mod tcp_fin_teardown;
 mod tcp_handshake;
@@ -362,6 +363,11 @@ registry! {
         /// On the wire: every time gap between consecutive payload-carrying packets from `from` to
         /// `to` lies within `[min_ms, max_ms]` (at least two such packets).
         PacketGap => packet_gap::Kind,
+        /// On the wire: one aspect of the SMTP dialogue between the mail client `from` and the
+        /// mail server `to` (their TCP connection, read as a server reads it): the commands in
+        /// order, speaking only after the greeting, CRLF line ends, the final `.`, the message
+        /// intact.
+        SmtpDialogue => smtp_dialogue::Kind,
     }
 }
 

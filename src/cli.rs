@@ -66,12 +66,15 @@ Peers:
       origin web server: serves its directory, counts requests per path
   http-get HOST PORT FILE
       sends `GET /FILE` and prints the whole response
+  proxy-client PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form absolute|skeleton]
+      asks a proxy for http://ORIGIN_HOST:ORIGIN_PORT/FILE (absolute form, as curl -x)
   idle-client HOST PORT
       opens a TCP connection and sends nothing until stopped
   trickle-client HOST PORT FILE
       sends `GET /FILE` one byte per TCP segment, prints the response
 
---record FILE appends one JSON line per session (smtp-server) or request (http-origin).
+--record FILE appends one JSON line per session (smtp-server) or request (http-origin). In a
+scenario, socklab gives each of them a record file of its own and reads it back as evidence.
 --bare-lf accept makes smtp-server take a line ending in LF alone, as servers did before SMTP
 smuggling (the default refuses it with 521); --greet on-input holds each greeting until a line
 comes on its standard input.

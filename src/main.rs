@@ -17,6 +17,7 @@ mod inspect;
 mod interp;
 mod labs;
 mod list;
+mod peer_record;
 mod peers;
 mod plan;
 mod report;

@@ -205,13 +205,15 @@ pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence, capture: Capture<'_>) -
             CheckKind::Wire(expect) => expect,
             kind => {
                 if let Some((name, graded)) = kind.grade_evidence(&run) {
-                    results.push(CheckResult::graded(
-                        &check.title,
-                        source,
-                        name,
-                        check.points,
-                        graded,
-                    ));
+                    let mut result =
+                        CheckResult::graded(&check.title, source, name, check.points, graded);
+                    if let Some(why) = kind.unjudged_evidence(&run) {
+                        result.set_unjudged(
+                            Outcome::HarnessError,
+                            format!("socklab could not grade this: {why}"),
+                        );
+                    }
+                    results.push(result);
                 }
                 continue;
             }

@@ -182,6 +182,15 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
         ports: plan.ports.iter().map(|p| p.port).collect(),
     };
     let mut evidence = Evidence::default();
+    if plan.programs.iter().any(|p| p.record.is_some()) {
+        let dir = req.workdir.join(crate::peer_record::RECORD_DIR);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            evidence.warnings.push(format!(
+                "cannot make the peers' record directory {}: {e}",
+                crate::peer_record::RECORD_DIR
+            ));
+        }
+    }
     for planned in &plan.steps {
         let start_ms = sup.now_ms();
         let mut outcome = if Instant::now() >= sup.deadline {
@@ -253,8 +262,34 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
         .collect();
     output::fill(&mut programs);
     evidence.programs = programs.into_iter().map(|(e, _)| e).collect();
+    for (p, ev) in plan.programs.iter().zip(&mut evidence.programs) {
+        ev.record = read_record(p, &req.workdir);
+    }
     evidence.supervisor_peak_rss_kib = limits::peak_rss_kib();
     evidence
+}
+
+/// Program `p`'s record, read once it has stopped (bounded: see `peer_record`); `None` when it
+/// keeps none, or never started and wrote nothing.
+fn read_record(
+    p: &ProgramPlan,
+    workdir: &std::path::Path,
+) -> Option<crate::peer_record::PeerRecord> {
+    use std::io::Read;
+    let (Some(rel), crate::plan::Binding::Peer { name }) = (&p.record, &p.binding) else {
+        return None;
+    };
+    let file = std::fs::File::open(workdir.join(rel)).ok()?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut text = Vec::new();
+    let limit = crate::peer_record::MAX_BYTES as u64;
+    if let Err(e) = file.take(limit).read_to_end(&mut text) {
+        return Some(crate::peer_record::PeerRecord {
+            unreadable: vec![format!("cannot read {rel}: {e}")],
+            ..Default::default()
+        });
+    }
+    Some(crate::peer_record::PeerRecord::parse(name, &text, len))
 }
 
 /// What a step's window measured, for its outcome.
@@ -1068,6 +1103,17 @@ fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {
     }
 }
 
+/// The nice value programs get: [`PROGRAM_NICE`] above the supervisor's own, at most 19. Relative,
+/// because a harness started under `nice` (as long test runs are) must not ask for a lower value
+/// than it has: without `CAP_SYS_NICE` that fails with EACCES, and no program would start.
+fn program_nice() -> libc::c_int {
+    // getpriority may return -1 as a value; errno is not worth telling it apart here: a failure
+    // reads as -1, which still lands between 0 and 19 once raised.
+    // SAFETY: getpriority reads the calling thread's nice value and has no other effect.
+    let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    (own + PROGRAM_NICE).clamp(0, 19)
+}
+
 fn spawn(
     prog: &ProgramPlan,
     workdir: &std::path::Path,
@@ -1084,6 +1130,7 @@ fn spawn(
     for (k, v) in &prog.env {
         cmd.env(k, v);
     }
+    let nice = program_nice();
     // SAFETY: between fork and exec only async-signal-safe calls: setpgid, write (joining
     // the pids cgroup), setrlimit and setpriority.
     unsafe {
@@ -1091,11 +1138,59 @@ fn spawn(
             nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
             caps.apply()?;
             // SAFETY: setpriority is async-signal-safe; it only lowers this process's priority.
-            if libc::setpriority(libc::PRIO_PROCESS, 0, PROGRAM_NICE) < 0 {
+            if libc::setpriority(libc::PRIO_PROCESS, 0, nice) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });
     }
     cmd.spawn()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: programs got the absolute nice value 5, so a harness run under `nice` (10)
+    /// asked to lower theirs, which fails without CAP_SYS_NICE (as in the sandbox): every
+    /// program failed to start with "Permission denied".
+    #[test]
+    fn programs_are_niced_relative_to_a_harness_started_under_nice() {
+        // A thread of its own: the nice value raised here must not outlive the test.
+        std::thread::spawn(niced_spawn).join().unwrap();
+    }
+
+    fn niced_spawn() {
+        let prog = ProgramPlan {
+            name: "p".into(),
+            role: None,
+            argv: vec!["sleep".into(), "5".into()],
+            env: Vec::new(),
+            stdin_prelude: Vec::new(),
+            binding: crate::plan::Binding::Command,
+            transport: None,
+            host: 0,
+            interpreter: None,
+            limits: crate::plan::ProgramLimits::default(),
+            record: None,
+        };
+        // Nice is per thread on Linux: only this thread is raised, and the child inherits it.
+        // SAFETY: raises this thread's own nice value; no memory is involved.
+        let own = unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 12);
+            libc::getpriority(libc::PRIO_PROCESS, 0)
+        };
+        assert_eq!(own, 12);
+        let caps =
+            limits::prepare(prog.limits, &limits::CapPlan::Supervision, 0).expect("no cgroup");
+        let dir = std::env::temp_dir();
+        let mut child = spawn(&prog, &dir, caps).expect("the program starts");
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        // Field 19 of /proc/PID/stat, counted after the parenthesised command name.
+        let after_comm = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap();
+        let nice: i32 = after_comm.split(' ').nth(16).unwrap().parse().unwrap();
+        assert_eq!(nice, 12 + PROGRAM_NICE);
+    }
 }

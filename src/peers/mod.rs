@@ -14,6 +14,8 @@
 //! - `http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...`: an
 //!   origin web server that serves its working directory and counts requests ([`http_origin`]).
 //! - `http-get HOST PORT FILE`: fetches `/FILE` and prints the response ([`clients`]).
+//! - `proxy-client PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form F]`: asks a proxy
+//!   for an object, in absolute form or the skeleton's ([`clients`]).
 //! - `idle-client HOST PORT`: opens a connection and sends nothing until stopped.
 //! - `trickle-client HOST PORT FILE`: sends `GET /FILE` one byte per TCP segment
 //!   ([`clients`]), the test for "one recv is the whole request".
@@ -56,6 +58,12 @@ pub(crate) const PEERS: &[Peer] = &[
         usage: "HOST PORT FILE",
         summary: "sends `GET /FILE` and prints the whole response",
         main: clients::http_get,
+    },
+    Peer {
+        name: "proxy-client",
+        usage: clients::PROXY_CLIENT_USAGE,
+        summary: "asks a proxy for http://ORIGIN_HOST:ORIGIN_PORT/FILE (absolute form, as curl -x)",
+        main: clients::proxy_client,
     },
     Peer {
         name: "idle-client",

@@ -125,6 +125,10 @@ pub(crate) struct ProgramPlan {
     /// What it may use (CPU, memory, files, processes, output).
     #[serde(default)]
     pub limits: ProgramLimits,
+    /// A peer's record file (`--record`), relative to the working directory: read back into
+    /// its evidence after the run (see `peer_record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 /// A step and, for expectations, how it is graded.

@@ -50,6 +50,7 @@ mod blocked;
 mod exit;
 mod icmp_port_unreachable;
 mod no_tcp_handshake;
+mod origin_requests;
 pub(crate) mod output;
 mod packet_gap;
 mod running;
@@ -94,6 +95,11 @@ pub(crate) trait EvidenceCheck {
     fn resolve(spec: &Self::Spec, cx: &mut CheckCx<'_, '_>) -> Option<(Self::Plan, String)>;
     /// The verdict from the evidence alone.
     fn grade(plan: &Self::Plan, run: &RunView<'_>) -> Graded;
+    /// Why socklab cannot grade this run (its own peer did not run, or left a record it cannot
+    /// read): a harness error, never the student's loss nor a pass. Default: it always can.
+    fn unjudged(_plan: &Self::Plan, _run: &RunView<'_>) -> Option<String> {
+        None
+    }
 }
 
 /// A check graded from a capture's analysis.
@@ -249,6 +255,14 @@ macro_rules! registry {
                     CheckKind::Wire(_) => None,
                 }
             }
+
+            /// See [`EvidenceCheck::unjudged`]; `None` for a wire check.
+            pub(crate) fn unjudged_evidence(&self, run: &RunView<'_>) -> Option<String> {
+                match self {
+                    $( CheckKind::$E(p) => <$ek as EvidenceCheck>::unjudged(p, run), )*
+                    CheckKind::Wire(_) => None,
+                }
+            }
         }
 
         /// A wire check's own resolved fields, by kind.
@@ -316,6 +330,9 @@ registry! {
         Running => running::Kind,
         /// The program is still running and blocked (waiting for input) at the end of the steps.
         Blocked => blocked::Kind,
+        /// From socklab's origin server's own record: how many times the `http-origin` peer
+        /// `program` was asked for `path` (a caching proxy asks once for two clients).
+        OriginRequests => origin_requests::Kind,
     }
     wire {
         /// On the wire: a TCP connection from `client` to `server` completed the three-way

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Sides, WireCheck};
 use crate::analysis::Analysis;
-use crate::check::wire::{packets_phrase, tcp_streams, WireGraded};
+use crate::check::wire::{tcp_streams, WireGraded};
 use crate::plan::{CheckCx, WireExpect};
 
 /// `tcp_connections` check: at least one of `count`, `min`, `max`.
@@ -92,25 +92,41 @@ impl WireCheck for Kind {
     }
 }
 
+/// Connections listed by name in `actual`; more are counted.
+const LISTED: usize = 4;
+
 pub(crate) fn grade(
     e: &WireExpect,
     a: &Analysis,
     min: Option<u64>,
     max: Option<u64>,
 ) -> WireGraded {
-    let first: Vec<u64> = tcp_streams(a, e.port)
+    let streams = tcp_streams(a, e.port);
+    let first: Vec<u64> = streams
         .iter()
         .map(|s| s.handshake.syn.unwrap_or(s.first_packet))
         .collect();
     let n = first.len() as u64;
-    let actual = if n == 0 {
-        format!("no TCP connection to port {}", e.port)
+    let whose = if e.server == e.client {
+        format!("{}'s port {}", e.server, e.port)
     } else {
-        format!(
-            "{n} TCP connection(s) to port {}, opened in {}",
-            e.port,
-            packets_phrase(&first)
-        )
+        format!("port {}", e.port)
+    };
+    // Each connection by its client's address and first packet, so a report can say which
+    // conversation of the capture is the one (or the ones) counted.
+    let mut each: Vec<String> = streams
+        .iter()
+        .zip(&first)
+        .take(LISTED)
+        .map(|(s, p)| format!("from {} (packet {p})", s.client))
+        .collect();
+    if streams.len() > LISTED {
+        each.push(format!("and {} more", streams.len() - LISTED));
+    }
+    let actual = match n {
+        0 => format!("no TCP connection to {whose}"),
+        1 => format!("1 TCP connection to {whose}: {}", each.join(", ")),
+        n => format!("{n} TCP connections to {whose}: {}", each.join(", ")),
     };
     let ok = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
     if ok {
@@ -123,7 +139,7 @@ pub(crate) fn grade(
             (None, Some(b)) => format!("at most {b}"),
             (None, None) => "any number".into(),
         };
-        WireGraded::fail(actual.clone(), format!("expected {want}; {actual}"), first)
+        WireGraded::fail(actual.clone(), format!("{actual}; expected {want}"), first)
     }
 }
 
@@ -142,6 +158,21 @@ mod tests {
         assert!(grade(&expect(k.clone()), &tcp_round_trip(), Some(1), Some(1)).passed);
         let g = grade(&expect(k), &udp_round_trip(), Some(1), Some(1));
         assert!(!g.passed);
-        assert!(g.reason.unwrap().contains("expected exactly 1"));
+        assert!(g.reason.unwrap().ends_with("; expected exactly 1"));
+        let one = grade(
+            &expect(WireKind::TcpConnections(Plan {
+                min: Some(1),
+                max: Some(1),
+            })),
+            &tcp_round_trip(),
+            Some(1),
+            Some(1),
+        );
+        // The one connection is named by its client and its first packet.
+        assert!(
+            one.actual.starts_with("1 TCP connection to ") && one.actual.contains(" (packet "),
+            "{}",
+            one.actual
+        );
     }
 }

@@ -66,6 +66,12 @@ impl CheckCx<'_, '_> {
         self.r.error(&path, message, help.map(str::to_string));
     }
 
+    /// The plan of program `p` (an index [`CheckCx::program`] returned): its binding, its
+    /// peer's record file.
+    pub(crate) fn program_plan(&self, p: usize) -> &ProgramPlan {
+        &self.programs[p]
+    }
+
     /// The index of the program `name` given in `field`, or `None` after reporting it unknown.
     pub(crate) fn program(&mut self, field: &str, name: &str) -> Option<usize> {
         let path = self.path(Some(field));

@@ -36,6 +36,9 @@ pub(crate) struct Bindings {
     pub roles: BTreeMap<String, RoleBinding>,
     /// A submission is graded.
     pub graded: bool,
+    /// Lab options the submission's manifest chose (`request_form`); the others keep their
+    /// defaults (see `roles::OPTIONS`).
+    pub options: BTreeMap<String, String>,
 }
 
 /// A submission's program for one role.
@@ -175,6 +178,11 @@ impl Resolver<'_> {
             .and_then(|name| hosts.iter().find(|h| h.name == name))
             .unwrap_or(&hosts[0]);
         values.insert("server_addr".into(), server_host.addr.clone());
+        for o in roles::OPTIONS.iter().filter(|o| o.lab == s.lab) {
+            let chosen = bindings.options.get(o.name).map(String::as_str);
+            let value = chosen.unwrap_or(o.values[0]);
+            values.insert(o.name.to_string(), value.to_string());
+        }
 
         let programs = self.programs(&hosts, &values, bindings, self_exe);
         let steps = self.steps(&programs, ports, &values);

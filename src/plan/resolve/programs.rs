@@ -57,6 +57,7 @@ impl Resolver<'_> {
                 .enumerate()
                 .map(|(j, a)| self.subst(&format!("programs[{i}].args[{j}]"), a, values))
                 .collect();
+            let mut record = None;
             let bound = 'bind: {
                 if let Some(peer_name) = &p.peer {
                     if p.role.is_some() || p.command.is_some() {
@@ -78,6 +79,15 @@ impl Resolver<'_> {
                     }
                     let mut argv = vec![self_exe.to_string(), "peer".into(), peer_name.clone()];
                     argv.extend(args.iter().cloned());
+                    // A peer that keeps a record gets a file of its own, read back as evidence;
+                    // a scenario that names one itself keeps it (and reads nothing back).
+                    if crate::peer_record::readable(peer_name)
+                        && !args.iter().any(|a| a == "--record")
+                    {
+                        let path = crate::peer_record::record_path(&p.name);
+                        argv.extend(["--record".to_string(), path.clone()]);
+                        record = Some(path);
+                    }
                     let binding = Binding::Peer {
                         name: peer_name.clone(),
                     };
@@ -169,6 +179,7 @@ impl Resolver<'_> {
                 host,
                 interpreter: None,
                 limits: self.limits(i),
+                record,
             });
         }
         out

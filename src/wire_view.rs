@@ -125,51 +125,190 @@ fn payload_texts(a: &Analysis) -> BTreeMap<u64, String> {
     out
 }
 
-/// Names the endpoints of the capture after the plan's programs.
+/// Names the endpoints of the capture after the plan's programs, claiming no more than the
+/// plan and the capture prove.
+///
+/// A server's endpoint is named by the port it waited on. A client's endpoint (an ephemeral
+/// port, unknown in advance) is named after a program only when that program is the one
+/// started program given the server's port in its arguments and the capture shows a single
+/// endpoint talking to that server: otherwise it is "client 2 of proxy", never a guess by
+/// start order (a proxy's own connection to the origin is not the second browser).
 pub(crate) fn participants(a: &Analysis, plan: &Plan) -> Vec<Participant> {
     let mut servers: BTreeMap<u16, usize> = BTreeMap::new();
+    let mut started = Vec::new();
     for s in &plan.steps {
-        if let StepPlan::WaitReady { program, port, .. } = s.step {
-            servers.entry(port).or_insert(program);
+        match s.step {
+            StepPlan::WaitReady { program, port, .. } => {
+                servers.entry(port).or_insert(program);
+            }
+            StepPlan::Start { program } => started.push(program),
+            _ => {}
         }
     }
-    let mut clients = plan.steps.iter().filter_map(|s| match s.step {
-        StepPlan::Start { program } if !servers.values().any(|p| *p == program) => Some(program),
-        _ => None,
-    });
-    let mut endpoints: Vec<Endpoint> = Vec::new();
+    let planned = |port: u16| plan.ports.iter().any(|p| p.port == port);
+    // Each endpoint in order of first appearance, with the port of the other end of the first
+    // packet it sent or received.
+    let mut endpoints: Vec<(Endpoint, u16)> = Vec::new();
     for p in &a.packets {
         let (sport, dport) = match (&p.tcp, &p.udp) {
             (Some(t), _) => (t.src_port, t.dst_port),
             (None, Some(u)) => (u.src_port, u.dst_port),
             _ => continue,
         };
-        for (ip, port) in [(p.src, sport), (p.dst, dport)] {
-            if let Some(ip) = ip {
-                let ep = Endpoint { ip, port };
-                if !endpoints.contains(&ep) {
-                    endpoints.push(ep);
-                }
+        let (Some(src), Some(dst)) = (p.src, p.dst) else {
+            continue;
+        };
+        for (ep, peer) in [
+            (
+                Endpoint {
+                    ip: src,
+                    port: sport,
+                },
+                dport,
+            ),
+            (
+                Endpoint {
+                    ip: dst,
+                    port: dport,
+                },
+                sport,
+            ),
+        ] {
+            if !endpoints.iter().any(|(e, _)| *e == ep) {
+                endpoints.push((ep, peer));
             }
         }
     }
+    let is_client = |ep: &Endpoint| !servers.contains_key(&ep.port) && !planned(ep.port);
+    let name_of_port = |port: u16| match servers.get(&port) {
+        Some(&p) => plan.programs[p].name.clone(),
+        None => format!("port {port}"),
+    };
     let mut out = Vec::new();
-    for ep in endpoints {
-        let program = servers.get(&ep.port).copied();
-        let program = match program {
-            Some(p) => Some(p),
+    for (ep, peer) in &endpoints {
+        let name = if let Some(&p) = servers.get(&ep.port) {
+            plan.programs[p].name.clone()
+        } else if planned(ep.port) {
             // A port the plan chose but no server waited on: a client's target with no server.
-            None if plan.ports.iter().any(|p| p.port == ep.port) => None,
-            None => clients.next(),
+            format!("nothing on port {}", ep.port)
+        } else {
+            let group: Vec<&Endpoint> = endpoints
+                .iter()
+                .filter(|(e, q)| q == peer && is_client(e))
+                .map(|(e, _)| e)
+                .collect();
+            let port_text = peer.to_string();
+            let mut candidates: Vec<usize> = started
+                .iter()
+                .copied()
+                .filter(|p| !servers.values().any(|s| s == p))
+                .filter(|&p| plan.programs[p].argv.contains(&port_text))
+                .collect();
+            candidates.dedup();
+            let target = name_of_port(*peer);
+            match (candidates.as_slice(), group.len()) {
+                ([only], 1) => plan.programs[*only].name.clone(),
+                (_, 1) => format!("client of {target}"),
+                _ => {
+                    let k = group.iter().position(|e| *e == ep).map_or(0, |k| k + 1);
+                    format!("client {k} of {target}")
+                }
+            }
         };
-        let name = program.map_or_else(
-            || format!("nothing on port {}", ep.port),
-            |p| plan.programs[p].name.clone(),
-        );
         out.push(Participant {
             endpoint: ep.to_string(),
             name,
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::participants;
+    use crate::analysis::{analyze, AnalyzerOptions};
+    use crate::testkit::{self, Capture, Link};
+
+    const PORT: u16 = 30_000;
+
+    /// A plan with a TCP server on `PORT` and `clients` client programs, all given `PORT`.
+    fn plan(clients: usize) -> crate::plan::Plan {
+        let names: Vec<String> = (1..=clients).map(|i| format!("client{i}")).collect();
+        let programs: Vec<String> = names
+            .iter()
+            .map(|n| format!(r#"{{ "name": "{n}", "role": "tcp-upper-client" }}"#))
+            .collect();
+        let starts: Vec<String> = names
+            .iter()
+            .map(|n| format!(r#"{{ "start": {{ "program": "{n}" }} }}"#))
+            .collect();
+        let text = format!(
+            r#"{{ "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+                 "programs": [ {{ "name": "server", "role": "tcp-upper-server" }}, {} ],
+                 "steps": [ {{ "start": {{ "program": "server" }} }},
+                            {{ "wait_ready": {{ "program": "server" }} }}, {} ],
+                 "checks": [] }}"#,
+            programs.join(", "),
+            starts.join(", ")
+        );
+        crate::plan::resolve_text(text, PORT).expect("valid scenario")
+    }
+
+    /// The names given to the endpoints of a capture of one SYN and SYN-ACK per `(client port,
+    /// server port)` pair.
+    fn names(plan: &crate::plan::Plan, conns: &[(u16, u16)]) -> Vec<(String, String)> {
+        let at = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        let mut cap = Capture::new(Link::Ethernet);
+        for &(c, s) in conns {
+            cap.push(&testkit::tcp(at(c), at(s), 100, 0, 0x02, b""));
+            cap.push(&testkit::tcp(at(s), at(c), 500, 101, 0x12, b""));
+        }
+        let a = analyze(&cap.pcap()[..], "t.pcap", AnalyzerOptions::default()).expect("pcap");
+        participants(&a, plan)
+            .into_iter()
+            .map(|p| (p.endpoint, p.name))
+            .collect()
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_one_client_given_the_servers_port_is_named_when_it_is_the_only_endpoint() {
+        assert_eq!(
+            names(&plan(1), &[(45_000, PORT)]),
+            owned(&[
+                ("127.0.0.1:45000", "client1"),
+                ("127.0.0.1:30000", "server")
+            ])
+        );
+    }
+
+    #[test]
+    fn several_clients_or_an_unplanned_connection_are_numbered_never_guessed_by_start_order() {
+        assert_eq!(
+            names(&plan(2), &[(45_000, PORT), (45_001, PORT)]),
+            owned(&[
+                ("127.0.0.1:45000", "client 1 of server"),
+                ("127.0.0.1:30000", "server"),
+                ("127.0.0.1:45001", "client 2 of server"),
+            ])
+        );
+        // One planned client but two endpoints: the second could be anyone's (a proxy's
+        // connection, a retry), so neither is named after the program.
+        assert_eq!(
+            names(&plan(1), &[(45_000, PORT), (45_001, PORT)]),
+            owned(&[
+                ("127.0.0.1:45000", "client 1 of server"),
+                ("127.0.0.1:30000", "server"),
+                ("127.0.0.1:45001", "client 2 of server"),
+            ])
+        );
+    }
 }

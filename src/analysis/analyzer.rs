@@ -1252,6 +1252,17 @@ fn deliver(
     let kept = fresh.len().min(room);
     dir.payload.extend_from_slice(&fresh[..kept]);
     runs.data(offset, kept as u64);
+    if kept > 0 {
+        push_capped(
+            &mut dir.segments,
+            &mut dir.segments_truncated,
+            runs.cap,
+            SegmentAt {
+                offset,
+                packet: seg.packet,
+            },
+        );
+    }
     // Bytes the header claims but the capture does not hold (snaplen): a gap, never filled
     // with the bytes of a later segment.
     gap(

@@ -88,6 +88,7 @@ mod conformance_tests;
 pub(crate) mod escape;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub(crate) mod http;
 mod http_info;
 mod info;
 mod model;

@@ -13,6 +13,7 @@ mod state;
 mod steps;
 pub(crate) mod wire;
 mod wire_gap;
+pub(crate) mod wire_http;
 mod wire_icmp;
 mod wire_tcp_conns;
 mod wire_tcp_handshake;

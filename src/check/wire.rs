@@ -193,6 +193,7 @@ fn grade_at(expect: &WireExpect, a: &Analysis) -> WireGraded {
             min_ms,
             max_ms,
         } => wire_gap::grade(expect, a, *to_server, *min_ms, *max_ms),
+        WireKind::HttpResponse(x) => super::wire_http::grade(expect, x, a),
     }
 }
 

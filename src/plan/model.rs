@@ -358,6 +358,8 @@ pub(crate) enum WireKind {
         min_ms: u64,
         max_ms: Option<u64>,
     },
+    /// The server's HTTP response (see `check::wire_http`).
+    HttpResponse(crate::check::wire_http::HttpResponseExpect),
 }
 
 impl WireKind {
@@ -373,6 +375,7 @@ impl WireKind {
             WireKind::IcmpPortUnreachable => "icmp_port_unreachable",
             WireKind::TcpConnections { .. } => "tcp_connections",
             WireKind::PacketGap { .. } => "packet_gap",
+            WireKind::HttpResponse(_) => "http_response",
         }
     }
 }
@@ -446,6 +449,7 @@ impl WireExpect {
                     way(*to_server)
                 )
             }
+            WireKind::HttpResponse(x) => x.describe(s, c, p),
         }
     }
 

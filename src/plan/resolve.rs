@@ -1180,6 +1180,45 @@ impl Resolver<'_> {
                     },
                 );
             }
+            Check::HttpResponse(c) => {
+                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
+                if to_server {
+                    self.error(
+                        &format!("{at}.from"),
+                        format!(
+                            "an HTTP response comes from the server, and `{}` is not one",
+                            c.from
+                        ),
+                        Some(format!("make `from` the server and `to` `{}`", c.from)),
+                    );
+                    return None;
+                }
+                let lab = self.loaded.scenario.lab.clone();
+                let expect = match crate::check::wire_http::resolve(c, &lab) {
+                    Ok(x) => x,
+                    Err(p) => {
+                        let path = match p.field {
+                            Some(f) => format!("{at}.{f}"),
+                            None => at.clone(),
+                        };
+                        self.error(&path, p.message, p.help);
+                        return None;
+                    }
+                };
+                return self.wire_plan(
+                    i,
+                    programs,
+                    steps,
+                    values,
+                    WireSpec {
+                        server,
+                        client,
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::HttpResponse(expect),
+                );
+            }
             Check::Exit(_) | Check::Output(_) | Check::Running(_) | Check::Blocked(_) => {
                 return None
             }
@@ -1421,6 +1460,7 @@ fn check_kind_name(check: &Check) -> &'static str {
         Check::IcmpPortUnreachable(_) => "icmp_port_unreachable",
         Check::TcpConnections(_) => "tcp_connections",
         Check::PacketGap(_) => "packet_gap",
+        Check::HttpResponse(_) => "http_response",
     }
 }
 
@@ -1437,6 +1477,7 @@ fn check_points(check: &Check) -> Option<u32> {
         Check::UdpDatagrams(c) => c.points,
         Check::TcpConnections(c) => c.points,
         Check::PacketGap(c) => c.points,
+        Check::HttpResponse(c) => c.points,
     }
 }
 

@@ -323,6 +323,11 @@ pub(crate) enum Check {
     /// port alone, in order) contains a text, matches a regex, equals bytes, or stands in a
     /// relation to the request (`uppercase_of_request`).
     TcpPayload(TcpPayloadCheck),
+    /// On the wire: the HTTP response `from` (the server) sent `to` on a connection to the
+    /// server's port, parsed from the reassembled stream: its status code, headers it must
+    /// carry, and a body equal to a lab document byte for byte (`body_file`) or containing a
+    /// text (`body_contains`).
+    HttpResponse(crate::check::wire_http::HttpResponseCheck),
     /// On the wire: a TCP connection between `client` and `server` ended with a FIN each way
     /// (and no RST).
     TcpFinTeardown(TcpPairCheck),

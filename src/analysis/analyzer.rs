@@ -34,6 +34,34 @@ pub(crate) struct AnalyzerOptions {
     /// Retire flows past count bounds while streaming (see [`RetirePolicy`]); `None` keeps
     /// every flow to the end.
     pub retire: Option<RetirePolicy>,
+    /// Ports whose TCP traffic the packet list reads as a protocol tshark would not guess
+    /// there (`tshark -d`).
+    pub decode_as: DecodeAs,
+}
+
+/// Ports to read as SMTP, as `tshark -d tcp.port==N,smtp` (tshark dissects SMTP on port 25
+/// only; the labs' servers listen on ports chosen per run). At most [`DecodeAs::MAX`] ports:
+/// a scenario has one or two servers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DecodeAs {
+    smtp: [Option<u16>; DecodeAs::MAX],
+}
+
+impl DecodeAs {
+    pub(crate) const MAX: usize = 4;
+
+    /// SMTP on `ports` (the first [`DecodeAs::MAX`]).
+    pub(crate) fn smtp(ports: &[u16]) -> DecodeAs {
+        let mut smtp = [None; DecodeAs::MAX];
+        for (slot, port) in smtp.iter_mut().zip(ports) {
+            *slot = Some(*port);
+        }
+        DecodeAs { smtp }
+    }
+
+    pub(crate) fn is_smtp(&self, port: u16) -> bool {
+        self.smtp.contains(&Some(port))
+    }
 }
 
 /// When the analyzer lets go of a flow: the flow moves to the finished list (see
@@ -74,6 +102,7 @@ impl AnalyzerOptions {
             flow_packet_cap: 0,
             payload_stream: None,
             retire: None,
+            decode_as: DecodeAs::default(),
         }
     }
 }
@@ -87,6 +116,7 @@ impl Default for AnalyzerOptions {
             flow_packet_cap: 10_000,
             payload_stream: None,
             retire: None,
+            decode_as: DecodeAs::default(),
         }
     }
 }
@@ -154,6 +184,9 @@ struct StreamState {
     to_server: SeqState,
     to_client: SeqState,
     last_ts: i64,
+    /// What the packet list says about SMTP on this stream, when one of its ports is read as
+    /// SMTP (boxed: other streams never need one).
+    smtp: Option<Box<super::smtp_info::Tracker>>,
 }
 
 impl StreamState {
@@ -622,6 +655,7 @@ impl Analyzer {
                         to_server: SeqState::default(),
                         to_client: SeqState::default(),
                         last_ts: frame.ts_ns,
+                        smtp: None,
                     },
                     ONE_WAY,
                 );
@@ -725,9 +759,21 @@ impl Analyzer {
         if span > 0 && fwd.max_end.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
             fwd.max_end = Some(end);
         }
+        // The packet list's SMTP view, on the ports read as SMTP: in-order data, first
+        // transmissions only. A segment sent to such a port is the client's, as in tshark.
+        let smtp_to = opts.decode_as.is_smtp(seg.dst_port);
+        let smtp_port = smtp_to || opts.decode_as.is_smtp(seg.src_port);
+        let mut smtp = super::smtp_info::Shown::Tcp;
+        let in_order = fwd.next.is_none_or(|n| n == data_seq);
+        if smtp_port && seg.payload_len > 0 && !retransmission && in_order {
+            smtp = st
+                .smtp
+                .get_or_insert_with(Box::default)
+                .segment(smtp_to, seg.payload);
+        }
         // The packet list's HTTP view: in-order data, first transmissions only.
         let mut http = super::http_info::Shown::Tcp;
-        if seg.payload_len > 0 && !retransmission && !fwd.not_http {
+        if seg.payload_len > 0 && !retransmission && !fwd.not_http && !smtp_port {
             // Without a SYN, the first data seen is where the stream starts.
             if fwd.next.is_none_or(|n| n == data_seq) {
                 let tracker = fwd
@@ -824,6 +870,20 @@ impl Analyzer {
                 }
                 super::http_info::Shown::Message(text) => {
                     sum.protocol = "HTTP";
+                    sum.info = text;
+                }
+            }
+            match smtp {
+                super::smtp_info::Shown::Tcp => {}
+                super::smtp_info::Shown::Pending => {
+                    sum.info.push_str(" [TCP segment of a reassembled PDU]");
+                }
+                super::smtp_info::Shown::Smtp(text) => {
+                    sum.protocol = "SMTP";
+                    sum.info = text;
+                }
+                super::smtp_info::Shown::Imf(text) => {
+                    sum.protocol = "SMTP/IMF";
                     sum.info = text;
                 }
             }

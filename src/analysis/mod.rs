@@ -95,9 +95,10 @@ mod model;
 mod recency;
 #[cfg(test)]
 mod retire_tests;
+mod smtp_info;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use analyzer::analyze;
-pub(crate) use analyzer::{Analyzer, AnalyzerOptions, RetirePolicy};
+pub(crate) use analyzer::{Analyzer, AnalyzerOptions, DecodeAs, RetirePolicy};
 pub(crate) use model::*;

@@ -774,6 +774,67 @@ mod tests {
         );
     }
 
+    fn scenario(from: &str, to: &str, extra: &str) -> Result<crate::plan::Plan, String> {
+        let text = format!(
+            r#"{{
+              "id": "t", "lab": "web", "title": "t", "question": "q", "explanation": "e",
+              "programs": [
+                {{ "name": "server", "role": "web-server" }},
+                {{ "name": "origin", "peer": "http-origin" }},
+                {{ "name": "browser", "peer": "http-get",
+                   "args": ["{{server_addr}}", "{{port}}", "image.png"] }}
+              ],
+              "steps": [
+                {{ "start": {{ "program": "server" }} }},
+                {{ "wait_ready": {{ "program": "server" }} }},
+                {{ "start": {{ "program": "origin" }} }},
+                {{ "wait_ready": {{ "program": "origin" }} }},
+                {{ "start": {{ "program": "browser" }} }}
+              ],
+              "checks": [
+                {{ "http_response": {{ "from": "{from}", "to": "{to}", {extra} }} }}
+              ]
+            }}"#
+        );
+        crate::plan::resolve_text(text, SERVER)
+    }
+
+    #[test]
+    fn a_scenario_names_the_server_as_from_and_a_document_of_its_lab() {
+        let plan = scenario(
+            "server",
+            "browser",
+            r#""status": 200, "body_file": "image.png""#,
+        )
+        .expect("resolves");
+        let e = plan.checks[0].wire().expect("a wire check");
+        assert_eq!(e.port, SERVER);
+        assert_eq!(
+            e.describe(),
+            format!(
+                "server (port {SERVER}) answers browser with an HTTP response with status 200, \
+                 image.png as its body"
+            )
+        );
+        // Two servers (a proxy and its origin): `from` is the one that answers.
+        let plan = scenario("origin", "server", r#""status": 200"#).expect("resolves");
+        assert_eq!(
+            plan.checks[0].wire().map(|e| e.server.as_str()),
+            Some("origin")
+        );
+        let err = scenario("browser", "server", r#""status": 200"#).expect_err("refused");
+        assert!(
+            err.contains("an HTTP response comes from a server, and `browser` is none"),
+            "{err}"
+        );
+        let err = scenario("server", "browser", r#""body_file": "nope.png""#).expect_err("refused");
+        assert!(
+            err.contains("`nope.png` is not a document of the lab `web`")
+                && err.contains("checks[0].http_response.body_file"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn resolution_refuses_what_cannot_be_judged() {
         let base = HttpResponseCheck {

@@ -1181,18 +1181,23 @@ impl Resolver<'_> {
                 );
             }
             Check::HttpResponse(c) => {
-                let (server, client, to_server) = pair(self, &c.from, &c.to)?;
-                if to_server {
+                // A response comes from the server: `from` gives the port, even when `to` is
+                // a server too (a proxy, answered by the origin).
+                let f = self.program_index(&format!("{at}.from"), &c.from, programs)?;
+                self.program_index(&format!("{at}.to"), &c.to, programs)?;
+                if !is_server(f, programs, steps) {
                     self.error(
                         &format!("{at}.from"),
                         format!(
-                            "an HTTP response comes from the server, and `{}` is not one",
+                            "an HTTP response comes from a server, and `{}` is none (no \
+                             `wait_ready` step, no server role)",
                             c.from
                         ),
                         Some(format!("make `from` the server and `to` `{}`", c.from)),
                     );
                     return None;
                 }
+                let (server, client) = (c.from.clone(), c.to.clone());
                 let lab = self.loaded.scenario.lab.clone();
                 let expect = match crate::check::wire_http::resolve(c, &lab) {
                     Ok(x) => x,

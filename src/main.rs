@@ -12,6 +12,7 @@ mod documents;
 mod error;
 mod evidence;
 mod exec;
+mod grade;
 mod inspect;
 mod interp;
 mod labs;

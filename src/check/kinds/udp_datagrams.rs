@@ -1,9 +1,131 @@
 //! `udp_datagrams` check: how many datagrams went one way on the port, and what one held, or
 //! how each reply relates to the request it answers (the last datagram its client sent it).
 
-use super::wire::{compare_reply, packets_phrase, quote, udp_flows, Exchange, WireGraded};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::tcp_payload::relation;
+use super::{Sides, WireCheck};
 use crate::analysis::{Analysis, Datagram, UdpFlow};
-use crate::plan::{PayloadMatcher, PayloadRule, Relation, WireExpect};
+use crate::check::wire::{
+    compare_reply, packets_phrase, quote, udp_flows, way, Exchange, WireGraded,
+};
+use crate::plan::{CheckCx, PayloadMatcher, PayloadRule, Relation, WireExpect};
+use crate::scenario::PayloadRelation;
+
+/// `udp_datagrams` check: `count`, and at most one of `contains` and `relation`. One of `from`
+/// and `to` must be a server (see `tcp_payload`), or, when neither is, `to`'s port is used (a
+/// client sending to a port where nothing is bound).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UdpDatagramsCheck {
+    /// Sending program name from `programs`.
+    pub from: String,
+    /// Receiving program name from `programs`.
+    pub to: String,
+    /// Exact number of datagrams sent that way. Default: at least one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// One of the datagrams contains this text (placeholders allowed). A line typed into
+    /// `from` is replaced in `socklab verify` as in `tcp_payload`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    /// Each datagram sent by the server stands in this relation to the request it answers: the
+    /// last datagram that client sent it before, from the same address and port. At least one
+    /// reply must answer a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<PayloadRelation>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+envelope!(UdpDatagramsCheck);
+
+/// The resolved `udp_datagrams` check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Datagrams sent to the server (else: sent by it).
+    pub to_server: bool,
+    pub count: Option<u64>,
+    /// What the datagrams hold: one of them matches, or each reply stands in the relation.
+    pub rule: Option<PayloadRule>,
+}
+
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "udp_datagrams";
+    type Spec = UdpDatagramsCheck;
+    type Plan = Plan;
+
+    fn resolve(c: &UdpDatagramsCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<Plan>> {
+        let (server, client, to_server) = cx.direction(&c.from, &c.to)?;
+        let rule = match (&c.contains, c.relation) {
+            (Some(_), Some(_)) => {
+                cx.error(
+                    None,
+                    "give `contains` or `relation`, not both",
+                    Some("a relation already judges what each reply holds; keep `relation`"),
+                );
+                return None;
+            }
+            (Some(t), None) => {
+                let text = cx.subst("contains", t);
+                Some(PayloadRule::Matches(cx.typed_or_contains(text, &c.from)))
+            }
+            (None, Some(_)) if c.count == Some(0) => {
+                cx.error(
+                    None,
+                    "a relation judges replies, but `count: 0` says there are none",
+                    Some("drop `relation`, or the `count`"),
+                );
+                return None;
+            }
+            (None, Some(r)) => Some(PayloadRule::Relation(relation(cx, r, to_server, &c.from)?)),
+            (None, None) => None,
+        };
+        Some(Sides {
+            server,
+            client,
+            plan: Plan {
+                to_server,
+                count: c.count,
+                rule,
+            },
+        })
+    }
+
+    fn describe(e: &WireExpect, p: &Plan) -> String {
+        let n = match p.count {
+            Some(1) => "exactly 1 UDP datagram".to_string(),
+            Some(n) => format!("exactly {n} UDP datagrams"),
+            None => "UDP datagrams".to_string(),
+        };
+        let text = match &p.rule {
+            None => String::new(),
+            Some(PayloadRule::Matches(
+                PayloadMatcher::Contains(t) | PayloadMatcher::TypedLine(Some(t)),
+            )) => format!(", one containing {t:?}"),
+            Some(PayloadRule::Matches(m)) => format!(", one that {}", m.describe()),
+            Some(PayloadRule::Relation(r)) => format!(", each {}", r.describe()),
+        };
+        format!("{n} {}{text}", way(e, p.to_server))
+    }
+
+    fn grade(e: &WireExpect, p: &Plan, a: &Analysis) -> WireGraded {
+        grade(e, a, p.to_server, p.count, p.rule.as_ref())
+    }
+
+    fn typed_line(p: &mut Plan) -> Option<&mut PayloadMatcher> {
+        match &mut p.rule {
+            Some(PayloadRule::Matches(m)) => Some(m),
+            _ => None,
+        }
+    }
+}
 
 pub(crate) fn grade(
     e: &WireExpect,
@@ -180,16 +302,16 @@ fn cut(d: &Datagram) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::wire::testing::*;
     use super::*;
+    use crate::check::wire::testing::*;
     use crate::plan::WireKind;
 
     fn k() -> WireExpect {
-        expect(WireKind::UdpDatagrams {
+        expect(WireKind::UdpDatagrams(Plan {
             to_server: true,
             count: Some(1),
             rule: None,
-        })
+        }))
     }
 
     fn contains(text: &str) -> PayloadRule {

@@ -2,9 +2,35 @@
 //! unconnected UDP socket never reports to the program). Like `tcp_refused`, judged wherever
 //! the client sent it, the check's port first: the port rule is the steps' to judge.
 
-use super::wire::{port_summary, WireGraded};
+use super::no_tcp_handshake::{at_program, WirePortCheck};
+use super::{Sides, WireCheck};
 use crate::analysis::{Analysis, FlowRef, IcmpErrorRecord, UdpFlow};
-use crate::plan::WireExpect;
+use crate::check::wire::{port_summary, WireGraded};
+use crate::plan::{CheckCx, WireExpect};
+
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "icmp_port_unreachable";
+    const FOLLOWS_MOVED_SERVER: bool = false;
+    type Spec = WirePortCheck;
+    type Plan = ();
+
+    fn resolve(c: &WirePortCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<()>> {
+        at_program(c, cx)
+    }
+
+    fn describe(e: &WireExpect, _: &()) -> String {
+        format!(
+            "a datagram to port {} is answered by ICMP port unreachable",
+            e.port
+        )
+    }
+
+    fn grade(e: &WireExpect, _: &(), a: &Analysis) -> WireGraded {
+        grade(e, a)
+    }
+}
 
 pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
     let unreachable: Vec<(&IcmpErrorRecord, u16)> = a
@@ -72,22 +98,31 @@ fn flow_of<'a>(a: &'a Analysis, x: &IcmpErrorRecord) -> Option<&'a UdpFlow> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::wire::testing::*;
     use super::*;
+    use crate::check::wire::testing::*;
     use crate::plan::WireKind;
 
     #[test]
     fn finds_port_unreachable_and_its_datagram() {
-        let g = grade(&expect(WireKind::IcmpPortUnreachable), &udp_unreachable());
+        let g = grade(
+            &expect(WireKind::IcmpPortUnreachable(())),
+            &udp_unreachable(),
+        );
         assert!(g.passed, "{}", g.actual);
         assert_eq!(g.packets, vec![1, 2]);
-        assert!(!grade(&expect(WireKind::IcmpPortUnreachable), &udp_round_trip()).passed);
+        assert!(
+            !grade(
+                &expect(WireKind::IcmpPortUnreachable(())),
+                &udp_round_trip()
+            )
+            .passed
+        );
     }
 
     #[test]
     fn a_datagram_refused_on_another_port_counts_and_says_where() {
         let g = grade(
-            &expect(WireKind::IcmpPortUnreachable),
+            &expect(WireKind::IcmpPortUnreachable(())),
             &udp_unreachable_on(12_000),
         );
         assert!(g.passed, "{:?}", g.reason);
@@ -103,7 +138,7 @@ mod tests {
     #[test]
     fn a_reply_that_finds_its_client_gone_is_no_refused_request() {
         let g = grade(
-            &expect(WireKind::IcmpPortUnreachable),
+            &expect(WireKind::IcmpPortUnreachable(())),
             &udp_reply_to_a_gone_client(),
         );
         assert!(!g.passed, "{}", g.actual);

@@ -1,7 +1,54 @@
-//! `running` and `blocked` checks: the program's state after the last step.
+//! `running` check: the program is still running after the last step. Its fields and its
+//! words for a program's end state serve the `blocked` check too.
 
-use super::Graded;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{EvidenceCheck, RunView};
+use crate::check::Graded;
 use crate::evidence::ProgramEvidence;
+use crate::plan::CheckCx;
+
+/// `running` and `blocked` checks.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StateCheck {
+    /// Program name from `programs`.
+    pub program: String,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+envelope!(StateCheck);
+
+/// The resolved `running` or `blocked` check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Plan {
+    pub program: usize,
+}
+
+pub(crate) struct Kind;
+
+impl EvidenceCheck for Kind {
+    const NAME: &'static str = "running";
+    const NEEDS_QUIESCENCE: bool = true;
+    type Spec = StateCheck;
+    type Plan = Plan;
+
+    fn resolve(c: &StateCheck, cx: &mut CheckCx<'_, '_>) -> Option<(Plan, String)> {
+        let program = cx.started_program("program", &c.program)?;
+        let title = format!("{} is still running at the end", c.program);
+        Some((Plan { program }, title))
+    }
+
+    fn grade(plan: &Plan, run: &RunView<'_>) -> Graded {
+        let (name, ev) = run.program(plan.program);
+        running(name, &ev)
+    }
+}
 
 pub(crate) fn running(name: &str, ev: &ProgramEvidence) -> Graded {
     let alive = ev.at_end.as_ref().is_some_and(|s| s.alive);
@@ -13,27 +60,8 @@ pub(crate) fn running(name: &str, ev: &ProgramEvidence) -> Graded {
     }
 }
 
-pub(crate) fn blocked(name: &str, ev: &ProgramEvidence) -> Graded {
-    let state = ev.at_end.as_ref();
-    let alive = state.is_some_and(|s| s.alive);
-    let blocked = state.and_then(|s| s.blocked) == Some(true);
-    let actual = if !alive {
-        describe(ev)
-    } else if blocked {
-        "running, blocked waiting for input".into()
-    } else {
-        "running, but not blocked waiting for input (busy, or asleep in something else)".into()
-    };
-    Graded {
-        passed: alive && blocked,
-        expected: format!("{name} running and blocked"),
-        reason: (!(alive && blocked)).then(|| format!("{name}: {actual}")),
-        actual,
-    }
-}
-
 /// The state after the last step; a later stop by the harness's teardown is not part of it.
-fn describe(ev: &ProgramEvidence) -> String {
+pub(super) fn describe(ev: &ProgramEvidence) -> String {
     match (&ev.exit, &ev.spawn_error, &ev.at_end) {
         (_, Some(e), _) => format!("never started: {e}"),
         (_, None, Some(s)) if s.alive => "running".into(),
@@ -44,6 +72,7 @@ fn describe(ev: &ProgramEvidence) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::blocked::blocked;
     use super::*;
     use crate::evidence::{EndState, ExitRecord};
 

@@ -1,8 +1,61 @@
 //! `exit` check: the program's exit status.
 
-use super::{error_line, Graded};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{EvidenceCheck, RunView};
+use crate::check::{error_line, Graded};
 use crate::evidence::ProgramEvidence;
-use crate::plan::ExitExpect;
+use crate::plan::{CheckCx, ExitExpect};
+use crate::scenario::ExitStatusName;
+
+/// `exit` check.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExitCheck {
+    /// Program name from `programs`.
+    pub program: String,
+    /// Expected status (see `expect_exit`). Default: `any`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ExitStatusName>,
+    /// Exact expected exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+envelope!(ExitCheck);
+
+/// The resolved `exit` check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Plan {
+    pub program: usize,
+    pub expect: ExitExpect,
+}
+
+pub(crate) struct Kind;
+
+impl EvidenceCheck for Kind {
+    const NAME: &'static str = "exit";
+    type Spec = ExitCheck;
+    type Plan = Plan;
+
+    fn resolve(c: &ExitCheck, cx: &mut CheckCx<'_, '_>) -> Option<(Plan, String)> {
+        let program = cx.started_program("program", &c.program)?;
+        let expect = ExitExpect::from_parts(c.status, c.code);
+        let title = format!("{} {}", c.program, expect.describe());
+        Some((Plan { program, expect }, title))
+    }
+
+    fn grade(plan: &Plan, run: &RunView<'_>) -> Graded {
+        let (name, ev) = run.program(plan.program);
+        grade(name, &ev, plan.expect)
+    }
+}
 
 pub(crate) fn grade(name: &str, ev: &ProgramEvidence, expect: ExitExpect) -> Graded {
     let expected = format!("{name} {}", expect.describe());

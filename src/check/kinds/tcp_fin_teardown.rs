@@ -1,8 +1,31 @@
 //! `tcp_fin_teardown` check: the connection ended with a FIN each way and no RST.
 
-use super::wire::{port_summary, tcp_streams, WireGraded};
+use super::tcp_handshake::{pair, TcpPairCheck};
+use super::{Sides, WireCheck};
 use crate::analysis::{Analysis, Teardown};
-use crate::plan::WireExpect;
+use crate::check::wire::{port_summary, tcp_streams, WireGraded};
+use crate::plan::{CheckCx, WireExpect};
+
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "tcp_fin_teardown";
+    type Spec = TcpPairCheck;
+    type Plan = ();
+
+    fn resolve(c: &TcpPairCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<()>> {
+        pair(c, cx)
+    }
+
+    fn describe(e: &WireExpect, _: &()) -> String {
+        let (c, s, p) = (&e.client, &e.server, e.port);
+        format!("the TCP connection between {c} and {s} (port {p}) ends with a FIN each way")
+    }
+
+    fn grade(e: &WireExpect, _: &(), a: &Analysis) -> WireGraded {
+        grade(e, a)
+    }
+}
 
 pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
     let streams = tcp_streams(a, e.port);
@@ -55,16 +78,16 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
 
 #[cfg(test)]
 mod tests {
-    use super::super::wire::testing::*;
     use super::*;
+    use crate::check::wire::testing::*;
     use crate::plan::WireKind;
 
     #[test]
     fn fin_each_way_passes_rst_fails() {
-        let g = grade(&expect(WireKind::TcpFinTeardown), &tcp_round_trip());
+        let g = grade(&expect(WireKind::TcpFinTeardown(())), &tcp_round_trip());
         assert!(g.passed);
         assert_eq!(g.packets, vec![8, 9]);
-        let g = grade(&expect(WireKind::TcpFinTeardown), &tcp_refused());
+        let g = grade(&expect(WireKind::TcpFinTeardown(())), &tcp_refused());
         assert!(!g.passed);
         assert!(g.actual.contains("RST in packet 2"));
     }

@@ -3,11 +3,166 @@
 //! stand in a relation to the request of the same connection (the server's reply is the
 //! uppercase of what the client sent), which holds for any sentence a student types.
 
-use super::wire::{
-    compare_reply, packets_phrase, port_summary, quote, tcp_streams, Exchange, WireGraded,
-};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Sides, WireCheck};
 use crate::analysis::{Analysis, TcpDirection, TcpStream};
-use crate::plan::{PayloadMatcher, PayloadRule, Relation, WireExpect};
+use crate::check::wire::{
+    compare_reply, packets_phrase, port_summary, quote, tcp_streams, way, Exchange, WireGraded,
+};
+use crate::plan::{regex_problem, CheckCx, PayloadMatcher, PayloadRule, Relation, WireExpect};
+use crate::scenario::PayloadRelation;
+
+/// `tcp_payload` check: exactly one of `contains`, `regex`, `equals_hex`, `relation`. One of
+/// `from` and `to` must be a server (a program with a `wait_ready` step or a `*-server` role).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TcpPayloadCheck {
+    /// Sending program name from `programs`.
+    pub from: String,
+    /// Receiving program name from `programs`.
+    pub to: String,
+    /// The payload contains this text (placeholders allowed). When the text is a line that a
+    /// `write` step types into `from`, `socklab verify` (which cannot know what a student typed
+    /// into their own client) checks the line given with `--text` instead, or, without it, only
+    /// that `from` sent something.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    /// The payload matches this regular expression (Rust `regex` syntax, over bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// The payload equals these bytes, written in hex (`48454c4c4f0a`; spaces allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals_hex: Option<String>,
+    /// The payload, sent by the server, stands in this relation to the request the client sent
+    /// on the same connection, e.g. `uppercase_of_request`: every connection that carries a
+    /// reply is judged, and at least one must. A relation holds for any sentence, so it also
+    /// judges a capture a student made with a sentence of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<PayloadRelation>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+envelope!(TcpPayloadCheck);
+
+/// The resolved `tcp_payload` check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Payload sent to the server (else: sent by it).
+    pub to_server: bool,
+    pub rule: PayloadRule,
+}
+
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "tcp_payload";
+    type Spec = TcpPayloadCheck;
+    type Plan = Plan;
+
+    fn resolve(c: &TcpPayloadCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<Plan>> {
+        let (server, client, to_server) = cx.direction(&c.from, &c.to)?;
+        let given: Vec<&str> = [
+            ("contains", c.contains.is_some()),
+            ("regex", c.regex.is_some()),
+            ("equals_hex", c.equals_hex.is_some()),
+            ("relation", c.relation.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.then_some(k))
+        .collect();
+        if given.len() != 1 {
+            cx.error(
+                None,
+                format!("give exactly one payload condition, not {}", given.len()),
+                Some("use one of `contains`, `regex`, `equals_hex`, `relation`"),
+            );
+            return None;
+        }
+        let rule = if let Some(r) = c.relation {
+            PayloadRule::Relation(relation(cx, r, to_server, &c.from)?)
+        } else if let Some(text) = &c.contains {
+            let text = cx.subst("contains", text);
+            PayloadRule::Matches(cx.typed_or_contains(text, &c.from))
+        } else if let Some(r) = &c.regex {
+            if let Err(e) = regex::bytes::Regex::new(r) {
+                cx.error(Some("regex"), regex_problem(&e), None);
+                return None;
+            }
+            PayloadRule::Matches(PayloadMatcher::Regex(r.clone()))
+        } else {
+            let hex = c.equals_hex.as_deref().unwrap_or("");
+            let Some(bytes) = parse_hex(hex) else {
+                cx.error(
+                    Some("equals_hex"),
+                    format!("invalid hex bytes `{hex}`"),
+                    Some("write two hex digits per byte, e.g. `48 49 0a`"),
+                );
+                return None;
+            };
+            PayloadRule::Matches(PayloadMatcher::Equals(bytes))
+        };
+        Some(Sides {
+            server,
+            client,
+            plan: Plan { to_server, rule },
+        })
+    }
+
+    fn describe(e: &WireExpect, p: &Plan) -> String {
+        format!("TCP payload {} {}", way(e, p.to_server), p.rule.describe())
+    }
+
+    fn grade(e: &WireExpect, p: &Plan, a: &Analysis) -> WireGraded {
+        grade(e, a, p.to_server, &p.rule)
+    }
+
+    fn typed_line(p: &mut Plan) -> Option<&mut PayloadMatcher> {
+        match &mut p.rule {
+            PayloadRule::Matches(m) => Some(m),
+            PayloadRule::Relation(_) => None,
+        }
+    }
+}
+
+/// A relation is about the server's reply to a request: a check from the server (here and in
+/// `udp_datagrams`).
+pub(super) fn relation(
+    cx: &mut CheckCx<'_, '_>,
+    r: Relation,
+    to_server: bool,
+    from: &str,
+) -> Option<Relation> {
+    if to_server {
+        cx.error(
+            Some("relation"),
+            format!("a relation judges the server's reply, but `{from}` is not the server"),
+            Some("put the relation on the check whose `from` is the server"),
+        );
+        return None;
+    }
+    Some(r)
+}
+
+/// `48 45 4c` or `48454c` → bytes.
+pub(crate) fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).ok()?;
+            u8::from_str_radix(s, 16).ok()
+        })
+        .collect()
+}
 
 pub(crate) fn grade(
     e: &WireExpect,
@@ -176,12 +331,12 @@ fn negate(m: &PayloadMatcher) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::wire::testing::*;
     use super::*;
+    use crate::check::wire::testing::*;
     use crate::plan::WireKind;
 
     fn kind(to_server: bool, rule: PayloadRule) -> WireKind {
-        WireKind::TcpPayload { to_server, rule }
+        WireKind::TcpPayload(Plan { to_server, rule })
     }
 
     fn check(a: &Analysis, to_server: bool, rule: PayloadRule) -> WireGraded {

@@ -1,9 +1,85 @@
 //! `packet_gap` check: time between consecutive payload-carrying packets sent one way on the
 //! port (e.g. a client that must wait 1-2 s between requests), TCP and UDP alike.
 
-use super::wire::{tcp_streams, udp_flows, WireGraded};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Sides, WireCheck};
 use crate::analysis::{Analysis, FlowPacket};
-use crate::plan::WireExpect;
+use crate::check::wire::{tcp_streams, udp_flows, way, WireGraded};
+use crate::plan::{CheckCx, WireExpect};
+
+/// `packet_gap` check, over TCP and UDP alike.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PacketGapCheck {
+    /// Sending program name from `programs`.
+    pub from: String,
+    /// Receiving program name from `programs`.
+    pub to: String,
+    /// Smallest allowed gap in milliseconds. Default: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ms: Option<u64>,
+    /// Largest allowed gap in milliseconds. Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ms: Option<u64>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+envelope!(PacketGapCheck);
+
+/// The resolved `packet_gap` check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Packets sent to the server (else: by it).
+    pub to_server: bool,
+    pub min_ms: u64,
+    pub max_ms: Option<u64>,
+}
+
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "packet_gap";
+    type Spec = PacketGapCheck;
+    type Plan = Plan;
+
+    fn resolve(c: &PacketGapCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<Plan>> {
+        let (server, client, to_server) = cx.direction(&c.from, &c.to)?;
+        if let (Some(lo), Some(hi)) = (c.min_ms, c.max_ms) {
+            if lo > hi {
+                cx.error(None, format!("`min_ms` {lo} is above `max_ms` {hi}"), None);
+                return None;
+            }
+        }
+        Some(Sides {
+            server,
+            client,
+            plan: Plan {
+                to_server,
+                min_ms: c.min_ms.unwrap_or(0),
+                max_ms: c.max_ms,
+            },
+        })
+    }
+
+    fn describe(e: &WireExpect, p: &Plan) -> String {
+        let hi = p.max_ms.map_or("∞".to_string(), |m| m.to_string());
+        format!(
+            "gaps between packets {} lie within [{}, {hi}] ms",
+            way(e, p.to_server),
+            p.min_ms
+        )
+    }
+
+    fn grade(e: &WireExpect, p: &Plan, a: &Analysis) -> WireGraded {
+        grade(e, a, p.to_server, p.min_ms, p.max_ms)
+    }
+}
 
 pub(crate) fn grade(
     e: &WireExpect,
@@ -85,16 +161,16 @@ pub(crate) fn grade(
 
 #[cfg(test)]
 mod tests {
-    use super::super::wire::testing::*;
     use super::*;
+    use crate::check::wire::testing::*;
     use crate::plan::WireKind;
 
     fn k() -> WireExpect {
-        expect(WireKind::PacketGap {
+        expect(WireKind::PacketGap(Plan {
             to_server: true,
             min_ms: 1000,
             max_ms: Some(2000),
-        })
+        }))
     }
 
     #[test]

@@ -4,9 +4,56 @@
 //! (In a run the capture holds only the scenario's programs; in `socklab verify`, only the
 //! conversations of the server the roles picked.)
 
-use super::wire::{port_summary, WireGraded};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Sides, WireCheck};
 use crate::analysis::{Analysis, TcpStream};
-use crate::plan::WireExpect;
+use crate::check::wire::{port_summary, WireGraded};
+use crate::plan::{CheckCx, WireExpect};
+
+/// `tcp_refused` check.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TcpRefusedCheck {
+    /// Client program name: the port it is given (the first port placeholder in its arguments)
+    /// is where its SYN should go; a SYN refused on another port counts too, and the result
+    /// names that port.
+    pub client: String,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+envelope!(TcpRefusedCheck);
+
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "tcp_refused";
+    const FOLLOWS_MOVED_SERVER: bool = false;
+    type Spec = TcpRefusedCheck;
+    type Plan = ();
+
+    fn resolve(c: &TcpRefusedCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<()>> {
+        cx.program("client", &c.client)?;
+        Some(Sides {
+            server: c.client.clone(),
+            client: c.client.clone(),
+            plan: (),
+        })
+    }
+
+    fn describe(e: &WireExpect, _: &()) -> String {
+        format!("{}'s SYN to port {} is answered by RST", e.client, e.port)
+    }
+
+    fn grade(e: &WireExpect, _: &(), a: &Analysis) -> WireGraded {
+        grade(e, a)
+    }
+}
 
 pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
     // The given port first, so that a refusal there is the one cited.
@@ -56,16 +103,16 @@ pub(crate) fn grade(e: &WireExpect, a: &Analysis) -> WireGraded {
 
 #[cfg(test)]
 mod tests {
-    use super::super::wire::testing::*;
     use super::*;
+    use crate::check::wire::testing::*;
     use crate::plan::WireKind;
 
     #[test]
     fn refused_cites_syn_and_rst() {
-        let g = grade(&expect(WireKind::TcpRefused), &tcp_refused());
+        let g = grade(&expect(WireKind::TcpRefused(())), &tcp_refused());
         assert!(g.passed);
         assert_eq!(g.actual, "SYN in packet 1 answered by RST in packet 2");
-        let g = grade(&expect(WireKind::TcpRefused), &tcp_round_trip());
+        let g = grade(&expect(WireKind::TcpRefused(())), &tcp_round_trip());
         assert!(!g.passed);
         assert!(g.actual.contains("SYN-ACK in packet 2"));
     }
@@ -74,7 +121,7 @@ mod tests {
     /// on 12000, and failed "client before server" as well as the port rule.
     #[test]
     fn a_refusal_on_another_port_than_the_assigned_one_counts_and_says_where() {
-        let g = grade(&expect(WireKind::TcpRefused), &tcp_refused_on(12_000));
+        let g = grade(&expect(WireKind::TcpRefused(())), &tcp_refused_on(12_000));
         assert!(g.passed, "{:?}", g.reason);
         assert_eq!(
             g.actual,
@@ -84,7 +131,7 @@ mod tests {
             )
         );
         let g = grade(
-            &expect(WireKind::TcpRefused),
+            &expect(WireKind::TcpRefused(())),
             &tcp_exchange(12_000, b"a", b"A"),
         );
         assert!(!g.passed);
@@ -92,7 +139,7 @@ mod tests {
             g.reason.as_deref(),
             Some("the connection to port 12000 was not refused: something listened there")
         );
-        let g = grade(&expect(WireKind::TcpRefused), &udp_round_trip());
+        let g = grade(&expect(WireKind::TcpRefused(())), &udp_round_trip());
         assert!(g.reason.unwrap().starts_with(&format!(
             "no SYN answered by RST on port {SERVER} or any other: on port {SERVER} the capture holds 2 UDP"
         )));

@@ -11,17 +11,17 @@
 //! what was sent shows as a body cut short (the server closed first) or as bytes left over
 //! after it, and both are said so.
 //!
-//! The scenario struct ([`HttpResponseCheck`]), the resolved plan ([`HttpResponseExpect`]),
-//! its description and its grading live here together, so that the kind moves as one piece
-//! into the check-kind registry.
+//! `from` is always the answering server, so the check also judges an origin answering a proxy
+//! (both are servers there, which `from`/`to` direction guessing refuses).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::wire::{packets_phrase, port_summary, quote, tcp_streams, WireGraded};
+use super::{Sides, WireCheck};
 use crate::analysis::http::{responses, Located};
 use crate::analysis::{Analysis, TcpStream};
-use crate::plan::WireExpect;
+use crate::check::wire::{packets_phrase, port_summary, quote, tcp_streams, WireGraded};
+use crate::plan::{CheckCx, WireExpect};
 
 /// `http_response` check: at least one of `status`, `headers`, `body_file`, `body_contains`;
 /// not both body conditions. `from` must be the server (the program whose port the client
@@ -53,6 +53,7 @@ pub(crate) struct HttpResponseCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+envelope!(HttpResponseCheck);
 
 /// The resolved check: what the response must be.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -83,7 +84,54 @@ pub(crate) struct Problem {
     pub help: Option<String>,
 }
 
-/// Resolves the scenario's fields (the programs are resolved by the caller).
+pub(crate) struct Kind;
+
+impl WireCheck for Kind {
+    const NAME: &'static str = "http_response";
+    type Spec = HttpResponseCheck;
+    type Plan = HttpResponseExpect;
+
+    fn resolve(c: &HttpResponseCheck, cx: &mut CheckCx<'_, '_>) -> Option<Sides<Self::Plan>> {
+        // A response comes from the server: `from` gives the port, even when `to` is a server
+        // too (a proxy, answered by the origin).
+        let f = cx.program("from", &c.from)?;
+        cx.program("to", &c.to)?;
+        if !cx.is_server(f) {
+            cx.error(
+                Some("from"),
+                format!(
+                    "an HTTP response comes from a server, and `{}` is none (no `wait_ready` \
+                     step, no server role)",
+                    c.from
+                ),
+                Some(&format!("make `from` the server and `to` `{}`", c.from)),
+            );
+            return None;
+        }
+        let lab = cx.lab().to_string();
+        match resolve(c, &lab) {
+            Ok(plan) => Some(Sides {
+                server: c.from.clone(),
+                client: c.to.clone(),
+                plan,
+            }),
+            Err(p) => {
+                cx.error(p.field, p.message, p.help.as_deref());
+                None
+            }
+        }
+    }
+
+    fn describe(e: &WireExpect, p: &HttpResponseExpect) -> String {
+        p.describe(&e.server, &e.client, e.port)
+    }
+
+    fn grade(e: &WireExpect, p: &HttpResponseExpect, a: &Analysis) -> WireGraded {
+        grade(e, p, a)
+    }
+}
+
+/// Checks the scenario's own fields (the programs are the caller's).
 pub(crate) fn resolve(c: &HttpResponseCheck, lab: &str) -> Result<HttpResponseExpect, Problem> {
     if c.body_file.is_some() && c.body_contains.is_some() {
         return Err(Problem {
@@ -540,9 +588,9 @@ mod tests {
     use std::net::SocketAddr;
     use std::time::Duration;
 
-    use super::super::wire::testing::{expect, SERVER};
     use super::*;
     use crate::analysis::{analyze, AnalyzerOptions};
+    use crate::check::wire::testing::{expect, SERVER};
     use crate::plan::WireKind;
     use crate::testkit::{self, flags::*, Capture, Link};
 
@@ -603,7 +651,7 @@ mod tests {
 
     fn check(a: &Analysis, x: HttpResponseExpect) -> WireGraded {
         let e = expect(WireKind::HttpResponse(x.clone()));
-        super::super::wire::grade(&e, a, &Default::default())
+        crate::check::wire::grade(&e, a, &Default::default())
     }
 
     #[test]
@@ -747,7 +795,7 @@ mod tests {
         );
         let a = served(GET, &[], true);
         let e = expect(WireKind::HttpResponse(image(Some(200), &[]))).with_port(9);
-        let g = super::super::wire::grade(&e, &a, &Default::default());
+        let g = crate::check::wire::grade(&e, &a, &Default::default());
         assert!(g.actual.contains("holds nothing on port 9"), "{}", g.actual);
     }
 

@@ -82,6 +82,25 @@ pub(crate) struct RunRequest {
 /// changes nothing.
 const PROGRAM_NICE: libc::c_int = 5;
 
+/// The nice value for a program: [`PROGRAM_NICE`] above the harness's own. An absolute value
+/// would ask for a higher priority than a harness started under `nice` has, which takes a
+/// privilege the sandbox lacks: every program then failed to start with EACCES, charged to the
+/// student as "cannot start".
+fn program_nice() -> libc::c_int {
+    // getpriority returns -1 both for nice -1 and for an error: errno tells them apart.
+    // SAFETY: plain syscalls on this process; errno is thread-local.
+    let current = unsafe {
+        *libc::__errno_location() = 0;
+        let p = libc::getpriority(libc::PRIO_PROCESS, 0);
+        if p == -1 && *libc::__errno_location() != 0 {
+            0
+        } else {
+            p
+        }
+    };
+    (current + PROGRAM_NICE).min(19)
+}
+
 struct Running {
     pid: Pid,
     stdin: Option<ChildStdin>,
@@ -1084,6 +1103,7 @@ fn spawn(
     for (k, v) in &prog.env {
         cmd.env(k, v);
     }
+    let nice = program_nice();
     // SAFETY: between fork and exec only async-signal-safe calls: setpgid, write (joining
     // the pids cgroup), setrlimit and setpriority.
     unsafe {
@@ -1091,7 +1111,7 @@ fn spawn(
             nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
             caps.apply()?;
             // SAFETY: setpriority is async-signal-safe; it only lowers this process's priority.
-            if libc::setpriority(libc::PRIO_PROCESS, 0, PROGRAM_NICE) < 0 {
+            if libc::setpriority(libc::PRIO_PROCESS, 0, nice) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

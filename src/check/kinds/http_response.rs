@@ -11,6 +11,10 @@
 //! what was sent shows as a body cut short (the server closed first) or as bytes left over
 //! after it, and both are said so.
 //!
+//! A response the capture does not hold whole (a snapshot-length cut, segments never captured,
+//! or past the analysis's payload cap of 1 MiB per direction, so `large.bin` cannot be judged
+//! byte for byte) is not graded, never passed or failed on the bytes kept.
+//!
 //! `from` is always the answering server, so the check also judges an origin answering a proxy
 //! (both are servers there, which `from`/`to` direction guessing refuses).
 

@@ -752,6 +752,27 @@ mod tests {
     }
 
     #[test]
+    fn a_body_past_the_payload_cap_is_not_graded_but_its_status_is() {
+        let body = png();
+        let mut a = served(GET, &[&head(body.len()), &body], true);
+        let d = &mut a.tcp_streams[0].to_client;
+        d.payload.truncate(2_000);
+        d.payload_truncated = true;
+        let g = check(&a, image(Some(200), &[]));
+        assert!(!g.passed);
+        assert_eq!(
+            g.unjudged.as_deref(),
+            Some("the capture kept only the first 2,000 bytes of what server sent")
+        );
+        let status = HttpResponseExpect {
+            status: Some(200),
+            headers: Vec::new(),
+            body: None,
+        };
+        assert!(check(&a, status).passed);
+    }
+
+    #[test]
     fn status_and_headers_are_named_when_wrong() {
         let page = b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n404";
         let a = served(b"GET /x.html HTTP/1.1\r\n\r\n", &[page], true);

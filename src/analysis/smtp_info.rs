@@ -29,7 +29,9 @@
 //!   except in a segment that starts with CRLF `.` CRLF, where tshark drops it.
 //!
 //! Not measured, so not claimed: commands or data after the final `.` in the same segment,
-//! folded header lines, non-ASCII text, STARTTLS and BDAT.
+//! folded header lines, non-ASCII text, STARTTLS and BDAT. Memory is bounded per stream: a
+//! line still waiting for its end, and the message kept for IMF's summary, stop at 64 KiB
+//! (tshark would show such a line or message whole).
 
 /// What one packet is, as the packet list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +56,8 @@ enum Mode {
     Data,
 }
 
-/// Most message bytes kept for IMF's summary; past it, the rest is not shown.
+/// Most bytes kept for IMF's summary, and of a line waiting for its end; past it, the rest is
+/// not shown.
 const MAX_MESSAGE: usize = 64 * 1024;
 
 /// The tracker of one TCP stream.
@@ -82,6 +85,8 @@ impl Tracker {
             return self.data(buf);
         }
         let Some(last) = buf.iter().rposition(|&b| b == b'\n') else {
+            // Bounded: a peer that never ends its line does not grow the analysis.
+            buf.truncate(MAX_MESSAGE);
             self.pending[side] = buf;
             return Shown::Pending;
         };
@@ -135,6 +140,8 @@ impl Tracker {
             return Shown::Imf(imf_info(&std::mem::take(&mut self.message)));
         }
         if !buf.contains(&b'\n') {
+            let mut buf = buf;
+            buf.truncate(MAX_MESSAGE);
             self.pending[0] = buf;
             return Shown::Pending;
         }
@@ -332,6 +339,22 @@ mod tests {
             Shown::Imf("from: Alice <a@example.org>, subject: Hello there, , line one  ,  tabbed  ".into())
         );
         assert_eq!(t.segment(true, b"NOOP\r\n"), smtp("C: NOOP"));
+    }
+
+    #[test]
+    fn a_line_that_never_ends_is_held_bounded() {
+        let mut t = Tracker::default();
+        for _ in 0..40 {
+            assert_eq!(t.segment(true, &[b'x'; 4096]), Shown::Pending);
+        }
+        assert_eq!(t.pending[0].len(), MAX_MESSAGE);
+        // In the message too.
+        let mut t = Tracker::default();
+        t.segment(true, b"DATA\r\n");
+        for _ in 0..40 {
+            assert_eq!(t.segment(true, &[b'y'; 4096]), Shown::Pending);
+        }
+        assert_eq!(t.pending[0].len(), MAX_MESSAGE);
     }
 
     #[test]

@@ -60,7 +60,7 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harne
     /// misbehaving clients).
     #[command(after_help = "\
 Peers:
-  smtp-server HOST PORT [--record FILE]
+  smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]
       strict SMTP server: greets first, refuses bare LF, records each session
   http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...
       origin web server: serves its directory, counts requests per path
@@ -72,6 +72,9 @@ Peers:
       sends `GET /FILE` one byte per TCP segment, prints the response
 
 --record FILE appends one JSON line per session (smtp-server) or request (http-origin).
+--bare-lf accept makes smtp-server take a line ending in LF alone, as servers did before SMTP
+smuggling (the default refuses it with 521); --greet on-input holds each greeting until a line
+comes on its standard input.
 
 Examples:
   socklab peer smtp-server 127.0.0.1 2525 --record mail.jsonl

@@ -95,6 +95,7 @@ mod model;
 mod recency;
 #[cfg(test)]
 mod retire_tests;
+pub(crate) mod smtp;
 mod smtp_info;
 #[cfg(test)]
 mod tests;

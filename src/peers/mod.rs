@@ -6,7 +6,11 @@
 //! people read, and with `--record FILE` append one JSON line per session or request to FILE:
 //! typed evidence checks read instead of parsing text.
 //!
-//! - `smtp-server HOST PORT [--record FILE]`: a strict SMTP server ([`smtp_server`]).
+//! - `smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]`:
+//!   a strict SMTP server ([`smtp_server`]); `--bare-lf accept` takes a line ending in LF
+//!   alone as servers did before SMTP smuggling, so that a scenario can judge the rest of a
+//!   dialogue apart; `--greet on-input` holds each greeting until a line comes on its
+//!   standard input.
 //! - `http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...`: an
 //!   origin web server that serves its working directory and counts requests ([`http_origin`]).
 //! - `http-get HOST PORT FILE`: fetches `/FILE` and prints the response ([`clients`]).
@@ -37,7 +41,7 @@ pub(crate) struct Peer {
 pub(crate) const PEERS: &[Peer] = &[
     Peer {
         name: "smtp-server",
-        usage: "HOST PORT [--record FILE]",
+        usage: "HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]",
         summary: "strict SMTP server: greets first, refuses bare LF, records each session",
         main: smtp_server::smtp_server,
     },
@@ -72,7 +76,7 @@ pub(crate) fn peer(name: &str) -> Option<&'static Peer> {
     PEERS.iter().find(|p| p.name == name)
 }
 
-fn usage_of(name: &str) -> &'static str {
+pub(crate) fn usage_of(name: &str) -> &'static str {
     peer(name).map_or("HOST PORT", |p| p.usage)
 }
 
@@ -123,14 +127,6 @@ pub(crate) fn parse_options(
     Ok((endpoint, options))
 }
 
-/// Parses `HOST PORT [--record FILE]`.
-pub(crate) fn parse_args(
-    name: &'static str,
-    args: &[String],
-) -> Result<(Endpoint, Record), LabError> {
-    parse_options(name, args, &[]).map(|(e, o)| (e, o.record))
-}
-
 /// Where a peer appends its JSON lines, if anywhere.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Record(pub Option<PathBuf>);
@@ -179,12 +175,12 @@ mod tests {
             parse_options("smtp-server", &args(&["h", "1", "--delay", "x"]), &[]).unwrap_err();
         assert!(
             err.to_string().starts_with(
-                "unknown option \"--delay\"\nusage: smtp-server HOST PORT [--record FILE]"
+                "unknown option \"--delay\"\nusage: smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]"
             ),
             "{err}"
         );
-        assert!(parse_args("smtp-server", &args(&["h", "1", "--record"])).is_err());
-        assert!(parse_args("smtp-server", &args(&["h"])).is_err());
+        assert!(parse_options("smtp-server", &args(&["h", "1", "--record"]), &[]).is_err());
+        assert!(parse_options("smtp-server", &args(&["h"]), &[]).is_err());
     }
 
     #[test]

@@ -54,6 +54,7 @@ mod no_tcp_handshake;
 pub(crate) mod output;
 mod packet_gap;
 mod running;
+mod smtp_dialogue;
 mod tcp_connections;
 mod tcp_fin_teardown;
 mod tcp_handshake;
@@ -351,6 +352,11 @@ registry! {
         /// carry, and a body equal to a lab document byte for byte (`body_file`) or containing a
         /// text (`body_contains`).
         HttpResponse => http_response::Kind,
+        /// On the wire: one aspect of the SMTP dialogue between the mail client `from` and the
+        /// mail server `to` (their TCP connection, read as a server reads it): the commands in
+        /// order, speaking only after the greeting, CRLF line ends, the final `.`, the message
+        /// intact.
+        SmtpDialogue => smtp_dialogue::Kind,
     }
 }
 

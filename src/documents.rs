@@ -46,13 +46,28 @@ pub(crate) fn of(lab: &str) -> &'static [Document] {
     }
 }
 
+/// The document `name` of `lab`, if the lab has one by that name.
+pub(crate) fn find(lab: &str, name: &str) -> Option<&'static Document> {
+    of(lab).iter().find(|d| d.name == name)
+}
+
+impl Document {
+    /// The document's bytes.
+    pub(crate) fn contents(&self) -> Vec<u8> {
+        match self.bytes {
+            Bytes::Embedded(bytes) => bytes.to_vec(),
+            Bytes::Pattern(len) => pattern(0, len as usize),
+        }
+    }
+}
+
 /// Writes `lab`'s documents into `dir`.
 pub(crate) fn place(lab: &str, dir: &Path) -> std::io::Result<()> {
     for doc in of(lab) {
         let path = dir.join(doc.name);
         match doc.bytes {
             Bytes::Embedded(bytes) => std::fs::write(path, bytes)?,
-            Bytes::Pattern(len) => std::fs::write(path, pattern(0, len as usize))?,
+            Bytes::Pattern(_) => std::fs::write(path, doc.contents())?,
         }
     }
     Ok(())

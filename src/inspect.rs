@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use crate::analysis::escape::escape_bytes;
-use crate::analysis::{Analyzer, AnalyzerOptions, Endpoint, PacketSummary, RetirePolicy};
+use crate::analysis::{Analyzer, AnalyzerOptions, DecodeAs, Endpoint, PacketSummary, RetirePolicy};
 use crate::wire::{CaptureError, CaptureReader, Frame};
 
 const EXAMPLES: &str = "\
@@ -30,6 +30,7 @@ Examples:
   socklab inspect run.pcap --ladder            arrows between the first two hosts
   socklab inspect run.pcap --ladder --between 127.0.0.1:5000 127.0.0.1:12000
   socklab inspect run.pcap --streams --json    the same, as JSON for scripts
+  socklab inspect run.pcap --smtp-port 30201   SMTP on a lab's port, as tshark -d tcp.port==30201,smtp
 
 Stream numbers are tshark's tcp.stream, so `tshark -Y tcp.stream==0` shows the same packets.";
 
@@ -71,6 +72,12 @@ pub(crate) struct InspectArgs {
     /// standard error.
     #[arg(long)]
     pub json: bool,
+
+    /// Read TCP port PORT as SMTP in the packet list (Protocol SMTP, Info `C: EHLO ...`), as
+    /// `tshark -d tcp.port==PORT,smtp` does: tshark guesses SMTP on port 25 only, and the
+    /// labs' servers listen elsewhere. Repeat for more ports (at most 4).
+    #[arg(long, value_name = "PORT")]
+    pub smtp_port: Vec<u16>,
 }
 
 /// A byte count of at least 1: with 0 nothing would be kept, and nothing said to be cut.
@@ -170,7 +177,10 @@ fn list_view<R: io::Read>(
     args: &InspectArgs,
     out: &mut dyn Write,
 ) -> Result<(), InspectError> {
-    let mut an = Analyzer::new(AnalyzerOptions::streaming(true));
+    let mut an = Analyzer::new(AnalyzerOptions {
+        decode_as: DecodeAs::smtp(&args.smtp_port),
+        ..AnalyzerOptions::streaming(true)
+    });
     let mut first = true;
     // The header comes with the first packet, whose timestamps' decimals set the Time
     // column's width (9 for a nanosecond capture).
@@ -453,7 +463,10 @@ fn ladder_view<R: io::Read>(
         Some(v) if v.len() == 2 => Some((parse_side(&v[0])?, parse_side(&v[1])?)),
         _ => None,
     };
-    let mut an = Analyzer::new(AnalyzerOptions::streaming(true));
+    let mut an = Analyzer::new(AnalyzerOptions {
+        decode_as: DecodeAs::smtp(&args.smtp_port),
+        ..AnalyzerOptions::streaming(true)
+    });
     let mut header_done = false;
     let mut rows = Vec::new();
     // How many packets the capture holds and how many the ladder drew, to say what it left

@@ -461,7 +461,9 @@ fn run_one(
                 hide_workdir(&mut evidence, dir);
             }
             let analysis = match (&capture, &evidence.capture) {
-                (Some(path), Some(_)) => analyze_capture(path).map_err(|e| (e, true)),
+                (Some(path), Some(_)) => {
+                    analyze_capture(path, decode_as(&job.plan)).map_err(|e| (e, true))
+                }
                 (Some(_), None) => Err((
                     "the capture could not be started (see the harness warnings)".to_string(),
                     true,
@@ -517,15 +519,42 @@ fn score(result: &mut ScenarioResult) {
 }
 
 /// The plan's programs with what each did (nothing, for a run that did not happen).
+/// The ports this run's packet list reads as SMTP: the smtp lab's servers (the ports its
+/// `wait_ready` steps wait on), where tshark would need `-d tcp.port==N,smtp` too.
+fn decode_as(plan: &Plan) -> crate::analysis::DecodeAs {
+    if plan.lab != "smtp" {
+        return crate::analysis::DecodeAs::default();
+    }
+    let ports: Vec<u16> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s.step {
+            crate::plan::StepPlan::WaitReady {
+                port,
+                transport: crate::roles::Transport::Tcp,
+                ..
+            } => Some(port),
+            _ => None,
+        })
+        .collect();
+    crate::analysis::DecodeAs::smtp(&ports)
+}
+
 /// Reads back this run's capture; keeps every packet summary (scenario captures are small).
-fn analyze_capture(path: &Path) -> Result<crate::analysis::Analysis, String> {
+fn analyze_capture(
+    path: &Path,
+    decode_as: crate::analysis::DecodeAs,
+) -> Result<crate::analysis::Analysis, String> {
     let file = std::fs::File::open(path)
         .map_err(|e| format!("cannot open the capture {}: {e}", path.display()))?;
     let name = path.display().to_string();
     crate::analysis::analyze(
         std::io::BufReader::new(file),
         &name,
-        crate::analysis::AnalyzerOptions::default(),
+        crate::analysis::AnalyzerOptions {
+            decode_as,
+            ..crate::analysis::AnalyzerOptions::default()
+        },
     )
     .map_err(|e| format!("cannot read the capture {name}: {e}"))
 }

@@ -272,3 +272,25 @@ fn a_missing_interpreter_is_a_harness_error_not_the_students() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("`python3` is not installed"), "{stderr}");
 }
+
+/// Regression: programs were given the absolute nice value 5, so under a harness started with
+/// `nice` (as the project's long runs are) raising them back to 5 took a privilege the sandbox
+/// lacks, and every Python program failed to start with EACCES, charged to the student as
+/// "cannot start". Programs now run 5 nicer than the harness, whatever its own value.
+#[test]
+fn a_harness_started_under_nice_still_starts_its_programs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("nice")
+        .args(["-n", "10"])
+        .arg(assert_cmd::cargo::cargo_bin("socklab"))
+        .args(["run", "--lab", "web", "--submission"])
+        .arg(common::submission("web-good"))
+        .arg("--report")
+        .arg(dir.path())
+        .current_dir(common::root())
+        .output()
+        .expect("nice runs socklab");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("cannot start"), "{stdout}");
+}

@@ -66,9 +66,13 @@ fn require_tshark() -> String {
     first.trim_end_matches('.').to_string()
 }
 
-/// `tshark -r PCAP -T fields` for [`FIELDS`], one row per packet.
-fn tshark_rows(pcap: &Path) -> Vec<Row> {
+/// `tshark -r PCAP -T fields` for [`FIELDS`], one row per packet, with TCP `smtp` ports read
+/// as SMTP (`-d tcp.port==N,smtp`).
+fn tshark_rows(pcap: &Path, smtp: &[u16]) -> Vec<Row> {
     let mut cmd = Command::new("tshark");
+    for port in smtp {
+        cmd.arg("-d").arg(format!("tcp.port=={port},smtp"));
+    }
     cmd.arg("-r").arg(pcap).args([
         "-n",
         "-T",
@@ -290,9 +294,19 @@ struct Tally {
 }
 
 fn compare(pcap: &Path, t: &mut Tally) {
+    compare_decoded(pcap, &[], t);
+}
+
+/// [`compare`] with TCP `smtp` ports read as SMTP by both tools.
+fn compare_decoded(pcap: &Path, smtp: &[u16], t: &mut Tally) {
     let name = pcap.file_name().unwrap().to_string_lossy().into_owned();
-    let theirs = tshark_rows(pcap);
-    let ours = inspect(pcap, &[]);
+    let theirs = tshark_rows(pcap, smtp);
+    let ports: Vec<String> = smtp.iter().map(u16::to_string).collect();
+    let decode: Vec<&str> = ports
+        .iter()
+        .flat_map(|p| ["--smtp-port", p.as_str()])
+        .collect();
+    let ours = inspect(pcap, &decode);
     let ours = ours["packets"].as_array().unwrap();
     let streams = inspect(pcap, &["--streams"]);
     let errors: BTreeMap<u64, &Value> = streams["icmp_errors"]
@@ -350,7 +364,19 @@ fn every_bundled_capture_agrees_with_tshark_field_by_field() {
             "{id}"
         );
         let before = t.packets;
-        compare(&pcap, &mut t);
+        // The smtp lab's server ports are read as SMTP by the run's packet list; tshark needs
+        // `-d` for them.
+        let smtp: Vec<u16> = if s["lab"] == "smtp" {
+            s["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["port"].as_u64().unwrap() as u16)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        compare_decoded(&pcap, &smtp, &mut t);
         assert_eq!((t.packets - before) as u64, written, "{id}: tshark's count");
     }
     println!(
@@ -409,6 +435,167 @@ fn student_shaped_http_exchanges_agree_with_tshark_field_by_field() {
         t.captures,
         t.packets
     );
+}
+
+/// The packet list reads SMTP as tshark does when told the port carries it (`-d
+/// tcp.port==N,smtp`; tshark guesses SMTP on port 25 only): a live run of the reference
+/// mail-client against the smtp-server peer, whose report must show the dialogue, and a built
+/// capture of the shapes students' clients send (a command split across segments, pipelined
+/// commands, a multi-line reply, the textbook's message without headers and its `\r\n.\r\n`
+/// in a segment of its own, a first data byte alone, a bare LF, DATA refused).
+#[test]
+fn smtp_dialogues_agree_with_tshark_reading_the_port_as_smtp() {
+    require_tshark();
+    let mut t = Tally::default();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("smtp-probe.json");
+    std::fs::write(&scenario, SMTP_SCENARIO).unwrap();
+    let report = dir.path().join("report");
+    let run = common::run_into(&report, &[scenario.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let s = &run.results["scenarios"][0];
+    let port = s["ports"][0]["port"].as_u64().unwrap() as u16;
+    let list: Vec<String> = s["packets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} {}", p["protocol"].as_str().unwrap(), text(&p["info"])))
+        .collect();
+    for shown in [
+        "SMTP S: 220 socklab.test ESMTP socklab strict SMTP peer",
+        "SMTP C: MAIL FROM:<alice@example.org>",
+        "SMTP S: 354 End data with <CR><LF>.<CR><LF>",
+        "SMTP S: 221 2.0.0 Bye",
+    ] {
+        assert!(
+            list.iter().any(|l| l == shown),
+            "{shown:?} not in {list:#?}"
+        );
+    }
+    assert!(
+        list.iter()
+            .any(|l| l.starts_with("SMTP/IMF from: <alice@example.org>")),
+        "{list:#?}"
+    );
+    compare_decoded(&report.join("smtp-probe.pcap"), &[port], &mut t);
+
+    let built = dir.path().join("smtp-shapes.pcap");
+    std::fs::write(&built, smtp_shapes_capture()).unwrap();
+    compare_decoded(&built, &[SMTP_PORT], &mut t);
+    // Without the port read as SMTP, both see plain TCP.
+    compare(&built, &mut t);
+    println!(
+        "SMTP read as tshark -d reads it: {} fields compared in {} packets of {} captures",
+        t.compared, t.packets, t.captures
+    );
+    assert!(
+        t.mismatches.is_empty(),
+        "{} disagreement(s) with tshark:\n{}",
+        t.mismatches.len(),
+        t.mismatches.join("\n")
+    );
+    assert!(t.packets >= 100, "only {} packets", t.packets);
+}
+
+const SMTP_SCENARIO: &str = r#"{
+  "id": "smtp-probe", "lab": "smtp", "title": "t", "question": "q", "explanation": "e",
+  "programs": [
+    { "name": "server", "peer": "smtp-server" },
+    { "name": "client", "role": "mail-client",
+      "args": ["{server_addr}", "{port}", "alice@example.org", "bob@example.org"] }
+  ],
+  "steps": [
+    { "start": { "program": "server" } },
+    { "wait_ready": { "program": "server" } },
+    { "start": { "program": "client" } },
+    { "write": { "program": "client", "line": "Subject: hi" } },
+    { "write": { "program": "client", "line": "" } },
+    { "write": { "program": "client", "line": "I love computer networks!" } },
+    { "write": { "program": "client", "line": ".a line that starts with a dot" } },
+    { "close_stdin": { "program": "client" } },
+    { "expect_exit": { "program": "client", "status": "success" } }
+  ],
+  "checks": []
+}"#;
+
+/// The server port of [`smtp_shapes_capture`].
+const SMTP_PORT: u16 = 30_556;
+
+/// SMTP sessions built segment by segment: `(from the client, bytes)`, each segment answered
+/// by an ACK, then a FIN each way.
+fn smtp_shapes_capture() -> Vec<u8> {
+    use common::testkit::{self, flags::*, Capture, Link};
+    use std::net::SocketAddr;
+    let greet: &[u8] = b"220 mail.example ESMTP\r\n";
+    let sessions: &[&[(bool, &[u8])]] = &[
+        &[
+            (false, greet),
+            (true, b"HE"),
+            (true, b"LO Alice\r\n"),
+            (false, b"250 mail.example\r\n"),
+            (true, b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"),
+            (false, b"250 2.1.0 Ok\r\n"),
+            (false, b"250 2.1.5 Ok\r\n"),
+            (true, b"DATA\r\n"),
+            (false, b"354 End data with <CR><LF>.<CR><LF>\r\n"),
+            (true, b"\r\n I love computer networks!"),
+            (true, b"\r\n.\r\n"),
+            (false, b"250 2.0.0 Ok: queued as 1\r\n"),
+            (true, b"QUIT\r\n"),
+            (false, b"221 2.0.0 Bye\r\n"),
+        ],
+        &[
+            (false, greet),
+            (true, b"EHLO x\r\n"),
+            (false, b"250-mail.example\r\n250-SIZE 1000\r\n250 8BITMIME\r\n"),
+            (true, b"MAIL FROM:<a@example.org>\r\n"),
+            (false, b"250 2.1.0 Ok\r\n"),
+            (true, b"RCPT TO:<b@example.org>\r\n"),
+            (false, b"250 2.1.5 Ok\r\n"),
+            (true, b"DATA\r\n"),
+            (false, b"354 go ahead\r\n"),
+            (true, b"F"),
+            (true, b"rom: Alice <a@example.org>\r\nTo: b@example.org\r\nSubject:   Hello there\r\n\r\nline one\r\n\ttabbed\r\n"),
+            (true, b".\r\n"),
+            (false, b"250 2.0.0 Ok: queued as 2\r\n"),
+            (true, b"DATA\r\n"),
+            (false, b"503 5.5.1 need RCPT\r\n"),
+            (true, b"QUIT\r\n"),
+            (false, b"221 2.0.0 Bye\r\n"),
+        ],
+        &[
+            (false, greet),
+            (true, b"HELO x\n"),
+            (false, b"521 5.5.2 bare LF received\r\n"),
+        ],
+    ];
+    let server = SocketAddr::from(([192, 0, 2, 25], SMTP_PORT));
+    let mut cap = Capture::new(Link::Ethernet);
+    for (i, script) in sessions.iter().enumerate() {
+        let client = SocketAddr::from(([192, 0, 2, 10], 40_000 + i as u16));
+        let (mut c, mut s) = (1_000u32, 9_000u32);
+        cap.push(&testkit::tcp(client, server, c, 0, SYN, b""));
+        cap.push(&testkit::tcp(server, client, s, c + 1, SYN | ACK, b""));
+        c += 1;
+        s += 1;
+        cap.push(&testkit::tcp(client, server, c, s, ACK, b""));
+        for (from_client, bytes) in script.iter() {
+            let n = bytes.len() as u32;
+            if *from_client {
+                cap.push(&testkit::tcp(client, server, c, s, PSH | ACK, bytes));
+                c += n;
+                cap.push(&testkit::tcp(server, client, s, c, ACK, b""));
+            } else {
+                cap.push(&testkit::tcp(server, client, s, c, PSH | ACK, bytes));
+                s += n;
+                cap.push(&testkit::tcp(client, server, c, s, ACK, b""));
+            }
+        }
+        cap.push(&testkit::tcp(server, client, s, c, FIN | ACK, b""));
+        cap.push(&testkit::tcp(client, server, c, s + 1, FIN | ACK, b""));
+        cap.push(&testkit::tcp(server, client, s + 1, c + 1, ACK, b""));
+    }
+    cap.pcap()
 }
 
 /// A capture of every ICMP and ICMPv6 message kind tshark 4.0 names, with their codes, and of

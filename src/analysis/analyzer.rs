@@ -34,6 +34,34 @@ pub(crate) struct AnalyzerOptions {
     /// Retire flows past count bounds while streaming (see [`RetirePolicy`]); `None` keeps
     /// every flow to the end.
     pub retire: Option<RetirePolicy>,
+    /// Ports whose TCP traffic the packet list reads as a protocol tshark would not guess
+    /// there (`tshark -d`).
+    pub decode_as: DecodeAs,
+}
+
+/// Ports to read as SMTP, as `tshark -d tcp.port==N,smtp` (tshark dissects SMTP on port 25
+/// only; the labs' servers listen on ports chosen per run). At most [`DecodeAs::MAX`] ports:
+/// a scenario has one or two servers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DecodeAs {
+    smtp: [Option<u16>; DecodeAs::MAX],
+}
+
+impl DecodeAs {
+    pub(crate) const MAX: usize = 4;
+
+    /// SMTP on `ports` (the first [`DecodeAs::MAX`]).
+    pub(crate) fn smtp(ports: &[u16]) -> DecodeAs {
+        let mut smtp = [None; DecodeAs::MAX];
+        for (slot, port) in smtp.iter_mut().zip(ports) {
+            *slot = Some(*port);
+        }
+        DecodeAs { smtp }
+    }
+
+    pub(crate) fn is_smtp(&self, port: u16) -> bool {
+        self.smtp.contains(&Some(port))
+    }
 }
 
 /// When the analyzer lets go of a flow: the flow moves to the finished list (see
@@ -74,6 +102,7 @@ impl AnalyzerOptions {
             flow_packet_cap: 0,
             payload_stream: None,
             retire: None,
+            decode_as: DecodeAs::default(),
         }
     }
 }
@@ -87,6 +116,7 @@ impl Default for AnalyzerOptions {
             flow_packet_cap: 10_000,
             payload_stream: None,
             retire: None,
+            decode_as: DecodeAs::default(),
         }
     }
 }
@@ -154,6 +184,9 @@ struct StreamState {
     to_server: SeqState,
     to_client: SeqState,
     last_ts: i64,
+    /// What the packet list says about SMTP on this stream, when one of its ports is read as
+    /// SMTP (boxed: other streams never need one).
+    smtp: Option<Box<super::smtp_info::Tracker>>,
 }
 
 impl StreamState {
@@ -180,6 +213,7 @@ impl StreamState {
             to_server: SeqState::default(),
             to_client: SeqState::default(),
             last_ts: frame.ts_ns,
+            smtp: None,
         }
     }
 
@@ -675,7 +709,18 @@ impl Analyzer {
         }
         // Where the payload starts: after the SYN's one sequence number.
         let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
-        let http = http_view(fwd, seg, data_seq, retransmission, from_client);
+        // A port read as SMTP (`tshark -d`) is SMTP's, not HTTP's guess.
+        let smtp_to = opts.decode_as.is_smtp(seg.dst_port);
+        let smtp = if smtp_to || opts.decode_as.is_smtp(seg.src_port) {
+            smtp_view(&mut st.smtp, fwd, seg, data_seq, retransmission, smtp_to)
+        } else {
+            None
+        };
+        let http = if smtp.is_none() {
+            http_view(fwd, seg, data_seq, retransmission, from_client)
+        } else {
+            super::http_info::Shown::Tcp
+        };
         if seg.payload_len > 0 {
             let mut runs = Runs {
                 chunks: &mut st.stream.chunks,
@@ -719,6 +764,9 @@ impl Analyzer {
             let scale = st.scale(from_client);
             sum.info = info::tcp(seg, rel_seq, rel_ack, scale, retransmission, sack_base);
             show_http(sum, http);
+            if let Some(smtp) = smtp {
+                show_smtp(sum, smtp);
+            }
             sum.tcp = Some(TcpPacketInfo {
                 stream: st.stream.index,
                 src_port: seg.src_port,
@@ -1051,6 +1099,42 @@ fn http_view(
     http
 }
 
+/// The packet list's SMTP view of a segment on a port read as SMTP: in-order data, first
+/// transmissions only. A segment sent to such a port is the client's, as in tshark.
+fn smtp_view(
+    tracker: &mut Option<Box<super::smtp_info::Tracker>>,
+    fwd: &SeqState,
+    seg: &TcpSegment<'_>,
+    data_seq: u32,
+    retransmission: bool,
+    to_smtp_port: bool,
+) -> Option<super::smtp_info::Shown> {
+    let in_order = fwd.next.is_none_or(|n| n == data_seq);
+    if seg.payload_len == 0 || retransmission || !in_order {
+        return Some(super::smtp_info::Shown::Tcp);
+    }
+    let t = tracker.get_or_insert_with(Box::default);
+    Some(t.segment(to_smtp_port, seg.payload))
+}
+
+/// The packet list's line for a segment on a port read as SMTP.
+fn show_smtp(sum: &mut PacketSummary, smtp: super::smtp_info::Shown) {
+    match smtp {
+        super::smtp_info::Shown::Tcp => {}
+        super::smtp_info::Shown::Pending => {
+            sum.info.push_str(" [TCP segment of a reassembled PDU]");
+        }
+        super::smtp_info::Shown::Smtp(text) => {
+            sum.protocol = "SMTP";
+            sum.info = text;
+        }
+        super::smtp_info::Shown::Imf(text) => {
+            sum.protocol = "SMTP/IMF";
+            sum.info = text;
+        }
+    }
+}
+
 /// Handshake: SYN from the client, SYN-ACK acknowledging it, then the client's ACK.
 fn follow_handshake(hs: &mut Handshake, from_client: bool, f: u16, rel_ack: u32, number: u64) {
     if from_client && f & (flags::SYN | flags::ACK) == flags::SYN {
@@ -1330,6 +1414,17 @@ fn deliver(
     let kept = fresh.len().min(room);
     dir.payload.extend_from_slice(&fresh[..kept]);
     runs.data(offset, kept as u64);
+    if kept > 0 {
+        push_capped(
+            &mut dir.segments,
+            &mut dir.segments_truncated,
+            runs.cap,
+            SegmentAt {
+                offset,
+                packet: seg.packet,
+            },
+        );
+    }
     // Bytes the header claims but the capture does not hold (snaplen): a gap, never filled
     // with the bytes of a later segment.
     gap(

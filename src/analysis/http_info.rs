@@ -41,6 +41,9 @@ enum State {
     Body {
         info: String,
         remaining: Option<usize>,
+        /// The body's first bytes, kept while the head named no `Content-Type` (tshark then
+        /// tries its heuristic dissectors on the body: see [`sniffed`]).
+        sniff: Option<Vec<u8>>,
     },
     /// The direction is not HTTP; nothing more is said about it.
     NotHttp,
@@ -91,20 +94,33 @@ impl Tracker {
                 buf.extend_from_slice(payload);
                 self.head(buf)
             }
-            State::Body { info, remaining } => match remaining {
+            State::Body {
+                info,
+                remaining,
+                mut sniff,
+            } => match remaining {
                 None => {
-                    self.state = State::Body { info, remaining };
+                    keep_sniff(&mut sniff, payload);
+                    self.state = State::Body {
+                        info,
+                        remaining,
+                        sniff,
+                    };
                     Shown::BodySegment
                 }
                 Some(n) if payload.len() < n => {
+                    keep_sniff(&mut sniff, payload);
                     self.state = State::Body {
                         info,
                         remaining: Some(n - payload.len()),
+                        sniff,
                     };
                     Shown::BodySegment
                 }
                 Some(n) => {
                     // The message ends in this segment; what follows starts the next one.
+                    keep_sniff(&mut sniff, &payload[..n]);
+                    let info = sniffed(info, sniff.as_deref());
                     let rest = &payload[n..];
                     if rest.is_empty() {
                         Shown::Message(info)
@@ -126,7 +142,8 @@ impl Tracker {
             State::Body {
                 info,
                 remaining: None,
-            } => Shown::Message(info),
+                sniff,
+            } => Shown::Message(sniffed(info, sniff.as_deref())),
             other => {
                 self.state = other;
                 Shown::Tcp
@@ -200,16 +217,20 @@ impl Tracker {
         let mut info = format!("{start_line} ");
         if let Some(t) = header("content-type") {
             if remaining != Some(0) {
-                let media = t.split(';').next().unwrap_or_default().trim().to_string();
-                info.push_str(&format!(" ({media})"));
+                let media = t.split(';').next().unwrap_or_default().trim();
+                info.push_str(&format!(" ({})", shown_media(media)));
             }
         }
         let body_here = buf.len() - end;
+        let mut sniff = header("content-type").is_none().then(Vec::new);
+        let body = &buf[end..end + remaining.unwrap_or(body_here).min(body_here)];
+        keep_sniff(&mut sniff, body);
         match remaining {
             None => {
                 self.state = State::Body {
                     info,
                     remaining: None,
+                    sniff,
                 };
                 Shown::HeadSegment(start_line)
             }
@@ -217,10 +238,16 @@ impl Tracker {
                 self.state = State::Body {
                     info,
                     remaining: Some(n - body_here),
+                    sniff,
                 };
                 Shown::HeadSegment(start_line)
             }
             Some(n) => {
+                let info = if n > 0 {
+                    sniffed(info, sniff.as_deref())
+                } else {
+                    info
+                };
                 self.state = State::Idle;
                 let rest = buf[end + n..].to_vec();
                 if rest.is_empty() {
@@ -233,6 +260,38 @@ impl Tracker {
                 }
             }
         }
+    }
+}
+
+/// The PNG file signature.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Keeps the body's first bytes while they can still decide [`sniffed`].
+fn keep_sniff(sniff: &mut Option<Vec<u8>>, bytes: &[u8]) {
+    if let Some(s) = sniff {
+        let take = PNG.len().saturating_sub(s.len()).min(bytes.len());
+        s.extend_from_slice(&bytes[..take]);
+    }
+}
+
+/// A message's Info once whole: without a `Content-Type`, tshark tries its heuristic body
+/// dissectors, and PNG's names a body that starts with the PNG signature (measured on a server
+/// that sends the lab's image with `Content-Length` only: `HTTP/1.1 200 OK  (PNG)`).
+fn sniffed(info: String, sniff: Option<&[u8]>) -> String {
+    match sniff {
+        Some(s) if s.starts_with(PNG) => format!("{info} (PNG)"),
+        _ => info,
+    }
+}
+
+/// What the body's dissector calls itself in the Info column: the media type, except for the
+/// types tshark hands to a dissector of their own (measured: `image/png` → `PNG`, the lab's
+/// image).
+fn shown_media(media: &str) -> &str {
+    if media.eq_ignore_ascii_case("image/png") {
+        "PNG"
+    } else {
+        media
     }
 }
 
@@ -261,6 +320,38 @@ mod tests {
             t.segment(b"cde"),
             Shown::Message("HTTP/1.1 200 OK  (text/html)".into())
         );
+    }
+
+    #[test]
+    fn a_png_body_is_named_by_its_dissector_as_tshark_does() {
+        let mut t = Tracker::new(true);
+        assert_eq!(
+            t.segment(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 1\r\n\r\nx"),
+            Shown::Message("HTTP/1.1 200 OK  (PNG)".into())
+        );
+    }
+
+    #[test]
+    fn a_png_without_a_content_type_is_recognised_by_its_signature() {
+        let mut t = Tracker::new(true);
+        assert_eq!(
+            t.segment(b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n\x89PN"),
+            Shown::HeadSegment("HTTP/1.1 200 OK".into())
+        );
+        assert_eq!(t.segment(b"G\r\n\x1a\nabcd"), Shown::BodySegment);
+        assert_eq!(
+            t.segment(b"e"),
+            Shown::Message("HTTP/1.1 200 OK  (PNG)".into())
+        );
+        // Other bytes, or a length that runs to the close: no name, or PNG at the FIN.
+        let mut t = Tracker::new(true);
+        assert_eq!(
+            t.segment(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n<h1"),
+            Shown::Message("HTTP/1.1 200 OK ".into())
+        );
+        let mut t = Tracker::new(true);
+        t.segment(b"HTTP/1.1 200 OK\r\n\r\n\x89PNG\r\n\x1a\n..");
+        assert_eq!(t.fin(), Shown::Message("HTTP/1.1 200 OK  (PNG)".into()));
     }
 
     #[test]

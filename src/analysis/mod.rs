@@ -88,6 +88,7 @@ mod conformance_tests;
 pub(crate) mod escape;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub(crate) mod http;
 mod http_info;
 mod info;
 mod model;
@@ -95,9 +96,10 @@ mod recency;
 #[cfg(test)]
 mod retire_tests;
 pub(crate) mod smtp;
+mod smtp_info;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use analyzer::analyze;
-pub(crate) use analyzer::{Analyzer, AnalyzerOptions, RetirePolicy};
+pub(crate) use analyzer::{Analyzer, AnalyzerOptions, DecodeAs, RetirePolicy};
 pub(crate) use model::*;

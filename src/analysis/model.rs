@@ -103,6 +103,56 @@ pub(crate) struct TcpDirection {
     pub missing_bytes: u64,
     /// Boxed: most streams have none, and every held stream pays for the field.
     pub first_gap: Option<Box<PayloadGap>>,
+    /// Which packet delivered each run of `payload`, in offset order (the first
+    /// `flow_packet_cap`), so that a byte of a message can be cited by the packet that carried
+    /// it. Not serialized: `packets` and `chunks` already show the stream.
+    #[serde(skip)]
+    pub segments: Vec<SegmentAt>,
+    /// `segments` stopped at the cap.
+    #[serde(skip)]
+    pub segments_truncated: bool,
+}
+
+/// The packet that delivered the bytes of a direction's `payload` from `offset` on (up to the
+/// next [`SegmentAt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentAt {
+    pub offset: u64,
+    pub packet: u64,
+}
+
+impl TcpDirection {
+    /// The packet that delivered byte `offset` of `payload`, when the segment list reaches it.
+    pub(crate) fn packet_at(&self, offset: u64) -> Option<u64> {
+        if offset >= self.payload.len() as u64 {
+            return None;
+        }
+        let i = self.segments.partition_point(|s| s.offset <= offset);
+        let seg = self.segments.get(i.checked_sub(1)?)?;
+        // Past the last run recorded, a truncated list cannot say.
+        if i == self.segments.len() && self.segments_truncated {
+            return None;
+        }
+        Some(seg.packet)
+    }
+
+    /// The packets that delivered bytes `start..end` of `payload`, ascending by offset.
+    pub(crate) fn packets_in(&self, start: u64, end: u64) -> Vec<u64> {
+        let mut out: Vec<u64> = Vec::new();
+        if start >= end {
+            return out;
+        }
+        let first = self.segments.partition_point(|s| s.offset <= start);
+        for seg in &self.segments[first.saturating_sub(1)..] {
+            if seg.offset >= end {
+                break;
+            }
+            if out.last() != Some(&seg.packet) {
+                out.push(seg.packet);
+            }
+        }
+        out
+    }
 }
 
 /// Where a direction's payload lacks bytes the capture did not hold.

@@ -82,6 +82,25 @@ pub(crate) struct RunRequest {
 /// changes nothing.
 const PROGRAM_NICE: libc::c_int = 5;
 
+/// The nice value for a program: [`PROGRAM_NICE`] above the harness's own. An absolute value
+/// would ask for a higher priority than a harness started under `nice` has, which takes a
+/// privilege the sandbox lacks: every program then failed to start with EACCES, charged to the
+/// student as "cannot start".
+fn program_nice() -> libc::c_int {
+    // getpriority returns -1 both for nice -1 and for an error: errno tells them apart.
+    // SAFETY: plain syscalls on this process; errno is thread-local.
+    let current = unsafe {
+        *libc::__errno_location() = 0;
+        let p = libc::getpriority(libc::PRIO_PROCESS, 0);
+        if p == -1 && *libc::__errno_location() != 0 {
+            0
+        } else {
+            p
+        }
+    };
+    (current + PROGRAM_NICE).min(19)
+}
+
 struct Running {
     pid: Pid,
     stdin: Option<ChildStdin>,
@@ -1101,17 +1120,6 @@ fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {
         detail: detail.into(),
         ..StepOutcome::default()
     }
-}
-
-/// The nice value programs get: [`PROGRAM_NICE`] above the supervisor's own, at most 19. Relative,
-/// because a harness started under `nice` (as long test runs are) must not ask for a lower value
-/// than it has: without `CAP_SYS_NICE` that fails with EACCES, and no program would start.
-fn program_nice() -> libc::c_int {
-    // getpriority may return -1 as a value; errno is not worth telling it apart here: a failure
-    // reads as -1, which still lands between 0 and 19 once raised.
-    // SAFETY: getpriority reads the calling thread's nice value and has no other effect.
-    let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-    (own + PROGRAM_NICE).clamp(0, 19)
 }
 
 fn spawn(

@@ -48,6 +48,7 @@ macro_rules! envelope {
 
 mod blocked;
 mod exit;
+mod http_response;
 mod icmp_port_unreachable;
 mod no_tcp_handshake;
 mod origin_requests;
@@ -363,6 +364,11 @@ registry! {
         /// On the wire: every time gap between consecutive payload-carrying packets from `from` to
         /// `to` lies within `[min_ms, max_ms]` (at least two such packets).
         PacketGap => packet_gap::Kind,
+        /// On the wire: the HTTP response `from` (the server) sent `to` on a connection to the
+        /// server's port, parsed from the reassembled stream: its status code, headers it must
+        /// carry, and a body equal to a lab document byte for byte (`body_file`) or containing a
+        /// text (`body_contains`).
+        HttpResponse => http_response::Kind,
         /// On the wire: one aspect of the SMTP dialogue between the mail client `from` and the
         /// mail server `to` (their TCP connection, read as a server reads it): the commands in
         /// order, speaking only after the greeting, CRLF line ends, the final `.`, the message

@@ -134,6 +134,16 @@ impl CheckCx<'_, '_> {
         }
     }
 
+    /// Whether program `p` is a server (a `wait_ready` step or a `*-server` role).
+    pub(crate) fn is_server(&self, p: usize) -> bool {
+        is_server(p, self.programs, self.steps)
+    }
+
+    /// The scenario's lab (whose documents a check may name).
+    pub(crate) fn lab(&self) -> &str {
+        &self.r.loaded.scenario.lab
+    }
+
     /// `contains` a text: the typed line when a `write` step types exactly that line into the
     /// sender `from` (`socklab verify` then checks the student's own line instead), else a
     /// plain text.

@@ -82,6 +82,15 @@ pub(crate) struct RunRequest {
 /// changes nothing.
 const PROGRAM_NICE: libc::c_int = 5;
 
+/// The niceness a program runs at: [`PROGRAM_NICE`] more than the harness's `current`, at most
+/// 19 (the kernel's lowest priority), never less than the harness's (which would need a
+/// capability programs do not have).
+fn program_nice(current: libc::c_int) -> libc::c_int {
+    current
+        .saturating_add(PROGRAM_NICE)
+        .clamp(current.max(-20), 19)
+}
+
 struct Running {
     pid: Pid,
     stdin: Option<ChildStdin>,
@@ -1084,6 +1093,13 @@ fn spawn(
     for (k, v) in &prog.env {
         cmd.env(k, v);
     }
+    // Relative to the harness's own niceness: under `nice cargo test` the harness is already
+    // at 10, and setting 5 would raise the program's priority, which a program without
+    // capabilities may not do (EACCES: every program "could not start").
+    let nice = program_nice(
+        // SAFETY: getpriority only reads this process's priority.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) },
+    );
     // SAFETY: between fork and exec only async-signal-safe calls: setpgid, write (joining
     // the pids cgroup), setrlimit and setpriority.
     unsafe {
@@ -1091,11 +1107,29 @@ fn spawn(
             nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
             caps.apply()?;
             // SAFETY: setpriority is async-signal-safe; it only lowers this process's priority.
-            if libc::setpriority(libc::PRIO_PROCESS, 0, PROGRAM_NICE) < 0 {
+            if libc::setpriority(libc::PRIO_PROCESS, 0, nice) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });
     }
     cmd.spawn()
+}
+
+#[cfg(test)]
+mod nice_tests {
+    use super::*;
+
+    /// Regression: under `nice` (harness at 10) programs were set to 5, a raise of priority that
+    /// fails without a capability, so every program "could not start".
+    #[test]
+    fn programs_never_run_at_a_higher_priority_than_the_harness() {
+        assert_eq!(program_nice(0), PROGRAM_NICE);
+        assert_eq!(program_nice(10), 15);
+        assert_eq!(program_nice(17), 19);
+        assert_eq!(program_nice(19), 19);
+        for current in -20..=19 {
+            assert!(program_nice(current) >= current, "{current}");
+        }
+    }
 }

@@ -220,6 +220,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
 
     std::fs::create_dir_all(&args.report)
         .map_err(|e| AppError::Harness(format!("cannot create {}: {e}", args.report.display())))?;
+    // Advisory scenarios run and print last, under their own header: the graded ones read as
+    // one block, as the totals count them.
+    jobs.sort_by_key(|j| j.loaded.scenario.advisory);
+    let first_advisory = jobs
+        .iter()
+        .position(|j| j.loaded.scenario.advisory)
+        .unwrap_or(usize::MAX);
     let width = jobs.iter().map(|j| j.plan.id.len()).max().unwrap_or(10);
     let total = jobs.len();
     let workers = args
@@ -266,7 +273,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                 match run_one(&job, prepared, ring_mib, args, &cap) {
                     Ok(mut result) => {
                         // Diagnoses may turn lost checks into not-run ones: score after them.
-                        let found = if graded {
+                        // An advisory scenario's failures are its own, shown with its checks'
+                        // reasons: they never become the student's headline causes.
+                        let found = if graded && !result.advisory {
                             crate::diagnose::scenario(&mut result)
                         } else {
                             Vec::new()
@@ -280,6 +289,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                                 while let Some((_, done, _)) =
                                     r.iter().find(|(i, _, _)| *i == *next)
                                 {
+                                    if *next == first_advisory {
+                                        print_advisory_header();
+                                    }
                                     print_line(done, width);
                                     *next += 1;
                                 }
@@ -421,6 +433,7 @@ fn run_one(
         question: s.question.clone(),
         explanation: s.explanation.clone(),
         file: job.loaded.path.display().to_string(),
+        advisory: s.advisory,
         ports: job.plan.ports.clone(),
         ..ScenarioResult::default()
     };
@@ -614,6 +627,13 @@ fn hide_workdir(evidence: &mut crate::evidence::Evidence, workdir: &Path) {
             }
         }
     }
+}
+
+fn print_advisory_header() {
+    let _ = writeln!(
+        std::io::stdout(),
+        "\nAdvisory, beyond the handout (graded with evidence, 0 points):"
+    );
 }
 
 fn print_line(r: &ScenarioResult, width: usize) {

@@ -32,26 +32,70 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         }
         None => writeln!(out, "Programs: socklab's reference implementations\n")?,
     }
-    writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
-    writeln!(out, "|---|---|---|---|---|")?;
-    for sc in &r.scenarios {
+    let (graded, advisory): (Vec<&ScenarioResult>, Vec<&ScenarioResult>) =
+        r.scenarios.iter().partition(|sc| sc.weighs());
+    table(&graded, out)?;
+    let a = &s.advisory;
+    if a.scenarios > 0 {
         writeln!(
             out,
-            "| {} {} | [{}](#{}) | {} | {}/{} | {} ms |",
+            "\nAdvisory, beyond the handout (0 points): {} passed, {} failed, {} errors — see \
+             [Advisory: beyond the handout](#advisory).",
+            a.passed, a.failed, a.errors
+        )?;
+    }
+    for sc in &graded {
+        scenario(sc, &r.diagnoses, out)?;
+    }
+    if !advisory.is_empty() {
+        writeln!(out, "\n<a id=\"advisory\"></a>\n")?;
+        writeln!(
+            out,
+            "# Advisory: beyond the handout
+"
+        )?;
+        writeln!(
+            out,
+            "These scenarios check what the handout does not ask (a request split into tiny \
+             segments, a path that climbs out of the served folder, a slow client). They were \
+             run and each check is graded with its evidence, but they weigh 0 points: the \
+             totals above leave them out, and their failures are not among the diagnoses.\n"
+        )?;
+        table(&advisory, out)?;
+        for sc in &advisory {
+            scenario(sc, &r.diagnoses, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The table of verdicts, one row per scenario.
+fn table(scenarios: &[&ScenarioResult], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for sc in scenarios {
+        writeln!(
+            out,
+            "| {} {} | [{}](#{}) | {} | {} | {} ms |",
             icon(sc.verdict),
             sc.verdict.label(),
             escape(&sc.title),
             sc.id,
             sc.lab,
-            sc.points,
-            sc.max_points,
+            points(sc),
             sc.duration_ms
         )?;
     }
-    for sc in &r.scenarios {
-        scenario(sc, &r.diagnoses, out)?;
-    }
     Ok(())
+}
+
+/// `3/4`, or for an advisory scenario `3/4, advisory: 0 points`.
+fn points(sc: &ScenarioResult) -> String {
+    if sc.weighs() {
+        format!("{}/{}", sc.points, sc.max_points)
+    } else {
+        format!("{}/{}, advisory: 0 points", sc.points, sc.max_points)
+    }
 }
 
 /// Which file played which role, and the files that played none.
@@ -140,12 +184,11 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
     writeln!(out, "\n<a id=\"{}\"></a>", sc.id)?;
     writeln!(
         out,
-        "## {} {} — {} ({}/{})\n",
+        "## {} {} — {} ({})\n",
         icon(sc.verdict),
         sc.verdict.label(),
         escape(&sc.title),
-        sc.points,
-        sc.max_points
+        points(sc)
     )?;
     let ports: Vec<String> = sc
         .ports

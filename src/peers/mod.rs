@@ -13,6 +13,9 @@
 //! - `idle-client HOST PORT`: opens a connection and sends nothing until stopped.
 //! - `trickle-client HOST PORT FILE`: sends `GET /FILE` one byte per TCP segment
 //!   ([`clients`]), the test for "one recv is the whole request".
+//! - `concurrent-clients HOST PORT FILE N`: N connections open at once, answered last first
+//!   ([`clients`]), the test for "served concurrently, not just eventually".
+//! - `slow-reader HOST PORT FILE`: asks, then reads nothing until a line on stdin.
 
 pub(crate) mod clients;
 pub(crate) mod http_origin;
@@ -64,6 +67,18 @@ pub(crate) const PEERS: &[Peer] = &[
         usage: "HOST PORT FILE",
         summary: "sends `GET /FILE` one byte per TCP segment, prints the response",
         main: clients::trickle_client,
+    },
+    Peer {
+        name: "concurrent-clients",
+        usage: "HOST PORT FILE N",
+        summary: "opens N connections, then asks on each, the last first, and prints each status",
+        main: clients::concurrent_clients,
+    },
+    Peer {
+        name: "slow-reader",
+        usage: "HOST PORT FILE",
+        summary: "sends `GET /FILE`, reads nothing until a line on stdin, then the response",
+        main: clients::slow_reader,
     },
 ];
 

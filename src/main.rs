@@ -134,9 +134,13 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
                     a.passed, a.failed, a.errors
                 )
             };
+            let not_graded = match s.not_graded + a.not_graded {
+                0 => String::new(),
+                n => format!(", {n} not graded (see the warnings)"),
+            };
             let _ = writeln!(
                 std::io::stdout(),
-                "\n{} scenarios: {} passed, {} failed, {} errors; points {}/{}{advisory}; seed {}; report: {}",
+                "\n{} scenarios: {} passed, {} failed, {} errors{not_graded}; points {}/{}{advisory}; seed {}; report: {}",
                 s.scenarios,
                 s.passed,
                 s.failed,

@@ -55,6 +55,11 @@ pub(crate) enum Verdict {
     /// a result not graded yet.
     #[default]
     Error,
+    /// No check was judged, and none failed: a program the scenario `requires` is not
+    /// installed here, or every check needs the capture the user declined. Neither a pass nor
+    /// a failure; its warning says why.
+    #[serde(rename = "not_graded")]
+    NotGraded,
 }
 
 impl Verdict {
@@ -63,6 +68,7 @@ impl Verdict {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
+            Verdict::NotGraded => "SKIP",
         }
     }
 }
@@ -183,6 +189,9 @@ pub(crate) struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    /// Scenarios with no check judged (see [`Verdict::NotGraded`]).
+    #[serde(default)]
+    pub not_graded: usize,
     pub points: u32,
     pub max_points: u32,
     /// The advisory scenarios: their verdicts and the points of their own checks, which the
@@ -198,6 +207,8 @@ pub(crate) struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    #[serde(default)]
+    pub not_graded: usize,
     pub points: u32,
     pub max_points: u32,
 }
@@ -210,6 +221,7 @@ impl Tally {
             passed: count(Verdict::Pass),
             failed: count(Verdict::Fail),
             errors: count(Verdict::Error),
+            not_graded: count(Verdict::NotGraded),
             points: scenarios
                 .clone()
                 .map(|s| s.points)
@@ -227,6 +239,7 @@ impl Summary {
             passed: graded.passed,
             failed: graded.failed,
             errors: graded.errors,
+            not_graded: graded.not_graded,
             points: graded.points,
             max_points: graded.max_points,
             advisory: Tally::of(scenarios.iter().filter(|s| !s.weighs())),
@@ -287,6 +300,7 @@ mod tests {
                 passed: 0,
                 failed: 1,
                 errors: 1,
+                not_graded: 0,
                 points: 1,
                 max_points: 3
             }

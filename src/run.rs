@@ -123,6 +123,9 @@ struct Job {
     /// The role a graded submission does not provide, and why (the binding table's words):
     /// the scenario is not run.
     missing: Option<(String, String)>,
+    /// A program the scenario `requires` that this machine does not have: the scenario is not
+    /// run, and its checks are not graded.
+    unavailable: Option<String>,
     loaded: Loaded,
     plan: Plan,
     source: Option<PathBuf>,
@@ -195,6 +198,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                     let how = row.map_or("not submitted", |r| r.how.as_str());
                     (role.clone(), format!("`{role}` {how}"))
                 }),
+                unavailable: l
+                    .scenario
+                    .requires
+                    .iter()
+                    .find(|name| !crate::interp::installed(name))
+                    .cloned(),
                 plan,
                 source: submission.as_ref().map(|s| s.lab_dir(&l.scenario.lab)),
                 loaded: l,
@@ -265,7 +274,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                 if let Ok(mut q) = queue.lock() {
                     if let Some((_, head, slot @ None)) = q.first_mut() {
                         // A scenario that will not run needs no sandbox.
-                        if head.missing.is_none() {
+                        if head.missing.is_none() && head.unavailable.is_none() {
                             *slot = prepare(head, ring_mib, args, &cap).ok();
                         }
                     }
@@ -448,6 +457,21 @@ fn run_one(
         result.duration_ms = t0.elapsed().as_millis() as u64;
         return Ok(result);
     }
+    if let Some(name) = &job.unavailable {
+        // Not the student's failure, and not the harness breaking: the machine lacks a program
+        // the scenario needs. Said on the console and in the report, with the fix.
+        drop(prepared);
+        let reason = format!("`{name}` is not installed on this machine");
+        result.checks = check::unjudged(&job.plan, Outcome::NotGraded, &reason);
+        result.warnings.push(format!(
+            "not graded: this scenario needs `{name}`, which is not installed on this machine \
+             (not on PATH); install it (Debian: `apt-get install {name}`; scripts/test.sh \
+             installs what the bundled scenarios need) and run again"
+        ));
+        result.programs = program_rows(&job.plan, Vec::new());
+        result.duration_ms = t0.elapsed().as_millis() as u64;
+        return Ok(result);
+    }
     let capture = capture_path(job, args);
     let mut workdir = None;
     let ran = match prepared {
@@ -573,6 +597,10 @@ fn score(result: &mut ScenarioResult) {
         Verdict::Error
     } else if result.checks.iter().any(|c| c.outcome.lost()) {
         Verdict::Fail
+    } else if !result.checks.is_empty() && result.checks.iter().all(|c| !c.outcome.counts()) {
+        // Nothing was judged (a program the scenario requires is not installed, or every
+        // check is on a capture the user declined): not a pass.
+        Verdict::NotGraded
     } else {
         Verdict::Pass
     };

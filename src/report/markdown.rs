@@ -16,9 +16,13 @@ const TRANSCRIPT_LINES: usize = 60;
 pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
     writeln!(out, "# socklab report\n")?;
+    let not_graded = match s.not_graded {
+        0 => String::new(),
+        n => format!(", {n} not graded"),
+    };
     writeln!(
         out,
-        "{} scenarios: **{} passed**, {} failed, {} errors · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
+        "{} scenarios: **{} passed**, {} failed, {} errors{not_graded} · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
         s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version, r.seed, r.seed
     )?;
     if !r.process_cap.is_empty() {
@@ -39,9 +43,15 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
     if a.scenarios > 0 {
         writeln!(
             out,
-            "\nAdvisory, beyond the handout (0 points): {} passed, {} failed, {} errors — see \
+            "\nAdvisory, beyond the handout (0 points): {} passed, {} failed, {} errors{} — see \
              [Advisory: beyond the handout](#advisory).",
-            a.passed, a.failed, a.errors
+            a.passed,
+            a.failed,
+            a.errors,
+            match a.not_graded {
+                0 => String::new(),
+                n => format!(", {n} not graded"),
+            }
         )?;
     }
     for sc in &graded {
@@ -177,6 +187,7 @@ fn icon(v: Verdict) -> &'static str {
         Verdict::Pass => "✅",
         Verdict::Fail => "❌",
         Verdict::Error => "⚠️",
+        Verdict::NotGraded => "⏭️",
     }
 }
 
@@ -310,6 +321,13 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
             out,
             "\n**Not run**: the submission provides no program for a role this scenario needs. \
              What it shows: {}",
+            sc.explanation.trim()
+        )?;
+    } else if sc.verdict == Verdict::NotGraded {
+        writeln!(
+            out,
+            "\n**Not graded**: nothing in this scenario was judged (see the harness warnings \
+             above). What it shows: {}",
             sc.explanation.trim()
         )?;
     } else if sc.verdict == Verdict::Pass {

@@ -14,6 +14,7 @@ mod steps;
 pub(crate) mod wire;
 mod wire_gap;
 mod wire_icmp;
+mod wire_tcp_concurrent;
 mod wire_tcp_conns;
 mod wire_tcp_handshake;
 mod wire_tcp_payload;

@@ -11,7 +11,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{wire_gap, wire_icmp, wire_tcp_conns, wire_tcp_handshake, wire_tcp_payload};
+use super::{
+    wire_gap, wire_icmp, wire_tcp_concurrent, wire_tcp_conns, wire_tcp_handshake, wire_tcp_payload,
+};
 use super::{wire_tcp_refused, wire_tcp_teardown, wire_udp};
 use crate::analysis::escape::escape_bytes;
 use crate::analysis::{Analysis, TcpStream, UdpFlow};
@@ -188,6 +190,7 @@ fn grade_at(expect: &WireExpect, a: &Analysis) -> WireGraded {
         } => wire_udp::grade(expect, a, *to_server, *count, rule.as_ref()),
         WireKind::IcmpPortUnreachable => wire_icmp::grade(expect, a),
         WireKind::TcpConnections { min, max } => wire_tcp_conns::grade(expect, a, *min, *max),
+        WireKind::TcpConcurrent { count } => wire_tcp_concurrent::grade(expect, a, *count),
         WireKind::PacketGap {
             to_server,
             min_ms,

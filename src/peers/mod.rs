@@ -71,13 +71,13 @@ pub(crate) const PEERS: &[Peer] = &[
     Peer {
         name: "concurrent-clients",
         usage: "HOST PORT FILE N",
-        summary: "opens N connections, then asks on each, the last first, and prints each status",
+        summary: "N connections at once, then a GET on each, the last first",
         main: clients::concurrent_clients,
     },
     Peer {
         name: "slow-reader",
         usage: "HOST PORT FILE",
-        summary: "sends `GET /FILE`, reads nothing until a line on stdin, then the response",
+        summary: "sends `GET /FILE`, then reads nothing until a stdin line",
         main: clients::slow_reader,
     },
 ];

@@ -355,6 +355,9 @@ pub(crate) enum WireKind {
         min: Option<u64>,
         max: Option<u64>,
     },
+    TcpConcurrent {
+        count: u64,
+    },
     PacketGap {
         to_server: bool,
         min_ms: u64,
@@ -374,6 +377,7 @@ impl WireKind {
             WireKind::UdpDatagrams { .. } => "udp_datagrams",
             WireKind::IcmpPortUnreachable => "icmp_port_unreachable",
             WireKind::TcpConnections { .. } => "tcp_connections",
+            WireKind::TcpConcurrent { .. } => "tcp_concurrent",
             WireKind::PacketGap { .. } => "packet_gap",
         }
     }
@@ -437,6 +441,10 @@ impl WireExpect {
                 };
                 format!("{n} TCP connection(s) to {s}'s port {p}")
             }
+            WireKind::TcpConcurrent { count } => format!(
+                "at least {count} TCP connections to {s}'s port {p} answered, and one opened \
+                 later answered while one opened earlier was still waiting (served at once)"
+            ),
             WireKind::PacketGap {
                 to_server,
                 min_ms,

@@ -1036,6 +1036,26 @@ impl Resolver<'_> {
                     WireKind::TcpConnections { min, max },
                 )
             }
+            Check::TcpConcurrent(c) => {
+                self.program_index(&format!("{at}.program"), &c.program, programs)?;
+                if c.count < 2 {
+                    self.error(
+                        &format!("{at}.count"),
+                        "`count` must be at least 2: one connection is never concurrent",
+                        None,
+                    );
+                    return None;
+                }
+                (
+                    WireSpec {
+                        server: c.program.clone(),
+                        client: c.program.clone(),
+                        points: c.points,
+                        title: c.title.clone(),
+                    },
+                    WireKind::TcpConcurrent { count: c.count },
+                )
+            }
             Check::TcpPayload(c) => {
                 let (server, client, to_server) = pair(self, &c.from, &c.to)?;
                 let given: Vec<&str> = [
@@ -1420,6 +1440,7 @@ fn check_kind_name(check: &Check) -> &'static str {
         Check::UdpDatagrams(_) => "udp_datagrams",
         Check::IcmpPortUnreachable(_) => "icmp_port_unreachable",
         Check::TcpConnections(_) => "tcp_connections",
+        Check::TcpConcurrent(_) => "tcp_concurrent",
         Check::PacketGap(_) => "packet_gap",
     }
 }
@@ -1436,6 +1457,7 @@ fn check_points(check: &Check) -> Option<u32> {
         Check::NoTcpHandshake(c) | Check::IcmpPortUnreachable(c) => c.points,
         Check::UdpDatagrams(c) => c.points,
         Check::TcpConnections(c) => c.points,
+        Check::TcpConcurrent(c) => c.points,
         Check::PacketGap(c) => c.points,
     }
 }

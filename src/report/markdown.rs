@@ -509,7 +509,7 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Check kinds graded from the capture.
-const WIRE_KINDS: [&str; 9] = [
+const WIRE_KINDS: [&str; 10] = [
     "tcp_handshake",
     "tcp_refused",
     "tcp_payload",
@@ -518,6 +518,7 @@ const WIRE_KINDS: [&str; 9] = [
     "udp_datagrams",
     "icmp_port_unreachable",
     "tcp_connections",
+    "tcp_concurrent",
     "packet_gap",
 ];
 

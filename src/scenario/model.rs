@@ -350,6 +350,11 @@ pub(crate) enum Check {
     /// On the wire: the number of TCP connections (streams) to `program`'s port, e.g. how many
     /// times a proxy contacted the origin server.
     TcpConnections(TcpConnectionsCheck),
+    /// On the wire: `program` (a server) served TCP connections at the same time: at least
+    /// `count` were answered, and one opened later was answered while one opened earlier was
+    /// still open and unanswered, which a server that serves one connection at a time (and
+    /// accepts in order) cannot do. Decided by packet order, never by a clock.
+    TcpConcurrent(TcpConcurrentCheck),
     /// On the wire: every time gap between consecutive payload-carrying packets from `from` to
     /// `to` lies within `[min_ms, max_ms]` (at least two such packets).
     PacketGap(PacketGapCheck),
@@ -499,6 +504,22 @@ pub(crate) struct TcpConnectionsCheck {
     /// At most this many connections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<u64>,
+    /// Points. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
+    /// Human label for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `tcp_concurrent` check.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TcpConcurrentCheck {
+    /// The server, by program name (its port is the one judged).
+    pub program: String,
+    /// At least this many connections must be answered.
+    pub count: u64,
     /// Points. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<u32>,

@@ -128,10 +128,17 @@ struct SeqState {
     pending: BTreeMap<u32, Parked>,
     pending_bytes: usize,
     window_scale: Option<u8>,
+    /// The window this direction last advertised, scaled, and the acknowledgment number it
+    /// last sent (relative to the peer's base): tshark's `window` and `lastack`, for its
+    /// window analysis (ZeroWindow, Window Update, Window Full).
+    last_window: Option<u32>,
+    last_ack: Option<u32>,
     syn_seen: bool,
     fin_seen: bool,
     /// The direction's first payload did not look like HTTP: no tracker is kept.
     not_http: bool,
+    /// The packet list showed an HTTP message in this direction.
+    http_seen: bool,
     /// What the packet list says about HTTP in this direction, once its payload looks like it
     /// (boxed: most streams of a large capture never need one).
     http: Option<Box<super::http_info::Tracker>>,
@@ -658,6 +665,15 @@ impl Analyzer {
             },
         );
 
+        // Window scales in effect for what each side advertises (known once both SYNs were
+        // seen), taken before the directions are borrowed.
+        let st_scale_client = st.scale(true);
+        let st_scale_server = st.scale(false);
+        let peer_scale = if from_client {
+            st_scale_server
+        } else {
+            st_scale_client
+        };
         let (fwd, rev, dir) = if from_client {
             (
                 &mut st.to_server,
@@ -722,6 +738,41 @@ impl Analyzer {
                 dir.retransmission_packets.push(frame.number);
             }
         }
+        // tshark's window analysis, from the state before this segment (packet-tcp.c: a
+        // window update is a bare ACK that changes only the window; a segment is window full
+        // when it reaches the right edge of the window the peer advertised).
+        let no_syn_fin_rst = f & (flags::SYN | flags::FIN | flags::RST) == 0;
+        let window = if is_syn {
+            u32::from(seg.window)
+        } else {
+            let mine = if from_client {
+                st_scale_client
+            } else {
+                st_scale_server
+            };
+            u32::from(seg.window) << mine.unwrap_or(0)
+        };
+        let zero_window = seg.window == 0 && no_syn_fin_rst;
+        let window_update = seg.payload_len == 0
+            && window != 0
+            && no_syn_fin_rst
+            && fwd.last_window.is_some_and(|w| w != window)
+            && fwd.max_end == Some(rel_seq)
+            && has_ack
+            && fwd.last_ack == Some(rel_ack);
+        let window_full = seg.payload_len > 0
+            && no_syn_fin_rst
+            && peer_scale.is_some()
+            && match (rev.last_ack, rev.last_window) {
+                (Some(a), Some(w)) => {
+                    data_seq.wrapping_add(seg.payload_len as u32) == a.wrapping_add(w)
+                }
+                _ => false,
+            };
+        fwd.last_window = Some(window);
+        if has_ack {
+            fwd.last_ack = Some(rel_ack);
+        }
         if span > 0 && fwd.max_end.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
             fwd.max_end = Some(end);
         }
@@ -739,6 +790,17 @@ impl Analyzer {
                     fwd.not_http = true;
                 }
             }
+        }
+        // Once the other side's HTTP message is seen, tshark takes the connection as HTTP and
+        // hands this side's later data to HTTP too (a client still sending a request the
+        // server answered early: its bytes never make a request head).
+        if seg.payload_len > 0
+            && !retransmission
+            && fwd.not_http
+            && rev.http_seen
+            && matches!(http, super::http_info::Shown::Tcp)
+        {
+            http = super::http_info::Shown::BodySegment;
         }
         if f & flags::FIN != 0 && !fwd.fin_seen {
             if let Some(t) = fwd.http.as_mut() {
@@ -768,6 +830,9 @@ impl Analyzer {
                 packet: frame.number,
             };
             reassemble(fwd, dir, data_seq, seg, cap, &mut runs);
+        }
+        if matches!(http, super::http_info::Shown::Message(_)) {
+            fwd.http_seen = true;
         }
         if f & flags::FIN != 0 {
             fwd.fin_seen = true;
@@ -814,6 +879,21 @@ impl Analyzer {
             sum.protocol = "TCP";
             let sack_base = st_rev_base;
             sum.info = info::tcp(seg, rel_seq, rel_ack, scale, retransmission, sack_base);
+            // tshark prepends each expert note, so the last one it checks comes first.
+            if matches!(
+                http,
+                super::http_info::Shown::Tcp | super::http_info::Shown::BodySegment
+            ) {
+                for (on, note) in [
+                    (window_update, "[TCP Window Update] "),
+                    (window_full, "[TCP Window Full] "),
+                    (zero_window, "[TCP ZeroWindow] "),
+                ] {
+                    if on {
+                        sum.info.insert_str(0, note);
+                    }
+                }
+            }
             match http {
                 super::http_info::Shown::Tcp => {}
                 super::http_info::Shown::HeadSegment(line) => {

@@ -66,10 +66,10 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         )?;
         writeln!(
             out,
-            "These scenarios check what the handout does not ask (a request split into tiny \
-             segments, a path that climbs out of the served folder, a slow client). They were \
-             run and each check is graded with its evidence, but they weigh 0 points: the \
-             totals above leave them out, and their failures are not among the diagnoses.\n"
+            "These scenarios check what goes beyond the handout: a program that does what the \
+             handout asks may fail them. They were run and each check is graded with its \
+             evidence, but they weigh 0 points: the totals above leave them out, and their \
+             failures are not among the diagnoses.\n"
         )?;
         table(&advisory, out)?;
         for sc in &advisory {

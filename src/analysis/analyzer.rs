@@ -133,6 +133,8 @@ struct SeqState {
     /// window analysis (ZeroWindow, Window Update, Window Full).
     last_window: Option<u32>,
     last_ack: Option<u32>,
+    /// This direction's last segment was a keep-alive (tshark then marks the peer's answer).
+    last_keep_alive: bool,
     syn_seen: bool,
     fin_seen: bool,
     /// The direction's first payload did not look like HTTP: no tracker is kept.
@@ -769,6 +771,20 @@ impl Analyzer {
                 }
                 _ => false,
             };
+        // A keep-alive (or the kernel's zero-window probe) starts one byte before the next
+        // sequence number and carries nothing; the peer's bare ACK that answers it, with its
+        // window, sequence and acknowledgment unchanged, is the keep-alive ACK.
+        let keep_alive = seg.payload_len == 0
+            && no_syn_fin_rst
+            && fwd.max_end.is_some_and(|m| rel_seq == m.wrapping_sub(1));
+        let keep_alive_ack = seg.payload_len == 0
+            && no_syn_fin_rst
+            && rev.last_keep_alive
+            && fwd.last_window == Some(window)
+            && fwd.max_end == Some(rel_seq)
+            && has_ack
+            && fwd.last_ack == Some(rel_ack);
+        fwd.last_keep_alive = keep_alive;
         fwd.last_window = Some(window);
         if has_ack {
             fwd.last_ack = Some(rel_ack);
@@ -885,8 +901,10 @@ impl Analyzer {
                 super::http_info::Shown::Tcp | super::http_info::Shown::BodySegment
             ) {
                 for (on, note) in [
+                    (keep_alive, "[TCP Keep-Alive] "),
                     (window_update, "[TCP Window Update] "),
                     (window_full, "[TCP Window Full] "),
+                    (keep_alive_ack, "[TCP Keep-Alive ACK] "),
                     (zero_window, "[TCP ZeroWindow] "),
                 ] {
                     if on {

@@ -473,3 +473,31 @@ fn window_full_zero_window_and_window_update_are_noted_as_tshark_does() {
         );
     }
 }
+
+/// The kernel's probe of a zero window starts one byte before the next sequence number and
+/// carries nothing: tshark calls it a keep-alive, and the bare ACK that answers it unchanged
+/// the keep-alive ACK (with the zero window it still advertises).
+#[test]
+fn a_zero_window_probe_is_a_keep_alive_and_its_answer_a_keep_alive_ack() {
+    let a = analyze_frames(&timed(vec![
+        tcp(C, S, 40000, 80, 100, 0, SYN, b""),
+        tcp(S, C, 80, 40000, 500, 101, SYN | ACK, b""),
+        tcp(C, S, 40000, 80, 101, 501, ACK, b""),
+        tcp(S, C, 80, 40000, 501, 101, PSH | ACK, b"0123456789"),
+        with_window(tcp(C, S, 40000, 80, 101, 511, ACK, b""), 0),
+        tcp(S, C, 80, 40000, 510, 101, ACK, b""),
+        with_window(tcp(C, S, 40000, 80, 101, 511, ACK, b""), 0),
+    ]));
+    let info: Vec<&str> = a.packets.iter().map(|p| p.info.as_str()).collect();
+    assert!(
+        info[5].starts_with("[TCP Keep-Alive] 80 → 40000 [ACK] Seq=10"),
+        "{}",
+        info[5]
+    );
+    assert!(
+        info[6].starts_with("[TCP ZeroWindow] [TCP Keep-Alive ACK] 40000 → 80 [ACK]"),
+        "{}",
+        info[6]
+    );
+    assert!(!a.packets[5].tcp.as_ref().unwrap().retransmission);
+}

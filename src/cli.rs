@@ -60,12 +60,14 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harne
     /// misbehaving clients).
     #[command(after_help = "\
 Peers:
-  smtp-server HOST PORT [--record FILE]
+  smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]
       strict SMTP server: greets first, refuses bare LF, records each session
   http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...
       origin web server: serves its directory, counts requests per path
   http-get HOST PORT FILE
       sends `GET /FILE` and prints the whole response
+  proxy-client PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form absolute|skeleton]
+      asks a proxy for http://ORIGIN_HOST:ORIGIN_PORT/FILE (absolute form, as curl -x)
   idle-client HOST PORT
       opens a TCP connection and sends nothing until stopped
   trickle-client HOST PORT FILE
@@ -75,7 +77,11 @@ Peers:
   slow-reader HOST PORT FILE
       sends `GET /FILE`, then reads nothing until a stdin line
 
---record FILE appends one JSON line per session (smtp-server) or request (http-origin).
+--record FILE appends one JSON line per session (smtp-server) or request (http-origin). In a
+scenario, socklab gives each of them a record file of its own and reads it back as evidence.
+--bare-lf accept makes smtp-server take a line ending in LF alone, as servers did before SMTP
+smuggling (the default refuses it with 521); --greet on-input holds each greeting until a line
+comes on its standard input.
 
 Examples:
   socklab peer smtp-server 127.0.0.1 2525 --record mail.jsonl

@@ -48,6 +48,9 @@ pub(crate) struct ProgramEvidence {
     /// It met its process cap: forks refused, or killed for having too many processes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_cap: Option<ProcessCapHit>,
+    /// A peer's own record of the run (what the origin was asked, ...), when it keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<crate::peer_record::PeerRecord>,
 }
 
 /// A program that met its process cap.

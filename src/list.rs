@@ -40,6 +40,14 @@ fn write_list(
                 r.summary
             )?;
         }
+        let options = || roles::OPTIONS.iter().filter(|o| o.lab == *lab);
+        if options().next().is_some() {
+            writeln!(out, "  options (manifest `options`, default first):")?;
+            for o in options() {
+                writeln!(out, "    {:<18} {}", o.name, o.values.join(" | "))?;
+                writeln!(out, "    {:<18} {}", "", o.summary)?;
+            }
+        }
         writeln!(out, "  scenarios:")?;
         let mut scenarios = loaded.iter().filter(|l| l.scenario.lab == *lab).peekable();
         if scenarios.peek().is_none() {

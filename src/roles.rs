@@ -111,6 +111,35 @@ pub(crate) const LABS: &[(&str, &str)] = &[
     ("smtp", "mail client speaking SMTP to a strict server"),
 ];
 
+/// A lab option: a choice a submission makes for the whole lab in its manifest
+/// (`"options": {"request_form": "skeleton"}`), which scenarios read as the placeholder
+/// `{NAME}` (e.g. in the arguments of the peer that talks to the student's program).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LabOption {
+    pub lab: &'static str,
+    /// Option and placeholder name.
+    pub name: &'static str,
+    /// The values it may take; the first is the default.
+    pub values: &'static [&'static str],
+    /// What it chooses, for `socklab list` and error messages.
+    pub summary: &'static str,
+}
+
+/// Every lab option.
+pub(crate) const OPTIONS: &[LabOption] = &[LabOption {
+    lab: "proxy",
+    name: "request_form",
+    values: &["absolute", "skeleton"],
+    summary: "how clients name the object they ask the proxy for: `GET http://host:port/path` \
+              (absolute, as curl -x and browsers send) or `GET /host:port/path` (the textbook \
+              skeleton's)",
+}];
+
+/// The option named `name`, if any.
+pub(crate) fn option(name: &str) -> Option<&'static LabOption> {
+    OPTIONS.iter().find(|o| o.name == name)
+}
+
 /// Every role of every lab.
 pub(crate) const ROLES: &[Role] = &[
     Role {

@@ -15,7 +15,7 @@ use crate::exec::limits::ProcessCap;
 use crate::exec::RunRequest;
 use crate::plan::{self, Bindings, Plan};
 use crate::report;
-use crate::result::{ProgramResult, RunResult, ScenarioResult, StepResult, Summary, Verdict};
+use crate::result::{RunResult, ScenarioResult, Summary, Verdict};
 use crate::sandbox::{self, Isolation, SandboxError};
 use crate::scenario::{self, Loaded};
 use crate::submission::Submission;
@@ -453,7 +453,7 @@ fn run_one(
         for c in &mut result.checks {
             c.cause = Some(format!("not-submitted:{role}"));
         }
-        result.programs = program_rows(&job.plan, Vec::new());
+        result.programs = crate::grade::program_rows(&job.plan, Vec::new());
         result.duration_ms = t0.elapsed().as_millis() as u64;
         return Ok(result);
     }
@@ -468,7 +468,7 @@ fn run_one(
              (not on PATH); install it (Debian: `apt-get install {name}`; scripts/test.sh \
              installs what the bundled scenarios need) and run again"
         ));
-        result.programs = program_rows(&job.plan, Vec::new());
+        result.programs = crate::grade::program_rows(&job.plan, Vec::new());
         result.duration_ms = t0.elapsed().as_millis() as u64;
         return Ok(result);
     }
@@ -514,56 +514,7 @@ fn run_one(
                 Err((why, true)) => check::Capture::Broken(why),
                 Err((why, false)) => check::Capture::Declined(why),
             };
-            let checks = check::evaluate(&job.plan, &evidence, capture_view);
-            if let Ok(a) = &analysis {
-                result.capture_frames = Some(a.frames);
-                (result.packets, result.packets_truncated) = crate::wire_view::rows(a);
-                result.participants = crate::wire_view::participants(a, &job.plan);
-            }
-            let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
-            if lost > 0 {
-                result.warnings.push(format!(
-                    "the capture lost {lost} packet(s): the kernel dropped them because the \
-                     capture could not keep up; this scenario's wire checks are harness errors, \
-                     not the student's"
-                ));
-            }
-            let declined = checks
-                .iter()
-                .filter(|c| c.outcome == Outcome::NotGraded)
-                .count();
-            if declined > 0 {
-                result.warnings.push(format!(
-                    "{declined} wire check(s) not graded: this run has no capture"
-                ));
-            }
-            result.checks = checks;
-            result.steps = job
-                .plan
-                .steps
-                .iter()
-                .zip(&evidence.steps)
-                .map(|(p, o)| StepResult {
-                    label: p.label.clone(),
-                    start_ms: o.start_ms,
-                    end_ms: o.end_ms,
-                    met: o.met,
-                    detail: o.detail.clone(),
-                    skipped: o.skipped,
-                    waiting_since_ms: o.waiting_since_ms,
-                    cpu_wait_ms: o.cpu_wait_ms,
-                })
-                .collect();
-            result.programs = program_rows(&job.plan, evidence.programs);
-            result.capture = evidence.capture.map(|mut c| {
-                // Reports sit beside their captures: name the file, not the path.
-                c.file = Path::new(&c.file)
-                    .file_name()
-                    .map_or(c.file.clone(), |n| n.to_string_lossy().into_owned());
-                c
-            });
-            result.warnings.splice(0..0, evidence.warnings);
-            result.supervisor_peak_rss_kib = evidence.supervisor_peak_rss_kib;
+            crate::grade::scenario(&job.plan, evidence, capture_view).into_result(&mut result);
         }
         Err(e @ SandboxError::NoUserNamespaces { .. }) => {
             return Err(AppError::Harness(e.to_string()))
@@ -607,27 +558,6 @@ fn score(result: &mut ScenarioResult) {
 }
 
 /// The plan's programs with what each did (nothing, for a run that did not happen).
-fn program_rows(
-    plan: &Plan,
-    evidence: Vec<crate::evidence::ProgramEvidence>,
-) -> Vec<ProgramResult> {
-    let mut evidence = evidence.into_iter();
-    plan.programs
-        .iter()
-        .map(|p| ProgramResult {
-            role: p.role.clone(),
-            binding: p.binding.clone(),
-            evidence: evidence
-                .next()
-                .unwrap_or_else(|| crate::evidence::ProgramEvidence {
-                    name: p.name.clone(),
-                    argv: p.argv.clone(),
-                    ..Default::default()
-                }),
-        })
-        .collect()
-}
-
 /// Reads back this run's capture; keeps every packet summary (scenario captures are small).
 fn analyze_capture(path: &Path) -> Result<crate::analysis::Analysis, String> {
     let file = std::fs::File::open(path)

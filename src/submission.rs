@@ -51,6 +51,8 @@ pub(crate) struct Submission {
     manifest: BTreeMap<String, ManifestRole>,
     /// Lab → folder (relative), from the manifest's `folders`.
     folders: BTreeMap<String, String>,
+    /// The top-level manifest's lab options.
+    options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +63,9 @@ struct Manifest {
     /// Lab → the folder of the submission that holds its programs.
     #[serde(default)]
     folders: BTreeMap<String, String>,
+    /// Lab options (`roles::OPTIONS`) → the value chosen.
+    #[serde(default)]
+    options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +109,19 @@ pub(crate) enum SubmissionError {
         folder: String,
         problem: &'static str,
     },
+    #[error("{}: unknown option `{option}` in manifest `options`{}", path.display(), help.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    UnknownOption {
+        path: PathBuf,
+        option: String,
+        help: Option<String>,
+    },
+    #[error("{}: option `{option}` is `{value}`; it takes one of: {allowed}", path.display())]
+    BadOption {
+        path: PathBuf,
+        option: String,
+        value: String,
+        allowed: String,
+    },
     #[error("{}: role `{role}` has an empty command", path.display())]
     EmptyCommand { path: PathBuf, role: String },
 }
@@ -137,6 +155,8 @@ struct Scope {
     files: Vec<String>,
     /// The folder's own manifest roles, over the top-level ones.
     manifest: BTreeMap<String, ManifestRole>,
+    /// The folder's own manifest options, over the top-level ones.
+    options: BTreeMap<String, String>,
 }
 
 impl Submission {
@@ -151,6 +171,7 @@ impl Submission {
         let manifest = read_manifest(&manifest_path)?.unwrap_or(Manifest {
             roles: BTreeMap::new(),
             folders: BTreeMap::new(),
+            options: BTreeMap::new(),
         });
         for (lab, folder) in &manifest.folders {
             if !roles::LABS.iter().any(|(n, _)| n == lab) {
@@ -184,6 +205,7 @@ impl Submission {
             dir: dir.to_path_buf(),
             manifest: manifest.roles,
             folders: manifest.folders,
+            options: manifest.options,
         })
     }
 
@@ -224,15 +246,18 @@ impl Submission {
             .collect();
         files.sort();
         let mut manifest = self.manifest.clone();
+        let mut options = self.options.clone();
         if !folder.is_empty() {
             if let Some(m) = read_manifest(&dir.join(MANIFEST))? {
                 manifest.extend(m.roles);
+                options.extend(m.options);
             }
         }
         Ok(Scope {
             folder,
             files,
             manifest,
+            options,
         })
     }
 
@@ -281,9 +306,16 @@ impl Submission {
                 );
             }
         }
+        let options = scope
+            .options
+            .iter()
+            .filter(|(name, _)| roles::option(name).is_some_and(|o| o.lab == lab))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         Bindings {
             roles,
             graded: true,
+            options,
         }
     }
 
@@ -424,6 +456,23 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, SubmissionError> {
             return Err(SubmissionError::EmptyCommand {
                 path: path.to_path_buf(),
                 role: role.clone(),
+            });
+        }
+    }
+    for (name, value) in &m.options {
+        let Some(option) = roles::option(name) else {
+            return Err(SubmissionError::UnknownOption {
+                path: path.to_path_buf(),
+                option: name.clone(),
+                help: crate::scenario::did_you_mean(name, roles::OPTIONS.iter().map(|o| o.name)),
+            });
+        };
+        if !option.values.contains(&value.as_str()) {
+            return Err(SubmissionError::BadOption {
+                path: path.to_path_buf(),
+                option: name.clone(),
+                value: value.clone(),
+                allowed: option.values.join(", "),
             });
         }
     }
@@ -657,5 +706,29 @@ mod tests {
         .unwrap();
         let err = Submission::open(dir.path()).unwrap_err().to_string();
         assert!(err.contains("did you mean `tcp-upper-client`?"), "{err}");
+    }
+
+    #[test]
+    fn manifest_options_bind_their_lab_only_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ProxyServer.py"), "").unwrap();
+        let manifest = |text: &str| std::fs::write(dir.path().join(MANIFEST), text).unwrap();
+        manifest(r#"{"options": {"request_form": "skeleton"}}"#);
+        let sub = Submission::open(dir.path()).unwrap();
+        let proxy = sub.bindings("proxy").unwrap();
+        assert_eq!(proxy.options["request_form"], "skeleton");
+        assert!(proxy.roles.contains_key("proxy"));
+        // Another lab's bindings do not carry the proxy lab's option.
+        assert!(sub.bindings("web").unwrap().options.is_empty());
+
+        manifest(r#"{"options": {"request_from": "skeleton"}}"#);
+        let err = Submission::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("did you mean `request_form`?"), "{err}");
+        manifest(r#"{"options": {"request_form": "origin"}}"#);
+        let err = Submission::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("option `request_form` is `origin`; it takes one of: absolute, skeleton"),
+            "{err}"
+        );
     }
 }

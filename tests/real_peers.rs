@@ -1,6 +1,6 @@
 //! socklab's reference programs and peers against real clients and servers no one here wrote:
 //! curl fetching from `web-server` and through `proxy` (`curl -x`, absolute-form requests as
-//! browsers send them), headless Chromium loading the lab's page from `web-server`, Python's
+//! browsers send them), the `proxy-client` peer asking a proxy exactly as `curl -x` does, headless Chromium loading the lab's page from `web-server`, Python's
 //! `smtplib` delivering to the `smtp-server` peer, and the reference `mail-client` delivering
 //! to aiosmtpd, a real SMTP server. On loopback; curl, chromium, python3 and aiosmtpd must be
 //! installed (`scripts/test.sh` installs them).
@@ -186,6 +186,77 @@ fn curl_through_the_reference_proxy_gets_the_origin_bytes_and_the_second_time_th
         &format!("http://127.0.0.1:{dead}/x"),
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("502"));
+}
+
+/// Accepts one client on `listener`, answers its request with an empty 200, and returns the
+/// request line and the Host header it sent.
+fn one_request(listener: &std::net::TcpListener) -> (String, String) {
+    use std::io::Write;
+    let (stream, _) = listener.accept().unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+        lines.push(line.trim_end().to_string());
+    }
+    let host = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Host: "))
+        .unwrap_or_default()
+        .to_string();
+    let mut stream = stream;
+    stream
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    (lines.first().cloned().unwrap_or_default(), host)
+}
+
+#[test]
+fn the_proxy_client_peer_asks_a_proxy_as_curl_x_does() {
+    // A listener stands in for the proxy: it sees what each client sends to a proxy.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let via = format!("http://127.0.0.1:{port}");
+    let object = "http://192.0.2.7:8080/HelloWorld.html";
+    let by_curl = std::thread::scope(|s| {
+        let seen = s.spawn(|| one_request(&listener));
+        curl(&["--proxy", &via, object]);
+        seen.join().unwrap()
+    });
+    assert_eq!(
+        by_curl,
+        (
+            format!("GET {object} HTTP/1.1"),
+            "192.0.2.7:8080".to_string()
+        )
+    );
+    for (form, expected) in [
+        ("absolute", by_curl.clone()),
+        // What a browser sends for http://proxy:port/192.0.2.7:8080/HelloWorld.html.
+        (
+            "skeleton",
+            (
+                "GET /192.0.2.7:8080/HelloWorld.html HTTP/1.1".to_string(),
+                format!("127.0.0.1:{port}"),
+            ),
+        ),
+    ] {
+        let by_peer = std::thread::scope(|s| {
+            let seen = s.spawn(|| one_request(&listener));
+            let out = Command::new(assert_cmd::cargo::cargo_bin("socklab"))
+                .args(["peer", "proxy-client", "127.0.0.1", &port.to_string()])
+                .args(["192.0.2.7", "8080", "HelloWorld.html", "--form", form])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            assert!(out.stdout.starts_with(b"HTTP/1.1 200 OK\r\n"), "{out:?}");
+            seen.join().unwrap()
+        });
+        assert_eq!(by_peer, expected, "--form {form}");
+    }
 }
 
 /// An interpreter that can import `module`: `python3` first, then Debian's own.

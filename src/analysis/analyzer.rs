@@ -166,6 +166,65 @@ struct StreamState {
 }
 
 impl StreamState {
+    fn new(index: u32, client: Endpoint, server: Endpoint, frame: &Frame<'_>, time: f64) -> Self {
+        StreamState {
+            stream: TcpStream {
+                index,
+                client,
+                server,
+                first_packet: frame.number,
+                last_packet: frame.number,
+                start: time,
+                end: time,
+                handshake: Handshake::default(),
+                teardown: Teardown::None,
+                to_server: TcpDirection::default(),
+                to_client: TcpDirection::default(),
+                max_gap: None,
+                packets: Vec::new(),
+                packets_truncated: false,
+                chunks: Vec::new(),
+                chunks_truncated: false,
+            },
+            to_server: SeqState::default(),
+            to_client: SeqState::default(),
+            last_ts: frame.ts_ns,
+        }
+    }
+
+    /// The stream's span, largest gap and packet list, for one more packet.
+    fn record_packet(
+        &mut self,
+        frame: &Frame<'_>,
+        time: f64,
+        from_client: bool,
+        payload_len: usize,
+        opts: &AnalyzerOptions,
+    ) {
+        update_gap(
+            &mut self.stream.max_gap,
+            self.stream.last_packet,
+            self.last_ts,
+            frame,
+        );
+        self.last_ts = frame.ts_ns;
+        self.stream.last_packet = frame.number;
+        // From the earliest packet to the latest, as tshark's conversation table.
+        self.stream.start = self.stream.start.min(time);
+        self.stream.end = self.stream.end.max(time);
+        push_capped(
+            &mut self.stream.packets,
+            &mut self.stream.packets_truncated,
+            opts.flow_packet_cap,
+            FlowPacket {
+                number: frame.number,
+                time,
+                forward: from_client,
+                payload_len: payload_len as u32,
+            },
+        );
+    }
+
     fn closed(&self) -> bool {
         let s = &self.stream;
         s.to_server.rst_packet.is_some()
@@ -570,6 +629,8 @@ impl Analyzer {
         f.index
     }
 
+    /// One TCP segment: finds (or starts) its stream, then follows its sequence numbers,
+    /// payload, handshake and teardown, and writes its line of the packet list.
     fn tcp_segment(
         &mut self,
         frame: &Frame<'_>,
@@ -578,9 +639,144 @@ impl Analyzer {
         sum: Option<&mut PacketSummary>,
     ) {
         let (src, dst) = endpoints(ip.src, ip.dst, seg.src_port, seg.dst_port);
+        let time = self.rel(frame.ts_ns);
+        let slot = self.tcp_slot(frame, seg, src, dst, time);
+        let opts = self.opts;
+        let Some(st) = self.tcp.get_mut(slot) else {
+            return;
+        };
+        let from_client = st.stream.client == src;
+        st.record_packet(frame, time, from_client, seg.payload_len, &opts);
+
+        // Window scales in effect for what each side advertises (known once both SYNs were
+        // seen), taken before the directions are borrowed.
+        let scales = (st.scale(from_client), st.scale(!from_client));
+        let (fwd, rev, dir) = if from_client {
+            (
+                &mut st.to_server,
+                &mut st.to_client,
+                &mut st.stream.to_server,
+            )
+        } else {
+            (
+                &mut st.to_client,
+                &mut st.to_server,
+                &mut st.stream.to_client,
+            )
+        };
+        let f = seg.flags;
+        let is_syn = f & flags::SYN != 0;
+        let (rel_seq, rel_ack) = relative_numbers(fwd, rev, dir, seg, frame.number);
+        let sack_base = rev.base;
+        dir.packets += 1;
+        dir.bytes += frame.orig_len as u64;
+        dir.payload_bytes += seg.payload_len as u64;
+
+        let retransmission = retransmitted(fwd, seg, rel_seq);
+        if retransmission {
+            dir.retransmissions += 1;
+            if dir.retransmission_packets.len() < opts.flow_packet_cap {
+                dir.retransmission_packets.push(frame.number);
+            }
+        }
+        // Sequence space consumed: payload plus one for SYN and for FIN.
+        let span = seg.payload_len as u32 + u32::from(is_syn) + u32::from(f & flags::FIN != 0);
+        let end = rel_seq.wrapping_add(span);
+        // Where the payload starts: after the SYN's one sequence number.
+        let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
+        // Before `max_end` moves: the notes compare this segment with the state before it.
+        let notes = window_notes(fwd, rev, seg, rel_seq, rel_ack, data_seq, scales);
+        if span > 0 && fwd.max_end.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
+            fwd.max_end = Some(end);
+        }
+        let http = http_view(fwd, rev, seg, data_seq, retransmission, from_client);
+        if seg.payload_len > 0 {
+            let mut runs = Runs {
+                chunks: &mut st.stream.chunks,
+                truncated: &mut st.stream.chunks_truncated,
+                cap: opts.flow_packet_cap,
+                from_client,
+                packet: frame.number,
+            };
+            let cap = stream_cap(&opts, st.stream.index);
+            let parked = Parked {
+                // A stream whose payload is not kept parks no bytes either.
+                data: if cap > 0 {
+                    seg.payload.to_vec()
+                } else {
+                    Vec::new()
+                },
+                captured: seg.payload.len(),
+                len: seg.payload_len,
+                packet: frame.number,
+            };
+            reassemble(fwd, dir, data_seq, parked, cap, &mut runs);
+        }
+        if matches!(http, super::http_info::Shown::Message(_)) {
+            fwd.http_seen = true;
+        }
+        if f & flags::FIN != 0 {
+            fwd.fin_seen = true;
+            dir.fin_packet.get_or_insert(frame.number);
+        }
+        if f & flags::RST != 0 {
+            dir.rst_packet.get_or_insert(frame.number);
+        }
+        follow_handshake(
+            &mut st.stream.handshake,
+            from_client,
+            f,
+            rel_ack,
+            frame.number,
+        );
+        st.stream.teardown = teardown(&st.stream);
+
+        if let Some(sum) = sum {
+            sum.protocol = "TCP";
+            let scale = st.scale(from_client);
+            sum.info = info::tcp(seg, rel_seq, rel_ack, scale, retransmission, sack_base);
+            if matches!(
+                http,
+                super::http_info::Shown::Tcp | super::http_info::Shown::BodySegment
+            ) {
+                notes.prepend(&mut sum.info);
+            }
+            show_http(sum, http);
+            sum.tcp = Some(TcpPacketInfo {
+                stream: st.stream.index,
+                src_port: seg.src_port,
+                dst_port: seg.dst_port,
+                flags: f,
+                flags_str: crate::wire::tcp::flags_str(f),
+                seq: rel_seq,
+                ack: rel_ack,
+                len: seg.payload_len as u32,
+                retransmission,
+                from_client,
+            });
+        }
+        let list = if st.closed() {
+            CLOSED
+        } else if st.stream.to_server.packets > 0 && st.stream.to_client.packets > 0 {
+            TWO_WAY
+        } else {
+            ONE_WAY
+        };
+        self.tcp.touch(slot, list);
+    }
+
+    /// The slot of the segment's stream: the 4-tuple's current one, or a new one when there is
+    /// none or the segment's SYN starts another over it.
+    fn tcp_slot(
+        &mut self,
+        frame: &Frame<'_>,
+        seg: &TcpSegment<'_>,
+        src: Endpoint,
+        dst: Endpoint,
+        time: f64,
+    ) -> u32 {
         let key = canonical(src, dst);
         let syn_only = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
-        let time = self.rel(frame.ts_ns);
         // Consecutive packets mostly belong to the same stream; skip the hash lookup then.
         let existing = match self.last_tcp {
             Some((k, i)) if k == key => Some(i),
@@ -609,29 +805,7 @@ impl Analyzer {
                         (src, dst)
                     };
                 let i = self.tcp.insert(
-                    StreamState {
-                        stream: TcpStream {
-                            index,
-                            client,
-                            server,
-                            first_packet: frame.number,
-                            last_packet: frame.number,
-                            start: time,
-                            end: time,
-                            handshake: Handshake::default(),
-                            teardown: Teardown::None,
-                            to_server: TcpDirection::default(),
-                            to_client: TcpDirection::default(),
-                            max_gap: None,
-                            packets: Vec::new(),
-                            packets_truncated: false,
-                            chunks: Vec::new(),
-                            chunks_truncated: false,
-                        },
-                        to_server: SeqState::default(),
-                        to_client: SeqState::default(),
-                        last_ts: frame.ts_ns,
-                    },
+                    StreamState::new(index, client, server, frame, time),
                     ONE_WAY,
                 );
                 self.tcp_by_key.insert(key, i);
@@ -639,316 +813,9 @@ impl Analyzer {
             }
         };
         self.last_tcp = Some((key, slot));
-        let opts = self.opts;
-        let Some(st) = self.tcp.get_mut(slot) else {
-            return;
-        };
-        let from_client = st.stream.client == src;
-        update_gap(
-            &mut st.stream.max_gap,
-            st.stream.last_packet,
-            st.last_ts,
-            frame,
-        );
-        st.last_ts = frame.ts_ns;
-        st.stream.last_packet = frame.number;
-        // From the earliest packet to the latest, as tshark's conversation table.
-        st.stream.start = st.stream.start.min(time);
-        st.stream.end = st.stream.end.max(time);
-        push_capped(
-            &mut st.stream.packets,
-            &mut st.stream.packets_truncated,
-            opts.flow_packet_cap,
-            FlowPacket {
-                number: frame.number,
-                time,
-                forward: from_client,
-                payload_len: seg.payload_len as u32,
-            },
-        );
-
-        // Window scales in effect for what each side advertises (known once both SYNs were
-        // seen), taken before the directions are borrowed.
-        let st_scale_client = st.scale(true);
-        let st_scale_server = st.scale(false);
-        let peer_scale = if from_client {
-            st_scale_server
-        } else {
-            st_scale_client
-        };
-        let (fwd, rev, dir) = if from_client {
-            (
-                &mut st.to_server,
-                &mut st.to_client,
-                &mut st.stream.to_server,
-            )
-        } else {
-            (
-                &mut st.to_client,
-                &mut st.to_server,
-                &mut st.stream.to_client,
-            )
-        };
-        let f = seg.flags;
-        let is_syn = f & flags::SYN != 0;
-        if is_syn && !fwd.syn_seen {
-            fwd.syn_seen = true;
-            fwd.base = Some(seg.seq);
-            fwd.next = Some(1);
-            fwd.window_scale = seg.options.window_scale;
-            dir.isn = Some(seg.seq);
-            dir.syn_packet = Some(frame.number);
-        }
-        // Without a SYN, tshark numbers the first byte seen as 1.
-        let base = *fwd.base.get_or_insert(seg.seq.wrapping_sub(1));
-        let rel_seq = seg.seq.wrapping_sub(base);
-        let has_ack = f & flags::ACK != 0;
-        let rel_ack = if has_ack {
-            let rb = *rev.base.get_or_insert(seg.ack.wrapping_sub(1));
-            seg.ack.wrapping_sub(rb)
-        } else {
-            0
-        };
-
-        let st_rev_base = rev.base;
-        dir.packets += 1;
-        dir.bytes += frame.orig_len as u64;
-        dir.payload_bytes += seg.payload_len as u64;
-
-        // Sequence space consumed: payload plus one for SYN and for FIN.
-        let span = seg.payload_len as u32 + u32::from(is_syn) + u32::from(f & flags::FIN != 0);
-        let end = rel_seq.wrapping_add(span);
-        // Where the payload starts: after the SYN's one sequence number.
-        let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
-        // Basic detection: the segment's sequence range was already seen. Payload is checked
-        // against the bytes delivered or parked (so a segment filling a hole is not counted);
-        // a bare SYN or FIN against the highest sequence number seen.
-        let retransmission = span > 0
-            && f & flags::RST == 0
-            && if seg.payload_len > 0 {
-                let data_end = data_seq.wrapping_add(seg.payload_len as u32);
-                fwd.next
-                    .is_some_and(|n| (data_end.wrapping_sub(n) as i32) <= 0)
-                    || fwd.pending.contains_key(&data_seq)
-            } else {
-                fwd.max_end
-                    .is_some_and(|m| (end.wrapping_sub(m) as i32) <= 0)
-            };
-        if retransmission {
-            dir.retransmissions += 1;
-            if dir.retransmission_packets.len() < opts.flow_packet_cap {
-                dir.retransmission_packets.push(frame.number);
-            }
-        }
-        // tshark's window analysis, from the state before this segment (packet-tcp.c: a
-        // window update is a bare ACK that changes only the window; a segment is window full
-        // when it reaches the right edge of the window the peer advertised).
-        let no_syn_fin_rst = f & (flags::SYN | flags::FIN | flags::RST) == 0;
-        let window = if is_syn {
-            u32::from(seg.window)
-        } else {
-            let mine = if from_client {
-                st_scale_client
-            } else {
-                st_scale_server
-            };
-            u32::from(seg.window) << mine.unwrap_or(0)
-        };
-        let zero_window = seg.window == 0 && no_syn_fin_rst;
-        let window_update = seg.payload_len == 0
-            && window != 0
-            && no_syn_fin_rst
-            && fwd.last_window.is_some_and(|w| w != window)
-            && fwd.max_end == Some(rel_seq)
-            && has_ack
-            && fwd.last_ack == Some(rel_ack);
-        let window_full = seg.payload_len > 0
-            && no_syn_fin_rst
-            && peer_scale.is_some()
-            && match (rev.last_ack, rev.last_window) {
-                (Some(a), Some(w)) => {
-                    data_seq.wrapping_add(seg.payload_len as u32) == a.wrapping_add(w)
-                }
-                _ => false,
-            };
-        // A keep-alive (or the kernel's zero-window probe) starts one byte before the next
-        // sequence number and carries nothing; the peer's bare ACK that answers it, with its
-        // window, sequence and acknowledgment unchanged, is the keep-alive ACK.
-        let keep_alive = seg.payload_len == 0
-            && no_syn_fin_rst
-            && fwd.max_end.is_some_and(|m| rel_seq == m.wrapping_sub(1));
-        let keep_alive_ack = seg.payload_len == 0
-            && no_syn_fin_rst
-            && rev.last_keep_alive
-            && fwd.last_window == Some(window)
-            && fwd.max_end == Some(rel_seq)
-            && has_ack
-            && fwd.last_ack == Some(rel_ack);
-        fwd.last_keep_alive = keep_alive;
-        fwd.last_window = Some(window);
-        if has_ack {
-            fwd.last_ack = Some(rel_ack);
-        }
-        if span > 0 && fwd.max_end.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
-            fwd.max_end = Some(end);
-        }
-        // The packet list's HTTP view: in-order data, first transmissions only.
-        let mut http = super::http_info::Shown::Tcp;
-        if seg.payload_len > 0 && !retransmission && !fwd.not_http {
-            // Without a SYN, the first data seen is where the stream starts.
-            if fwd.next.is_none_or(|n| n == data_seq) {
-                let tracker = fwd
-                    .http
-                    .get_or_insert_with(|| Box::new(super::http_info::Tracker::new(!from_client)));
-                http = tracker.segment(seg.payload);
-                if tracker.is_off() {
-                    fwd.http = None;
-                    fwd.not_http = true;
-                }
-            }
-        }
-        // Once the other side's HTTP message is seen, tshark takes the connection as HTTP and
-        // hands this side's later data to HTTP too (a client still sending a request the
-        // server answered early: its bytes never make a request head).
-        if seg.payload_len > 0
-            && !retransmission
-            && fwd.not_http
-            && rev.http_seen
-            && matches!(http, super::http_info::Shown::Tcp)
-        {
-            http = super::http_info::Shown::BodySegment;
-        }
-        if f & flags::FIN != 0 && !fwd.fin_seen {
-            if let Some(t) = fwd.http.as_mut() {
-                if let done @ super::http_info::Shown::Message(_) = t.fin() {
-                    http = done;
-                }
-            }
-        }
-        if seg.payload_len > 0 {
-            let mut runs = Runs {
-                chunks: &mut st.stream.chunks,
-                truncated: &mut st.stream.chunks_truncated,
-                cap: opts.flow_packet_cap,
-                from_client,
-                packet: frame.number,
-            };
-            let cap = stream_cap(&opts, st.stream.index);
-            let seg = Parked {
-                // A stream whose payload is not kept parks no bytes either.
-                data: if cap > 0 {
-                    seg.payload.to_vec()
-                } else {
-                    Vec::new()
-                },
-                captured: seg.payload.len(),
-                len: seg.payload_len,
-                packet: frame.number,
-            };
-            reassemble(fwd, dir, data_seq, seg, cap, &mut runs);
-        }
-        if matches!(http, super::http_info::Shown::Message(_)) {
-            fwd.http_seen = true;
-        }
-        if f & flags::FIN != 0 {
-            fwd.fin_seen = true;
-            dir.fin_packet.get_or_insert(frame.number);
-        }
-        if f & flags::RST != 0 {
-            dir.rst_packet.get_or_insert(frame.number);
-        }
-
-        // Handshake: SYN from the client, SYN-ACK acknowledging it, then the client's ACK.
-        let hs = &mut st.stream.handshake;
-        if from_client && f & (flags::SYN | flags::ACK) == flags::SYN {
-            hs.syn.get_or_insert(frame.number);
-        } else if !from_client
-            && f & (flags::SYN | flags::ACK) == (flags::SYN | flags::ACK)
-            && hs.syn.is_some()
-            && rel_ack == 1
-        {
-            hs.syn_ack.get_or_insert(frame.number);
-        } else if from_client
-            && f & (flags::SYN | flags::ACK | flags::RST) == flags::ACK
-            && hs.syn_ack.is_some()
-            && hs.ack.is_none()
-            && rel_ack == 1
-        {
-            hs.ack = Some(frame.number);
-            hs.completed = true;
-        }
-
-        let s = &st.stream;
-        st.stream.teardown = if s.to_server.rst_packet.is_some() || s.to_client.rst_packet.is_some()
-        {
-            Teardown::Rst
-        } else {
-            match (s.to_server.fin_packet, s.to_client.fin_packet) {
-                (Some(_), Some(_)) => Teardown::Fin,
-                (None, None) => Teardown::None,
-                _ => Teardown::HalfClosed,
-            }
-        };
-
-        if let Some(sum) = sum {
-            let scale = st.scale(from_client);
-            sum.protocol = "TCP";
-            let sack_base = st_rev_base;
-            sum.info = info::tcp(seg, rel_seq, rel_ack, scale, retransmission, sack_base);
-            // tshark prepends each expert note, so the last one it checks comes first.
-            if matches!(
-                http,
-                super::http_info::Shown::Tcp | super::http_info::Shown::BodySegment
-            ) {
-                for (on, note) in [
-                    (keep_alive, "[TCP Keep-Alive] "),
-                    (window_update, "[TCP Window Update] "),
-                    (window_full, "[TCP Window Full] "),
-                    (keep_alive_ack, "[TCP Keep-Alive ACK] "),
-                    (zero_window, "[TCP ZeroWindow] "),
-                ] {
-                    if on {
-                        sum.info.insert_str(0, note);
-                    }
-                }
-            }
-            match http {
-                super::http_info::Shown::Tcp => {}
-                super::http_info::Shown::HeadSegment(line) => {
-                    sum.info = format!("{line}  [TCP segment of a reassembled PDU]");
-                }
-                super::http_info::Shown::BodySegment => {
-                    sum.info.push_str(" [TCP segment of a reassembled PDU]");
-                }
-                super::http_info::Shown::Message(text) => {
-                    sum.protocol = "HTTP";
-                    sum.info = text;
-                }
-            }
-            sum.tcp = Some(TcpPacketInfo {
-                stream: st.stream.index,
-                src_port: seg.src_port,
-                dst_port: seg.dst_port,
-                flags: f,
-                flags_str: crate::wire::tcp::flags_str(f),
-                seq: rel_seq,
-                ack: rel_ack,
-                len: seg.payload_len as u32,
-                retransmission,
-                from_client,
-            });
-        }
-        let list = if st.closed() {
-            CLOSED
-        } else if st.stream.to_server.packets > 0 && st.stream.to_client.packets > 0 {
-            TWO_WAY
-        } else {
-            ONE_WAY
-        };
-        self.tcp.touch(slot, list);
+        slot
     }
 
-    /// Takes a TCP stream out of the live set: no later packet can reach it.
     fn let_go_tcp(&mut self, slot: u32) {
         let Some(mut st) = self.tcp.remove(slot) else {
             return;
@@ -1122,6 +989,249 @@ fn set_info(sum: Option<&mut PacketSummary>, proto: &'static str, info: String) 
 
 /// Keeps `x` while `v` holds fewer than `cap`; `truncated` says something was left out, only
 /// when something was to be kept at all (a cap of 0 keeps nothing and cuts nothing).
+/// The segment's sequence and acknowledgement numbers relative to each direction's first
+/// (tshark's "relative sequence numbers"); a first SYN sets its direction's base.
+fn relative_numbers(
+    fwd: &mut SeqState,
+    rev: &mut SeqState,
+    dir: &mut TcpDirection,
+    seg: &TcpSegment<'_>,
+    number: u64,
+) -> (u32, u32) {
+    if seg.flags & flags::SYN != 0 && !fwd.syn_seen {
+        fwd.syn_seen = true;
+        fwd.base = Some(seg.seq);
+        fwd.next = Some(1);
+        fwd.window_scale = seg.options.window_scale;
+        dir.isn = Some(seg.seq);
+        dir.syn_packet = Some(number);
+    }
+    // Without a SYN, tshark numbers the first byte seen as 1.
+    let base = *fwd.base.get_or_insert(seg.seq.wrapping_sub(1));
+    let rel_ack = if seg.flags & flags::ACK != 0 {
+        let rb = *rev.base.get_or_insert(seg.ack.wrapping_sub(1));
+        seg.ack.wrapping_sub(rb)
+    } else {
+        0
+    };
+    (seg.seq.wrapping_sub(base), rel_ack)
+}
+
+/// Basic retransmission detection: the segment's sequence range was already seen. Payload is
+/// checked against the bytes delivered or parked (so a segment filling a hole is not counted);
+/// a bare SYN or FIN against the highest sequence number seen.
+fn retransmitted(fwd: &SeqState, seg: &TcpSegment<'_>, rel_seq: u32) -> bool {
+    let f = seg.flags;
+    let is_syn = f & flags::SYN != 0;
+    let span = seg.payload_len as u32 + u32::from(is_syn) + u32::from(f & flags::FIN != 0);
+    let end = rel_seq.wrapping_add(span);
+    let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
+    span > 0
+        && f & flags::RST == 0
+        && if seg.payload_len > 0 {
+            let data_end = data_seq.wrapping_add(seg.payload_len as u32);
+            fwd.next
+                .is_some_and(|n| (data_end.wrapping_sub(n) as i32) <= 0)
+                || fwd.pending.contains_key(&data_seq)
+        } else {
+            fwd.max_end
+                .is_some_and(|m| (end.wrapping_sub(m) as i32) <= 0)
+        }
+}
+
+/// The packet list's HTTP view of a segment: in-order data, first transmissions only, later
+/// data of a side that is not HTTP once the other side's message was shown, and the message a
+/// FIN completes.
+fn http_view(
+    fwd: &mut SeqState,
+    rev: &SeqState,
+    seg: &TcpSegment<'_>,
+    data_seq: u32,
+    retransmission: bool,
+    from_client: bool,
+) -> super::http_info::Shown {
+    let mut http = super::http_info::Shown::Tcp;
+    // Without a SYN, the first data seen is where the stream starts.
+    if seg.payload_len > 0
+        && !retransmission
+        && !fwd.not_http
+        && fwd.next.is_none_or(|n| n == data_seq)
+    {
+        let tracker = fwd
+            .http
+            .get_or_insert_with(|| Box::new(super::http_info::Tracker::new(!from_client)));
+        http = tracker.segment(seg.payload);
+        if tracker.is_off() {
+            fwd.http = None;
+            fwd.not_http = true;
+        }
+    }
+    // Once the other side's HTTP message is seen, tshark takes the connection as HTTP and
+    // hands this side's later data to HTTP too (a client still sending a request the server
+    // answered early: its bytes never make a request head).
+    if seg.payload_len > 0
+        && !retransmission
+        && fwd.not_http
+        && rev.http_seen
+        && matches!(http, super::http_info::Shown::Tcp)
+    {
+        http = super::http_info::Shown::BodySegment;
+    }
+    if seg.flags & flags::FIN != 0 && !fwd.fin_seen {
+        if let Some(t) = fwd.http.as_mut() {
+            if let done @ super::http_info::Shown::Message(_) = t.fin() {
+                http = done;
+            }
+        }
+    }
+    http
+}
+
+/// tshark's expert notes on a segment's window, as its packet list shows them.
+#[derive(Debug, Clone, Copy)]
+struct WindowNotes {
+    zero_window: bool,
+    window_update: bool,
+    window_full: bool,
+    keep_alive: bool,
+    keep_alive_ack: bool,
+}
+
+impl WindowNotes {
+    /// Puts the notes before `info`: tshark prepends each expert note, so the last one it
+    /// checks comes first.
+    fn prepend(&self, info: &mut String) {
+        for (on, note) in [
+            (self.keep_alive, "[TCP Keep-Alive] "),
+            (self.window_update, "[TCP Window Update] "),
+            (self.window_full, "[TCP Window Full] "),
+            (self.keep_alive_ack, "[TCP Keep-Alive ACK] "),
+            (self.zero_window, "[TCP ZeroWindow] "),
+        ] {
+            if on {
+                info.insert_str(0, note);
+            }
+        }
+    }
+}
+
+/// tshark's window analysis of a segment, from the state before it (packet-tcp.c: a window
+/// update is a bare ACK that changes only the window; a segment is window full when it reaches
+/// the right edge of the window the peer advertised), then this direction's window, ACK and
+/// keep-alive remembered for the next segments. `scales`: the window scales in effect for
+/// this direction's and the peer's advertisements.
+fn window_notes(
+    fwd: &mut SeqState,
+    rev: &SeqState,
+    seg: &TcpSegment<'_>,
+    rel_seq: u32,
+    rel_ack: u32,
+    data_seq: u32,
+    (mine, peer): (Option<u8>, Option<u8>),
+) -> WindowNotes {
+    let f = seg.flags;
+    let has_ack = f & flags::ACK != 0;
+    let no_syn_fin_rst = f & (flags::SYN | flags::FIN | flags::RST) == 0;
+    let window = if f & flags::SYN != 0 {
+        u32::from(seg.window)
+    } else {
+        u32::from(seg.window) << mine.unwrap_or(0)
+    };
+    let zero_window = seg.window == 0 && no_syn_fin_rst;
+    let window_update = seg.payload_len == 0
+        && window != 0
+        && no_syn_fin_rst
+        && fwd.last_window.is_some_and(|w| w != window)
+        && fwd.max_end == Some(rel_seq)
+        && has_ack
+        && fwd.last_ack == Some(rel_ack);
+    let window_full = seg.payload_len > 0
+        && no_syn_fin_rst
+        && peer.is_some()
+        && match (rev.last_ack, rev.last_window) {
+            (Some(a), Some(w)) => {
+                data_seq.wrapping_add(seg.payload_len as u32) == a.wrapping_add(w)
+            }
+            _ => false,
+        };
+    // A keep-alive (or the kernel's zero-window probe) starts one byte before the next
+    // sequence number and carries nothing; the peer's bare ACK that answers it, with its
+    // window, sequence and acknowledgment unchanged, is the keep-alive ACK.
+    let keep_alive = seg.payload_len == 0
+        && no_syn_fin_rst
+        && fwd.max_end.is_some_and(|m| rel_seq == m.wrapping_sub(1));
+    let keep_alive_ack = seg.payload_len == 0
+        && no_syn_fin_rst
+        && rev.last_keep_alive
+        && fwd.last_window == Some(window)
+        && fwd.max_end == Some(rel_seq)
+        && has_ack
+        && fwd.last_ack == Some(rel_ack);
+    fwd.last_keep_alive = keep_alive;
+    fwd.last_window = Some(window);
+    if has_ack {
+        fwd.last_ack = Some(rel_ack);
+    }
+    WindowNotes {
+        zero_window,
+        window_update,
+        window_full,
+        keep_alive,
+        keep_alive_ack,
+    }
+}
+
+/// Handshake: SYN from the client, SYN-ACK acknowledging it, then the client's ACK.
+fn follow_handshake(hs: &mut Handshake, from_client: bool, f: u16, rel_ack: u32, number: u64) {
+    if from_client && f & (flags::SYN | flags::ACK) == flags::SYN {
+        hs.syn.get_or_insert(number);
+    } else if !from_client
+        && f & (flags::SYN | flags::ACK) == (flags::SYN | flags::ACK)
+        && hs.syn.is_some()
+        && rel_ack == 1
+    {
+        hs.syn_ack.get_or_insert(number);
+    } else if from_client
+        && f & (flags::SYN | flags::ACK | flags::RST) == flags::ACK
+        && hs.syn_ack.is_some()
+        && hs.ack.is_none()
+        && rel_ack == 1
+    {
+        hs.ack = Some(number);
+        hs.completed = true;
+    }
+}
+
+/// How the stream ended so far: a RST either way, a FIN each way, or one FIN.
+fn teardown(s: &TcpStream) -> Teardown {
+    if s.to_server.rst_packet.is_some() || s.to_client.rst_packet.is_some() {
+        Teardown::Rst
+    } else {
+        match (s.to_server.fin_packet, s.to_client.fin_packet) {
+            (Some(_), Some(_)) => Teardown::Fin,
+            (None, None) => Teardown::None,
+            _ => Teardown::HalfClosed,
+        }
+    }
+}
+
+/// The packet list's line for a segment that carries (part of) an HTTP message.
+fn show_http(sum: &mut PacketSummary, http: super::http_info::Shown) {
+    match http {
+        super::http_info::Shown::Tcp => {}
+        super::http_info::Shown::HeadSegment(line) => {
+            sum.info = format!("{line}  [TCP segment of a reassembled PDU]");
+        }
+        super::http_info::Shown::BodySegment => {
+            sum.info.push_str(" [TCP segment of a reassembled PDU]");
+        }
+        super::http_info::Shown::Message(text) => {
+            sum.protocol = "HTTP";
+            sum.info = text;
+        }
+    }
+}
+
 fn push_capped<T>(v: &mut Vec<T>, truncated: &mut bool, cap: usize, x: T) {
     if v.len() < cap {
         v.push(x);

@@ -94,6 +94,7 @@ mod model;
 mod recency;
 #[cfg(test)]
 mod retire_tests;
+pub(crate) mod smtp;
 #[cfg(test)]
 mod tests;
 

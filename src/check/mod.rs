@@ -7,20 +7,9 @@
 //! [`Analysis`] and cite packet numbers in `actual` and `evidence_packets`; without a capture
 //! they cannot be graded, which is a harness error, never a pass.
 
-mod exit;
-mod output;
-mod state;
+pub(crate) mod kinds;
 mod steps;
 pub(crate) mod wire;
-mod wire_gap;
-mod wire_icmp;
-mod wire_tcp_concurrent;
-mod wire_tcp_conns;
-mod wire_tcp_handshake;
-mod wire_tcp_payload;
-mod wire_tcp_refused;
-mod wire_tcp_teardown;
-mod wire_udp;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use steps::not_ready_reason_for_tests;
 
 use crate::analysis::Analysis;
-use crate::evidence::{Evidence, ProgramEvidence};
+use crate::evidence::Evidence;
 use crate::plan::{CheckKind, Plan, WireExpect};
 
 /// What became of one check. Only `Passed` earns points; `NotGraded` and `HarnessError` count
@@ -209,58 +198,48 @@ pub(crate) fn evaluate(plan: &Plan, evidence: &Evidence, capture: Capture<'_>) -
     let mut results = steps::grade(plan, evidence);
     let lost = evidence.capture.as_ref().map_or(0, |c| c.dropped);
     let servers = wire::ServerPorts::from_run(plan, evidence);
+    let run = kinds::RunView { plan, evidence };
     for (i, check) in plan.checks.iter().enumerate() {
         let source = format!("check {}", i + 1);
-        let program = match &check.kind {
-            CheckKind::Exit { program, .. }
-            | CheckKind::Output { program, .. }
-            | CheckKind::Running { program }
-            | CheckKind::Blocked { program } => *program,
-            CheckKind::Wire(expect) => {
-                let mut result = CheckResult::wire(
-                    &check.title,
-                    check.points,
-                    source,
-                    expect,
-                    capture,
-                    &servers,
-                );
-                if lost > 0 && result.outcome.counts() {
-                    // What was seen is shown, but neither verdict can be trusted: a missing
-                    // packet can fail a check, or pass one that asks for an absence.
-                    result.set_unjudged(
-                        Outcome::HarnessError,
-                        format!(
-                            "socklab could not grade this: its capture lost {lost} packet(s) \
-                             (the kernel dropped them because the capture could not keep up), \
-                             so this run's packets are incomplete; run the scenario again, \
-                             alone (--jobs 1)"
-                        ),
-                    );
+        let expect = match &check.kind {
+            CheckKind::Wire(expect) => expect,
+            kind => {
+                if let Some((name, graded)) = kind.grade_evidence(&run) {
+                    let mut result =
+                        CheckResult::graded(&check.title, source, name, check.points, graded);
+                    if let Some(why) = kind.unjudged_evidence(&run) {
+                        result.set_unjudged(
+                            Outcome::HarnessError,
+                            format!("socklab could not grade this: {why}"),
+                        );
+                    }
+                    results.push(result);
                 }
-                results.push(result);
                 continue;
             }
         };
-        let name = &plan.programs[program].name;
-        let default = ProgramEvidence::default();
-        let ev = evidence.programs.get(program).unwrap_or(&default);
-        let (kind, graded) = match &check.kind {
-            CheckKind::Exit { expect, .. } => ("exit", exit::grade(name, ev, *expect)),
-            CheckKind::Output {
-                stream, matcher, ..
-            } => ("output", output::grade(name, ev, *stream, matcher)),
-            CheckKind::Running { .. } => ("running", state::running(name, ev)),
-            CheckKind::Blocked { .. } => ("blocked", state::blocked(name, ev)),
-            CheckKind::Wire(_) => continue,
-        };
-        results.push(CheckResult::graded(
+        let mut result = CheckResult::wire(
             &check.title,
-            source,
-            kind,
             check.points,
-            graded,
-        ));
+            source,
+            expect,
+            capture,
+            &servers,
+        );
+        if lost > 0 && result.outcome.counts() {
+            // What was seen is shown, but neither verdict can be trusted: a missing
+            // packet can fail a check, or pass one that asks for an absence.
+            result.set_unjudged(
+                Outcome::HarnessError,
+                format!(
+                    "socklab could not grade this: its capture lost {lost} packet(s) \
+                     (the kernel dropped them because the capture could not keep up), \
+                     so this run's packets are incomplete; run the scenario again, \
+                     alone (--jobs 1)"
+                ),
+            );
+        }
+        results.push(result);
     }
     results
 }
@@ -356,7 +335,10 @@ mod tests {
 
     #[test]
     fn a_lossy_capture_grades_no_wire_check_either_way() {
-        let plan = plan_with(vec![WireKind::TcpHandshake, WireKind::NoTcpHandshake]);
+        let plan = plan_with(vec![
+            WireKind::TcpHandshake(()),
+            WireKind::NoTcpHandshake(()),
+        ]);
         let a = wire::testing::tcp_round_trip();
         let complete = evaluate(&plan, &captured(0), Capture::Analysed(&a));
         assert_eq!(
@@ -378,7 +360,7 @@ mod tests {
 
     #[test]
     fn no_capture_by_choice_is_not_graded_and_a_broken_one_is_a_harness_error() {
-        let plan = plan_with(vec![WireKind::TcpHandshake]);
+        let plan = plan_with(vec![WireKind::TcpHandshake(())]);
         let declined = evaluate(&plan, &captured(0), Capture::Declined("--no-capture"));
         assert_eq!(declined[0].outcome, Outcome::NotGraded);
         assert!(!declined[0].outcome.counts() && !declined[0].outcome.lost());
@@ -389,7 +371,10 @@ mod tests {
 
     #[test]
     fn an_unrun_plan_lists_every_item_as_lost_with_the_reason() {
-        let plan = plan_with(vec![WireKind::TcpHandshake, WireKind::NoTcpHandshake]);
+        let plan = plan_with(vec![
+            WireKind::TcpHandshake(()),
+            WireKind::NoTcpHandshake(()),
+        ]);
         let all = unjudged(&plan, Outcome::NotSubmitted, "no client");
         assert_eq!(all.len(), 2);
         for c in &all {

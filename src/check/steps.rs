@@ -1,7 +1,7 @@
 //! Grading the expectations written as steps (`wait_ready`, `expect_output`, `expect_exit`,
 //! `expect_blocked`), with a diagnosis of what the program did instead.
 
-use super::output::quote_output;
+use super::kinds::output::quote_output;
 use super::{error_line, CheckResult};
 use crate::evidence::{Evidence, ProgramEvidence, SocketRecord, StepOutcome};
 use crate::plan::{Plan, StepPlan};

@@ -1,6 +1,6 @@
 //! Wire checks (pure): a [`WireExpect`] and the [`Analysis`] of a capture in, a verdict with the
 //! packet numbers that prove it out. Shared by `socklab run` (this run's capture) and
-//! `socklab verify` (a student's capture). One file per check kind (`wire_*.rs`); this one
+//! `socklab verify` (a student's capture). One file per check kind (`kinds/*.rs`); this one
 //! dispatches and holds what they share: the phrasing helpers, where a server really listened
 //! ([`ServerPorts`]), and how a reply is compared with its request ([`compare_reply`]).
 //!
@@ -11,15 +11,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{
-    wire_gap, wire_icmp, wire_tcp_concurrent, wire_tcp_conns, wire_tcp_handshake, wire_tcp_payload,
-};
-use super::{wire_tcp_refused, wire_tcp_teardown, wire_udp};
 use crate::analysis::escape::escape_bytes;
 use crate::analysis::{Analysis, TcpStream, UdpFlow};
 use crate::check::shorten;
 use crate::evidence::Evidence;
-use crate::plan::{Plan, Relation, StepPlan, WireExpect, WireKind};
+use crate::plan::{Plan, Relation, StepPlan, WireExpect};
 use crate::roles::Transport;
 
 /// A wire check's verdict and its evidence.
@@ -156,17 +152,14 @@ impl ServerPorts {
 /// Grades one wire expectation against a capture's analysis. `servers` says where the run's
 /// servers really listened (empty for `socklab verify`).
 pub(crate) fn grade(expect: &WireExpect, a: &Analysis, servers: &ServerPorts) -> WireGraded {
-    // A refusal is the client's experience: judged wherever its SYN or datagram went.
-    if matches!(
-        expect.kind,
-        WireKind::TcpRefused | WireKind::IcmpPortUnreachable
-    ) {
-        return grade_at(expect, a);
+    if !expect.kind.follows_moved_server() {
+        return expect.kind.grade(expect, a);
     }
     let Some((port, verb)) = servers.instead(expect, a) else {
-        return grade_at(expect, a);
+        return expect.kind.grade(expect, a);
     };
-    let mut g = grade_at(&expect.with_port(port), a);
+    let moved = expect.with_port(port);
+    let mut g = moved.kind.grade(&moved, a);
     g.actual = format!(
         "on port {port}, where {} {verb} instead of the assigned {}: {}",
         expect.server, expect.port, g.actual
@@ -174,28 +167,13 @@ pub(crate) fn grade(expect: &WireExpect, a: &Analysis, servers: &ServerPorts) ->
     g
 }
 
-fn grade_at(expect: &WireExpect, a: &Analysis) -> WireGraded {
-    match &expect.kind {
-        WireKind::TcpHandshake => wire_tcp_handshake::grade(expect, a),
-        WireKind::NoTcpHandshake => wire_tcp_handshake::grade_none(expect, a),
-        WireKind::TcpRefused => wire_tcp_refused::grade(expect, a),
-        WireKind::TcpPayload { to_server, rule } => {
-            wire_tcp_payload::grade(expect, a, *to_server, rule)
-        }
-        WireKind::TcpFinTeardown => wire_tcp_teardown::grade(expect, a),
-        WireKind::UdpDatagrams {
-            to_server,
-            count,
-            rule,
-        } => wire_udp::grade(expect, a, *to_server, *count, rule.as_ref()),
-        WireKind::IcmpPortUnreachable => wire_icmp::grade(expect, a),
-        WireKind::TcpConnections { min, max } => wire_tcp_conns::grade(expect, a, *min, *max),
-        WireKind::TcpConcurrent { count } => wire_tcp_concurrent::grade(expect, a, *count),
-        WireKind::PacketGap {
-            to_server,
-            min_ms,
-            max_ms,
-        } => wire_gap::grade(expect, a, *to_server, *min_ms, *max_ms),
+/// Which way a check looks, in words: `from client to server (port 40123)` or back.
+pub(crate) fn way(e: &WireExpect, to_server: bool) -> String {
+    let (c, s, p) = (&e.client, &e.server, e.port);
+    if to_server {
+        format!("from {c} to {s} (port {p})")
+    } else {
+        format!("from {s} (port {p}) to {c}")
     }
 }
 

@@ -507,6 +507,7 @@ mod tests {
                 processes: 3,
                 ..ProgramLimits::default()
             },
+            record: None,
         };
         let cg = SandboxCgroup::make(root, &[prog]).expect("make the cgroup");
         let dir = cg.dir.clone();

@@ -82,15 +82,6 @@ pub(crate) struct RunRequest {
 /// changes nothing.
 const PROGRAM_NICE: libc::c_int = 5;
 
-/// The niceness a program runs at: [`PROGRAM_NICE`] more than the harness's `current`, at most
-/// 19 (the kernel's lowest priority), never less than the harness's (which would need a
-/// capability programs do not have).
-fn program_nice(current: libc::c_int) -> libc::c_int {
-    current
-        .saturating_add(PROGRAM_NICE)
-        .clamp(current.max(-20), 19)
-}
-
 struct Running {
     pid: Pid,
     stdin: Option<ChildStdin>,
@@ -191,6 +182,15 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
         ports: plan.ports.iter().map(|p| p.port).collect(),
     };
     let mut evidence = Evidence::default();
+    if plan.programs.iter().any(|p| p.record.is_some()) {
+        let dir = req.workdir.join(crate::peer_record::RECORD_DIR);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            evidence.warnings.push(format!(
+                "cannot make the peers' record directory {}: {e}",
+                crate::peer_record::RECORD_DIR
+            ));
+        }
+    }
     for planned in &plan.steps {
         let start_ms = sup.now_ms();
         let mut outcome = if Instant::now() >= sup.deadline {
@@ -262,8 +262,34 @@ pub(crate) fn supervise(req: &RunRequest) -> Evidence {
         .collect();
     output::fill(&mut programs);
     evidence.programs = programs.into_iter().map(|(e, _)| e).collect();
+    for (p, ev) in plan.programs.iter().zip(&mut evidence.programs) {
+        ev.record = read_record(p, &req.workdir);
+    }
     evidence.supervisor_peak_rss_kib = limits::peak_rss_kib();
     evidence
+}
+
+/// Program `p`'s record, read once it has stopped (bounded: see `peer_record`); `None` when it
+/// keeps none, or never started and wrote nothing.
+fn read_record(
+    p: &ProgramPlan,
+    workdir: &std::path::Path,
+) -> Option<crate::peer_record::PeerRecord> {
+    use std::io::Read;
+    let (Some(rel), crate::plan::Binding::Peer { name }) = (&p.record, &p.binding) else {
+        return None;
+    };
+    let file = std::fs::File::open(workdir.join(rel)).ok()?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut text = Vec::new();
+    let limit = crate::peer_record::MAX_BYTES as u64;
+    if let Err(e) = file.take(limit).read_to_end(&mut text) {
+        return Some(crate::peer_record::PeerRecord {
+            unreadable: vec![format!("cannot read {rel}: {e}")],
+            ..Default::default()
+        });
+    }
+    Some(crate::peer_record::PeerRecord::parse(name, &text, len))
 }
 
 /// What a step's window measured, for its outcome.
@@ -1077,6 +1103,17 @@ fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {
     }
 }
 
+/// The nice value programs get: [`PROGRAM_NICE`] above the supervisor's own, at most 19. Relative,
+/// because a harness started under `nice` (as long test runs are) must not ask for a lower value
+/// than it has: without `CAP_SYS_NICE` that fails with EACCES, and no program would start.
+fn program_nice() -> libc::c_int {
+    // getpriority may return -1 as a value; errno is not worth telling it apart here: a failure
+    // reads as -1, which still lands between 0 and 19 once raised.
+    // SAFETY: getpriority reads the calling thread's nice value and has no other effect.
+    let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    (own + PROGRAM_NICE).clamp(0, 19)
+}
+
 fn spawn(
     prog: &ProgramPlan,
     workdir: &std::path::Path,
@@ -1093,13 +1130,7 @@ fn spawn(
     for (k, v) in &prog.env {
         cmd.env(k, v);
     }
-    // Relative to the harness's own niceness: under `nice cargo test` the harness is already
-    // at 10, and setting 5 would raise the program's priority, which a program without
-    // capabilities may not do (EACCES: every program "could not start").
-    let nice = program_nice(
-        // SAFETY: getpriority only reads this process's priority.
-        unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) },
-    );
+    let nice = program_nice();
     // SAFETY: between fork and exec only async-signal-safe calls: setpgid, write (joining
     // the pids cgroup), setrlimit and setpriority.
     unsafe {
@@ -1117,19 +1148,49 @@ fn spawn(
 }
 
 #[cfg(test)]
-mod nice_tests {
+mod tests {
     use super::*;
 
-    /// Regression: under `nice` (harness at 10) programs were set to 5, a raise of priority that
-    /// fails without a capability, so every program "could not start".
+    /// Regression: programs got the absolute nice value 5, so a harness run under `nice` (10)
+    /// asked to lower theirs, which fails without CAP_SYS_NICE (as in the sandbox): every
+    /// program failed to start with "Permission denied".
     #[test]
-    fn programs_never_run_at_a_higher_priority_than_the_harness() {
-        assert_eq!(program_nice(0), PROGRAM_NICE);
-        assert_eq!(program_nice(10), 15);
-        assert_eq!(program_nice(17), 19);
-        assert_eq!(program_nice(19), 19);
-        for current in -20..=19 {
-            assert!(program_nice(current) >= current, "{current}");
-        }
+    fn programs_are_niced_relative_to_a_harness_started_under_nice() {
+        // A thread of its own: the nice value raised here must not outlive the test.
+        std::thread::spawn(niced_spawn).join().unwrap();
+    }
+
+    fn niced_spawn() {
+        let prog = ProgramPlan {
+            name: "p".into(),
+            role: None,
+            argv: vec!["sleep".into(), "5".into()],
+            env: Vec::new(),
+            stdin_prelude: Vec::new(),
+            binding: crate::plan::Binding::Command,
+            transport: None,
+            host: 0,
+            interpreter: None,
+            limits: crate::plan::ProgramLimits::default(),
+            record: None,
+        };
+        // Nice is per thread on Linux: only this thread is raised, and the child inherits it.
+        // SAFETY: raises this thread's own nice value; no memory is involved.
+        let own = unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 12);
+            libc::getpriority(libc::PRIO_PROCESS, 0)
+        };
+        assert_eq!(own, 12);
+        let caps =
+            limits::prepare(prog.limits, &limits::CapPlan::Supervision, 0).expect("no cgroup");
+        let dir = std::env::temp_dir();
+        let mut child = spawn(&prog, &dir, caps).expect("the program starts");
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        // Field 19 of /proc/PID/stat, counted after the parenthesised command name.
+        let after_comm = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap();
+        let nice: i32 = after_comm.split(' ').nth(16).unwrap().parse().unwrap();
+        assert_eq!(nice, 12 + PROGRAM_NICE);
     }
 }

@@ -6,6 +6,11 @@
 //! - `idle-client HOST PORT` connects and sends nothing until it is stopped: a browser's spare
 //!   connection, or a slow client. A single-threaded server stuck in its `recv` stops serving
 //!   everyone else; a check then shows the second client waiting.
+//! - `proxy-client PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form F]` asks a proxy
+//!   for `http://ORIGIN_HOST:ORIGIN_PORT/FILE` in absolute form, as `curl -x` does (request line
+//!   `GET http://origin:port/FILE HTTP/1.1`, `Host: origin:port`), or with `--form skeleton` in
+//!   the textbook skeleton's form (`GET /origin:port/FILE`, `Host:` the proxy, as a browser
+//!   pointed at `http://proxy:port/origin:port/FILE` sends), and prints the response.
 //! - `trickle-client HOST PORT FILE` sends `GET /FILE HTTP/1.1` one byte per TCP segment and
 //!   prints the response. Each byte is written only once the previous one has been acknowledged
 //!   (the kernel's count of unacknowledged bytes, `TIOCOUTQ`, is back to 0), so the segments are
@@ -58,6 +63,106 @@ pub(crate) fn idle_client(args: &[String]) -> i32 {
             }
         }
         println!("the server closed the connection");
+        Ok(())
+    };
+    run().map_or_else(|e| fail(&e), |()| 0)
+}
+
+/// `proxy-client`'s calling convention.
+pub(crate) const PROXY_CLIENT_USAGE: &str =
+    "PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form absolute|skeleton]";
+
+/// How a client names the object it asks a proxy for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestForm {
+    /// `GET http://origin:port/FILE`, with `Host: origin:port`: what `curl -x` and browsers
+    /// configured with a proxy send (RFC 9112 3.2.2).
+    Absolute,
+    /// `GET /origin:port/FILE`, with `Host: proxy:port`: what a browser sends when it is pointed
+    /// at the textbook skeleton's URL `http://proxy:port/origin:port/FILE`.
+    Skeleton,
+}
+
+impl RequestForm {
+    pub(crate) fn parse(word: &str) -> Option<RequestForm> {
+        match word {
+            "absolute" => Some(RequestForm::Absolute),
+            "skeleton" => Some(RequestForm::Skeleton),
+            _ => None,
+        }
+    }
+}
+
+/// The request `proxy-client` sends for `file` at `origin` through `proxy`, in `form`.
+pub(crate) fn proxy_request(
+    form: RequestForm,
+    proxy: &Endpoint,
+    origin: &Endpoint,
+    file: &str,
+) -> String {
+    let file = file.trim_start_matches('/');
+    let (target, host) = match form {
+        RequestForm::Absolute => (format!("http://{origin}/{file}"), origin.to_string()),
+        RequestForm::Skeleton => (format!("/{origin}/{file}"), proxy.to_string()),
+    };
+    format!(
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: socklab-proxy-client\r\n\
+         Accept: */*\r\nConnection: close\r\n\r\n"
+    )
+}
+
+/// `proxy-client PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form F]`: asks the proxy
+/// for `http://ORIGIN_HOST:ORIGIN_PORT/FILE` and prints the response as it arrives (so that an
+/// expectation sees the status line even from a proxy that never closes), until the proxy
+/// closes.
+pub(crate) fn proxy_client(args: &[String]) -> i32 {
+    let run = || -> Result<(), LabError> {
+        let usage = |problem: String| LabError::Usage {
+            role: "proxy-client",
+            usage: PROXY_CLIENT_USAGE,
+            problem,
+        };
+        let (positional, form) = match args {
+            [head @ .., flag, value] if flag == "--form" => {
+                let form = RequestForm::parse(value).ok_or_else(|| {
+                    usage(format!("--form takes absolute or skeleton, not {value:?}"))
+                })?;
+                (head, form)
+            }
+            _ => (args, RequestForm::Absolute),
+        };
+        let [proxy_host, proxy_port, origin_host, origin_port, file] = positional else {
+            return Err(usage(format!(
+                "expected 5 arguments before the options, got {}",
+                positional.len()
+            )));
+        };
+        let proxy = Endpoint::parse("proxy-client", PROXY_CLIENT_USAGE, proxy_host, proxy_port)?;
+        let origin = Endpoint::parse("proxy-client", PROXY_CLIENT_USAGE, origin_host, origin_port)?;
+        let mut stream = proxy.connect_tcp()?;
+        let request = proxy_request(form, &proxy, &origin, file);
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|source| LabError::Send {
+                addr: proxy.to_string(),
+                source,
+            })?;
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let mut out = io::stdout().lock();
+                    let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+                }
+                Err(source) => {
+                    return Err(LabError::Receive {
+                        addr: proxy.to_string(),
+                        source,
+                    })
+                }
+            }
+        }
         Ok(())
     };
     run().map_or_else(|e| fail(&e), |()| 0)
@@ -190,6 +295,39 @@ fn unacknowledged(stream: &TcpStream) -> io::Result<libc::c_int> {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn a_proxy_request_names_the_object_as_curl_or_the_skeleton_does() {
+        let proxy = Endpoint {
+            host: "192.0.2.1".into(),
+            port: 8888,
+        };
+        let origin = Endpoint {
+            host: "192.0.2.2".into(),
+            port: 8080,
+        };
+        let abs = proxy_request(RequestForm::Absolute, &proxy, &origin, "HelloWorld.html");
+        assert!(
+            abs.starts_with(
+                "GET http://192.0.2.2:8080/HelloWorld.html HTTP/1.1\r\nHost: 192.0.2.2:8080\r\n"
+            ),
+            "{abs}"
+        );
+        let skel = proxy_request(RequestForm::Skeleton, &proxy, &origin, "/HelloWorld.html");
+        assert!(
+            skel.starts_with(
+                "GET /192.0.2.2:8080/HelloWorld.html HTTP/1.1\r\nHost: 192.0.2.1:8888\r\n"
+            ),
+            "{skel}"
+        );
+        assert!(abs.ends_with("\r\n\r\n") && skel.ends_with("\r\n\r\n"));
+        // The proxy under test must understand what it is sent: the reference does, either way.
+        for request in [&abs, &skel] {
+            let target = request.split(' ').nth(1).unwrap();
+            let object = crate::labs::proxy::Object::from_target(target).unwrap();
+            assert_eq!(object.url(), "http://192.0.2.2:8080/HelloWorld.html");
+        }
+    }
 
     #[test]
     fn a_trickled_request_arrives_whole_once_every_byte_is_acknowledged() {

@@ -6,10 +6,16 @@
 //! people read, and with `--record FILE` append one JSON line per session or request to FILE:
 //! typed evidence checks read instead of parsing text.
 //!
-//! - `smtp-server HOST PORT [--record FILE]`: a strict SMTP server ([`smtp_server`]).
+//! - `smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]`:
+//!   a strict SMTP server ([`smtp_server`]); `--bare-lf accept` takes a line ending in LF
+//!   alone as servers did before SMTP smuggling, so that a scenario can judge the rest of a
+//!   dialogue apart; `--greet on-input` holds each greeting until a line comes on its
+//!   standard input.
 //! - `http-origin HOST PORT [--record FILE] [--delay PATH=MS]... [--large PATH=BYTES]...`: an
 //!   origin web server that serves its working directory and counts requests ([`http_origin`]).
 //! - `http-get HOST PORT FILE`: fetches `/FILE` and prints the response ([`clients`]).
+//! - `proxy-client PROXY_HOST PROXY_PORT ORIGIN_HOST ORIGIN_PORT FILE [--form F]`: asks a proxy
+//!   for an object, in absolute form or the skeleton's ([`clients`]).
 //! - `idle-client HOST PORT`: opens a connection and sends nothing until stopped.
 //! - `trickle-client HOST PORT FILE`: sends `GET /FILE` one byte per TCP segment
 //!   ([`clients`]), the test for "one recv is the whole request".
@@ -40,7 +46,7 @@ pub(crate) struct Peer {
 pub(crate) const PEERS: &[Peer] = &[
     Peer {
         name: "smtp-server",
-        usage: "HOST PORT [--record FILE]",
+        usage: "HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]",
         summary: "strict SMTP server: greets first, refuses bare LF, records each session",
         main: smtp_server::smtp_server,
     },
@@ -55,6 +61,12 @@ pub(crate) const PEERS: &[Peer] = &[
         usage: "HOST PORT FILE",
         summary: "sends `GET /FILE` and prints the whole response",
         main: clients::http_get,
+    },
+    Peer {
+        name: "proxy-client",
+        usage: clients::PROXY_CLIENT_USAGE,
+        summary: "asks a proxy for http://ORIGIN_HOST:ORIGIN_PORT/FILE (absolute form, as curl -x)",
+        main: clients::proxy_client,
     },
     Peer {
         name: "idle-client",
@@ -87,7 +99,7 @@ pub(crate) fn peer(name: &str) -> Option<&'static Peer> {
     PEERS.iter().find(|p| p.name == name)
 }
 
-fn usage_of(name: &str) -> &'static str {
+pub(crate) fn usage_of(name: &str) -> &'static str {
     peer(name).map_or("HOST PORT", |p| p.usage)
 }
 
@@ -138,14 +150,6 @@ pub(crate) fn parse_options(
     Ok((endpoint, options))
 }
 
-/// Parses `HOST PORT [--record FILE]`.
-pub(crate) fn parse_args(
-    name: &'static str,
-    args: &[String],
-) -> Result<(Endpoint, Record), LabError> {
-    parse_options(name, args, &[]).map(|(e, o)| (e, o.record))
-}
-
 /// Where a peer appends its JSON lines, if anywhere.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Record(pub Option<PathBuf>);
@@ -194,12 +198,12 @@ mod tests {
             parse_options("smtp-server", &args(&["h", "1", "--delay", "x"]), &[]).unwrap_err();
         assert!(
             err.to_string().starts_with(
-                "unknown option \"--delay\"\nusage: smtp-server HOST PORT [--record FILE]"
+                "unknown option \"--delay\"\nusage: smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept] [--greet now|on-input]"
             ),
             "{err}"
         );
-        assert!(parse_args("smtp-server", &args(&["h", "1", "--record"])).is_err());
-        assert!(parse_args("smtp-server", &args(&["h"])).is_err());
+        assert!(parse_options("smtp-server", &args(&["h", "1", "--record"]), &[]).is_err());
+        assert!(parse_options("smtp-server", &args(&["h"]), &[]).is_err());
     }
 
     #[test]

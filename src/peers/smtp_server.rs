@@ -1,5 +1,5 @@
-//! `socklab peer smtp-server HOST PORT [--record FILE]`: the strict mail server the smtp lab's
-//! clients deliver to.
+//! `socklab peer smtp-server HOST PORT [--record FILE] [--bare-lf refuse|accept]
+//! [--greet now|on-input]`: the strict mail server the smtp lab's clients deliver to.
 //!
 //! Strict as real servers are: it greets first (`220`) and answers only complete CRLF lines;
 //! a bare LF, which real servers refuse since the 2023 SMTP smuggling reports (Postfix's
@@ -9,7 +9,13 @@
 //! says. It prints the dialogue (`S: ` and `C: ` lines, the message as one `C: <message ...>`
 //! line) and, with `--record`, appends one JSON line per session to FILE: the commands in order,
 //! each delivered message (`from`, `to`, `data`), whether a bare LF was seen, and how the
-//! session ended. Checks read that record; the dialogue is for people.
+//! session ended. Checks read that record; the dialogue is for people. With `--bare-lf accept`
+//! a line ending in LF alone is taken as a line, as servers did before SMTP smuggling (the
+//! record still says one came), so that a scenario can judge the rest of a bare-LF client's
+//! dialogue apart from its line ends. With `--greet on-input` each connection's greeting waits
+//! for a line on the peer's standard input, so that a scenario can let a client block first and
+//! see, without racing it, whether it spoke before the greeting (Postfix's postscreen holds its
+//! greeting back for the same test).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -17,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use super::{parse_args, Record};
+use super::Record;
 use crate::labs::upper::{fail, say, LabError};
 
 const GREETING: &str = "220 socklab.test ESMTP socklab strict SMTP peer";
@@ -47,12 +53,48 @@ pub(crate) struct Message {
 
 pub(crate) fn smtp_server(args: &[String]) -> i32 {
     let run = || -> Result<(), LabError> {
-        let (endpoint, record) = parse_args("smtp-server", args)?;
+        let (endpoint, options) = super::parse_options("smtp-server", args, &["bare-lf", "greet"])?;
+        let record = options.record;
+        let (mut accept_bare_lf, mut greet_on_input) = (false, false);
+        for (key, value) in &options.pairs {
+            match (key.as_str(), value.as_str()) {
+                ("bare-lf", v @ ("refuse" | "accept")) => accept_bare_lf = v == "accept",
+                ("greet", v @ ("now" | "on-input")) => greet_on_input = v == "on-input",
+                (key, other) => {
+                    let takes = if key == "greet" {
+                        "now or on-input"
+                    } else {
+                        "refuse or accept"
+                    };
+                    return Err(LabError::Usage {
+                        role: "smtp-server",
+                        usage: super::usage_of("smtp-server"),
+                        problem: format!("--{key} takes {takes}, got {other:?}"),
+                    });
+                }
+            }
+        }
         let listener = endpoint.bind_tcp()?;
         say(&mut io::stdout(), "The server is ready to receive");
         let record = Arc::new(Mutex::new(record));
+        let input = Mutex::new(());
         crate::labs::upper::accept_threads(&listener, None, move |stream, peer| {
-            let session = serve(stream, &peer.to_string(), &mut io::stdout());
+            let mut early = Vec::new();
+            if greet_on_input {
+                let _one_at_a_time = input.lock().unwrap_or_else(|p| p.into_inner());
+                say(
+                    &mut io::stdout(),
+                    format!("-- {peer} connected; greeting held until a line of input"),
+                );
+                early = hold_greeting(&stream);
+            }
+            let session = serve_as(
+                stream,
+                early,
+                &peer.to_string(),
+                &mut io::stdout(),
+                accept_bare_lf,
+            );
             Record::append(&record, &session);
             // Said after the record is written, so a reader of both may rely on the order.
             say(
@@ -66,6 +108,47 @@ pub(crate) fn smtp_server(args: &[String]) -> i32 {
         })
     };
     run().map_or_else(|e| fail(&e), |()| 0)
+}
+
+/// Waits for a line on standard input before the greeting, reading (and returning) whatever
+/// the client sends meanwhile without answering it: a client that speaks first is then seen
+/// doing so on the wire, and both sides wait for input in the kernel's view (nothing unread),
+/// so a scenario can judge the client blocked before it types the line that releases the
+/// greeting. Standard input at its end releases it too.
+fn hold_greeting(stream: &TcpStream) -> Vec<u8> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let mut early = Vec::new();
+    let mut client_open = true;
+    let stdin = io::stdin();
+    loop {
+        let mut fds = vec![PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+        if client_open {
+            fds.push(PollFd::new(stream.as_fd(), PollFlags::POLLIN));
+        }
+        if poll(&mut fds, PollTimeout::NONE).is_err() {
+            return early;
+        }
+        let ready = |i: usize| {
+            fds.get(i)
+                .and_then(PollFd::revents)
+                .is_some_and(|r| !r.is_empty())
+        };
+        let (line_ready, client_ready) = (ready(0), ready(1));
+        drop(fds);
+        if client_ready {
+            let mut chunk = [0u8; 4096];
+            match (&*stream).read(&mut chunk) {
+                Ok(0) | Err(_) => client_open = false,
+                Ok(n) if early.len() < 64 * 1024 => early.extend_from_slice(&chunk[..n]),
+                Ok(_) => client_open = false,
+            }
+        }
+        if line_ready {
+            let _ = stdin.lock().read_line(&mut String::new());
+            return early;
+        }
+    }
 }
 
 /// What a line read from the client was.
@@ -97,7 +180,21 @@ fn read_line<R: BufRead>(reader: &mut R) -> Line {
 }
 
 /// Serves one session on `stream`, writing the dialogue to `log`; returns its record.
+#[cfg_attr(not(test), allow(dead_code))] // the strict default, as the tests call it
 pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Session {
+    serve_as(stream, Vec::new(), client, log, false)
+}
+
+/// [`serve`], taking a line that ends in LF alone as a line when `accept_bare_lf` (as servers
+/// did before SMTP smuggling; the record still says a bare LF came). `early` is what the
+/// client sent before the greeting, read first.
+pub(crate) fn serve_as(
+    stream: TcpStream,
+    early: Vec<u8>,
+    client: &str,
+    log: &mut impl Write,
+    accept_bare_lf: bool,
+) -> Session {
     let mut session = Session {
         client: client.to_string(),
         ..Session::default()
@@ -106,7 +203,7 @@ pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Se
         session.ended = "error".into();
         return session;
     };
-    let mut reader = BufReader::new(read_half);
+    let mut reader = BufReader::new(io::Cursor::new(early).chain(read_half));
     let mut out = stream;
     // Sends one reply (its lines joined by CRLF) and logs it; false when the client is gone.
     fn reply(out: &mut TcpStream, log: &mut impl Write, text: &str) -> bool {
@@ -123,7 +220,7 @@ pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Se
     let mut from: Option<String> = None;
     let mut to: Vec<String> = Vec::new();
     session.ended = loop {
-        let line = match read_line(&mut reader) {
+        let line = match read_line_as(&mut reader, accept_bare_lf, &mut session.bare_lf) {
             Line::Text(t) => t,
             Line::BareLf => {
                 session.bare_lf = true;
@@ -176,7 +273,7 @@ pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Se
                 if !reply(&mut out, log, "354 End data with <CR><LF>.<CR><LF>") {
                     break "error";
                 }
-                match read_data(&mut reader) {
+                match read_data(&mut reader, accept_bare_lf, &mut session.bare_lf) {
                     Ok(data) => {
                         let lines = data.matches("\r\n").count();
                         say(log, format!("C: <message, {lines} lines>"));
@@ -236,11 +333,36 @@ fn address(line: &str, prefix: &str) -> Option<String> {
     Some(inner[..end].to_string())
 }
 
+/// [`read_line`], where a bare-LF line is a line when `accept` (and `seen` is set).
+fn read_line_as<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Line {
+    let mut raw = Vec::new();
+    if !accept {
+        return read_line(reader);
+    }
+    match Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut raw) {
+        Ok(0) | Err(_) => return Line::Closed,
+        Ok(_) => {}
+    }
+    if raw.pop() != Some(b'\n') {
+        return if raw.len() >= MAX_LINE {
+            Line::TooLong
+        } else {
+            Line::Closed
+        };
+    }
+    if raw.last() == Some(&b'\r') {
+        raw.pop();
+    } else {
+        *seen = true;
+    }
+    Line::Text(String::from_utf8_lossy(&raw).into_owned())
+}
+
 /// Reads message lines up to the lone `.`, undoing dot-stuffing.
-fn read_data<R: BufRead>(reader: &mut R) -> Result<String, Line> {
+fn read_data<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Result<String, Line> {
     let mut data = String::new();
     loop {
-        match read_line(reader) {
+        match read_line_as(reader, accept, seen) {
             Line::Text(t) if t == "." => return Ok(data),
             Line::Text(t) => {
                 data.push_str(t.strip_prefix('.').unwrap_or(&t));
@@ -259,12 +381,25 @@ mod tests {
 
     /// Runs one session against `client`, which gets the connected stream.
     fn session(client: impl FnOnce(TcpStream) + Send + 'static) -> (Session, String) {
+        session_as(client, false)
+    }
+
+    fn session_as(
+        client: impl FnOnce(TcpStream) + Send + 'static,
+        accept_bare_lf: bool,
+    ) -> (Session, String) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let t = std::thread::spawn(move || client(TcpStream::connect(addr).unwrap()));
         let (stream, peer) = listener.accept().unwrap();
         let mut log = Vec::new();
-        let s = serve(stream, &peer.to_string(), &mut log);
+        let s = serve_as(
+            stream,
+            Vec::new(),
+            &peer.to_string(),
+            &mut log,
+            accept_bare_lf,
+        );
         t.join().unwrap();
         (s, String::from_utf8(log).unwrap())
     }
@@ -343,6 +478,26 @@ mod tests {
             "line one\nline two\r\n.\r\n",
         ]));
         assert!(s.bare_lf && s.messages.is_empty(), "{s:?}");
+    }
+
+    #[test]
+    fn with_bare_lf_accept_a_bare_lf_line_is_a_line_and_recorded() {
+        let (s, log) = session_as(
+            dialogue(&[
+                "HELO x\n",
+                "MAIL FROM:<a@x>\n",
+                "RCPT TO:<b@y>\n",
+                "DATA\n",
+                "line one\nline two\r\n.\n",
+                "QUIT\n",
+            ]),
+            true,
+        );
+        assert!(s.bare_lf, "the record still says a bare LF came");
+        assert_eq!(s.ended, "quit", "{log}");
+        assert_eq!(s.messages.len(), 1, "{log}");
+        assert_eq!(s.messages[0].data, "line one\r\nline two\r\n");
+        assert!(!log.contains("521"), "{log}");
     }
 
     #[test]

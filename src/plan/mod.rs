@@ -15,5 +15,6 @@ pub(crate) use model::*;
 #[cfg(test)]
 pub(crate) use resolve::resolve_text;
 pub(crate) use resolve::{
-    choose_ports, port_names, resolve, stream_name, Bindings, RoleBinding, RoleSource,
+    choose_ports, port_names, regex_problem, resolve, stream_name, Bindings, CheckCx, RoleBinding,
+    RoleSource,
 };

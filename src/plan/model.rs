@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use crate::check::kinds::{CheckKind, WireKind};
 use crate::roles::Transport;
 use crate::scenario::{ExitStatusName, StreamName};
 
@@ -126,6 +127,10 @@ pub(crate) struct ProgramPlan {
     /// What it may use (CPU, memory, files, processes, output).
     #[serde(default)]
     pub limits: ProgramLimits,
+    /// A peer's record file (`--record`), relative to the working directory: read back into
+    /// its evidence after the run (see `peer_record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 /// A step and, for expectations, how it is graded.
@@ -296,28 +301,6 @@ impl CheckPlan {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum CheckKind {
-    Exit {
-        program: usize,
-        expect: ExitExpect,
-    },
-    Output {
-        program: usize,
-        stream: StreamName,
-        matcher: Matcher,
-    },
-    Running {
-        program: usize,
-    },
-    Blocked {
-        program: usize,
-    },
-    /// A wire check: graded from the capture, not from a program's evidence.
-    Wire(WireExpect),
-}
-
 /// A wire check resolved to ports, so that it applies to any capture: this run's, or a
 /// student's own (`socklab verify`, where [`WireExpect::with_port`] puts the port seen in that
 /// capture in place of the scenario's). Program names only serve the messages.
@@ -332,131 +315,10 @@ pub(crate) struct WireExpect {
     pub kind: WireKind,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum WireKind {
-    TcpHandshake,
-    TcpRefused,
-    TcpPayload {
-        /// Payload sent to the server (else: sent by it).
-        to_server: bool,
-        rule: PayloadRule,
-    },
-    TcpFinTeardown,
-    NoTcpHandshake,
-    UdpDatagrams {
-        to_server: bool,
-        count: Option<u64>,
-        /// What the datagrams hold: one of them matches, or each reply stands in the relation.
-        rule: Option<PayloadRule>,
-    },
-    IcmpPortUnreachable,
-    TcpConnections {
-        min: Option<u64>,
-        max: Option<u64>,
-    },
-    TcpConcurrent {
-        count: u64,
-    },
-    PacketGap {
-        to_server: bool,
-        min_ms: u64,
-        max_ms: Option<u64>,
-    },
-}
-
-impl WireKind {
-    /// The check's name in the scenario format.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            WireKind::TcpHandshake => "tcp_handshake",
-            WireKind::TcpRefused => "tcp_refused",
-            WireKind::TcpPayload { .. } => "tcp_payload",
-            WireKind::TcpFinTeardown => "tcp_fin_teardown",
-            WireKind::NoTcpHandshake => "no_tcp_handshake",
-            WireKind::UdpDatagrams { .. } => "udp_datagrams",
-            WireKind::IcmpPortUnreachable => "icmp_port_unreachable",
-            WireKind::TcpConnections { .. } => "tcp_connections",
-            WireKind::TcpConcurrent { .. } => "tcp_concurrent",
-            WireKind::PacketGap { .. } => "packet_gap",
-        }
-    }
-}
-
 impl WireExpect {
     /// The expectation in words, e.g. `client's SYN to port 40123 is answered by RST`.
     pub(crate) fn describe(&self) -> String {
-        let (c, s, p) = (&self.client, &self.server, self.port);
-        let way = |to_server: bool| {
-            if to_server {
-                format!("from {c} to {s} (port {p})")
-            } else {
-                format!("from {s} (port {p}) to {c}")
-            }
-        };
-        match &self.kind {
-            WireKind::TcpHandshake => {
-                format!("{c} completes a TCP handshake (SYN, SYN-ACK, ACK) with {s} on port {p}")
-            }
-            WireKind::TcpRefused => format!("{c}'s SYN to port {p} is answered by RST"),
-            WireKind::TcpPayload { to_server, rule } => {
-                format!("TCP payload {} {}", way(*to_server), rule.describe())
-            }
-            WireKind::TcpFinTeardown => {
-                format!(
-                    "the TCP connection between {c} and {s} (port {p}) ends with a FIN each way"
-                )
-            }
-            WireKind::NoTcpHandshake => format!("no TCP handshake completes on port {p}"),
-            WireKind::UdpDatagrams {
-                to_server,
-                count,
-                rule,
-            } => {
-                let n = match count {
-                    Some(1) => "exactly 1 UDP datagram".to_string(),
-                    Some(n) => format!("exactly {n} UDP datagrams"),
-                    None => "UDP datagrams".to_string(),
-                };
-                let text = match rule {
-                    None => String::new(),
-                    Some(PayloadRule::Matches(
-                        PayloadMatcher::Contains(t) | PayloadMatcher::TypedLine(Some(t)),
-                    )) => format!(", one containing {t:?}"),
-                    Some(PayloadRule::Matches(m)) => format!(", one that {}", m.describe()),
-                    Some(PayloadRule::Relation(r)) => format!(", each {}", r.describe()),
-                };
-                format!("{n} {}{text}", way(*to_server))
-            }
-            WireKind::IcmpPortUnreachable => {
-                format!("a datagram to port {p} is answered by ICMP port unreachable")
-            }
-            WireKind::TcpConnections { min, max } => {
-                let n = match (min, max) {
-                    (Some(a), Some(b)) if a == b => format!("exactly {a}"),
-                    (Some(a), Some(b)) => format!("{a} to {b}"),
-                    (Some(a), None) => format!("at least {a}"),
-                    (None, Some(b)) => format!("at most {b}"),
-                    (None, None) => "any number of".into(),
-                };
-                format!("{n} TCP connection(s) to {s}'s port {p}")
-            }
-            WireKind::TcpConcurrent { count } => format!(
-                "at least {count} TCP connections to {s}'s port {p} answered, and one opened \
-                 later answered while one opened earlier was still waiting (served at once)"
-            ),
-            WireKind::PacketGap {
-                to_server,
-                min_ms,
-                max_ms,
-            } => {
-                let hi = max_ms.map_or("∞".to_string(), |m| m.to_string());
-                format!(
-                    "gaps between packets {} lie within [{min_ms}, {hi}] ms",
-                    way(*to_server)
-                )
-            }
-        }
+        self.kind.describe(self)
     }
 
     /// The same expectation about another service port.
@@ -469,31 +331,17 @@ impl WireExpect {
 
     /// Whether a condition stands for the line a `write` step typed into a program.
     pub(crate) fn has_typed_line(&self) -> bool {
-        matches!(
-            &self.kind,
-            WireKind::TcpPayload {
-                rule: PayloadRule::Matches(PayloadMatcher::TypedLine(_)),
-                ..
-            } | WireKind::UdpDatagrams {
-                rule: Some(PayloadRule::Matches(PayloadMatcher::TypedLine(_))),
-                ..
-            }
-        )
+        self.kind
+            .clone()
+            .typed_line()
+            .is_some_and(|m| matches!(m, PayloadMatcher::TypedLine(_)))
     }
 
     /// The same expectation where the typed line is `line` instead of the scenario's (`None`:
     /// any line). `socklab verify` cannot know what a student typed into their own client.
     pub(crate) fn with_typed_line(&self, line: Option<&str>) -> WireExpect {
         let mut e = self.clone();
-        if let WireKind::TcpPayload {
-            rule: PayloadRule::Matches(m @ PayloadMatcher::TypedLine(_)),
-            ..
-        }
-        | WireKind::UdpDatagrams {
-            rule: Some(PayloadRule::Matches(m @ PayloadMatcher::TypedLine(_))),
-            ..
-        } = &mut e.kind
-        {
+        if let Some(m @ PayloadMatcher::TypedLine(_)) = e.kind.typed_line() {
             *m = PayloadMatcher::TypedLine(line.map(str::to_string));
         }
         e

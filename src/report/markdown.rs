@@ -508,20 +508,6 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "```")
 }
 
-/// Check kinds graded from the capture.
-const WIRE_KINDS: [&str; 10] = [
-    "tcp_handshake",
-    "tcp_refused",
-    "tcp_payload",
-    "tcp_fin_teardown",
-    "no_tcp_handshake",
-    "udp_datagrams",
-    "icmp_port_unreachable",
-    "tcp_connections",
-    "tcp_concurrent",
-    "packet_gap",
-];
-
 /// Ladder arrows drawn per scenario; longer exchanges are cut (the packet table has more).
 const LADDER_ARROWS: usize = 60;
 
@@ -530,7 +516,7 @@ fn on_the_wire(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
     let wire: Vec<&CheckResult> = sc
         .checks
         .iter()
-        .filter(|c| WIRE_KINDS.contains(&c.kind.as_str()))
+        .filter(|c| crate::check::kinds::WIRE_NAMES.contains(&c.kind.as_str()))
         .collect();
     if wire.is_empty() {
         return Ok(());

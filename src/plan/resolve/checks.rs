@@ -1,0 +1,199 @@
+//! Checks: each kind resolves itself (`check::kinds`) through [`CheckCx`], which gives it
+//! what the scenario knows: programs by name, placeholders, servers and their ports.
+
+use super::*;
+
+impl Resolver<'_> {
+    pub(super) fn checks(
+        &mut self,
+        programs: &[ProgramPlan],
+        steps: &[PlannedStep],
+        values: &BTreeMap<String, String>,
+    ) -> Vec<CheckPlan> {
+        let checks = self.loaded.scenario.checks.clone();
+        let started: BTreeSet<usize> = steps
+            .iter()
+            .filter_map(|s| match s.step {
+                StepPlan::Start { program } => Some(program),
+                _ => None,
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (i, check) in checks.iter().enumerate() {
+            let mut cx = CheckCx {
+                r: self,
+                programs,
+                steps,
+                values,
+                started: &started,
+                at: format!("checks[{i}].{}", check.name()),
+            };
+            out.extend(check.resolve(&mut cx));
+        }
+        out
+    }
+}
+
+/// What a check kind's `resolve` may ask of the scenario (see `check::kinds`): names looked
+/// up, placeholders substituted, problems reported at the check's JSON path, `at`
+/// (`checks[2].tcp_payload`).
+pub(crate) struct CheckCx<'c, 'a> {
+    r: &'c mut Resolver<'a>,
+    programs: &'c [ProgramPlan],
+    steps: &'c [PlannedStep],
+    values: &'c BTreeMap<String, String>,
+    started: &'c BTreeSet<usize>,
+    at: String,
+}
+
+impl CheckCx<'_, '_> {
+    /// `checks[i].kind`, or `checks[i].kind.field`.
+    fn path(&self, field: Option<&str>) -> String {
+        match field {
+            Some(f) => format!("{}.{f}", self.at),
+            None => self.at.clone(),
+        }
+    }
+
+    /// Reports a problem with the check (`field`: `None`) or one of its fields.
+    pub(crate) fn error(
+        &mut self,
+        field: Option<&str>,
+        message: impl Into<String>,
+        help: Option<&str>,
+    ) {
+        let path = self.path(field);
+        self.r.error(&path, message, help.map(str::to_string));
+    }
+
+    /// The plan of program `p` (an index [`CheckCx::program`] returned): its binding, its
+    /// peer's record file.
+    pub(crate) fn program_plan(&self, p: usize) -> &ProgramPlan {
+        &self.programs[p]
+    }
+
+    /// The index of the program `name` given in `field`, or `None` after reporting it unknown.
+    pub(crate) fn program(&mut self, field: &str, name: &str) -> Option<usize> {
+        let path = self.path(Some(field));
+        self.r.program_index(&path, name, self.programs)
+    }
+
+    /// As [`CheckCx::program`], and reports a program that no step starts (the check could
+    /// never pass), still returning it.
+    pub(crate) fn started_program(&mut self, field: &str, name: &str) -> Option<usize> {
+        let p = self.program(field, name)?;
+        if !self.started.contains(&p) {
+            self.error(
+                Some(field),
+                format!("program `{name}` is never started, so this check cannot pass"),
+                None,
+            );
+        }
+        Some(p)
+    }
+
+    /// `text` of `field` with its placeholders substituted.
+    pub(crate) fn subst(&mut self, field: &str, text: &str) -> String {
+        let path = self.path(Some(field));
+        self.r.subst(&path, text, self.values)
+    }
+
+    /// The one text condition among the fields given (see the `output` check).
+    pub(crate) fn matcher(
+        &mut self,
+        contains: Option<&str>,
+        not_contains: Option<&str>,
+        regex: Option<&str>,
+        not_regex: Option<&str>,
+    ) -> Option<Matcher> {
+        let at = self.at.clone();
+        self.r
+            .matcher(&at, contains, not_contains, regex, not_regex, self.values)
+    }
+
+    /// A `from`/`to` pair: (server, client, whether `from` sends to the server). The server
+    /// side gives the port; when neither is a server, `to` does.
+    pub(crate) fn direction(&mut self, from: &str, to: &str) -> Option<(String, String, bool)> {
+        let f = self.program("from", from)?;
+        let t = self.program("to", to)?;
+        let (fs, ts) = (
+            is_server(f, self.programs, self.steps),
+            is_server(t, self.programs, self.steps),
+        );
+        match (fs, ts) {
+            (false, true) | (false, false) => Some((to.into(), from.into(), true)),
+            (true, false) => Some((from.into(), to.into(), false)),
+            (true, true) => {
+                self.error(
+                    None,
+                    format!("both `{from}` and `{to}` are servers; cannot tell the direction"),
+                    Some("name one server and one client"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `contains` a text: the typed line when a `write` step types exactly that line into the
+    /// sender `from` (`socklab verify` then checks the student's own line instead), else a
+    /// plain text.
+    pub(crate) fn typed_or_contains(&self, text: String, from: &str) -> PayloadMatcher {
+        typed_or_contains(text, from, self.programs, self.steps)
+    }
+
+    /// The wire expectation at `server`'s port, or `None` after reporting that its port is
+    /// unknown.
+    pub(crate) fn wire_expect(
+        &mut self,
+        server: String,
+        client: String,
+        kind: WireKind,
+    ) -> Option<WireExpect> {
+        let p = self.programs.iter().position(|p| p.name == server)?;
+        let Some(port) = self.r.program_port(p, self.steps, self.values) else {
+            self.error(
+                None,
+                format!("cannot tell which port `{server}` uses"),
+                Some("give the program a port placeholder in its arguments, e.g. `{port}`"),
+            );
+            return None;
+        };
+        Some(WireExpect {
+            port,
+            server,
+            client,
+            kind,
+        })
+    }
+}
+
+/// `contains` a text: the typed line when a `write` step types exactly that line into the
+/// sender (`socklab verify` then checks the student's own line instead), else a plain text.
+pub(super) fn typed_or_contains(
+    text: String,
+    from: &str,
+    programs: &[ProgramPlan],
+    steps: &[PlannedStep],
+) -> PayloadMatcher {
+    let sender = programs.iter().position(|p| p.name == from);
+    let typed = steps.iter().any(|s| {
+        matches!(&s.step, StepPlan::Write { program, line }
+            if Some(*program) == sender && *line == text)
+    });
+    if typed {
+        PayloadMatcher::TypedLine(Some(text))
+    } else {
+        PayloadMatcher::Contains(text)
+    }
+}
+
+/// A server: started and awaited with `wait_ready`, or bound to a `*-server` role.
+pub(super) fn is_server(program: usize, programs: &[ProgramPlan], steps: &[PlannedStep]) -> bool {
+    steps
+        .iter()
+        .any(|s| matches!(s.step, StepPlan::WaitReady { program: p, .. } if p == program))
+        || programs[program]
+            .role
+            .as_deref()
+            .is_some_and(|r| r.ends_with("-server"))
+}

@@ -1,0 +1,296 @@
+//! Scenario + bindings + ports → [`Plan`], reporting every problem with its place in the file.
+//!
+//! One file per concern: `ports` (the ports a run assigns, which port a program uses),
+//! `programs` (bindings, arguments, hosts), `limits`, `steps`, `checks` (the context each
+//! check kind resolves itself through); this one holds the [`Resolver`] and the scenario-wide
+//! rules (id, timeout, lab, points).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use regex::Regex;
+
+use super::placeholders::{self, substitute, PlaceholderError};
+use super::*;
+use crate::roles::{self, Transport};
+use crate::scenario::{did_you_mean, Diagnostic, Loaded, Step, StreamName, TransportName};
+
+mod checks;
+mod limits;
+mod ports;
+mod programs;
+mod steps;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use checks::CheckCx;
+pub(crate) use ports::{choose_ports, port_names};
+use programs::*;
+use steps::*;
+pub(crate) use steps::{regex_problem, stream_name};
+
+/// Role → program, for the roles a submission provides. Roles not in it use the reference
+/// program when nothing is graded (`graded` false: the reference suite), and are *not
+/// submitted* when a submission is: socklab's own programs never earn a student points.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Bindings {
+    pub roles: BTreeMap<String, RoleBinding>,
+    /// A submission is graded.
+    pub graded: bool,
+    /// Lab options the submission's manifest chose (`request_form`); the others keep their
+    /// defaults (see `roles::OPTIONS`).
+    pub options: BTreeMap<String, String>,
+}
+
+/// A submission's program for one role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoleBinding {
+    /// Command line; in a manifest, `{server_addr}`/`{host}` stand for the role's first (HOST)
+    /// argument, each parameter's name for its argument (`{port}`, `{file}`, `{from}`), and an
+    /// element `{args}` for all of the role's arguments.
+    pub command: Vec<String>,
+    /// Lines written to stdin at start (answers to prompts), with the same placeholders.
+    pub stdin: Vec<String>,
+    /// The submission file it runs, for reports.
+    pub file: String,
+    pub source: RoleSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RoleSource {
+    Manifest,
+    FileName,
+}
+
+impl RoleSource {
+    /// How the file was bound, as reports say it.
+    pub(crate) fn how(self) -> &'static str {
+        match self {
+            RoleSource::Manifest => "socklab.json manifest",
+            RoleSource::FileName => "file name",
+        }
+    }
+}
+
+/// Resolves a loaded scenario. `self_exe` is the socklab binary that runs reference roles.
+pub(crate) fn resolve(
+    loaded: &Loaded,
+    bindings: &Bindings,
+    ports: &[PortPlan],
+    self_exe: &str,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut r = Resolver {
+        loaded,
+        errors: Vec::new(),
+    };
+    let plan = r.plan(bindings, ports, self_exe);
+    if r.errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(r.errors)
+    }
+}
+
+struct Resolver<'a> {
+    loaded: &'a Loaded,
+    errors: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn error(&mut self, path: &str, message: impl Into<String>, help: Option<String>) {
+        let d = self.loaded.diagnostic(path, message, help);
+        self.errors.push(d);
+    }
+
+    fn subst(&mut self, path: &str, text: &str, values: &BTreeMap<String, String>) -> String {
+        if text.contains('\0') {
+            // No argument, variable or line a program is given can carry one: the OS would
+            // refuse the program, and the student would be blamed for the file's mistake.
+            self.error(
+                path,
+                "contains a NUL character (\\u0000), which no program argument, variable or \
+                 input line can carry",
+                None,
+            );
+            return text.replace('\0', "");
+        }
+        match substitute(text, values) {
+            Ok(s) => s,
+            Err(e) => {
+                let help = match &e {
+                    PlaceholderError::Unknown(name) => {
+                        did_you_mean(name, values.keys().map(String::as_str)).or_else(|| {
+                            Some(format!(
+                                "known placeholders: {}",
+                                values
+                                    .keys()
+                                    .map(|k| format!("{{{k}}}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        })
+                    }
+                    PlaceholderError::Unclosed(_) => None,
+                };
+                self.error(path, e.to_string(), help);
+                text.to_string()
+            }
+        }
+    }
+
+    fn plan(&mut self, bindings: &Bindings, ports: &[PortPlan], self_exe: &str) -> Plan {
+        let s = &self.loaded.scenario;
+        if let Some(problem) = id_problem(&s.id) {
+            self.error(
+                "id",
+                format!("the scenario id {:?} {problem}", s.id),
+                Some(
+                    "an id is a name such as `upper-tcp-round-trip`: letters, digits, `-`, `_` \
+                     and `.`, starting with a letter or digit (it names the capture file)"
+                        .into(),
+                ),
+            );
+        }
+        if s.timeout_ms == Some(0) {
+            self.error(
+                "timeout_ms",
+                "`timeout_ms` is 0: the scenario would have no time to run",
+                Some("leave it out for the default of 20000 ms".into()),
+            );
+        }
+        if !roles::LABS.iter().any(|(name, _)| *name == s.lab) {
+            let help = did_you_mean(&s.lab, roles::LABS.iter().map(|(n, _)| *n));
+            self.error("lab", format!("unknown lab `{}`", s.lab), help);
+        }
+        let hosts = self.hosts();
+        let mut values: BTreeMap<String, String> = ports
+            .iter()
+            .map(|p| (p.name.clone(), p.port.to_string()))
+            .collect();
+        self.check_port_names();
+        for h in &hosts {
+            values.insert(format!("addr:{}", h.name), h.addr.clone());
+        }
+        let server_host = s
+            .programs
+            .iter()
+            .find(|p| p.name == "server")
+            .and_then(|p| p.host.as_deref())
+            .and_then(|name| hosts.iter().find(|h| h.name == name))
+            .unwrap_or(&hosts[0]);
+        values.insert("server_addr".into(), server_host.addr.clone());
+        for o in roles::OPTIONS.iter().filter(|o| o.lab == s.lab) {
+            let chosen = bindings.options.get(o.name).map(String::as_str);
+            let value = chosen.unwrap_or(o.values[0]);
+            values.insert(o.name.to_string(), value.to_string());
+        }
+
+        let programs = self.programs(&hosts, &values, bindings, self_exe);
+        let steps = self.steps(&programs, ports, &values);
+        let checks = self.checks(&programs, &steps, &values);
+        self.check_points();
+        let final_quiescence = checks.iter().any(|c| c.kind.needs_quiescence());
+        Plan {
+            id: s.id.clone(),
+            lab: s.lab.clone(),
+            ports: ports.to_vec(),
+            hosts,
+            programs,
+            steps,
+            checks,
+            budget_ms: s.timeout_ms.unwrap_or(DEFAULT_BUDGET_MS),
+            quiet_ms: QUIET_WINDOW_MS,
+            final_quiescence,
+        }
+    }
+
+    /// Points per item are bounded, so that no sum of them can wrap around.
+    fn check_points(&mut self) {
+        let s = &self.loaded.scenario;
+        let mut too_many = Vec::new();
+        for (i, step) in s.steps.iter().enumerate() {
+            let points = match step {
+                Step::WaitReady(w) => w.points,
+                Step::ExpectOutput(e) => e.points,
+                Step::ExpectExit(e) => e.points,
+                Step::ExpectBlocked(e) => e.points,
+                _ => None,
+            };
+            if let Some(p) = points.filter(|p| *p > MAX_POINTS) {
+                let kind = step_kind_and_program(step).0;
+                too_many.push((format!("steps[{i}].{kind}.points"), p));
+            }
+        }
+        for (i, check) in s.checks.iter().enumerate() {
+            if let Some(p) = check.envelope().points().filter(|p| *p > MAX_POINTS) {
+                let kind = check.name();
+                too_many.push((format!("checks[{i}].{kind}.points"), p));
+            }
+        }
+        for (path, p) in too_many {
+            self.error(
+                &path,
+                format!("{p} points is more than any check may weigh ({MAX_POINTS} at most)"),
+                None,
+            );
+        }
+    }
+
+    fn hosts(&mut self) -> Vec<HostPlan> {
+        let s = &self.loaded.scenario;
+        if s.hosts.len() > 1 {
+            self.error(
+                "hosts",
+                format!(
+                    "this version of socklab runs scenarios on one host; found {}",
+                    s.hosts.len()
+                ),
+                Some("multi-host topologies (veth links between namespaces) are not supported yet; remove all hosts but one".into()),
+            );
+        }
+        let name = s.hosts.first().map_or("local", |h| h.name.as_str());
+        vec![HostPlan {
+            name: name.to_string(),
+            addr: "127.0.0.1".into(),
+        }]
+    }
+}
+
+/// The most points one step or check may weigh: sums of them cannot wrap around.
+pub(crate) const MAX_POINTS: u32 = 1000;
+
+/// Why `id` is no usable scenario id, if it is not: it names files (`<id>.pcap` beside the
+/// report), so it must be a plain name, never a path.
+fn id_problem(id: &str) -> Option<&'static str> {
+    let Some(first) = id.chars().next() else {
+        return Some("is empty");
+    };
+    // The characters before the length: `len` counts bytes, which only ASCII makes characters.
+    if !first.is_ascii_alphanumeric() {
+        Some("must start with a letter or digit")
+    } else if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Some("may hold only letters, digits, `-`, `_` and `.` (no `/`, spaces or line breaks)")
+    } else if id.len() > 100 {
+        Some("is longer than 100 characters")
+    } else {
+        None
+    }
+}
+
+/// Parses scenario `text` and resolves it for the reference suite, its one port at `port`;
+/// else the diagnostics, one a line. For unit tests that write a scenario inline.
+#[cfg(test)]
+pub(crate) fn resolve_text(text: String, port: u16) -> Result<Plan, String> {
+    let loaded = crate::scenario::load_str(std::path::Path::new("t.json"), text)
+        .map_err(|e| e.to_string())?;
+    let ports = [PortPlan {
+        name: "port".into(),
+        port,
+    }];
+    resolve(&loaded, &Bindings::default(), &ports, "socklab").map_err(|errors| {
+        let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+        text.join("\n")
+    })
+}

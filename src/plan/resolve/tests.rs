@@ -1,0 +1,340 @@
+//! Unit tests of the resolver.
+
+use super::ports::PORTS;
+use super::*;
+
+#[test]
+fn a_role_parameter_without_a_default_must_be_given_in_args() {
+    let scenario = |args: &str| {
+        format!(
+            r#"{{ "id": "w", "lab": "web", "title": "t", "question": "q", "explanation": "e",
+              "programs": [ {{ "name": "server", "role": "web-server" }},
+                            {{ "name": "client", "role": "web-client" {args} }} ],
+              "steps": [ {{ "start": {{ "program": "server" }} }},
+                         {{ "wait_ready": {{ "program": "server" }} }},
+                         {{ "start": {{ "program": "client" }} }} ] }}"#
+        )
+    };
+    let err = resolve_text(scenario(""), 30_500).unwrap_err();
+    assert!(
+        err.contains(
+            "role `web-client` is called with HOST PORT FILE: give `args` (FILE has no default)"
+        ),
+        "{err}"
+    );
+    let plan = resolve_text(
+        scenario(r#", "args": ["{server_addr}", "{port}", "HelloWorld.html"]"#),
+        30_500,
+    )
+    .unwrap();
+    let client = plan.programs.iter().find(|p| p.name == "client").unwrap();
+    assert_eq!(
+        client.argv[client.argv.len() - 3..],
+        ["127.0.0.1", "30500", "HelloWorld.html"]
+    );
+}
+
+#[test]
+fn a_peer_runs_as_socklab_peer_and_is_never_the_students() {
+    let scenario = |program: &str| {
+        format!(
+            r#"{{ "id": "p", "lab": "web", "title": "t", "question": "q", "explanation": "e",
+              "programs": [ {{ "name": "server", "role": "web-server" }}, {program} ],
+              "steps": [ {{ "start": {{ "program": "server" }} }},
+                         {{ "wait_ready": {{ "program": "server" }} }},
+                         {{ "start": {{ "program": "idle" }} }} ] }}"#
+        )
+    };
+    let plan = resolve_text(
+        scenario(r#"{ "name": "idle", "peer": "idle-client" }"#),
+        30_700,
+    )
+    .unwrap();
+    let idle = plan.programs.iter().find(|p| p.name == "idle").unwrap();
+    assert_eq!(
+        idle.argv[1..],
+        ["peer", "idle-client", "127.0.0.1", "30700"]
+    );
+    assert_eq!(
+        idle.binding,
+        Binding::Peer {
+            name: "idle-client".into()
+        }
+    );
+    assert_eq!(plan.steps[2].label, "start idle (peer idle-client)");
+    let err = resolve_text(
+        scenario(r#"{ "name": "idle", "peer": "idle-clint" }"#),
+        30_700,
+    )
+    .unwrap_err();
+    assert!(err.contains("unknown peer `idle-clint`"), "{err}");
+    assert!(err.contains("idle-client"), "{err}");
+    let err = resolve_text(
+        scenario(r#"{ "name": "idle", "peer": "idle-client", "role": "web-client" }"#),
+        30_700,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("needs exactly one of `role`, `peer` and `command`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_manifest_places_each_parameter_by_name() {
+    let binding = RoleBinding {
+        command: vec![
+            "python3".into(),
+            "mail.py".into(),
+            "{to}".into(),
+            "{server}:{port}".into(),
+        ],
+        stdin: vec!["{from}".into()],
+        file: "mail.py".into(),
+        source: RoleSource::Manifest,
+    };
+    let role = roles::role("mail-client").unwrap();
+    let args: Vec<String> = ["192.0.2.1", "30600", "a@example.com", "b@example.net"]
+        .map(String::from)
+        .to_vec();
+    let (argv, stdin, _) = bind_submission(&binding, &args, role);
+    assert_eq!(
+        argv,
+        ["python3", "mail.py", "b@example.net", "192.0.2.1:30600"]
+    );
+    assert_eq!(stdin, ["a@example.com"]);
+}
+
+#[test]
+fn assigned_ports_are_ones_wireshark_decodes_as_plain_tcp_and_udp() {
+    let out = std::process::Command::new("tshark")
+        .args(["-G", "decodes"])
+        .output()
+        .expect("tshark is needed (scripts/test.sh installs it)");
+    assert!(out.status.success(), "tshark -G decodes failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let claimed: Vec<&str> = text
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split('\t');
+            let table = f.next()?;
+            let port: u16 = f.next()?.parse().ok()?;
+            let ours = (table == "tcp.port" || table == "udp.port") && PORTS.contains(&port);
+            ours.then_some(line)
+        })
+        .collect();
+    assert!(text.lines().count() > 100, "tshark listed too few decodes");
+    assert!(
+        claimed.is_empty(),
+        "tshark claims ports socklab may assign: {claimed:?}"
+    );
+    let names: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
+    for seed in [1, 2, 0xdead_beef, u64::MAX] {
+        assert!(choose_ports(&names, seed)
+            .iter()
+            .all(|p| PORTS.contains(&p.port)));
+    }
+}
+
+/// Resolves a round trip whose checks are `checks` (JSON), the port at 30000.
+fn resolve_checks(checks: &str) -> Result<Plan, String> {
+    let text = format!(
+        r#"{{
+          "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+          "programs": [
+            {{ "name": "server", "role": "udp-upper-server" }},
+            {{ "name": "client", "role": "udp-upper-client" }}
+          ],
+          "steps": [
+            {{ "start": {{ "program": "server" }} }},
+            {{ "wait_ready": {{ "program": "server" }} }},
+            {{ "start": {{ "program": "client" }} }},
+            {{ "write": {{ "program": "client", "line": "hello, World" }} }}
+          ],
+          "checks": {checks}
+        }}"#
+    );
+    resolve_text(text, 30_000)
+}
+
+#[test]
+fn a_text_the_scenario_types_into_the_sender_is_the_typed_line() {
+    let plan = resolve_checks(
+        r#"[
+          { "udp_datagrams": { "from": "client", "to": "server", "contains": "hello, World" } },
+          { "udp_datagrams": { "from": "client", "to": "server", "contains": "hello" } },
+          { "udp_datagrams": { "from": "server", "to": "client",
+                               "relation": "uppercase_of_request" } }
+        ]"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rules: Vec<Option<&PayloadRule>> = plan
+        .checks
+        .iter()
+        .filter_map(CheckPlan::wire)
+        .map(|e| match &e.kind {
+            WireKind::UdpDatagrams(p) => p.rule.as_ref(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            Some(&PayloadRule::Matches(PayloadMatcher::TypedLine(Some(
+                "hello, World".into()
+            )))),
+            // Part of the line is a condition of its own: kept as written.
+            Some(&PayloadRule::Matches(PayloadMatcher::Contains(
+                "hello".into()
+            ))),
+            Some(&PayloadRule::Relation(Relation::UppercaseOfRequest)),
+        ]
+    );
+    assert!(plan
+        .checks
+        .iter()
+        .filter_map(CheckPlan::wire)
+        .any(WireExpect::has_typed_line));
+}
+
+#[test]
+fn an_id_of_60_non_ascii_letters_is_refused_for_its_characters_not_its_length() {
+    let id = format!("a{}", "é".repeat(59));
+    assert_eq!(
+        id_problem(&id),
+        Some("may hold only letters, digits, `-`, `_` and `.` (no `/`, spaces or line breaks)")
+    );
+    assert_eq!(
+        id_problem(&"a".repeat(101)),
+        Some("is longer than 100 characters")
+    );
+    assert_eq!(id_problem(&"a".repeat(100)), None);
+}
+
+#[test]
+fn a_wire_check_weighing_too_many_points_is_located() {
+    let Err(text) = resolve_checks(
+        r#"[{ "udp_datagrams": { "from": "client", "to": "server", "points": 1001 } }]"#,
+    ) else {
+        panic!("1001 points resolved");
+    };
+    assert!(
+        text.contains("1001 points is more than any check may weigh (1000 at most)")
+            && text.contains("checks[0].udp_datagrams.points"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_relation_is_on_the_servers_reply_and_alone() {
+    for (checks, says) in [
+        (
+            r#"[{ "tcp_payload": { "from": "client", "to": "server",
+                                    "relation": "uppercase_of_request" } }]"#,
+            "a relation judges the server's reply, but `client` is not the server",
+        ),
+        (
+            r#"[{ "tcp_payload": { "from": "server", "to": "client", "contains": "A",
+                                    "relation": "uppercase_of_request" } }]"#,
+            "give exactly one payload condition, not 2",
+        ),
+        (
+            r#"[{ "udp_datagrams": { "from": "server", "to": "client", "contains": "A",
+                                      "relation": "uppercase_of_request" } }]"#,
+            "give `contains` or `relation`, not both",
+        ),
+        (
+            r#"[{ "udp_datagrams": { "from": "server", "to": "client", "count": 0,
+                                      "relation": "uppercase_of_request" } }]"#,
+            "a relation judges replies, but `count: 0` says there are none",
+        ),
+        (
+            r#"[{ "udp_datagrams": { "from": "server", "to": "client",
+                                      "relation": "lowercase_of_request" } }]"#,
+            "unknown variant `lowercase_of_request`",
+        ),
+    ] {
+        let Err(text) = resolve_checks(checks) else {
+            panic!("{checks} resolved");
+        };
+        assert!(text.contains(says), "{checks}: {text}");
+    }
+}
+
+/// A round trip with `limits` on the scenario and `server_limits` on the server (JSON
+/// objects, or `null` for none).
+fn resolve_limits(limits: &str, server_limits: &str) -> Result<Plan, String> {
+    let text = format!(
+        r#"{{
+          "id": "t", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+          "limits": {limits},
+          "programs": [
+            {{ "name": "server", "role": "udp-upper-server", "limits": {server_limits} }},
+            {{ "name": "client", "role": "udp-upper-client" }}
+          ],
+          "steps": [ {{ "start": {{ "program": "server" }} }} ]
+        }}"#
+    );
+    resolve_text(text, 30_000)
+}
+
+#[test]
+fn limits_default_then_scenario_then_program() {
+    let plan = resolve_limits("null", "null").unwrap();
+    assert_eq!(plan.programs[0].limits, DEFAULT_LIMITS);
+    let plan = resolve_limits(
+        r#"{ "cpu_seconds": 5, "processes": 8 }"#,
+        r#"{ "processes": 2, "output_kib": 4 }"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (server, client) = (plan.programs[0].limits, plan.programs[1].limits);
+    assert_eq!(
+        server,
+        ProgramLimits {
+            cpu_seconds: 5,
+            processes: 2,
+            output_kib: 4,
+            ..DEFAULT_LIMITS
+        }
+    );
+    assert_eq!(
+        client,
+        ProgramLimits {
+            cpu_seconds: 5,
+            processes: 8,
+            ..DEFAULT_LIMITS
+        }
+    );
+}
+
+#[test]
+fn a_limit_that_would_switch_itself_off_or_starve_the_program_is_refused() {
+    for (limits, server, says) in [
+        (
+            r#"{ "processes": 0 }"#,
+            "null",
+            "`processes` is 0: at least 1",
+        ),
+        (
+            "null",
+            r#"{ "memory_mib": 8 }"#,
+            "`memory_mib` is 8: at least 16",
+        ),
+        (
+            r#"{ "cpu_seconds": 100000 }"#,
+            "null",
+            "the most socklab allows is 3600",
+        ),
+        (
+            "null",
+            r#"{ "open_files": 2 }"#,
+            "`open_files` is 2: at least 8",
+        ),
+    ] {
+        let err = resolve_limits(limits, server).unwrap_err();
+        assert!(err.contains(says), "{limits} {server}: {err}");
+        assert!(err.contains("leave it out for the default"), "{err}");
+    }
+    let err = resolve_limits(r#"{ "memory": 5 }"#, "null").unwrap_err();
+    assert!(err.contains("memory_mib"), "did-you-mean expected: {err}");
+}

@@ -72,6 +72,10 @@ Peers:
       opens a TCP connection and sends nothing until stopped
   trickle-client HOST PORT FILE
       sends `GET /FILE` one byte per TCP segment, prints the response
+  concurrent-clients HOST PORT FILE N
+      N connections at once, then a GET on each, the last first
+  slow-reader HOST PORT FILE
+      sends `GET /FILE`, then reads nothing until a stdin line
 
 --record FILE appends one JSON line per session (smtp-server) or request (http-origin). In a
 scenario, socklab gives each of them a record file of its own and reads it back as evidence.

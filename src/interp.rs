@@ -185,6 +185,16 @@ fn resolve(name: &str, dirs: &[PathBuf]) -> Result<Option<Resolved>, AppError> {
 }
 
 /// The first executable file named `name` in `dirs`.
+/// Whether a program `name` is installed: found on the harness's `PATH` or the programs'
+/// fixed search path, as a scenario's command would be. Reads the file system.
+pub(crate) fn installed(name: &str) -> bool {
+    let path_var = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path_var)
+        .chain(std::env::split_paths(crate::sandbox::confine::SEARCH_PATH))
+        .collect();
+    find_on_path(name, &dirs).is_some()
+}
+
 fn find_on_path(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     dirs.iter().map(|d| d.join(name)).find(|p| {

@@ -57,7 +57,13 @@ fn write_list(
             )?;
         }
         for l in scenarios {
-            writeln!(out, "    {:<40} {}", l.scenario.id, l.scenario.title)?;
+            // Advisory scenarios (beyond the handout, 0 points) say so where they are listed.
+            let mark = if l.scenario.advisory {
+                "(advisory, 0 points) "
+            } else {
+                ""
+            };
+            writeln!(out, "    {:<40} {mark}{}", l.scenario.id, l.scenario.title)?;
             writeln!(out, "    {:<40} Q: {}", "", l.scenario.question)?;
         }
         writeln!(out)?;

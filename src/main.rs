@@ -109,14 +109,40 @@ fn usage_error(e: &clap::Error, args: &[String]) -> i32 {
     e.exit_code()
 }
 
+/// The exit code of `socklab run`: an advisory failure is not a lost point (0 when every
+/// graded check passed); the harness breaking is an error wherever it happens, advisory
+/// scenarios included.
+fn run_exit_code(s: &result::Summary) -> i32 {
+    if s.errors > 0 || s.advisory.errors > 0 {
+        exit::HARNESS
+    } else if s.failed > 0 {
+        exit::CHECK_FAILED
+    } else {
+        exit::OK
+    }
+}
+
 fn dispatch(command: Command) -> Result<i32, AppError> {
     match command {
         Command::Run(args) => {
             let result = run::run(&args)?;
             let s = &result.summary;
+            let a = &s.advisory;
+            let advisory = if a.scenarios == 0 {
+                String::new()
+            } else {
+                format!(
+                    "; advisory (0 points): {} passed, {} failed, {} errors",
+                    a.passed, a.failed, a.errors
+                )
+            };
+            let not_graded = match s.not_graded + a.not_graded {
+                0 => String::new(),
+                n => format!(", {n} not graded (see the warnings)"),
+            };
             let _ = writeln!(
                 std::io::stdout(),
-                "\n{} scenarios: {} passed, {} failed, {} errors; points {}/{}; seed {}; report: {}",
+                "\n{} scenarios: {} passed, {} failed, {} errors{not_graded}; points {}/{}{advisory}; seed {}; report: {}",
                 s.scenarios,
                 s.passed,
                 s.failed,
@@ -126,13 +152,7 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
                 result.seed,
                 args.report.join("report.md").display()
             );
-            Ok(if s.errors > 0 {
-                exit::HARNESS
-            } else if s.failed > 0 {
-                exit::CHECK_FAILED
-            } else {
-                exit::OK
-            })
+            Ok(run_exit_code(s))
         }
         Command::List(args) => {
             list::list(&args, &mut std::io::stdout().lock())?;
@@ -213,5 +233,32 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             Err(e) => Err(AppError::Input(e.to_string())),
         },
         Command::Sandbox { .. } => Err(AppError::Input("`__sandbox` is internal".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use result::{Summary, Tally};
+
+    #[test]
+    fn advisory_failures_keep_exit_0_but_an_advisory_harness_error_is_exit_3() {
+        let graded_pass = Summary {
+            scenarios: 1,
+            passed: 1,
+            ..Summary::default()
+        };
+        let mut s = graded_pass.clone();
+        s.advisory = Tally {
+            scenarios: 2,
+            failed: 2,
+            ..Tally::default()
+        };
+        assert_eq!(run_exit_code(&s), exit::OK);
+        s.advisory.errors = 1;
+        assert_eq!(run_exit_code(&s), exit::HARNESS);
+        let mut s = graded_pass;
+        s.failed = 1;
+        assert_eq!(run_exit_code(&s), exit::CHECK_FAILED);
     }
 }

@@ -55,6 +55,11 @@ pub(crate) enum Verdict {
     /// a result not graded yet.
     #[default]
     Error,
+    /// No check was judged, and none failed: a program the scenario `requires` is not
+    /// installed here, or every check needs the capture the user declined. Neither a pass nor
+    /// a failure; its warning says why.
+    #[serde(rename = "not_graded")]
+    NotGraded,
 }
 
 impl Verdict {
@@ -63,6 +68,7 @@ impl Verdict {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
+            Verdict::NotGraded => "SKIP",
         }
     }
 }
@@ -77,6 +83,12 @@ pub(crate) struct ScenarioResult {
     pub file: String,
     pub verdict: Verdict,
     pub duration_ms: u64,
+    /// Beyond the handout (the scenario's `advisory`): graded, shown apart, and weighs 0
+    /// points in the run's totals (see [`ScenarioResult::weighs`]).
+    #[serde(default)]
+    pub advisory: bool,
+    /// Points earned in this scenario's own checks (an advisory scenario's too: they say how
+    /// it did, but do not enter the totals unless it [`weighs`](ScenarioResult::weighs)).
     pub points: u32,
     pub max_points: u32,
     /// Set when the verdict is `error`: what went wrong in the harness.
@@ -104,6 +116,16 @@ pub(crate) struct ScenarioResult {
     /// the sandbox, not the programs), in KiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor_peak_rss_kib: Option<u64>,
+}
+
+impl ScenarioResult {
+    /// Whether the scenario's points enter the run's totals. Advisory scenarios weigh 0.
+    ///
+    /// This is the one place a rubric (issue 10) hooks in: a rubric that gives advisory
+    /// checks points makes them weigh here; nothing else reads `advisory` for the totals.
+    pub(crate) fn weighs(&self) -> bool {
+        !self.advisory
+    }
 }
 
 /// One row of the packet list (Wireshark's top pane).
@@ -158,32 +180,69 @@ pub(crate) struct StepResult {
     pub cpu_wait_ms: Option<u64>,
 }
 
+/// The run's totals: the graded scenarios (those that [weigh](ScenarioResult::weighs)) at the
+/// top level, the advisory ones apart, so that a student who does what the handout asks has
+/// every graded point whatever the advisory checks say.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Summary {
     pub scenarios: usize,
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    /// Scenarios with no check judged (see [`Verdict::NotGraded`]).
+    #[serde(default)]
+    pub not_graded: usize,
+    pub points: u32,
+    pub max_points: u32,
+    /// The advisory scenarios: their verdicts and the points of their own checks, which the
+    /// totals above leave out. A harness error here still makes the run's exit code 3.
+    #[serde(default)]
+    pub advisory: Tally,
+}
+
+/// Verdicts and points of a set of scenarios.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub scenarios: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    #[serde(default)]
+    pub not_graded: usize,
     pub points: u32,
     pub max_points: u32,
 }
 
-impl Summary {
-    pub(crate) fn of(scenarios: &[ScenarioResult]) -> Summary {
-        let count = |v| scenarios.iter().filter(|s| s.verdict == v).count();
-        Summary {
-            scenarios: scenarios.len(),
+impl Tally {
+    fn of<'a>(scenarios: impl Iterator<Item = &'a ScenarioResult> + Clone) -> Tally {
+        let count = |v| scenarios.clone().filter(|s| s.verdict == v).count();
+        Tally {
+            scenarios: scenarios.clone().count(),
             passed: count(Verdict::Pass),
             failed: count(Verdict::Fail),
             errors: count(Verdict::Error),
+            not_graded: count(Verdict::NotGraded),
             points: scenarios
-                .iter()
+                .clone()
                 .map(|s| s.points)
                 .fold(0, u32::saturating_add),
-            max_points: scenarios
-                .iter()
-                .map(|s| s.max_points)
-                .fold(0, u32::saturating_add),
+            max_points: scenarios.map(|s| s.max_points).fold(0, u32::saturating_add),
+        }
+    }
+}
+
+impl Summary {
+    pub(crate) fn of(scenarios: &[ScenarioResult]) -> Summary {
+        let graded = Tally::of(scenarios.iter().filter(|s| s.weighs()));
+        Summary {
+            scenarios: graded.scenarios,
+            passed: graded.passed,
+            failed: graded.failed,
+            errors: graded.errors,
+            not_graded: graded.not_graded,
+            points: graded.points,
+            max_points: graded.max_points,
+            advisory: Tally::of(scenarios.iter().filter(|s| !s.weighs())),
         }
     }
 }
@@ -213,6 +272,40 @@ pub(crate) fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scenario(advisory: bool, verdict: Verdict, points: u32, max_points: u32) -> ScenarioResult {
+        ScenarioResult {
+            advisory,
+            verdict,
+            points,
+            max_points,
+            ..ScenarioResult::default()
+        }
+    }
+
+    #[test]
+    fn advisory_scenarios_stay_out_of_the_totals_and_are_counted_apart() {
+        let s = Summary::of(&[
+            scenario(false, Verdict::Pass, 4, 4),
+            scenario(true, Verdict::Fail, 1, 3),
+            scenario(true, Verdict::Error, 0, 0),
+            scenario(false, Verdict::Pass, 2, 2),
+        ]);
+        assert_eq!((s.scenarios, s.passed, s.failed, s.errors), (2, 2, 0, 0));
+        assert_eq!((s.points, s.max_points), (6, 6));
+        assert_eq!(
+            s.advisory,
+            Tally {
+                scenarios: 2,
+                passed: 0,
+                failed: 1,
+                errors: 1,
+                not_graded: 0,
+                points: 1,
+                max_points: 3
+            }
+        );
+    }
 
     #[test]
     fn formats_dates() {

@@ -123,6 +123,9 @@ struct Job {
     /// The role a graded submission does not provide, and why (the binding table's words):
     /// the scenario is not run.
     missing: Option<(String, String)>,
+    /// A program the scenario `requires` that this machine does not have: the scenario is not
+    /// run, and its checks are not graded.
+    unavailable: Option<String>,
     loaded: Loaded,
     plan: Plan,
     source: Option<PathBuf>,
@@ -195,6 +198,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                     let how = row.map_or("not submitted", |r| r.how.as_str());
                     (role.clone(), format!("`{role}` {how}"))
                 }),
+                unavailable: l
+                    .scenario
+                    .requires
+                    .iter()
+                    .find(|name| !crate::interp::installed(name))
+                    .cloned(),
                 plan,
                 source: submission.as_ref().map(|s| s.lab_dir(&l.scenario.lab)),
                 loaded: l,
@@ -220,6 +229,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
 
     std::fs::create_dir_all(&args.report)
         .map_err(|e| AppError::Harness(format!("cannot create {}: {e}", args.report.display())))?;
+    // Advisory scenarios run and print last, under their own header: the graded ones read as
+    // one block, as the totals count them.
+    jobs.sort_by_key(|j| j.loaded.scenario.advisory);
+    let first_advisory = jobs
+        .iter()
+        .position(|j| j.loaded.scenario.advisory)
+        .unwrap_or(usize::MAX);
     let width = jobs.iter().map(|j| j.plan.id.len()).max().unwrap_or(10);
     let total = jobs.len();
     let workers = args
@@ -258,7 +274,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                 if let Ok(mut q) = queue.lock() {
                     if let Some((_, head, slot @ None)) = q.first_mut() {
                         // A scenario that will not run needs no sandbox.
-                        if head.missing.is_none() {
+                        if head.missing.is_none() && head.unavailable.is_none() {
                             *slot = prepare(head, ring_mib, args, &cap).ok();
                         }
                     }
@@ -266,7 +282,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                 match run_one(&job, prepared, ring_mib, args, &cap) {
                     Ok(mut result) => {
                         // Diagnoses may turn lost checks into not-run ones: score after them.
-                        let found = if graded {
+                        // An advisory scenario's failures are its own, shown with its checks'
+                        // reasons: they never become the student's headline causes.
+                        let found = if graded && !result.advisory {
                             crate::diagnose::scenario(&mut result)
                         } else {
                             Vec::new()
@@ -280,6 +298,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
                                 while let Some((_, done, _)) =
                                     r.iter().find(|(i, _, _)| *i == *next)
                                 {
+                                    if *next == first_advisory {
+                                        print_advisory_header();
+                                    }
                                     print_line(done, width);
                                     *next += 1;
                                 }
@@ -421,6 +442,7 @@ fn run_one(
         question: s.question.clone(),
         explanation: s.explanation.clone(),
         file: job.loaded.path.display().to_string(),
+        advisory: s.advisory,
         ports: job.plan.ports.clone(),
         ..ScenarioResult::default()
     };
@@ -431,6 +453,21 @@ fn run_one(
         for c in &mut result.checks {
             c.cause = Some(format!("not-submitted:{role}"));
         }
+        result.programs = crate::grade::program_rows(&job.plan, Vec::new());
+        result.duration_ms = t0.elapsed().as_millis() as u64;
+        return Ok(result);
+    }
+    if let Some(name) = &job.unavailable {
+        // Not the student's failure, and not the harness breaking: the machine lacks a program
+        // the scenario needs. Said on the console and in the report, with the fix.
+        drop(prepared);
+        let reason = format!("`{name}` is not installed on this machine");
+        result.checks = check::unjudged(&job.plan, Outcome::NotGraded, &reason);
+        result.warnings.push(format!(
+            "not graded: this scenario needs `{name}`, which is not installed on this machine \
+             (not on PATH); install it (Debian: `apt-get install {name}`; scripts/test.sh \
+             installs what the bundled scenarios need) and run again"
+        ));
         result.programs = crate::grade::program_rows(&job.plan, Vec::new());
         result.duration_ms = t0.elapsed().as_millis() as u64;
         return Ok(result);
@@ -513,6 +550,10 @@ fn score(result: &mut ScenarioResult) {
         Verdict::Error
     } else if result.checks.iter().any(|c| c.outcome.lost()) {
         Verdict::Fail
+    } else if !result.checks.is_empty() && result.checks.iter().all(|c| !c.outcome.counts()) {
+        // Nothing was judged (a program the scenario requires is not installed, or every
+        // check is on a capture the user declined): not a pass.
+        Verdict::NotGraded
     } else {
         Verdict::Pass
     };
@@ -573,6 +614,13 @@ fn hide_workdir(evidence: &mut crate::evidence::Evidence, workdir: &Path) {
             }
         }
     }
+}
+
+fn print_advisory_header() {
+    let _ = writeln!(
+        std::io::stdout(),
+        "\nAdvisory, beyond the handout (graded with evidence, 0 points):"
+    );
 }
 
 fn print_line(r: &ScenarioResult, width: usize) {

@@ -3,9 +3,12 @@
 //! exactly those listed in its `expected-failures.txt`: no collateral failure, no fault that goes
 //! unnoticed. The rule behind the lists is in `docs/scenarios.md` ("one fault, its own checks").
 //!
-//! A check is named `<scenario id>: <check title>`. It is lost when its `outcome` is `failed`,
-//! `not_run` or `not_submitted`; for results without `outcome`, when `passed` is false and the
-//! check was not left ungraded.
+//! A check is named `<scenario id>: <check title>`, and a check of an advisory scenario (beyond
+//! the handout, 0 points) `[advisory] <scenario id>: <check title>`, so that a list says which
+//! of its losses cost points: a graded loss listed as advisory, or the other way round, is a
+//! difference like any other. It is lost when its `outcome` is `failed`, `not_run` or
+//! `not_submitted`; for results without `outcome`, when `passed` is false and the check was not
+//! left ungraded.
 //!
 //! Fixtures are graded a few at a time ([`WORKERS`]): one `socklab run` already runs its scenarios
 //! in parallel. `SOCKLAB_FIXTURES=a,b` limits the test to the named fixtures (for development).
@@ -106,6 +109,7 @@ fn parse_expected(name: &str, text: &str) -> BTreeSet<String> {
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .collect();
     for l in &lines {
+        let l = l.strip_prefix(ADVISORY).unwrap_or(l);
         assert!(
             l.split_once(": ")
                 .is_some_and(|(id, t)| !id.contains(' ') && !t.is_empty()),
@@ -130,13 +134,18 @@ fn is_lost(check: &Value) -> bool {
     }
 }
 
-/// Every check of a run: `<scenario id>: <title>` → (lost, what the report says about it).
+/// The mark of an advisory scenario's check in `expected-failures.txt`.
+const ADVISORY: &str = "[advisory] ";
+
+/// Every check of a run: `<scenario id>: <title>` (after [`ADVISORY`] for an advisory
+/// scenario's) → (lost, what the report says about it).
 fn verdicts(results: &Value) -> BTreeMap<String, (bool, String)> {
     let mut out = BTreeMap::new();
     for s in results["scenarios"].as_array().unwrap() {
         let id = s["id"].as_str().unwrap();
+        let mark = if s["advisory"] == true { ADVISORY } else { "" };
         for c in s["checks"].as_array().unwrap() {
-            let key = format!("{id}: {}", c["title"].as_str().unwrap());
+            let key = format!("{mark}{id}: {}", c["title"].as_str().unwrap());
             let why = c["reason"]
                 .as_str()
                 .or(c["actual"].as_str())
@@ -210,7 +219,12 @@ fn compare(
     let concerned: BTreeSet<&str> = extra
         .iter()
         .chain(&missing)
-        .filter_map(|k| k.split_once(": ").map(|(id, _)| id))
+        .filter_map(|k| {
+            k.strip_prefix(ADVISORY)
+                .unwrap_or(k)
+                .split_once(": ")
+                .map(|(id, _)| id)
+        })
         .collect();
     msg.push_str("  socklab printed:\n");
     let mut shown = false;
@@ -290,7 +304,12 @@ fn every_fixture_names_its_lab_and_lists_its_losses() {
     );
     for f in &all {
         for line in &f.expected {
-            let id = line.split_once(": ").unwrap().0;
+            let id = line
+                .strip_prefix(ADVISORY)
+                .unwrap_or(line)
+                .split_once(": ")
+                .unwrap()
+                .0;
             assert!(
                 f.labs.iter().any(|lab| id.starts_with(&format!("{lab}-"))),
                 "fixture {}: `{line}` is not a scenario of lab {}",

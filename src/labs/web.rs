@@ -198,19 +198,34 @@ fn fetch_with(
     send: impl FnOnce(&mut TcpStream, &[u8]) -> io::Result<()>,
 ) -> Result<Vec<u8>, LabError> {
     let mut stream = endpoint.connect_tcp()?;
+    let request = request_for(endpoint, file);
+    send(&mut stream, request.as_bytes()).map_err(|source| LabError::Send {
+        addr: endpoint.to_string(),
+        source,
+    })?;
+    read_response(&mut stream, endpoint)
+}
+
+/// The request head socklab's clients send for `file`: `GET /FILE HTTP/1.1`, `Host`,
+/// `User-Agent`, `Connection: close`, and the blank line.
+pub(crate) fn request_for(endpoint: &Endpoint, file: &str) -> String {
     let target = if file.starts_with('/') {
         file.to_string()
     } else {
         format!("/{file}")
     };
-    let request = format!(
+    format!(
         "GET {target} HTTP/1.1\r\nHost: {endpoint}\r\nUser-Agent: socklab-web-client\r\n\
          Connection: close\r\n\r\n"
-    );
-    send(&mut stream, request.as_bytes()).map_err(|source| LabError::Send {
-        addr: endpoint.to_string(),
-        source,
-    })?;
+    )
+}
+
+/// Reads a response until the server closes; an incomplete one (cut in its head, or short of
+/// its `Content-Length`) is an error.
+pub(crate) fn read_response(
+    stream: &mut TcpStream,
+    endpoint: &Endpoint,
+) -> Result<Vec<u8>, LabError> {
     let receive = |source| LabError::Receive {
         addr: endpoint.to_string(),
         source,

@@ -16,13 +16,25 @@
 //!   (the kernel's count of unacknowledged bytes, `TIOCOUTQ`, is back to 0), so the segments are
 //!   separate whatever the machine's load, and no timer decides it. A server that takes one
 //!   `recv` for the whole request sees `G` and answers nonsense or nothing.
+//! - `concurrent-clients HOST PORT FILE N` opens N connections, one after another, and only
+//!   once all are open sends `GET /FILE` on the last one, reads its whole response, then on the
+//!   one before, down to the first. Every connection but the one asking is open and silent
+//!   while it is served, so only a server that serves connections concurrently answers them
+//!   all: one that serves one connection at a time waits in `recv` on the first and never
+//!   reads the last one's request. The order is the client's, fixed; no timer decides it.
+//!   Prints `connection I: STATUS LINE (B bytes)` per answer, and `all N connections answered
+//!   with 200 OK` when they were.
+//! - `slow-reader HOST PORT FILE` sends `GET /FILE` and reads nothing of the response until a
+//!   line arrives on its stdin (a client on a slow link, or a stalled browser tab): a server
+//!   that writes a large file to it fills the socket buffers and waits in `send`. Then it reads
+//!   the whole response and prints its status line and size.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::labs::upper::{fail, Endpoint, LabError};
+use crate::labs::upper::{fail, say, Endpoint, LabError};
 
 /// How long the trickle client waits for one byte to be acknowledged before sending the next
 /// anyway (on loopback an ACK takes microseconds; this only bounds a broken peer).
@@ -160,6 +172,96 @@ pub(crate) fn trickle_client(args: &[String]) -> i32 {
     crate::labs::web::get_and_print("trickle-client", args, trickle)
 }
 
+pub(crate) fn concurrent_clients(args: &[String]) -> i32 {
+    const USAGE: &str = "HOST PORT FILE N";
+    let run = || -> Result<(), LabError> {
+        let (endpoint, rest) = Endpoint::with_rest("concurrent-clients", USAGE, args)?;
+        let n: usize = rest[1]
+            .parse()
+            .ok()
+            .filter(|n| (1..=64).contains(n))
+            .ok_or_else(|| LabError::Usage {
+                role: "concurrent-clients",
+                usage: USAGE,
+                problem: format!("N must be a number from 1 to 64, not {:?}", rest[1]),
+            })?;
+        let mut connections = Vec::with_capacity(n);
+        for _ in 0..n {
+            connections.push(endpoint.connect_tcp()?);
+        }
+        say(
+            &mut io::stdout(),
+            format!("{n} connections open; asking on the last one first"),
+        );
+        let request = crate::labs::web::request_for(&endpoint, &rest[0]);
+        let mut all_ok = true;
+        for (i, stream) in connections.iter_mut().enumerate().rev() {
+            stream
+                .write_all(request.as_bytes())
+                .map_err(|source| LabError::Send {
+                    addr: endpoint.to_string(),
+                    source,
+                })?;
+            let response = crate::labs::web::read_response(stream, &endpoint)?;
+            let status = response
+                .split(|&b| b == b'\r' || b == b'\n')
+                .next()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            all_ok &= is_200(&status);
+            say(
+                &mut io::stdout(),
+                format!("connection {}: {status} ({} bytes)", i + 1, response.len()),
+            );
+        }
+        if all_ok {
+            say(
+                &mut io::stdout(),
+                format!("all {n} connections answered with 200 OK"),
+            );
+        }
+        Ok(())
+    };
+    run().map_or_else(|e| fail(&e), |()| 0)
+}
+
+pub(crate) fn slow_reader(args: &[String]) -> i32 {
+    let run = || -> Result<(), LabError> {
+        let (endpoint, rest) = Endpoint::with_rest("slow-reader", "HOST PORT FILE", args)?;
+        let mut stream = endpoint.connect_tcp()?;
+        let request = crate::labs::web::request_for(&endpoint, &rest[0]);
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|source| LabError::Send {
+                addr: endpoint.to_string(),
+                source,
+            })?;
+        say(
+            &mut io::stdout(),
+            "request sent; reading nothing until a line on stdin",
+        );
+        let mut line = String::new();
+        // End of input reads too: the scenario decides when, by a line or by closing stdin.
+        let _ = io::stdin().read_line(&mut line);
+        let response = crate::labs::web::read_response(&mut stream, &endpoint)?;
+        let status = response
+            .split(|&b| b == b'\r' || b == b'\n')
+            .next()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        say(
+            &mut io::stdout(),
+            format!("{status}; the whole response: {} bytes", response.len()),
+        );
+        Ok(())
+    };
+    run().map_or_else(|e| fail(&e), |()| 0)
+}
+
+fn is_200(status: &str) -> bool {
+    status.starts_with("HTTP/1.") && status.split(' ').nth(1) == Some("200")
+}
+
 /// Writes `bytes` one per segment: Nagle off, and each byte only after the last was ACKed.
 pub(crate) fn trickle(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
     stream.set_nodelay(true)?;
@@ -167,6 +269,11 @@ pub(crate) fn trickle(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
         stream.write_all(std::slice::from_ref(b))?;
         let start = Instant::now();
         while unacknowledged(stream)? > 0 && start.elapsed() < ACK_BUDGET {
+            // A server that answered after the first bytes and closed resets the connection
+            // at the next one: that is the end of the request, not a byte to wait for.
+            if let Some(e) = stream.take_error()? {
+                return Err(e);
+            }
             std::thread::sleep(Duration::from_micros(200));
         }
     }

@@ -19,6 +19,9 @@
 //! - `idle-client HOST PORT`: opens a connection and sends nothing until stopped.
 //! - `trickle-client HOST PORT FILE`: sends `GET /FILE` one byte per TCP segment
 //!   ([`clients`]), the test for "one recv is the whole request".
+//! - `concurrent-clients HOST PORT FILE N`: N connections open at once, answered last first
+//!   ([`clients`]), the test for "served concurrently, not just eventually".
+//! - `slow-reader HOST PORT FILE`: asks, then reads nothing until a line on stdin.
 
 pub(crate) mod clients;
 pub(crate) mod http_origin;
@@ -76,6 +79,18 @@ pub(crate) const PEERS: &[Peer] = &[
         usage: "HOST PORT FILE",
         summary: "sends `GET /FILE` one byte per TCP segment, prints the response",
         main: clients::trickle_client,
+    },
+    Peer {
+        name: "concurrent-clients",
+        usage: "HOST PORT FILE N",
+        summary: "N connections at once, then a GET on each, the last first",
+        main: clients::concurrent_clients,
+    },
+    Peer {
+        name: "slow-reader",
+        usage: "HOST PORT FILE",
+        summary: "sends `GET /FILE`, then reads nothing until a stdin line",
+        main: clients::slow_reader,
     },
 ];
 

@@ -16,9 +16,13 @@ const TRANSCRIPT_LINES: usize = 60;
 pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
     writeln!(out, "# socklab report\n")?;
+    let not_graded = match s.not_graded {
+        0 => String::new(),
+        n => format!(", {n} not graded"),
+    };
     writeln!(
         out,
-        "{} scenarios: **{} passed**, {} failed, {} errors · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
+        "{} scenarios: **{} passed**, {} failed, {} errors{not_graded} · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
         s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version, r.seed, r.seed
     )?;
     if !r.process_cap.is_empty() {
@@ -32,26 +36,76 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         }
         None => writeln!(out, "Programs: socklab's reference implementations\n")?,
     }
-    writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
-    writeln!(out, "|---|---|---|---|---|")?;
-    for sc in &r.scenarios {
+    let (graded, advisory): (Vec<&ScenarioResult>, Vec<&ScenarioResult>) =
+        r.scenarios.iter().partition(|sc| sc.weighs());
+    table(&graded, out)?;
+    let a = &s.advisory;
+    if a.scenarios > 0 {
         writeln!(
             out,
-            "| {} {} | [{}](#{}) | {} | {}/{} | {} ms |",
+            "\nAdvisory, beyond the handout (0 points): {} passed, {} failed, {} errors{} — see \
+             [Advisory: beyond the handout](#advisory).",
+            a.passed,
+            a.failed,
+            a.errors,
+            match a.not_graded {
+                0 => String::new(),
+                n => format!(", {n} not graded"),
+            }
+        )?;
+    }
+    for sc in &graded {
+        scenario(sc, &r.diagnoses, out)?;
+    }
+    if !advisory.is_empty() {
+        writeln!(out, "\n<a id=\"advisory\"></a>\n")?;
+        writeln!(
+            out,
+            "# Advisory: beyond the handout
+"
+        )?;
+        writeln!(
+            out,
+            "These scenarios check what goes beyond the handout: a program that does what the \
+             handout asks may fail them. They were run and each check is graded with its \
+             evidence, but they weigh 0 points: the totals above leave them out, and their \
+             failures are not among the diagnoses.\n"
+        )?;
+        table(&advisory, out)?;
+        for sc in &advisory {
+            scenario(sc, &r.diagnoses, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The table of verdicts, one row per scenario.
+fn table(scenarios: &[&ScenarioResult], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for sc in scenarios {
+        writeln!(
+            out,
+            "| {} {} | [{}](#{}) | {} | {} | {} ms |",
             icon(sc.verdict),
             sc.verdict.label(),
             escape(&sc.title),
             sc.id,
             sc.lab,
-            sc.points,
-            sc.max_points,
+            points(sc),
             sc.duration_ms
         )?;
     }
-    for sc in &r.scenarios {
-        scenario(sc, &r.diagnoses, out)?;
-    }
     Ok(())
+}
+
+/// `3/4`, or for an advisory scenario `3/4, advisory: 0 points`.
+fn points(sc: &ScenarioResult) -> String {
+    if sc.weighs() {
+        format!("{}/{}", sc.points, sc.max_points)
+    } else {
+        format!("{}/{}, advisory: 0 points", sc.points, sc.max_points)
+    }
 }
 
 /// Which file played which role, and the files that played none.
@@ -133,6 +187,7 @@ fn icon(v: Verdict) -> &'static str {
         Verdict::Pass => "✅",
         Verdict::Fail => "❌",
         Verdict::Error => "⚠️",
+        Verdict::NotGraded => "⏭️",
     }
 }
 
@@ -140,12 +195,11 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
     writeln!(out, "\n<a id=\"{}\"></a>", sc.id)?;
     writeln!(
         out,
-        "## {} {} — {} ({}/{})\n",
+        "## {} {} — {} ({})\n",
         icon(sc.verdict),
         sc.verdict.label(),
         escape(&sc.title),
-        sc.points,
-        sc.max_points
+        points(sc)
     )?;
     let ports: Vec<String> = sc
         .ports
@@ -267,6 +321,13 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
             out,
             "\n**Not run**: the submission provides no program for a role this scenario needs. \
              What it shows: {}",
+            sc.explanation.trim()
+        )?;
+    } else if sc.verdict == Verdict::NotGraded {
+        writeln!(
+            out,
+            "\n**Not graded**: nothing in this scenario was judged (see the harness warnings \
+             above). What it shows: {}",
             sc.explanation.trim()
         )?;
     } else if sc.verdict == Verdict::Pass {

@@ -94,6 +94,12 @@ const ETC: &[&str] = &[
     "mime.types",
     "os-release",
     "perl",
+    // A browser as a scenario's client (the web lab's real-browser scenario): Debian's
+    // `chromium` launcher sources every file of `chromium.d` and stops when it cannot;
+    // fontconfig reads `fonts`. Configuration only, nothing of a user.
+    "chromium",
+    "chromium.d",
+    "fonts",
 ];
 
 /// `/etc` entries whose name starts so: interpreters' versioned configuration directories

@@ -43,6 +43,19 @@ pub(crate) struct Scenario {
     /// Wall-clock budget for the whole scenario, in milliseconds. Default: 20000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// Beyond the handout: a check of something the handout does not ask (a request split
+    /// into 1-byte segments, a path that climbs out of the served folder, a slow client). An
+    /// advisory scenario is run and each check graded pass or fail with its evidence, but it
+    /// weighs 0 points in the totals, is shown apart (console, report, `results.json`), and
+    /// none of its failures becomes a diagnosis. Default: false (graded).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
+    /// Programs the machine must have for this scenario, looked up on `PATH` (e.g.
+    /// `["chromium"]` for a real browser). When one is missing the scenario is not run: its
+    /// checks are *not graded* (they count neither way, never a failure of the student's nor
+    /// of the harness), and a warning names the program and how to install it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
     /// Limits on every program of the scenario (each field overrides its default; a
     /// program's own `limits` override these).
     #[serde(default, skip_serializing_if = "Option::is_none")]

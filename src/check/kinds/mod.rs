@@ -56,6 +56,7 @@ pub(crate) mod output;
 mod packet_gap;
 mod running;
 mod smtp_dialogue;
+mod tcp_concurrent;
 mod tcp_connections;
 mod tcp_fin_teardown;
 mod tcp_handshake;
@@ -361,6 +362,11 @@ registry! {
         /// On the wire: the number of TCP connections (streams) to `program`'s port, e.g. how many
         /// times a proxy contacted the origin server.
         TcpConnections => tcp_connections::Kind,
+        /// On the wire: `program` (a server) served TCP connections at the same time: at least
+        /// `count` were answered, and one opened later was answered while one opened earlier was
+        /// still open and unanswered, which a server that serves one connection at a time (and
+        /// accepts in order) cannot do. Decided by packet order, never by a clock.
+        TcpConcurrent => tcp_concurrent::Kind,
         /// On the wire: every time gap between consecutive payload-carrying packets from `from` to
         /// `to` lies within `[min_ms, max_ms]` (at least two such packets).
         PacketGap => packet_gap::Kind,

@@ -83,3 +83,50 @@ fn a_scenario_that_requires_a_missing_program_is_not_graded_and_says_how_to_inst
     // No sandbox was made and nothing ran: no capture of a run that did not happen.
     assert!(!report.join("web-browser.pcap").exists());
 }
+
+/// The browser scenario can fail: a server that accepts connections and never answers loses
+/// the page's and the image's checks, as the student's fault (exit 1), not as a harness error,
+/// and the browser is stopped at the step's ceiling rather than hanging the run.
+#[test]
+fn a_server_that_never_answers_fails_the_browser_scenario() {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("chromium").is_file());
+    assert!(found, "chromium is needed (scripts/test.sh installs it)");
+    let dir = tempfile::tempdir().unwrap();
+    let submission = dir.path().join("silent");
+    std::fs::create_dir(&submission).unwrap();
+    std::fs::write(
+        submission.join("WebServer.py"),
+        "import sys\nfrom socket import *\n\
+         s = socket(AF_INET, SOCK_STREAM)\n\
+         s.bind((sys.argv[1], int(sys.argv[2])))\n\
+         s.listen(16)\n\
+         print('Ready to serve...', flush=True)\n\
+         held = []\n\
+         while True:\n    c, _ = s.accept()\n    held.append(c)\n",
+    )
+    .unwrap();
+    let report = dir.path().join("report");
+    let run = run_into(
+        &report,
+        &[
+            "scenarios/web/browser.json",
+            "--submission",
+            submission.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let sc = &run.results["scenarios"][0];
+    assert_eq!(sc["verdict"], "fail", "{}", run.stdout);
+    for title in [
+        "on the wire, the page comes back with 200 OK",
+        "on the wire, the image comes back with 200 OK",
+    ] {
+        let c = common::check_titled(sc, title);
+        assert_eq!(c["outcome"], "failed", "{c}");
+    }
+    // The browser did reach the server: its request is on the wire, so the loss is the
+    // server's silence, not a browser that never ran.
+    let asked = common::check_titled(sc, "on the wire, the browser asks for the page");
+    assert_eq!(asked["outcome"], "passed", "{asked}");
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::check::{self, Capture, CheckResult, Outcome};
 use crate::evidence::{CaptureEvidence, Evidence, ProgramEvidence};
-use crate::plan::Plan;
+use crate::plan::{Binding, Plan};
 use crate::result::{PacketRow, Participant, ProgramResult, ScenarioResult, StepResult};
 
 /// What grading a run adds to its [`ScenarioResult`].
@@ -53,10 +53,20 @@ impl Graded {
 /// Grades a run: every step expectation and check (wire checks from `capture`), the packet
 /// list, the step and program rows, and the warnings grading owes the reader.
 pub(crate) fn scenario(plan: &Plan, evidence: Evidence, capture: Capture<'_>) -> Graded {
-    let checks = check::evaluate(plan, &evidence, capture);
+    let mut checks = check::evaluate(plan, &evidence, capture);
+    let broken = socklab_side_broken(plan, &evidence);
+    if let Some(why) = broken.first() {
+        // The harness broke, not the student: what the run lost is not the student's loss,
+        // and never a pass of the scenario either (its verdict becomes `error`).
+        for c in checks.iter_mut().filter(|c| c.outcome.lost()) {
+            c.set_unjudged(Outcome::HarnessError, format!("not judged: {why}"));
+        }
+    }
+    let mut warnings = warnings(&evidence, &checks);
+    warnings.extend(broken);
     let mut g = Graded {
         steps: step_rows(plan, &evidence),
-        warnings: warnings(&evidence, &checks),
+        warnings,
         checks,
         programs: Vec::new(),
         capture: None,
@@ -82,6 +92,35 @@ pub(crate) fn scenario(plan: &Plan, evidence: Evidence, capture: Capture<'_>) ->
     });
     g.harness_warnings = evidence.warnings;
     g
+}
+
+/// socklab's side of the run that broke: a reference program, peer or scenario command (a
+/// browser) that could not start or died of a signal the harness did not send. Such a program
+/// is never the student's, so what it failed to do is a harness error, not a lost check.
+fn socklab_side_broken(plan: &Plan, evidence: &Evidence) -> Vec<String> {
+    plan.programs
+        .iter()
+        .zip(&evidence.programs)
+        .filter(|(p, _)| !matches!(p.binding, Binding::Submission { .. }))
+        .filter_map(|(p, ev)| {
+            let whose = match &p.binding {
+                Binding::Peer { name } => format!("socklab's peer `{name}` ({})", p.name),
+                Binding::Reference => format!("socklab's reference program {}", p.name),
+                _ => format!("the scenario's command {} (`{}`)", p.name, p.argv[0]),
+            };
+            if let Some(e) = &ev.spawn_error {
+                return Some(format!("{whose} could not start: {e}"));
+            }
+            match &ev.exit {
+                Some(x) if !x.by_harness && x.signal.is_some() => Some(format!(
+                    "{whose} {} at {} ms: the harness broke, not the student's program",
+                    x.describe(),
+                    x.at_ms
+                )),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 fn warnings(evidence: &Evidence, checks: &[CheckResult]) -> Vec<String> {
@@ -244,6 +283,46 @@ mod tests {
             Some("client's stdout was \"hello\"")
         );
         assert!(g.checks[..2].iter().all(|c| c.awarded == 0));
+    }
+
+    #[test]
+    fn a_crash_on_socklabs_side_is_a_harness_error_not_the_students_loss() {
+        let a = tcp_round_trip();
+        // The client here is the scenario's command (a browser, say), not the student's.
+        let mut ev = evidence(0, "");
+        ev.programs[1].exit = Some(ExitRecord {
+            code: None,
+            signal: Some(11),
+            at_ms: 20,
+            by_harness: false,
+        });
+        let g = scenario(&plan(), ev, Capture::Analysed(&a));
+        assert_eq!(
+            outcomes(&g),
+            [
+                ("exit", Outcome::HarnessError),
+                ("output", Outcome::HarnessError),
+                ("tcp_handshake", Outcome::Passed)
+            ]
+        );
+        let why = "the scenario's command client (`ask`) killed by signal 11 at 20 ms";
+        assert!(
+            g.warnings.iter().any(|w| w.starts_with(why)),
+            "{:?}",
+            g.warnings
+        );
+        assert!(g.checks[0].reason.as_deref().unwrap().contains(why));
+        // Stopped by the harness is how runs end: nothing broke.
+        let mut ev = evidence(1, "hello\n");
+        ev.programs[1].exit = Some(ExitRecord {
+            code: None,
+            signal: Some(15),
+            at_ms: 20,
+            by_harness: true,
+        });
+        let g = scenario(&plan(), ev, Capture::Analysed(&a));
+        assert_eq!(g.checks[1].outcome, Outcome::Failed);
+        assert!(g.warnings.is_empty(), "{:?}", g.warnings);
     }
 
     #[test]

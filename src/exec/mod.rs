@@ -427,9 +427,11 @@ impl Supervisor<'_> {
                 };
                 timed(o, &w)
             }
-            StepPlan::ExpectBlocked { program, within_ms } => {
-                self.expect_blocked(*program, *within_ms)
-            }
+            StepPlan::ExpectBlocked {
+                program,
+                within_ms,
+                or_exit,
+            } => self.expect_blocked(*program, *within_ms, *or_exit),
             StepPlan::Sleep { ms } => {
                 let limit = self.limit(*ms);
                 self.wait_until(limit, |_| false);
@@ -613,7 +615,7 @@ impl Supervisor<'_> {
         Duration::from_millis(self.plan.quiet_ms)
     }
 
-    fn expect_blocked(&mut self, index: usize, ms: u64) -> StepOutcome {
+    fn expect_blocked(&mut self, index: usize, ms: u64, or_exit: bool) -> StepOutcome {
         let mut judge = Judge::new(self.gap());
         let mut blocked = None;
         let mut peer = None;
@@ -631,6 +633,10 @@ impl Supervisor<'_> {
             blocked.is_some()
         });
         let (met, detail) = match (&self.slots[index].evidence.exit, &blocked) {
+            (Some(exit), _) if or_exit => (
+                true,
+                format!("done: it {} at {} ms", exit.describe(), exit.at_ms),
+            ),
             (Some(exit), _) => (false, format!("not blocked: it {}", exit.describe())),
             (None, Some(b)) => (
                 true,

@@ -177,6 +177,9 @@ pub(crate) enum StepPlan {
     ExpectBlocked {
         program: usize,
         within_ms: u64,
+        /// An exit meets it too (`or_exit`).
+        #[serde(default)]
+        or_exit: bool,
     },
     Sleep {
         ms: u64,

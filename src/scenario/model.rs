@@ -297,6 +297,12 @@ pub(crate) struct ExpectBlocked {
     /// CPU); the verdict comes as soon as the kernel shows it blocked. Default: 3000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within_ms: Option<u64>,
+    /// Also met when the program has exited: it is done with what it had to do, whether it
+    /// ended or waits. For a step that only lets a program settle before the checks judge the
+    /// capture (one that ends its session and one that waits for a reply both pass), so that
+    /// the fault behind the waiting is charged by the scenario that targets it. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub or_exit: bool,
     /// Points for this expectation. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<u32>,

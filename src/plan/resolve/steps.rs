@@ -205,6 +205,7 @@ impl Resolver<'_> {
                         step: StepPlan::ExpectBlocked {
                             program: p,
                             within_ms,
+                            or_exit: e.or_exit,
                         },
                         label,
                         points: Some(e.points.unwrap_or(1)),

@@ -39,7 +39,7 @@ Examples:
   socklab run --lab upper                       only the upper lab
   socklab run scenarios/upper/tcp-round-trip.json
                                                 one scenario file
-  socklab run --scenarios my-scenarios/         the bundled scenarios and mine (same id: mine)
+  socklab run --scenarios ~/my-scenarios        the bundled scenarios and mine (same id: mine)
   socklab run --submission ~/hw/lab5 --lab upper --report reports/alice
                                                 grade a student's programs (a role they lack scores 0)
 

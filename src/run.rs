@@ -197,6 +197,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
     let t0 = Instant::now();
     let selected = select(&args.paths, &args.scenarios, args.lab.as_deref())?;
     selected.announce();
+    let overrides = selected.notes;
     let loaded = selected.loaded;
     if loaded.is_empty() {
         return Err(AppError::Input("no scenarios to run".into()));
@@ -413,6 +414,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         submission: submission.as_ref().map(|s| s.dir.display().to_string()),
         process_cap: cap.describe(),
         peak_rss_kib: crate::exec::limits::peak_rss_kib(),
+        overrides,
         seed,
         bindings: bindings_table,
         unbound_files,

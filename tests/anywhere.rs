@@ -100,6 +100,7 @@ fn run_hello_from_a_fresh_directory_grades_as_from_the_root() {
     assert_eq!(here.len(), 2, "{here:?}");
     assert_eq!(here, at_root);
     assert_eq!(results[0]["summary"], results[1]["summary"]);
+    assert_eq!(results[0].get("overrides"), None, "nothing was overridden");
     // The bundled file is named as in the source tree, marked as bundled.
     assert_eq!(
         here[0]["file"],
@@ -207,9 +208,13 @@ fn a_scenario_under_scenarios_dir_overrides_the_bundled_one_and_says_so() {
         .unwrap();
     assert_eq!(knock["title"], "My own knock knock");
     assert_eq!(knock["file"], file.as_str());
-    assert!(std::fs::read_to_string(report.join("report.md"))
-        .unwrap()
-        .contains(&file));
+    let sentence = note.trim_start_matches("note: ");
+    assert_eq!(results["overrides"], serde_json::json!([sentence]));
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains(&format!("Note: {sentence} (`--scenarios`).")),
+        "{md}"
+    );
 
     // The same text as the bundled one (the project's own scenarios/) replaces it silently.
     let same = socklab_in(

@@ -35,10 +35,11 @@ pub(crate) enum Command {
     /// Run scenarios and write a report.
     #[command(after_help = "\
 Examples:
-  socklab run                                   every scenario under scenarios/, reference programs
+  socklab run                                   every bundled scenario, reference programs
   socklab run --lab upper                       only the upper lab
   socklab run scenarios/upper/tcp-round-trip.json
                                                 one scenario file
+  socklab run --scenarios ~/my-scenarios        the bundled scenarios and mine (same id: mine)
   socklab run --submission ~/hw/lab5 --lab upper --report reports/alice
                                                 grade a student's programs (a role they lack scores 0)
 
@@ -115,8 +116,13 @@ Examples:
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
-    /// Scenario files or directories (searched recursively for *.json). Default: scenarios/.
+    /// Scenario files or directories (searched recursively for *.json). Default: the bundled
+    /// scenarios (built into socklab, the same from any directory).
     pub paths: Vec<PathBuf>,
+    /// A directory of scenario files (searched recursively for *.json) to add to the
+    /// scenarios; one with the id of a bundled scenario replaces it (and says so). Repeatable.
+    #[arg(long = "scenarios", value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
     /// Only scenarios of this lab.
     #[arg(long)]
     pub lab: Option<String>,
@@ -146,8 +152,12 @@ pub(crate) struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ListArgs {
-    /// Scenario files or directories. Default: scenarios/.
+    /// Scenario files or directories. Default: the bundled scenarios.
     pub paths: Vec<PathBuf>,
+    /// A directory of scenario files (searched recursively for *.json) to add to the
+    /// scenarios; one with the id of a bundled scenario replaces it (and says so). Repeatable.
+    #[arg(long = "scenarios", value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
     /// Only this lab.
     #[arg(long)]
     pub lab: Option<String>,

@@ -8,8 +8,9 @@ use crate::roles;
 use crate::run;
 
 pub(crate) fn list(args: &ListArgs, out: &mut dyn Write) -> Result<(), AppError> {
-    let files = run::discover(&args.paths)?;
-    let loaded = run::load_all(&files, args.lab.as_deref())?;
+    let selected = run::select(&args.paths, &args.scenarios, args.lab.as_deref())?;
+    selected.announce();
+    let loaded = selected.loaded;
     let io = |e: std::io::Error| AppError::Harness(format!("cannot write: {e}"));
     match write_list(args, &loaded, out) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

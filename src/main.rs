@@ -4,6 +4,7 @@
 //! codes (see `error::exit`); everything else lives in the modules.
 
 mod analysis;
+mod bundled;
 mod capture;
 mod check;
 mod cli;

@@ -29,6 +29,10 @@ pub(crate) struct RunResult {
     /// just before the reports were written (its sandboxes: `supervisor_peak_rss_kib`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_kib: Option<u64>,
+    /// Scenarios of `--scenarios DIR` that replaced another of the same id, one sentence each
+    /// (`scenario ID from FILE overrides the bundled one`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
     /// The seed of the per-run port choice: `--seed` with it reproduces the ports.
     pub seed: u64,
     /// Which program played each role of the labs graded (a submission only).

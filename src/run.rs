@@ -20,21 +20,12 @@ use crate::sandbox::{self, Isolation, SandboxError};
 use crate::scenario::{self, Loaded};
 use crate::submission::Submission;
 
-/// Default scenario directory.
-pub(crate) const SCENARIO_DIR: &str = "scenarios";
-
 /// JSON files socklab writes or reads for other purposes, skipped when a directory is searched
 /// for scenarios (a report or a submission kept beside the scenarios is not a bad scenario).
 const NOT_SCENARIOS: &[&str] = &["results.json", crate::submission::MANIFEST];
 
 /// Every `*.json` under `paths` (files as given, directories recursively), sorted.
 pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
-    let defaults = [PathBuf::from(SCENARIO_DIR)];
-    let paths = if paths.is_empty() {
-        &defaults[..]
-    } else {
-        paths
-    };
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -42,10 +33,6 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
                 .map_err(|e| AppError::Input(format!("cannot read {}: {e}", p.display())))?;
         } else if p.is_file() {
             files.push(p.clone());
-        } else if p.as_path() == Path::new(SCENARIO_DIR) {
-            return Err(AppError::Input(
-                "no `scenarios/` directory here: run socklab from the project root, or pass scenario files or directories".into(),
-            ));
         } else {
             return Err(AppError::Input(format!(
                 "no such scenario file or directory: {}",
@@ -56,6 +43,75 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// The scenarios a command works on: the files and directories in `paths`, or the bundled
+/// scenarios (built into the binary, `crate::bundled`) when none are given; then the scenario
+/// files under each `extra` directory (`--scenarios DIR`), one with the id of a scenario
+/// already there replacing it. Each replacement is said in `notes` (`scenario ID from FILE
+/// overrides the bundled one`), except a bundled scenario replaced by the same text (the
+/// project's own `scenarios/`). Then only `lab`'s, if given.
+pub(crate) fn select(
+    paths: &[PathBuf],
+    extra: &[PathBuf],
+    lab: Option<&str>,
+) -> Result<Selected, AppError> {
+    let mut loaded = if paths.is_empty() {
+        crate::bundled::load_all().map_err(|e| AppError::Input(e.to_string()))?
+    } else {
+        load_files(&discover(paths)?)?
+    };
+    let mut notes = Vec::new();
+    for dir in extra {
+        if !dir.is_dir() {
+            return Err(AppError::Input(format!(
+                "--scenarios {}: not a directory",
+                dir.display()
+            )));
+        }
+        for l in load_files(&discover(std::slice::from_ref(dir))?)? {
+            match loaded.iter().position(|o| o.scenario.id == l.scenario.id) {
+                Some(i) => {
+                    let old = std::mem::replace(&mut loaded[i], l);
+                    let new = &loaded[i];
+                    let bundled = paths.is_empty();
+                    if !(bundled && old.text == new.text) {
+                        let what = if bundled {
+                            "the bundled one".to_string()
+                        } else {
+                            old.path.display().to_string()
+                        };
+                        notes.push(format!(
+                            "scenario {} from {} overrides {what}",
+                            new.scenario.id,
+                            new.path.display()
+                        ));
+                    }
+                }
+                None => loaded.push(l),
+            }
+        }
+    }
+    Ok(Selected {
+        loaded: only_lab(loaded, lab)?,
+        notes,
+    })
+}
+
+/// What [`select`] found.
+pub(crate) struct Selected {
+    pub loaded: Vec<Loaded>,
+    /// One line per scenario of `--scenarios DIR` that replaced another.
+    pub notes: Vec<String>,
+}
+
+impl Selected {
+    /// Writes the notes to standard error, each as `note: ...`.
+    pub(crate) fn announce(&self) {
+        for n in &self.notes {
+            eprintln!("note: {n}");
+        }
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -75,7 +131,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Loads every file; all problems are reported together.
-pub(crate) fn load_all(files: &[PathBuf], lab: Option<&str>) -> Result<Vec<Loaded>, AppError> {
+fn load_files(files: &[PathBuf]) -> Result<Vec<Loaded>, AppError> {
     let mut loaded = Vec::new();
     let mut problems = Vec::new();
     for f in files {
@@ -101,6 +157,11 @@ pub(crate) fn load_all(files: &[PathBuf], lab: Option<&str>) -> Result<Vec<Loade
     if !problems.is_empty() {
         return Err(AppError::Input(problems.join("\n")));
     }
+    Ok(loaded)
+}
+
+/// Only `lab`'s scenarios (all without `lab`); an unknown lab is an input error.
+fn only_lab(mut loaded: Vec<Loaded>, lab: Option<&str>) -> Result<Vec<Loaded>, AppError> {
     if let Some(lab) = lab {
         if !crate::roles::LABS.iter().any(|(n, _)| *n == lab) {
             let help = scenario::did_you_mean(lab, crate::roles::LABS.iter().map(|(n, _)| *n));
@@ -134,8 +195,10 @@ struct Job {
 pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
     let started = SystemTime::now();
     let t0 = Instant::now();
-    let files = discover(&args.paths)?;
-    let loaded = load_all(&files, args.lab.as_deref())?;
+    let selected = select(&args.paths, &args.scenarios, args.lab.as_deref())?;
+    selected.announce();
+    let overrides = selected.notes;
+    let loaded = selected.loaded;
     if loaded.is_empty() {
         return Err(AppError::Input("no scenarios to run".into()));
     }
@@ -351,6 +414,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         submission: submission.as_ref().map(|s| s.dir.display().to_string()),
         process_cap: cap.describe(),
         peak_rss_kib: crate::exec::limits::peak_rss_kib(),
+        overrides,
         seed,
         bindings: bindings_table,
         unbound_files,

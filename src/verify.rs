@@ -1,7 +1,7 @@
 //! `socklab verify`: apply a scenario's wire checks to a capture the student made (Wireshark,
 //! tcpdump), so they can check their own observations.
 //!
-//! Contract: the scenario (an id under `scenarios/`, or a file) is resolved as for a run, and
+//! Contract: the scenario (a bundled scenario's id, or a file) is resolved as for a run, and
 //! only its wire checks are kept. A foreign capture has its own addresses and ports, and often
 //! other traffic: [`roles`] finds the one server (address and port) whose conversations satisfy
 //! the flags given (`--server-addr`, `--server-port`, `--client-addr`, `--client-port`; none
@@ -64,9 +64,14 @@ pub(crate) struct VerifyArgs {
     /// Capture file (pcap or pcapng), e.g. saved from Wireshark or written by tcpdump -w.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Scenario id (from scenarios/) or scenario file whose wire checks apply.
+    /// Scenario id (a bundled scenario's, or one under --scenarios DIR) or scenario file
+    /// whose wire checks apply.
     #[arg(long, value_name = "ID|PATH")]
     pub scenario: String,
+    /// A directory of scenario files whose ids `--scenario` may name too; one with the id of a
+    /// bundled scenario replaces it (and says so). Repeatable.
+    #[arg(long = "scenarios", value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
     /// The server's port in this capture, e.g. 12000 (default: inferred).
     #[arg(long, value_name = "N", value_parser = parse_port)]
     pub server_port: Option<u16>,
@@ -166,7 +171,7 @@ struct Report<'a> {
 
 /// Verifies `args.file`; `Ok(true)` when every wire check passed.
 pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, VerifyError> {
-    let loaded = find_scenario(&args.scenario)?;
+    let loaded = find_scenario(&args.scenario, &args.scenarios, !args.json)?;
     let ports = plan::choose_ports(&plan::port_names(&loaded), 1);
     let plan = plan::resolve(&loaded, &Bindings::default(), &ports, "socklab").map_err(|d| {
         let text: Vec<String> = d.iter().map(|x| x.to_string()).collect();
@@ -306,21 +311,27 @@ fn read_capture(path: &Path) -> Result<Analysis, VerifyError> {
         .map_err(|e| VerifyError::Input(e.to_string()))
 }
 
-/// A scenario file, or the scenario with that id under `scenarios/`.
-fn find_scenario(what: &str) -> Result<Loaded, VerifyError> {
+/// A scenario file, or the scenario with that id among the bundled ones and those under the
+/// `extra` directories (which override bundled ones of the same id: said on stderr when
+/// `announce`; with --json stderr is kept for the one JSON error line).
+fn find_scenario(what: &str, extra: &[PathBuf], announce: bool) -> Result<Loaded, VerifyError> {
     let path = Path::new(what);
     if path.is_file() {
         return scenario::load(path).map_err(|e| VerifyError::Input(e.to_string()));
     }
-    let files = crate::run::discover(&[]).map_err(|e| VerifyError::Input(e.to_string()))?;
-    let all = crate::run::load_all(&files, None).map_err(|e| VerifyError::Input(e.to_string()))?;
+    let selected =
+        crate::run::select(&[], extra, None).map_err(|e| VerifyError::Input(e.to_string()))?;
+    if announce {
+        selected.announce();
+    }
+    let all = selected.loaded;
     let ids: Vec<String> = all.iter().map(|l| l.scenario.id.clone()).collect();
     all.into_iter()
         .find(|l| l.scenario.id == what)
         .ok_or_else(|| {
             let help = scenario::did_you_mean(what, ids.iter().map(String::as_str));
             VerifyError::Input(format!(
-                "no scenario `{what}` (neither a file nor an id under scenarios/){}",
+                "no scenario `{what}` (neither a file nor the id of a bundled scenario or one under --scenarios){}",
                 help.map(|h| format!("; {h}")).unwrap_or_default()
             ))
         })

@@ -28,6 +28,9 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
     if !r.process_cap.is_empty() {
         writeln!(out, "Processes capped by: {}\n", r.process_cap)?;
     }
+    for o in &r.overrides {
+        writeln!(out, "Note: {o} (`--scenarios`).\n")?;
+    }
     match &r.submission {
         Some(dir) => {
             writeln!(out, "Submission: `{dir}`\n")?;

@@ -12,9 +12,7 @@ mod locate;
 mod model;
 
 pub(crate) use diagnostic::{did_you_mean, Diagnostic};
-#[cfg(any(test, fuzzing))]
-pub(crate) use load::load_str;
-pub(crate) use load::{load, Loaded};
+pub(crate) use load::{load, load_str, Loaded};
 pub(crate) use locate::Locator;
 pub(crate) use model::*;
 

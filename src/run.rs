@@ -423,6 +423,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         scenarios,
     };
     write_reports(&result, &args.report)?;
+    write_formats(&result, args)?;
     Ok(result)
 }
 
@@ -840,6 +841,29 @@ fn write_reports(result: &RunResult, dir: &Path) -> Result<(), AppError> {
     };
     write("report.md", &|out| report::write_markdown(result, out))?;
     write("results.json", &|out| report::write_json(result, out))
+}
+
+/// The `--format` files beside report.md, and `--gradescope-out`.
+fn write_formats(result: &RunResult, args: &RunArgs) -> Result<(), AppError> {
+    let write = |path: &Path, format: report::RunFormat| {
+        let mut buf = Vec::new();
+        format.writer()(result, &mut buf)
+            .and_then(|()| std::fs::write(path, buf))
+            .map_err(|e| AppError::Harness(format!("cannot write {}: {e}", path.display())))
+    };
+    let mut formats = args.formats.clone();
+    if args.gradescope_out.is_some() {
+        formats.push(report::RunFormat::Gradescope);
+    }
+    formats.sort_by_key(|f| f.file_name());
+    formats.dedup();
+    for format in formats {
+        write(&args.report.join(format.file_name()), format)?;
+    }
+    if let Some(path) = &args.gradescope_out {
+        write(path, report::RunFormat::Gradescope)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -339,3 +339,55 @@ fn gradescope_out_writes_the_same_file_where_gradescope_reads_it() {
     // socklab's own results.json is not overwritten by Gradescope's.
     assert_eq!(run.results["schema_version"], 2);
 }
+
+/// socklab stops before grading (no python3 on PATH: a harness error, exit 3): every format
+/// still says so, and none gives a score.
+#[test]
+fn a_run_that_stops_before_grading_gives_no_score_in_any_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let gradescope_out = dir.path().join("results.json");
+    let out = common::socklab()
+        .args(["run", "scenarios/upper/udp-round-trip.json", "--submission"])
+        .arg(submission("upper-good"))
+        .arg("--report")
+        .arg(&report)
+        .args(["--format", "junit,prairielearn", "--gradescope-out"])
+        .arg(&gradescope_out)
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(!report.join("results.json").exists(), "nothing was graded");
+
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(&gradescope_out).unwrap()).unwrap();
+    assert_eq!(g["score"].as_f64(), Some(0.0), "{g}");
+    let output = g["output"].as_str().unwrap();
+    assert!(output.contains("harness error, exit 3"), "{output}");
+    assert!(output.contains("`python3` is not installed"), "{output}");
+    assert!(report.join("gradescope.json").exists());
+
+    let p: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("prairielearn.json")).unwrap())
+            .unwrap();
+    assert_eq!(p["gradable"], false, "{p}");
+
+    // junitparser reads one error and nothing else.
+    let read = Command::new("python3")
+        .args([
+            "-c",
+            "import sys\nfrom junitparser import JUnitXml\nx = JUnitXml.fromfile(sys.argv[1])\n\
+             print(x.tests, x.failures, x.errors, x.skipped)",
+        ])
+        .arg(report.join("junit.xml"))
+        .output()
+        .expect("python3");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), "1 0 1 0");
+}

@@ -6,6 +6,7 @@
 //! every format, as in results.json, and socklab's own programs earn nothing.
 
 use crate::check::{CheckResult, Outcome};
+use crate::error::AppError;
 use crate::result::{RunResult, ScenarioResult, Verdict};
 
 /// What a check is, for a test of an autograder format.
@@ -147,6 +148,18 @@ pub(super) fn run_output(result: &RunResult) -> String {
         }
     }
     out
+}
+
+/// What an autograder shows when socklab stopped before grading anything (its exit code is
+/// then 2 or 3): no score, and why, for the instructor.
+pub(super) fn aborted_output(error: &AppError) -> String {
+    format!(
+        "socklab could not grade this submission ({} error, exit {}, not the student's \
+         fault): {error}\nNo score is given for this run; the instructor should fix this and \
+         regrade.\n",
+        error.kind(),
+        error.exit_code()
+    )
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@ use std::io;
 use serde::Serialize;
 
 use super::autograders::{
-    check_output, harness_broke, kind, run_output, scenario_error, test_name, Kind,
+    aborted_output, check_output, harness_broke, kind, run_output, scenario_error, test_name, Kind,
 };
+use crate::error::AppError;
 use crate::result::RunResult;
 
 #[derive(Debug, Serialize)]
@@ -92,6 +93,25 @@ pub(crate) fn gradescope(result: &RunResult) -> Results {
     }
 }
 
+/// A run that stopped before grading (exit 2 or 3): score 0, no tests, and why.
+pub(crate) fn aborted(error: &AppError) -> Results {
+    Results {
+        score: 0.0,
+        execution_time: 0,
+        output: aborted_output(error),
+        visibility: "visible",
+        tests: vec![],
+    }
+}
+
+pub(crate) fn write_gradescope_aborted(
+    error: &AppError,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &aborted(error)).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
 pub(crate) fn write_gradescope(result: &RunResult, out: &mut dyn io::Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &gradescope(result)).map_err(io::Error::from)?;
     writeln!(out)
@@ -142,6 +162,19 @@ mod tests {
             .unwrap();
         assert_eq!((broken.score, broken.max_score), (0.0, 3.0));
         assert_eq!(broken.status, Some("failed"));
+    }
+
+    #[test]
+    fn a_run_that_could_not_start_scores_nothing_and_says_why() {
+        let g = aborted(&AppError::Harness("`python3` is not installed".into()));
+        assert_eq!(g.score, 0.0);
+        assert!(g.tests.is_empty());
+        assert!(g.output.contains("harness error, exit 3"), "{}", g.output);
+        assert!(
+            g.output.contains("`python3` is not installed"),
+            "{}",
+            g.output
+        );
     }
 
     #[test]

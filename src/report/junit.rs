@@ -11,7 +11,8 @@ use std::io;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::autograders::{check_output, kind, reason, scenario_error, Kind};
+use super::autograders::{aborted_output, check_output, kind, reason, scenario_error, Kind};
+use crate::error::AppError;
 use crate::result::RunResult;
 
 pub(crate) fn write_junit(result: &RunResult, out: &mut dyn io::Write) -> io::Result<()> {
@@ -47,6 +48,23 @@ pub(crate) fn write_junit(result: &RunResult, out: &mut dyn io::Write) -> io::Re
         }
         report.add_test_suite(suite);
     }
+    report.serialize(&mut *out).map_err(io::Error::other)
+}
+
+/// A run that stopped before grading (exit 2 or 3): one suite `socklab` whose one testcase is
+/// an `<error>` saying why, so CI shows an error rather than an empty, green report.
+pub(crate) fn write_junit_aborted(error: &AppError, out: &mut dyn io::Write) -> io::Result<()> {
+    let mut report = Report::new("socklab");
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status
+        .set_message(error.to_string())
+        .set_type(format!("{} error", error.kind()))
+        .set_description(aborted_output(error));
+    let mut case = TestCase::new("run", status);
+    case.set_classname("socklab");
+    let mut suite = TestSuite::new("socklab");
+    suite.add_test_case(case);
+    report.add_test_suite(suite);
     report.serialize(&mut *out).map_err(io::Error::other)
 }
 
@@ -96,5 +114,15 @@ mod tests {
         let x = xml(&run);
         assert_eq!(x.matches("<error").count(), 1, "{x}");
         assert!(x.contains("the sandbox failed"), "{x}");
+    }
+
+    #[test]
+    fn a_run_that_could_not_start_is_one_error() {
+        let mut out = Vec::new();
+        write_junit_aborted(&AppError::Harness("no sandbox".into()), &mut out).unwrap();
+        let x = String::from_utf8(out).unwrap();
+        assert_eq!(x.matches("<testcase ").count(), 1, "{x}");
+        assert_eq!(x.matches("<error").count(), 1, "{x}");
+        assert!(x.contains("no sandbox"), "{x}");
     }
 }

@@ -9,11 +9,11 @@ mod junit;
 mod markdown;
 mod prairielearn;
 
-pub(crate) use gradescope::write_gradescope;
+pub(crate) use gradescope::{write_gradescope, write_gradescope_aborted};
 pub(crate) use json::write_json;
-pub(crate) use junit::write_junit;
+pub(crate) use junit::{write_junit, write_junit_aborted};
 pub(crate) use markdown::write_markdown;
-pub(crate) use prairielearn::write_prairielearn;
+pub(crate) use prairielearn::{write_prairielearn, write_prairielearn_aborted};
 
 /// Report formats `socklab report` can render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,6 +58,17 @@ impl RunFormat {
             RunFormat::Junit => write_junit,
             RunFormat::Gradescope => write_gradescope,
             RunFormat::Prairielearn => write_prairielearn,
+        }
+    }
+
+    /// The writer of a run that stopped before grading anything (exit 2 or 3).
+    pub(crate) fn aborted_writer(
+        self,
+    ) -> fn(&crate::error::AppError, &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            RunFormat::Junit => write_junit_aborted,
+            RunFormat::Gradescope => write_gradescope_aborted,
+            RunFormat::Prairielearn => write_prairielearn_aborted,
         }
     }
 }

@@ -15,8 +15,10 @@ use std::io;
 use serde::Serialize;
 
 use super::autograders::{
-    check_output, harness_broke, kind, reason, run_output, scenario_error, test_name, Kind,
+    aborted_output, check_output, harness_broke, kind, reason, run_output, scenario_error,
+    test_name, Kind,
 };
+use crate::error::AppError;
 use crate::result::RunResult;
 
 #[derive(Debug, Serialize)]
@@ -93,6 +95,26 @@ pub(crate) fn prairielearn(result: &RunResult) -> Results {
     }
 }
 
+/// A run that stopped before grading (exit 2 or 3): not gradable, and why.
+pub(crate) fn aborted(error: &AppError) -> Results {
+    Results {
+        gradable: false,
+        score: 0.0,
+        message: "socklab could not grade this submission (not your fault); it will be regraded."
+            .into(),
+        output: aborted_output(error),
+        tests: vec![],
+    }
+}
+
+pub(crate) fn write_prairielearn_aborted(
+    error: &AppError,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &aborted(error)).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
 pub(crate) fn write_prairielearn(result: &RunResult, out: &mut dyn io::Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &prairielearn(result)).map_err(io::Error::from)?;
     writeln!(out)
@@ -135,6 +157,13 @@ mod tests {
         assert!(!p.gradable);
         assert_eq!(p.score, 0.0);
         assert!(p.message.contains("harness error"));
+    }
+
+    #[test]
+    fn a_run_that_could_not_start_is_not_gradable() {
+        let p = aborted(&AppError::Input("unknown lab `nosuch`".into()));
+        assert!(!p.gradable);
+        assert!(p.output.contains("input error, exit 2"), "{}", p.output);
     }
 
     #[test]

@@ -4,9 +4,10 @@
 # The tests need tshark and editcap (socklab's captures are compared with tshark field by field,
 # and captures cut or retimed by editcap with tshark's reading of them), python3 (the fixture
 # submissions are Python), curl and headless chromium (real clients for the web and proxy labs'
-# programs), aiosmtpd (a real SMTP server for the mail client), and util-linux's unshare and
+# programs), aiosmtpd (a real SMTP server for the mail client), junitparser (a real JUnit
+# consumer for socklab's junit.xml), and util-linux's unshare and
 # setpriv (the sandbox and the unprivileged-user test). Whatever is missing is installed with
-# apt-get (aiosmtpd: pip when python3 is not Debian's), as root or through
+# apt-get (aiosmtpd, junitparser: pip when python3 is not Debian's), as root or through
 # sudo, after saying what; a machine without either stops here with the list. Then
 # `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
 # matrix`).
@@ -51,6 +52,18 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   else
     echo "installing what the tests need: aiosmtpd (pip, for $(command -v python3))" >&2
     python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+  fi
+fi
+
+# junitparser, a real JUnit consumer that reads socklab's junit.xml in tests/autograder_formats.rs.
+if ! python3 -c 'import junitparser' 2>/dev/null; then
+  if [ "$(command -v python3)" = /usr/bin/python3 ]; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+    echo "installing what the tests need: python3-junitparser (apt-get)" >&2
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-junitparser >/dev/null
+  else
+    echo "installing what the tests need: junitparser (pip, for $(command -v python3))" >&2
+    python3 -m pip install --quiet --disable-pip-version-check junitparser
   fi
 fi
 

@@ -42,6 +42,8 @@ Examples:
   socklab run --scenarios ~/my-scenarios        the bundled scenarios and mine (same id: mine)
   socklab run --submission ~/hw/lab5 --lab upper --report reports/alice
                                                 grade a student's programs (a role they lack scores 0)
+  socklab run --submission ~/hw/lab5 --lab upper --format junit,gradescope
+                                                also junit.xml and gradescope.json for CI and Gradescope
 
 Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harness failure.")]
     Run(RunArgs),
@@ -135,6 +137,20 @@ pub(crate) struct RunArgs {
     /// Where to write report.md and results.json.
     #[arg(long, value_name = "DIR", default_value = "reports/latest")]
     pub report: PathBuf,
+    /// Also write the run for an autograder or CI, beside report.md: junit (junit.xml),
+    /// gradescope (gradescope.json), prairielearn (prairielearn.json). Repeatable or a comma
+    /// list (`--format junit,gradescope`).
+    #[arg(
+        long = "format",
+        value_enum,
+        value_name = "FORMAT",
+        value_delimiter = ','
+    )]
+    pub formats: Vec<crate::report::RunFormat>,
+    /// Write Gradescope's results.json to this path too (in Gradescope's autograder:
+    /// /autograder/results/results.json); implies `--format gradescope`.
+    #[arg(long, value_name = "PATH")]
+    pub gradescope_out: Option<PathBuf>,
     /// Scenarios run in parallel (each has its own namespace, so they cannot collide).
     /// Default: the number of CPUs.
     #[arg(long, short = 'j', value_name = "N")]

@@ -210,6 +210,9 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             let written = match format {
                 report::Format::Markdown => report::write_markdown(&parsed, &mut out),
                 report::Format::Json => report::write_json(&parsed, &mut out),
+                report::Format::Junit => report::write_junit(&parsed, &mut out),
+                report::Format::Gradescope => report::write_gradescope(&parsed, &mut out),
+                report::Format::Prairielearn => report::write_prairielearn(&parsed, &mut out),
             };
             match written {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit::OK),

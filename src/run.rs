@@ -192,7 +192,17 @@ struct Job {
     source: Option<PathBuf>,
 }
 
+/// Runs and writes the reports; when it stops before grading (exit 2 or 3), the `--format`
+/// files still say so (an autograder then shows why, never a score).
 pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
+    let result = run_and_report(args);
+    if let Err(e) = &result {
+        write_aborted(e, args);
+    }
+    result
+}
+
+fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
     let started = SystemTime::now();
     let t0 = Instant::now();
     let selected = select(&args.paths, &args.scenarios, args.lab.as_deref())?;
@@ -423,6 +433,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<RunResult, AppError> {
         scenarios,
     };
     write_reports(&result, &args.report)?;
+    write_formats(&result, args)?;
     Ok(result)
 }
 
@@ -840,6 +851,56 @@ fn write_reports(result: &RunResult, dir: &Path) -> Result<(), AppError> {
     };
     write("report.md", &|out| report::write_markdown(result, out))?;
     write("results.json", &|out| report::write_json(result, out))
+}
+
+/// The `--format` files to write, each once (`--gradescope-out` implies gradescope).
+fn formats(args: &RunArgs) -> Vec<report::RunFormat> {
+    let mut formats = args.formats.clone();
+    if args.gradescope_out.is_some() {
+        formats.push(report::RunFormat::Gradescope);
+    }
+    formats.sort_by_key(|f| f.file_name());
+    formats.dedup();
+    formats
+}
+
+/// The `--format` files beside report.md, and `--gradescope-out`.
+fn write_formats(result: &RunResult, args: &RunArgs) -> Result<(), AppError> {
+    let write = |path: &Path, format: report::RunFormat| {
+        let mut buf = Vec::new();
+        format.writer()(result, &mut buf)
+            .and_then(|()| std::fs::write(path, buf))
+            .map_err(|e| AppError::Harness(format!("cannot write {}: {e}", path.display())))
+    };
+    for format in formats(args) {
+        write(&args.report.join(format.file_name()), format)?;
+    }
+    if let Some(path) = &args.gradescope_out {
+        write(path, report::RunFormat::Gradescope)?;
+    }
+    Ok(())
+}
+
+/// The `--format` files of a run that stopped before grading: best effort, since the error
+/// itself is what the run reports (on standard error, exit 2 or 3).
+fn write_aborted(error: &AppError, args: &RunArgs) {
+    let formats = formats(args);
+    if formats.is_empty() {
+        return;
+    }
+    let write = |path: &Path, format: report::RunFormat| {
+        let mut buf = Vec::new();
+        if format.aborted_writer()(error, &mut buf).is_ok() {
+            let _ = std::fs::write(path, buf);
+        }
+    };
+    let _ = std::fs::create_dir_all(&args.report);
+    for format in formats {
+        write(&args.report.join(format.file_name()), format);
+    }
+    if let Some(path) = &args.gradescope_out {
+        write(path, report::RunFormat::Gradescope);
+    }
 }
 
 #[cfg(test)]

@@ -88,15 +88,13 @@ const PROGRAM_NICE: libc::c_int = 5;
 /// student as "cannot start".
 fn program_nice() -> libc::c_int {
     // getpriority returns -1 both for nice -1 and for an error: errno tells them apart.
-    // SAFETY: plain syscalls on this process; errno is thread-local.
-    let current = unsafe {
-        *libc::__errno_location() = 0;
-        let p = libc::getpriority(libc::PRIO_PROCESS, 0);
-        if p == -1 && *libc::__errno_location() != 0 {
-            0
-        } else {
-            p
-        }
+    nix::errno::Errno::clear();
+    // SAFETY: a plain syscall on this process.
+    let p = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let current = if p == -1 && nix::errno::Errno::last_raw() != 0 {
+        0
+    } else {
+        p
     };
     (current + PROGRAM_NICE).min(19)
 }

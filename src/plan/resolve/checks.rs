@@ -116,11 +116,7 @@ impl CheckCx<'_, '_> {
     pub(crate) fn direction(&mut self, from: &str, to: &str) -> Option<(String, String, bool)> {
         let f = self.program("from", from)?;
         let t = self.program("to", to)?;
-        let (fs, ts) = (
-            is_server(f, self.programs, self.steps),
-            is_server(t, self.programs, self.steps),
-        );
-        match (fs, ts) {
+        match (self.is_server(f), self.is_server(t)) {
             (false, true) | (false, false) => Some((to.into(), from.into(), true)),
             (true, false) => Some((from.into(), to.into(), false)),
             (true, true) => {
@@ -136,7 +132,13 @@ impl CheckCx<'_, '_> {
 
     /// Whether program `p` is a server (a `wait_ready` step or a `*-server` role).
     pub(crate) fn is_server(&self, p: usize) -> bool {
-        is_server(p, self.programs, self.steps)
+        self.steps
+            .iter()
+            .any(|s| matches!(s.step, StepPlan::WaitReady { program, .. } if program == p))
+            || self.programs[p]
+                .role
+                .as_deref()
+                .is_some_and(|r| r.ends_with("-server"))
     }
 
     /// The scenario's lab (whose documents a check may name).
@@ -148,7 +150,16 @@ impl CheckCx<'_, '_> {
     /// sender `from` (`socklab verify` then checks the student's own line instead), else a
     /// plain text.
     pub(crate) fn typed_or_contains(&self, text: String, from: &str) -> PayloadMatcher {
-        typed_or_contains(text, from, self.programs, self.steps)
+        let sender = self.programs.iter().position(|p| p.name == from);
+        let typed = self.steps.iter().any(|s| {
+            matches!(&s.step, StepPlan::Write { program, line }
+                if Some(*program) == sender && *line == text)
+        });
+        if typed {
+            PayloadMatcher::TypedLine(Some(text))
+        } else {
+            PayloadMatcher::Contains(text)
+        }
     }
 
     /// The wire expectation at `server`'s port, or `None` after reporting that its port is
@@ -175,35 +186,4 @@ impl CheckCx<'_, '_> {
             kind,
         })
     }
-}
-
-/// `contains` a text: the typed line when a `write` step types exactly that line into the
-/// sender (`socklab verify` then checks the student's own line instead), else a plain text.
-pub(super) fn typed_or_contains(
-    text: String,
-    from: &str,
-    programs: &[ProgramPlan],
-    steps: &[PlannedStep],
-) -> PayloadMatcher {
-    let sender = programs.iter().position(|p| p.name == from);
-    let typed = steps.iter().any(|s| {
-        matches!(&s.step, StepPlan::Write { program, line }
-            if Some(*program) == sender && *line == text)
-    });
-    if typed {
-        PayloadMatcher::TypedLine(Some(text))
-    } else {
-        PayloadMatcher::Contains(text)
-    }
-}
-
-/// A server: started and awaited with `wait_ready`, or bound to a `*-server` role.
-pub(super) fn is_server(program: usize, programs: &[ProgramPlan], steps: &[PlannedStep]) -> bool {
-    steps
-        .iter()
-        .any(|s| matches!(s.step, StepPlan::WaitReady { program: p, .. } if p == program))
-        || programs[program]
-            .role
-            .as_deref()
-            .is_some_and(|r| r.ends_with("-server"))
 }

@@ -18,50 +18,62 @@ impl Resolver<'_> {
         let mut out = DEFAULT_LIMITS;
         for (at, given) in layers {
             let Some(given) = given else { continue };
+            let (d, m) = (DEFAULT_LIMITS, MAX_LIMITS);
+            // (name, value given, where it goes, least value (below it no program could
+            // start: an interpreter needs some address space, descriptors for its standard
+            // streams, output room for a line), default, most).
             let fields = [
                 (
                     "cpu_seconds",
                     given.cpu_seconds,
                     &mut out.cpu_seconds,
-                    MAX_LIMITS.cpu_seconds,
+                    1,
+                    d.cpu_seconds,
+                    m.cpu_seconds,
                 ),
                 (
                     "memory_mib",
                     given.memory_mib,
                     &mut out.memory_mib,
-                    MAX_LIMITS.memory_mib,
+                    16,
+                    d.memory_mib,
+                    m.memory_mib,
                 ),
                 (
                     "file_mib",
                     given.file_mib,
                     &mut out.file_mib,
-                    MAX_LIMITS.file_mib,
+                    1,
+                    d.file_mib,
+                    m.file_mib,
                 ),
                 (
                     "open_files",
                     given.open_files,
                     &mut out.open_files,
-                    MAX_LIMITS.open_files,
+                    8,
+                    d.open_files,
+                    m.open_files,
                 ),
                 (
                     "processes",
                     given.processes,
                     &mut out.processes,
-                    MAX_LIMITS.processes,
+                    1,
+                    d.processes,
+                    m.processes,
                 ),
                 (
                     "output_kib",
                     given.output_kib,
                     &mut out.output_kib,
-                    MAX_LIMITS.output_kib,
+                    1,
+                    d.output_kib,
+                    m.output_kib,
                 ),
             ];
-            for (name, value, slot, max) in fields {
+            for (name, value, slot, floor, default, max) in fields {
                 let Some(v) = value else { continue };
-                let floor = LIMIT_FLOORS
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map_or(1, |(_, f)| *f);
                 if v < floor || v > max {
                     let problem = if v < floor {
                         format!("`{name}` is {v}: at least {floor} is needed for a program to run")
@@ -71,10 +83,7 @@ impl Resolver<'_> {
                     self.errors.push(self.loaded.diagnostic(
                         &format!("{at}.{name}"),
                         problem,
-                        Some(format!(
-                            "leave it out for the default of {}",
-                            field_default(name)
-                        )),
+                        Some(format!("leave it out for the default of {default}")),
                     ));
                 } else {
                     *slot = v;
@@ -82,22 +91,5 @@ impl Resolver<'_> {
             }
         }
         out
-    }
-}
-
-/// Least value of a limit below which no program could start (an interpreter needs some
-/// address space, descriptors for its standard streams, output room for a line).
-pub(super) const LIMIT_FLOORS: &[(&str, u64)] =
-    &[("memory_mib", 16), ("open_files", 8), ("output_kib", 1)];
-
-pub(super) fn field_default(name: &str) -> u64 {
-    let d = DEFAULT_LIMITS;
-    match name {
-        "cpu_seconds" => d.cpu_seconds,
-        "memory_mib" => d.memory_mib,
-        "file_mib" => d.file_mib,
-        "open_files" => d.open_files,
-        "processes" => d.processes,
-        _ => d.output_kib,
     }
 }

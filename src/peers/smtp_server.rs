@@ -159,7 +159,9 @@ enum Line {
     Closed,
 }
 
-fn read_line<R: BufRead>(reader: &mut R) -> Line {
+/// Reads one line, its CRLF dropped. A line that ends in LF alone, or holds a CR elsewhere, is
+/// [`Line::BareLf`]; when `accept`, a bare-LF line is a line instead (and `seen` is set).
+fn read_line_as<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Line {
     let mut raw = Vec::new();
     match Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut raw) {
         Ok(0) | Err(_) => return Line::Closed,
@@ -173,8 +175,15 @@ fn read_line<R: BufRead>(reader: &mut R) -> Line {
         };
     }
     raw.pop();
-    if raw.pop() != Some(b'\r') || raw.contains(&b'\r') {
+    let crlf = raw.last() == Some(&b'\r');
+    if crlf {
+        raw.pop();
+    }
+    if !accept && (!crlf || raw.contains(&b'\r')) {
         return Line::BareLf;
+    }
+    if !crlf {
+        *seen = true;
     }
     Line::Text(String::from_utf8_lossy(&raw).into_owned())
 }
@@ -331,31 +340,6 @@ fn address(line: &str, prefix: &str) -> Option<String> {
     let inner = rest.strip_prefix('<')?;
     let end = inner.find('>')?;
     Some(inner[..end].to_string())
-}
-
-/// [`read_line`], where a bare-LF line is a line when `accept` (and `seen` is set).
-fn read_line_as<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Line {
-    let mut raw = Vec::new();
-    if !accept {
-        return read_line(reader);
-    }
-    match Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut raw) {
-        Ok(0) | Err(_) => return Line::Closed,
-        Ok(_) => {}
-    }
-    if raw.pop() != Some(b'\n') {
-        return if raw.len() >= MAX_LINE {
-            Line::TooLong
-        } else {
-            Line::Closed
-        };
-    }
-    if raw.last() == Some(&b'\r') {
-        raw.pop();
-    } else {
-        *seen = true;
-    }
-    Line::Text(String::from_utf8_lossy(&raw).into_owned())
 }
 
 /// Reads message lines up to the lone `.`, undoing dot-stuffing.

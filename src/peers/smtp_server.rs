@@ -188,15 +188,10 @@ fn read_line_as<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Li
     Line::Text(String::from_utf8_lossy(&raw).into_owned())
 }
 
-/// Serves one session on `stream`, writing the dialogue to `log`; returns its record.
-#[cfg_attr(not(test), allow(dead_code))] // the strict default, as the tests call it
-pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Session {
-    serve_as(stream, Vec::new(), client, log, false)
-}
-
-/// [`serve`], taking a line that ends in LF alone as a line when `accept_bare_lf` (as servers
-/// did before SMTP smuggling; the record still says a bare LF came). `early` is what the
-/// client sent before the greeting, read first.
+/// Serves one session on `stream`, writing the dialogue to `log`; returns its record. A line
+/// that ends in LF alone is taken as a line when `accept_bare_lf` (as servers did before SMTP
+/// smuggling; the record still says a bare LF came). `early` is what the client sent before
+/// the greeting, read first.
 pub(crate) fn serve_as(
     stream: TcpStream,
     early: Vec<u8>,
@@ -435,7 +430,13 @@ mod tests {
             )
         });
         let (stream, peer) = listener.accept().unwrap();
-        let s = serve(stream, &peer.to_string(), &mut Vec::new());
+        let s = serve_as(
+            stream,
+            Vec::new(),
+            &peer.to_string(),
+            &mut Vec::new(),
+            false,
+        );
         client.join().unwrap().unwrap();
         assert_eq!(s.ended, "quit");
         assert!(!s.bare_lf);

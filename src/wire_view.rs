@@ -3,9 +3,8 @@
 //!
 //! Contract: rows keep tshark's packet numbers and Info text; `label` is a short ladder label
 //! (TCP flags, length, the first bytes of payload as text). Servers are named by the port they
-//! waited ready on; other endpoints are the non-server programs in start order, matched to
-//! endpoints in order of first appearance (a heuristic: clients connect in the order they
-//! start), and are otherwise shown by address.
+//! waited ready on; a client endpoint is named after a program only when the plan and the
+//! capture prove it (see [`participants`]), otherwise as "client K of SERVER".
 
 use std::collections::BTreeMap;
 

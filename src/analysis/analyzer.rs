@@ -726,7 +726,14 @@ impl Analyzer {
         // A port read as SMTP (`tshark -d`) is SMTP's, not HTTP's guess.
         let smtp_to = opts.decode_as.is_smtp(seg.dst_port);
         let smtp = if smtp_to || opts.decode_as.is_smtp(seg.src_port) {
-            smtp_view(&mut st.smtp, fwd, seg, data_seq, retransmission, smtp_to)
+            Some(smtp_view(
+                &mut st.smtp,
+                fwd,
+                seg,
+                data_seq,
+                retransmission,
+                smtp_to,
+            ))
         } else {
             None
         };
@@ -1144,13 +1151,13 @@ fn smtp_view(
     data_seq: u32,
     retransmission: bool,
     to_smtp_port: bool,
-) -> Option<super::smtp_info::Shown> {
+) -> super::smtp_info::Shown {
     let in_order = fwd.next.is_none_or(|n| n == data_seq);
     if seg.payload_len == 0 || retransmission || !in_order {
-        return Some(super::smtp_info::Shown::Tcp);
+        return super::smtp_info::Shown::Tcp;
     }
     let t = tracker.get_or_insert_with(Box::default);
-    Some(t.segment(to_smtp_port, seg.payload))
+    t.segment(to_smtp_port, seg.payload)
 }
 
 /// The packet list's line for a segment on a port read as SMTP.

@@ -191,8 +191,8 @@ pub(crate) fn get_and_print(
 }
 
 /// Sends `GET /FILE` and returns the whole response (an incomplete one is an error); `send`
-/// writes the request (all at once, or byte by byte).
-fn fetch_with(
+/// writes the request (all at once, byte by byte, or then waiting).
+pub(crate) fn fetch_with(
     endpoint: &Endpoint,
     file: &str,
     send: impl FnOnce(&mut TcpStream, &[u8]) -> io::Result<()>,

@@ -203,11 +203,7 @@ pub(crate) fn concurrent_clients(args: &[String]) -> i32 {
                     source,
                 })?;
             let response = crate::labs::web::read_response(stream, &endpoint)?;
-            let status = response
-                .split(|&b| b == b'\r' || b == b'\n')
-                .next()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
+            let status = status_line(&response);
             all_ok &= is_200(&status);
             say(
                 &mut io::stdout(),
@@ -228,27 +224,18 @@ pub(crate) fn concurrent_clients(args: &[String]) -> i32 {
 pub(crate) fn slow_reader(args: &[String]) -> i32 {
     let run = || -> Result<(), LabError> {
         let (endpoint, rest) = Endpoint::with_rest("slow-reader", "HOST PORT FILE", args)?;
-        let mut stream = endpoint.connect_tcp()?;
-        let request = crate::labs::web::request_for(&endpoint, &rest[0]);
-        stream
-            .write_all(request.as_bytes())
-            .map_err(|source| LabError::Send {
-                addr: endpoint.to_string(),
-                source,
-            })?;
-        say(
-            &mut io::stdout(),
-            "request sent; reading nothing until a line on stdin",
-        );
-        let mut line = String::new();
-        // End of input reads too: the scenario decides when, by a line or by closing stdin.
-        let _ = io::stdin().read_line(&mut line);
-        let response = crate::labs::web::read_response(&mut stream, &endpoint)?;
-        let status = response
-            .split(|&b| b == b'\r' || b == b'\n')
-            .next()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
+        let response = crate::labs::web::fetch_with(&endpoint, &rest[0], |stream, request| {
+            stream.write_all(request)?;
+            say(
+                &mut io::stdout(),
+                "request sent; reading nothing until a line on stdin",
+            );
+            let mut line = String::new();
+            // End of input reads too: the scenario decides when, by a line or by closing stdin.
+            let _ = io::stdin().read_line(&mut line);
+            Ok(())
+        })?;
+        let status = status_line(&response);
         say(
             &mut io::stdout(),
             format!("{status}; the whole response: {} bytes", response.len()),
@@ -256,6 +243,15 @@ pub(crate) fn slow_reader(args: &[String]) -> i32 {
         Ok(())
     };
     run().map_or_else(|e| fail(&e), |()| 0)
+}
+
+/// The response's first line (its status line), as text.
+fn status_line(response: &[u8]) -> std::borrow::Cow<'_, str> {
+    response
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default()
 }
 
 fn is_200(status: &str) -> bool {

@@ -159,7 +159,9 @@ enum Line {
     Closed,
 }
 
-fn read_line<R: BufRead>(reader: &mut R) -> Line {
+/// Reads one line, its CRLF dropped. A line that ends in LF alone, or holds a CR elsewhere, is
+/// [`Line::BareLf`]; when `accept`, a bare-LF line is a line instead (and `seen` is set).
+fn read_line_as<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Line {
     let mut raw = Vec::new();
     match Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut raw) {
         Ok(0) | Err(_) => return Line::Closed,
@@ -173,21 +175,23 @@ fn read_line<R: BufRead>(reader: &mut R) -> Line {
         };
     }
     raw.pop();
-    if raw.pop() != Some(b'\r') || raw.contains(&b'\r') {
+    let crlf = raw.last() == Some(&b'\r');
+    if crlf {
+        raw.pop();
+    }
+    if !accept && (!crlf || raw.contains(&b'\r')) {
         return Line::BareLf;
+    }
+    if !crlf {
+        *seen = true;
     }
     Line::Text(String::from_utf8_lossy(&raw).into_owned())
 }
 
-/// Serves one session on `stream`, writing the dialogue to `log`; returns its record.
-#[cfg_attr(not(test), allow(dead_code))] // the strict default, as the tests call it
-pub(crate) fn serve(stream: TcpStream, client: &str, log: &mut impl Write) -> Session {
-    serve_as(stream, Vec::new(), client, log, false)
-}
-
-/// [`serve`], taking a line that ends in LF alone as a line when `accept_bare_lf` (as servers
-/// did before SMTP smuggling; the record still says a bare LF came). `early` is what the
-/// client sent before the greeting, read first.
+/// Serves one session on `stream`, writing the dialogue to `log`; returns its record. A line
+/// that ends in LF alone is taken as a line when `accept_bare_lf` (as servers did before SMTP
+/// smuggling; the record still says a bare LF came). `early` is what the client sent before
+/// the greeting, read first.
 pub(crate) fn serve_as(
     stream: TcpStream,
     early: Vec<u8>,
@@ -333,31 +337,6 @@ fn address(line: &str, prefix: &str) -> Option<String> {
     Some(inner[..end].to_string())
 }
 
-/// [`read_line`], where a bare-LF line is a line when `accept` (and `seen` is set).
-fn read_line_as<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Line {
-    let mut raw = Vec::new();
-    if !accept {
-        return read_line(reader);
-    }
-    match Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut raw) {
-        Ok(0) | Err(_) => return Line::Closed,
-        Ok(_) => {}
-    }
-    if raw.pop() != Some(b'\n') {
-        return if raw.len() >= MAX_LINE {
-            Line::TooLong
-        } else {
-            Line::Closed
-        };
-    }
-    if raw.last() == Some(&b'\r') {
-        raw.pop();
-    } else {
-        *seen = true;
-    }
-    Line::Text(String::from_utf8_lossy(&raw).into_owned())
-}
-
 /// Reads message lines up to the lone `.`, undoing dot-stuffing.
 fn read_data<R: BufRead>(reader: &mut R, accept: bool, seen: &mut bool) -> Result<String, Line> {
     let mut data = String::new();
@@ -451,7 +430,13 @@ mod tests {
             )
         });
         let (stream, peer) = listener.accept().unwrap();
-        let s = serve(stream, &peer.to_string(), &mut Vec::new());
+        let s = serve_as(
+            stream,
+            Vec::new(),
+            &peer.to_string(),
+            &mut Vec::new(),
+            false,
+        );
         client.join().unwrap().unwrap();
         assert_eq!(s.ended, "quit");
         assert!(!s.bare_lf);

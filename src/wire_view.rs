@@ -209,7 +209,8 @@ pub(crate) fn participants(a: &Analysis, plan: &Plan) -> Vec<Participant> {
                 ([only], 1) => plan.programs[*only].name.clone(),
                 (_, 1) => format!("client of {target}"),
                 _ => {
-                    let k = group.iter().position(|e| *e == ep).map_or(0, |k| k + 1);
+                    // `ep` is in its own group: the group was built from its peer.
+                    let k = group.iter().position(|e| *e == ep).unwrap_or_default() + 1;
                     format!("client {k} of {target}")
                 }
             }

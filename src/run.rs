@@ -612,7 +612,7 @@ fn not_submitted(plan: &Plan) -> Option<String> {
 
 /// Points and verdict from the checks' outcomes: a harness error makes the verdict `error`
 /// whatever else happened; not-graded checks count neither way.
-fn score(result: &mut ScenarioResult) {
+pub(crate) fn score(result: &mut ScenarioResult) {
     let counted = || result.checks.iter().filter(|c| c.outcome.counts());
     result.max_points = counted().map(|c| c.points).fold(0, u32::saturating_add);
     result.points = counted().map(|c| c.awarded).fold(0, u32::saturating_add);

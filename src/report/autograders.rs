@@ -195,16 +195,7 @@ pub(super) mod fixture {
             checks,
             ..ScenarioResult::default()
         };
-        let counted = || s.checks.iter().filter(|c| c.outcome.counts());
-        s.max_points = counted().map(|c| c.points).sum();
-        s.points = counted().map(|c| c.awarded).sum();
-        s.verdict = if s.checks.iter().any(|c| c.outcome == Outcome::HarnessError) {
-            Verdict::Error
-        } else if s.checks.iter().any(|c| c.outcome.lost()) {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        };
+        crate::run::score(&mut s);
         s
     }
 

@@ -54,7 +54,7 @@ pub(super) fn scenario_error(scenario: &ScenarioResult) -> Option<String> {
 
 /// Whether socklab broke anywhere in the run (the run's exit code is then 3).
 pub(super) fn harness_broke(result: &RunResult) -> bool {
-    result.summary.errors > 0 || result.summary.advisory.errors > 0
+    result.summary.harness_broke()
 }
 
 /// The test's name in the platforms that list all tests in one list.

@@ -1,6 +1,6 @@
 //! Embeds the bundled scenarios: writes `$OUT_DIR/bundled_scenarios.rs`, one
 //! `(name, include_str!(file))` entry per `scenarios/**/*.json`, sorted by name, so `socklab`
-//! installed with `cargo install` has them without the source tree (see `src/scenario/bundled.rs`).
+//! installed with `cargo install` has them without the source tree (see `src/bundled.rs`).
 //!
 //! A build script rather than a crate such as `include_dir`: `rerun-if-changed` on the directory
 //! makes cargo rebuild when a scenario is added or removed (not only edited), and the list costs

@@ -36,19 +36,8 @@ mod tests {
     #[test]
     fn every_scenario_file_of_the_tree_is_bundled_with_its_text() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut on_disk = Vec::new();
-        let mut dirs = vec![root.join("scenarios")];
-        while let Some(dir) = dirs.pop() {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|e| e == "json") {
-                    on_disk.push(p);
-                }
-            }
-        }
-        on_disk.sort();
+        // What `socklab run scenarios/` would load from the tree, sorted.
+        let on_disk = crate::run::discover(&[root.join("scenarios")]).unwrap();
         let names: Vec<String> = on_disk
             .iter()
             .map(|p| p.strip_prefix(root).unwrap().display().to_string())

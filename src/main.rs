@@ -114,7 +114,7 @@ fn usage_error(e: &clap::Error, args: &[String]) -> i32 {
 /// graded check passed); the harness breaking is an error wherever it happens, advisory
 /// scenarios included.
 fn run_exit_code(s: &result::Summary) -> i32 {
-    if s.errors > 0 || s.advisory.errors > 0 {
+    if s.harness_broke() {
         exit::HARNESS
     } else if s.failed > 0 {
         exit::CHECK_FAILED

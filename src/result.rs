@@ -236,6 +236,12 @@ impl Tally {
 }
 
 impl Summary {
+    /// Whether socklab broke anywhere in the run, advisory scenarios included: the run's exit
+    /// code is then 3, and no autograder format gives a score.
+    pub(crate) fn harness_broke(&self) -> bool {
+        self.errors > 0 || self.advisory.errors > 0
+    }
+
     pub(crate) fn of(scenarios: &[ScenarioResult]) -> Summary {
         let graded = Tally::of(scenarios.iter().filter(|s| s.weighs()));
         Summary {

@@ -612,7 +612,7 @@ fn not_submitted(plan: &Plan) -> Option<String> {
 
 /// Points and verdict from the checks' outcomes: a harness error makes the verdict `error`
 /// whatever else happened; not-graded checks count neither way.
-fn score(result: &mut ScenarioResult) {
+pub(crate) fn score(result: &mut ScenarioResult) {
     let counted = || result.checks.iter().filter(|c| c.outcome.counts());
     result.max_points = counted().map(|c| c.points).fold(0, u32::saturating_add);
     result.points = counted().map(|c| c.awarded).fold(0, u32::saturating_add);
@@ -864,19 +864,25 @@ fn formats(args: &RunArgs) -> Vec<report::RunFormat> {
     formats
 }
 
+/// Where each `--format` file goes: beside report.md, and `--gradescope-out`.
+fn format_files(args: &RunArgs) -> Vec<(PathBuf, report::RunFormat)> {
+    let mut files: Vec<_> = formats(args)
+        .into_iter()
+        .map(|format| (args.report.join(format.file_name()), format))
+        .collect();
+    if let Some(path) = &args.gradescope_out {
+        files.push((path.clone(), report::RunFormat::Gradescope));
+    }
+    files
+}
+
 /// The `--format` files beside report.md, and `--gradescope-out`.
 fn write_formats(result: &RunResult, args: &RunArgs) -> Result<(), AppError> {
-    let write = |path: &Path, format: report::RunFormat| {
+    for (path, format) in format_files(args) {
         let mut buf = Vec::new();
         format.writer()(result, &mut buf)
-            .and_then(|()| std::fs::write(path, buf))
-            .map_err(|e| AppError::Harness(format!("cannot write {}: {e}", path.display())))
-    };
-    for format in formats(args) {
-        write(&args.report.join(format.file_name()), format)?;
-    }
-    if let Some(path) = &args.gradescope_out {
-        write(path, report::RunFormat::Gradescope)?;
+            .and_then(|()| std::fs::write(&path, buf))
+            .map_err(|e| AppError::Harness(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
 }
@@ -884,22 +890,16 @@ fn write_formats(result: &RunResult, args: &RunArgs) -> Result<(), AppError> {
 /// The `--format` files of a run that stopped before grading: best effort, since the error
 /// itself is what the run reports (on standard error, exit 2 or 3).
 fn write_aborted(error: &AppError, args: &RunArgs) {
-    let formats = formats(args);
-    if formats.is_empty() {
+    let files = format_files(args);
+    if files.is_empty() {
         return;
     }
-    let write = |path: &Path, format: report::RunFormat| {
+    let _ = std::fs::create_dir_all(&args.report);
+    for (path, format) in files {
         let mut buf = Vec::new();
         if format.aborted_writer()(error, &mut buf).is_ok() {
-            let _ = std::fs::write(path, buf);
+            let _ = std::fs::write(&path, buf);
         }
-    };
-    let _ = std::fs::create_dir_all(&args.report);
-    for format in formats {
-        write(&args.report.join(format.file_name()), format);
-    }
-    if let Some(path) = &args.gradescope_out {
-        write(path, report::RunFormat::Gradescope);
     }
 }
 

@@ -54,7 +54,7 @@ pub(super) fn scenario_error(scenario: &ScenarioResult) -> Option<String> {
 
 /// Whether socklab broke anywhere in the run (the run's exit code is then 3).
 pub(super) fn harness_broke(result: &RunResult) -> bool {
-    result.summary.errors > 0 || result.summary.advisory.errors > 0
+    result.summary.harness_broke()
 }
 
 /// The test's name in the platforms that list all tests in one list.
@@ -195,16 +195,7 @@ pub(super) mod fixture {
             checks,
             ..ScenarioResult::default()
         };
-        let counted = || s.checks.iter().filter(|c| c.outcome.counts());
-        s.max_points = counted().map(|c| c.points).sum();
-        s.points = counted().map(|c| c.awarded).sum();
-        s.verdict = if s.checks.iter().any(|c| c.outcome == Outcome::HarnessError) {
-            Verdict::Error
-        } else if s.checks.iter().any(|c| c.outcome.lost()) {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        };
+        crate::run::score(&mut s);
         s
     }
 

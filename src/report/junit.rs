@@ -21,13 +21,14 @@ pub(crate) fn write_junit(result: &RunResult, out: &mut dyn io::Write) -> io::Re
         let mut suite = TestSuite::new(scenario.id.as_str());
         suite.set_time(std::time::Duration::from_millis(scenario.duration_ms));
         for check in &scenario.checks {
-            let mut status = match kind(scenario, check) {
+            let k = kind(scenario, check);
+            let mut status = match k {
                 Kind::Passed => TestCaseStatus::success(),
                 Kind::Lost => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 Kind::HarnessError => TestCaseStatus::non_success(NonSuccessKind::Error),
                 Kind::NotGraded | Kind::Advisory { .. } => TestCaseStatus::skipped(),
             };
-            if kind(scenario, check) != Kind::Passed {
+            if k != Kind::Passed {
                 status
                     .set_message(reason(scenario, check))
                     .set_type(check.outcome.label())

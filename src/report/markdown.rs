@@ -16,10 +16,7 @@ const TRANSCRIPT_LINES: usize = 60;
 pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
     writeln!(out, "# socklab report\n")?;
-    let not_graded = match s.not_graded {
-        0 => String::new(),
-        n => format!(", {n} not graded"),
-    };
+    let not_graded = not_graded_suffix(s.not_graded);
     writeln!(
         out,
         "{} scenarios: **{} passed**, {} failed, {} errors{not_graded} · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
@@ -51,10 +48,7 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
             a.passed,
             a.failed,
             a.errors,
-            match a.not_graded {
-                0 => String::new(),
-                n => format!(", {n} not graded"),
-            }
+            not_graded_suffix(a.not_graded)
         )?;
     }
     for sc in &graded {
@@ -80,6 +74,14 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         }
     }
     Ok(())
+}
+
+/// `, N not graded` after a count of verdicts, or nothing when none is.
+fn not_graded_suffix(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(", {n} not graded"),
+    }
 }
 
 /// The table of verdicts, one row per scenario.

@@ -48,6 +48,30 @@ pub(crate) struct RunResult {
     pub summary: Summary,
 }
 
+/// Who may see a check's or scenario's details, with the four values of Gradescope's
+/// `visibility` (its autograder results format).
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Visibility {
+    /// Shown to the student.
+    #[default]
+    Visible,
+    /// Never shown to the student.
+    Hidden,
+    /// Shown once the assignment's due date has passed.
+    AfterDueDate,
+    /// Shown once the grades are published.
+    AfterPublished,
+}
+
+impl Visibility {
+    pub(crate) fn is_visible(&self) -> bool {
+        *self == Visibility::Visible
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Verdict {
@@ -91,6 +115,10 @@ pub(crate) struct ScenarioResult {
     /// points in the run's totals (see [`ScenarioResult::weighs`]).
     #[serde(default)]
     pub advisory: bool,
+    /// Who may see the scenario's details (a rubric's `visibility`): anything but `visible`
+    /// keeps its checks and evidence out of the student-facing outputs; its points still count.
+    #[serde(default, skip_serializing_if = "Visibility::is_visible")]
+    pub visibility: Visibility,
     /// Points earned in this scenario's own checks (an advisory scenario's too: they say how
     /// it did, but do not enter the totals unless it [`weighs`](ScenarioResult::weighs)).
     pub points: u32,

@@ -90,6 +90,11 @@ pub(crate) struct CheckResult {
     /// The diagnosis (see `diagnose`) that explains why the check was lost, when one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// Who may see the check's details (a rubric's `visibility`, as Gradescope defines it):
+    /// anything but `visible` keeps them out of the student-facing outputs (report.md,
+    /// report.html); Gradescope's file carries it as is. Instructor outputs show everything.
+    #[serde(default, skip_serializing_if = "crate::result::Visibility::is_visible")]
+    pub visibility: crate::result::Visibility,
 }
 
 /// The capture a run's wire checks are graded from, or why there is none.
@@ -136,6 +141,7 @@ impl CheckResult {
                 Outcome::Failed
             },
             cause: None,
+            visibility: crate::result::Visibility::Visible,
         }
     }
 

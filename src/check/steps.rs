@@ -81,6 +81,7 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
                 super::Outcome::Failed
             },
             cause: None,
+            visibility: crate::result::Visibility::Visible,
         });
     }
     out

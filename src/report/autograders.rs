@@ -163,7 +163,7 @@ pub(super) fn aborted_output(error: &AppError) -> String {
 }
 
 #[cfg(test)]
-pub(super) mod fixture {
+pub(crate) mod fixture {
     //! A run with every kind of check, for the writers' unit tests.
     use super::*;
     use crate::result::Summary;
@@ -183,6 +183,7 @@ pub(super) mod fixture {
             evidence_packets: vec![],
             outcome,
             cause: None,
+            visibility: crate::result::Visibility::Visible,
         }
     }
 

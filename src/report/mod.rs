@@ -9,6 +9,9 @@ mod junit;
 mod markdown;
 mod prairielearn;
 
+/// Results with every kind of check, for unit tests of anything that reads a `RunResult`.
+#[cfg(test)]
+pub(crate) use autograders::fixture as testing;
 pub(crate) use gradescope::{write_gradescope, write_gradescope_aborted};
 pub(crate) use json::write_json;
 pub(crate) use junit::{write_junit, write_junit_aborted};

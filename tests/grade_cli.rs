@@ -128,6 +128,17 @@ fn mistakes_on_the_command_line_are_said_before_anything_runs() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("upper-tcp-round-trip"));
     assert!(!out.join("students/ada").exists(), "nothing was graded");
 
+    // A single submission given as a class.
+    let run = socklab()
+        .arg("grade")
+        .arg(class.join("cy"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("socklab run --submission"));
+
     let run = socklab()
         .arg("merge")
         .arg(&class)

@@ -401,7 +401,13 @@ impl Supervisor<'_> {
                 } else {
                     format!("not seen within {}", w.note())
                 };
-                timed(outcome(Some(met), detail), &w)
+                let mut o = outcome(Some(met), detail);
+                if !met {
+                    // What it had printed when the window closed: output that comes later
+                    // (once another step unblocks it) is not what this step saw.
+                    o.seen_output = Some(head(&text, SEEN_OUTPUT_BYTES));
+                }
+                timed(o, &w)
             }
             StepPlan::ExpectExit {
                 program,
@@ -1124,6 +1130,19 @@ fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {
         detail: detail.into(),
         ..StepOutcome::default()
     }
+}
+
+/// How much of what a program had printed an unmet `expect_output` keeps (its report quotes
+/// less).
+const SEEN_OUTPUT_BYTES: usize = 4096;
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn head(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
 
 /// Why a program could not be started, in the words a student needs: a script without the

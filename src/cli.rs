@@ -164,6 +164,11 @@ pub(crate) struct RunArgs {
     /// Seed for the per-run port choice (printed in the report); default: random.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// A rubric file (JSON, docs/rubric.md): points per check, which scenarios and checks
+    /// students may see (visible, hidden, after_due_date, after_published), and which
+    /// advisory scenarios count. Checked against every scenario before anything runs.
+    #[arg(long, value_name = "FILE")]
+    pub rubric: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -212,6 +212,8 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
     if loaded.is_empty() {
         return Err(AppError::Input("no scenarios to run".into()));
     }
+    // Against every scenario known, whatever `--lab` selects (see `rubric::for_run`).
+    let rubric = crate::rubric::for_run(args.rubric.as_deref(), &args.paths, &args.scenarios)?;
     let submission = match &args.submission {
         Some(dir) => Some(Submission::open(dir).map_err(|e| AppError::Input(e.to_string()))?),
         None => None,
@@ -304,11 +306,12 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
         .map_err(|e| AppError::Harness(format!("cannot create {}: {e}", args.report.display())))?;
     // Advisory scenarios run and print last, under their own header: the graded ones read as
     // one block, as the totals count them.
-    jobs.sort_by_key(|j| j.loaded.scenario.advisory);
-    let first_advisory = jobs
-        .iter()
-        .position(|j| j.loaded.scenario.advisory)
-        .unwrap_or(usize::MAX);
+    // An advisory scenario the rubric makes count is graded here.
+    let apart = |j: &Job| {
+        j.loaded.scenario.advisory && !rubric.as_ref().is_some_and(|r| r.counts(&j.plan.id))
+    };
+    jobs.sort_by_key(apart);
+    let first_advisory = jobs.iter().position(apart).unwrap_or(usize::MAX);
     let width = jobs.iter().map(|j| j.plan.id.len()).max().unwrap_or(10);
     let total = jobs.len();
     let workers = args
@@ -354,10 +357,13 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
                 }
                 match run_one(&job, prepared, ring_mib, args, &cap) {
                     Ok(mut result) => {
+                        if let Some(r) = &rubric {
+                            r.apply(&mut result);
+                        }
                         // Diagnoses may turn lost checks into not-run ones: score after them.
                         // An advisory scenario's failures are its own, shown with its checks'
                         // reasons: they never become the student's headline causes.
-                        let found = if graded && !result.advisory {
+                        let found = if graded && result.weighs() {
                             crate::diagnose::scenario(&mut result)
                         } else {
                             Vec::new()

@@ -150,6 +150,26 @@ pub(super) fn run_output(result: &RunResult) -> String {
     out
 }
 
+/// [`run_output`] of what the student may see of the run (the [student view](super::student)):
+/// no hidden check or scenario named, and a sentence on what is not shown.
+pub(super) fn student_output(result: &RunResult) -> String {
+    let view = super::student::view(result);
+    let mut out = String::new();
+    if harness_broke(result) && !harness_broke(&view.result) {
+        out.push_str(
+            "socklab could not grade this submission completely: a scenario not shown here \
+             ended in a harness error (not the student's fault). No score is given for this \
+             run; the instructor should look at the report and regrade.\n",
+        );
+    }
+    out.push_str(&run_output(&view.result));
+    if !view.withheld.is_empty() {
+        out.push_str(&view.withheld.sentence());
+        out.push('\n');
+    }
+    out
+}
+
 /// What an autograder shows when socklab stopped before grading anything (its exit code is
 /// then 2 or 3): no score, and why, for the instructor.
 pub(super) fn aborted_output(error: &AppError) -> String {

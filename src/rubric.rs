@@ -427,6 +427,22 @@ mod tests {
     }
 
     #[test]
+    fn the_example_of_the_docs_is_valid_for_the_bundled_scenarios() {
+        let docs = include_str!("../docs/rubric.md");
+        let example = docs
+            .split("```json\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rubric.json");
+        std::fs::write(&path, example).unwrap();
+        let rubric = for_run(Some(&path), &[], &[]).unwrap().unwrap();
+        assert!(rubric.counts("web-path-traversal"));
+        assert!(for_run(None, &[], &[]).unwrap().is_none());
+    }
+
+    #[test]
     fn malformed_json_and_unknown_fields_point_at_the_file() {
         let e = load("{\n  \"scenarios\": {\n    \"x\": { \"visibilty\": \"hidden\" }\n  }\n}")
             .unwrap_err();

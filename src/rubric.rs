@@ -21,10 +21,16 @@
 //!
 //! Nothing is earned by default whatever the rubric says: a check the student lost, or one
 //! whose role was not submitted, earns 0 of the points the rubric gives it.
+//!
+//! A key given twice in one object is an error ([`Unique`]): serde_json keeps the last one
+//! without a word, which would drop an instructor's line silently. The check is a small visitor
+//! of our own rather than `serde_with` (a large crate for one function), and fails through
+//! serde, so the error has its line and column like any other.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use serde::de::{Deserializer, Error as _, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::check::Outcome;
@@ -45,7 +51,43 @@ struct RubricFile {
     _schema: Option<String>,
     /// By scenario id.
     #[serde(default)]
-    scenarios: BTreeMap<String, ScenarioRule>,
+    scenarios: Unique<ScenarioRule>,
+}
+
+/// A JSON object read as a map, where a key given twice is an error.
+#[derive(Debug)]
+struct Unique<T>(BTreeMap<String, T>);
+
+impl<T> Default for Unique<T> {
+    fn default() -> Self {
+        Unique(BTreeMap::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Unique<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Keys<T> {
+            type Value = Unique<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique<T>, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(A::Error::custom(format!(
+                            "`{key}` is given twice in this object (only one would count)"
+                        )));
+                    }
+                    let value = map.next_value()?;
+                    out.insert(key, value);
+                }
+                Ok(Unique(out))
+            }
+        }
+        d.deserialize_map(Keys(std::marker::PhantomData))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,7 +101,7 @@ struct ScenarioRule {
     counts: Option<bool>,
     /// By check title, or `step N` / `check N`.
     #[serde(default)]
-    checks: BTreeMap<String, CheckRule>,
+    checks: Unique<CheckRule>,
 }
 
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
@@ -161,7 +203,7 @@ impl Rubric {
         advisory: &BTreeSet<String>,
     ) -> Result<(), RubricError> {
         let mut problems = Vec::new();
-        for (id, rule) in &self.file.scenarios {
+        for (id, rule) in &self.file.scenarios.0 {
             let at = member("scenarios", id);
             let Some(plan) = plans.iter().find(|p| &p.id == id) else {
                 let help = did_you_mean(id, plans.iter().map(|p| p.id.as_str()))
@@ -208,7 +250,7 @@ impl Rubric {
         let items = items(plan);
         // Which key named each item first: a second name for the same check is an error.
         let mut named: BTreeMap<usize, &str> = BTreeMap::new();
-        for (key, check) in &rule.checks {
+        for (key, check) in &rule.checks.0 {
             let path = member(&member(at, "checks"), key);
             let by_title: Vec<usize> = (0..items.len())
                 .filter(|&i| items[i].title == key.as_str())
@@ -292,13 +334,14 @@ impl Rubric {
     pub(crate) fn counts(&self, id: &str) -> bool {
         self.file
             .scenarios
+            .0
             .get(id)
             .is_some_and(|r| r.counts == Some(true))
     }
 
     /// Sets what the rubric says on `result`, before it is scored (see the module docs).
     pub(crate) fn apply(&self, result: &mut ScenarioResult) {
-        let Some(rule) = self.file.scenarios.get(&result.id) else {
+        let Some(rule) = self.file.scenarios.0.get(&result.id) else {
             return;
         };
         if let Some(v) = rule.visibility {
@@ -310,6 +353,7 @@ impl Rubric {
         for c in &mut result.checks {
             let own = rule
                 .checks
+                .0
                 .iter()
                 .find(|(key, _)| **key == c.title || **key == c.source)
                 .map(|(_, r)| *r)
@@ -461,6 +505,16 @@ mod tests {
         let e =
             load("{\"scenarios\": {\"x\": {\"checks\": {\"c\": {\"points\": 2.5}}}}}").unwrap_err();
         assert!(e.to_string().contains("floating point `2.5`"), "{e}");
+        // A key given twice would silently drop the first one.
+        let e =
+            load("{\"scenarios\": {\n  \"x\": {},\n  \"x\": {\"counts\": true}\n}}").unwrap_err();
+        let RubricError::Invalid(d) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(d[0].line, 3, "{e}");
+        assert!(d[0].message.contains("`x` is given twice"), "{e}");
+        let e = load("{\"scenarios\": {\"x\": {\"checks\": {\"c\": {}, \"c\": {}}}}}").unwrap_err();
+        assert!(e.to_string().contains("`c` is given twice"), "{e}");
         let e = load("{\"scenarios\": ").unwrap_err();
         assert!(e.to_string().contains("r.json:1:"), "{e}");
     }

@@ -146,6 +146,57 @@ fn a_rubric_changes_the_points_and_hides_from_the_student_only() {
     );
 }
 
+#[test]
+fn an_advisory_scenario_the_rubric_counts_is_graded() {
+    // The web handout's skeleton fails the trickled request (beyond the handout): advisory, it
+    // leaves the run a pass; counted by the rubric, it is a loss like any other.
+    let web = submission("web-good");
+    let args = [
+        "scenarios/web/trickled-request.json",
+        "scenarios/web/hello-world.json",
+        "--submission",
+        &web,
+    ];
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = run_into(plain_dir.path(), &args);
+    assert_eq!(plain.code, 0, "{}", plain.stdout);
+    assert_eq!(plain.results["summary"]["advisory"]["scenarios"], 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let rubric = write(
+        dir.path(),
+        "rubric.json",
+        r#"{"scenarios": {"web-trickled-request": {"counts": true}}}"#,
+    );
+    let mut with = args.to_vec();
+    with.extend(["--rubric", &rubric]);
+    let graded = run_into(&dir.path().join("report"), &with);
+    assert_eq!(graded.code, 1, "{}", graded.stdout);
+    let s = &graded.results["summary"];
+    assert_eq!(s["advisory"]["scenarios"], 0, "{s}");
+    assert_eq!(s["scenarios"], 2, "{s}");
+    let trickled = scenario(&graded.results, "web-trickled-request");
+    assert_eq!(
+        (&trickled["advisory"], &trickled["counted"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
+    let total = |r: &Value, f: &str| r["summary"][f].as_u64().unwrap();
+    assert_eq!(
+        total(&graded.results, "max_points"),
+        total(&plain.results, "max_points") + trickled["max_points"].as_u64().unwrap()
+    );
+    assert!(
+        !graded.stdout.contains("Advisory, beyond the handout"),
+        "{}",
+        graded.stdout
+    );
+    assert!(
+        graded.report.contains("advisory, counted by the rubric"),
+        "{}",
+        graded.report
+    );
+}
+
 /// Runs `socklab run --lab upper --rubric FILE` with `text` as the rubric: its exit code and
 /// standard error, and the rubric's path.
 fn bad(text: &str) -> (i32, String, String) {

@@ -371,9 +371,10 @@ impl Rubric {
     }
 }
 
-/// The rubric of `--rubric FILE`, loaded and validated against every scenario of `paths` (or
-/// the bundled ones) and `extra` (`--scenarios DIR`), whatever the run's `--lab`; `None` without
-/// a rubric. Problems are input errors (exit 2).
+/// The rubric of `--rubric FILE`, loaded and validated against every scenario socklab knows
+/// here: the bundled ones, those of `paths` (scenario files given on the command line) and of
+/// `extra` (`--scenarios DIR`), whatever the run's `--lab` or `paths` select (one rubric serves
+/// a course); `None` without a rubric. Problems are input errors (exit 2).
 pub(crate) fn for_run(
     rubric: Option<&Path>,
     paths: &[PathBuf],
@@ -383,7 +384,16 @@ pub(crate) fn for_run(
         return Ok(None);
     };
     let rubric = Rubric::load(path)?;
-    let all = crate::run::select(paths, extra, None)?.loaded;
+    let mut all = crate::run::select(paths, extra, None)?.loaded;
+    if !paths.is_empty() {
+        let bundled = crate::run::select(&[], &[], None)?.loaded;
+        let given: BTreeSet<String> = all.iter().map(|l| l.scenario.id.clone()).collect();
+        all.extend(
+            bundled
+                .into_iter()
+                .filter(|l| !given.contains(&l.scenario.id)),
+        );
+    }
     let advisory = all
         .iter()
         .filter(|l| l.scenario.advisory)

@@ -155,12 +155,9 @@ pub(super) fn run_output(result: &RunResult) -> String {
 pub(super) fn student_output(result: &RunResult) -> String {
     let view = super::student::view(result);
     let mut out = String::new();
-    if harness_broke(result) && !harness_broke(&view.result) {
-        out.push_str(
-            "socklab could not grade this submission completely: a scenario not shown here \
-             ended in a harness error (not the student's fault). No score is given for this \
-             run; the instructor should look at the report and regrade.\n",
-        );
+    if view.hidden_error {
+        out.push_str(super::student::HIDDEN_ERROR);
+        out.push('\n');
     }
     out.push_str(&run_output(&view.result));
     if !view.withheld.is_empty() {

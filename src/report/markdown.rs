@@ -44,6 +44,9 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
     if !withheld.is_empty() {
         writeln!(out, "**Not shown:** {}\n", withheld.sentence())?;
     }
+    if view.hidden_error {
+        writeln!(out, "**{}**\n", student::HIDDEN_ERROR)?;
+    }
     if !r.process_cap.is_empty() {
         writeln!(out, "Processes capped by: {}\n", r.process_cap)?;
     }

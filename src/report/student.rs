@@ -27,7 +27,15 @@ pub(crate) struct StudentView {
     /// The visible scenarios and checks, scored over them; `summary` is theirs.
     pub result: RunResult,
     pub withheld: Withheld,
+    /// socklab broke in a scenario or check left out (and nowhere shown): the run is still no
+    /// grade, which the student must be told without being told where ([`HIDDEN_ERROR`]).
+    pub hidden_error: bool,
 }
+
+/// What the student is told when socklab broke only where they cannot see.
+pub(crate) const HIDDEN_ERROR: &str = "socklab could not grade this submission completely: a \
+    check not shown here ended in a harness error (not the student's fault). No score is given \
+    for this run; the instructor should look at the report and regrade.";
 
 /// What the view leaves out: counts only, never names or verdicts.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -156,6 +164,7 @@ pub(crate) fn view(result: &RunResult) -> StudentView {
         }
     }
     StudentView {
+        hidden_error: result.summary.harness_broke() && !shown.summary.harness_broke(),
         result: shown,
         withheld,
     }
@@ -275,6 +284,13 @@ mod tests {
         );
         // The instructor's result is untouched.
         assert_eq!(r.summary.max_points, 10);
+        assert!(!v.hidden_error);
+        // A harness error where the student cannot see is still said, not where.
+        let mut broken = r.clone();
+        broken.scenarios[1].checks[0].outcome = Outcome::HarnessError;
+        crate::run::score(&mut broken.scenarios[1]);
+        broken.summary = Summary::of(&broken.scenarios);
+        assert!(view(&broken).hidden_error);
     }
 
     #[test]

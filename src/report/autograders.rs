@@ -151,8 +151,9 @@ pub(super) fn run_output(result: &RunResult) -> String {
 }
 
 /// [`run_output`] of what the student may see of the run (the [student view](super::student)):
-/// no hidden check or scenario named, and a sentence on what is not shown.
-pub(super) fn student_output(result: &RunResult) -> String {
+/// no hidden check or scenario named, and a sentence on what is not shown (see
+/// `Withheld::sentence` for `total_withheld`).
+pub(super) fn student_output(result: &RunResult, total_withheld: bool) -> String {
     let view = super::student::view(result);
     let mut out = String::new();
     if view.hidden_error {
@@ -161,7 +162,7 @@ pub(super) fn student_output(result: &RunResult) -> String {
     }
     out.push_str(&run_output(&view.result));
     if !view.withheld.is_empty() {
-        out.push_str(&view.withheld.sentence());
+        out.push_str(&view.withheld.sentence(total_withheld));
         out.push('\n');
     }
     out

@@ -93,7 +93,7 @@ pub(crate) fn gradescope(result: &RunResult) -> Results {
             f64::from(result.summary.points)
         },
         execution_time: result.duration_ms.div_ceil(1000),
-        output: student_output(result),
+        output: student_output(result, true),
         visibility: Visibility::Visible,
         tests,
     }

@@ -42,7 +42,7 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version, r.seed, r.seed
     )?;
     if !withheld.is_empty() {
-        writeln!(out, "**Not shown:** {}\n", withheld.sentence())?;
+        writeln!(out, "**Not shown:** {}\n", withheld.sentence(true))?;
     }
     if view.hidden_error {
         writeln!(out, "**{}**\n", student::HIDDEN_ERROR)?;

@@ -99,7 +99,7 @@ pub(crate) fn prairielearn(result: &RunResult) -> Results {
             description: "graded checks the instructor has not made visible".into(),
             points,
             max_points,
-            message: super::student::view(result).withheld.sentence(),
+            message: super::student::view(result).withheld.sentence(false),
             output: String::new(),
         });
     }
@@ -119,7 +119,7 @@ pub(crate) fn prairielearn(result: &RunResult) -> Results {
         } else {
             format!("{} of {} points.", s.points, s.max_points)
         },
-        output: student_output(result),
+        output: student_output(result, false),
         tests,
     }
 }

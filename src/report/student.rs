@@ -58,9 +58,10 @@ impl Withheld {
         self.checks.values().sum()
     }
 
-    /// One sentence for the student: what is not shown and when it will be, and that the total
-    /// is withheld meanwhile (empty when nothing is withheld).
-    pub(crate) fn sentence(&self) -> String {
+    /// For the student: what is not shown and when it will be, and, where the platform shows
+    /// no total while tests are hidden (report.md, Gradescope: `total_withheld`), that the
+    /// points shown are the visible checks' (empty when nothing is withheld).
+    pub(crate) fn sentence(&self, total_withheld: bool) -> String {
         if self.is_empty() {
             return String::new();
         }
@@ -81,10 +82,15 @@ impl Withheld {
             1 => ", in 1 scenario not shown".to_string(),
             n => format!(", in {n} scenarios not shown"),
         };
+        let total = if total_withheld {
+            "; the points and verdicts above are those of the checks shown, and your total is \
+             not shown until the others are"
+        } else {
+            ""
+        };
         format!(
             "{} more check(s) are graded but not shown here{scenarios} ({}). They count in \
-             your grade; the points and verdicts above are those of the checks shown, and \
-             your total is not shown until the others are.",
+             your grade{total}.",
             self.check_count(),
             when.join(", ")
         )
@@ -139,6 +145,7 @@ pub(crate) fn view(result: &RunResult) -> StudentView {
                     row.label = "a hidden check".into();
                     row.detail = String::new();
                     row.met = None;
+                    row.skipped = false;
                 }
             }
             mine.checks = shown.into_iter().cloned().collect();
@@ -186,7 +193,7 @@ mod tests {
         let r = crate::report::testing::mixed();
         let v = view(&r);
         assert!(v.withheld.is_empty());
-        assert_eq!(v.withheld.sentence(), "");
+        assert_eq!(v.withheld.sentence(true), "");
         assert_eq!(v.result.summary, r.summary);
         assert_eq!(v.result.scenarios.len(), r.scenarios.len());
     }
@@ -273,7 +280,11 @@ mod tests {
             d.checks,
             ["a hidden check", "upper-basic: replies", "a hidden check"]
         );
-        let s = v.withheld.sentence();
+        assert!(v
+            .withheld
+            .sentence(false)
+            .ends_with("They count in your grade."));
+        let s = v.withheld.sentence(true);
         assert!(
             s.starts_with("2 more check(s) are graded but not shown here, in 1 scenario"),
             "{s}"
@@ -307,9 +318,9 @@ mod tests {
         assert!(v.result.scenarios.is_empty());
         assert_eq!(v.withheld.scenarios, 1);
         assert!(
-            v.withheld.sentence().contains("(1 never shown)"),
+            v.withheld.sentence(true).contains("(1 never shown)"),
             "{}",
-            v.withheld.sentence()
+            v.withheld.sentence(true)
         );
     }
 }

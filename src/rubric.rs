@@ -42,21 +42,47 @@ use crate::scenario::{did_you_mean, Diagnostic, Source};
 /// The most points a rubric may give one check: more is a typo (an extra zero), not a grade.
 pub(crate) const MAX_POINTS: u32 = 1000;
 
-/// The serde mirror of a rubric file.
-#[derive(Debug, Default, Deserialize)]
+/// A socklab rubric (docs/rubric.md): points per check, who may see each scenario and check,
+/// and which advisory scenarios count. Everything it does not name stays as the scenarios say.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "socklab rubric")]
 struct RubricFile {
-    /// Editors' schema hint; ignored.
+    /// The JSON Schema of this file, for editors (schema/rubric.schema.json); ignored.
     #[serde(rename = "$schema", default)]
     _schema: Option<String>,
-    /// By scenario id.
+    /// The rules of each scenario, by scenario id (`socklab list`), of any lab.
     #[serde(default)]
     scenarios: Unique<ScenarioRule>,
+}
+
+/// The JSON Schema of rubric files, pretty-printed, with a trailing newline
+/// (schema/rubric.schema.json, kept current by a test; no command prints it yet).
+#[cfg(test)]
+fn schema_json() -> String {
+    let schema = schemars::schema_for!(RubricFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// A JSON object read as a map, where a key given twice is an error.
 #[derive(Debug)]
 struct Unique<T>(BTreeMap<String, T>);
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Unique<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        BTreeMap::<String, T>::schema_name()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        BTreeMap::<String, T>::json_schema(generator)
+    }
+}
 
 impl<T> Default for Unique<T> {
     fn default() -> Self {
@@ -90,25 +116,34 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Unique<T> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The rules of one scenario.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScenarioRule {
-    /// Who may see the scenario's details; also its checks' unless they say otherwise.
+    /// Who may see the scenario (Gradescope's values); also its checks' visibility unless they
+    /// set their own. Default: visible.
     #[serde(default)]
     visibility: Option<Visibility>,
-    /// `true` makes an advisory scenario's points count in the totals.
+    /// `true` makes an advisory scenario (beyond the handout) count in the totals; only on an
+    /// advisory scenario.
     #[serde(default)]
     counts: Option<bool>,
-    /// By check title, or `step N` / `check N`.
+    /// The rules of its checks, by check title or by place (`step 3`, `check 2`).
     #[serde(default)]
     checks: Unique<CheckRule>,
 }
 
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
+/// The rules of one check.
+#[derive(Debug, Default, Clone, Copy, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckRule {
+    /// What the check is worth, 0 to 1000 (default: the scenario's points); earned only if it
+    /// passes.
     #[serde(default)]
+    #[schemars(range(max = 1000))]
     points: Option<u32>,
+    /// Who may see the check (Gradescope's values); default: its scenario's. Not `visible` in a
+    /// scenario that is not.
     #[serde(default)]
     visibility: Option<Visibility>,
 }
@@ -494,6 +529,27 @@ mod tests {
         let rubric = for_run(Some(&path), &[], &[]).unwrap().unwrap();
         assert!(rubric.counts("web-path-traversal"));
         assert!(for_run(None, &[], &[]).unwrap().is_none());
+    }
+
+    /// The committed schema/rubric.schema.json is what the types say; with
+    /// `SOCKLAB_WRITE_SCHEMA=1` the test writes it instead.
+    #[test]
+    fn the_committed_schema_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/rubric.schema.json");
+        if std::env::var_os("SOCKLAB_WRITE_SCHEMA").is_some() {
+            std::fs::write(&path, schema_json()).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == schema_json(),
+            "schema/rubric.schema.json is stale: run `SOCKLAB_WRITE_SCHEMA=1 cargo test --bin \
+             socklab rubric::tests::the_committed_schema_is_current`"
+        );
+        let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
+        let visibility = schema.to_string();
+        for v in ["visible", "hidden", "after_due_date", "after_published"] {
+            assert!(visibility.contains(&format!("\"{v}\"")), "{v}");
+        }
     }
 
     #[test]

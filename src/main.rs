@@ -25,6 +25,7 @@ mod plan;
 mod report;
 mod result;
 mod roles;
+mod rubric;
 mod run;
 mod sandbox;
 mod scenario;

@@ -8,6 +8,7 @@ mod json;
 mod junit;
 mod markdown;
 mod prairielearn;
+pub(crate) mod student;
 
 /// Results with every kind of check, for unit tests of anything that reads a `RunResult`.
 #[cfg(test)]

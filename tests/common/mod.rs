@@ -88,6 +88,16 @@ pub fn verify_json(out: &Output) -> Value {
     })
 }
 
+/// The scenario `id` of a run's results.json.
+pub fn scenario<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no scenario {id}"))
+}
+
 /// The check of kind `kind` in a verify report's or a scenario result's `checks`.
 pub fn check<'a>(report: &'a Value, kind: &str) -> &'a Value {
     check_where(report, "kind", kind)

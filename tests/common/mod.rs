@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
+pub mod browser;
 pub mod pcap;
 #[path = "../../src/testkit.rs"]
 pub mod testkit;

@@ -1,8 +1,9 @@
 //! The HTML reports in a real browser (issue 10): `socklab run --format html` writes a
-//! report.html that headless Chromium loads with no network request and no console message,
-//! and draws; a student's hostile output stays text; and each of these checks fails on a page
-//! that does what it forbids. Chromium must be installed (scripts/test.sh installs it):
-//! without it these tests fail, they do not skip.
+//! report.html that is valid HTML5 (the W3C's checker), that headless Chromium loads with no
+//! network request and no console message, and draws; a student's hostile output stays text;
+//! and each of these checks fails on a page that does what it forbids. Chromium, Java and
+//! vnu.jar must be installed (scripts/test.sh installs them): without them these tests fail,
+//! they do not skip.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use common::browser::{self, assert_offline_and_clean};
-use common::{run_into, submission, Run};
+use common::{run_into, submission, vnu, Run};
 use tempfile::TempDir;
 
 /// `socklab run --submission fixtures/submissions/FIXTURE --lab LAB --format html`, by a
@@ -46,6 +47,7 @@ fn with_packets(run: &Run) -> usize {
 fn report_html_of_a_real_run_loads_offline_draws_and_logs_nothing() {
     let (dir, run) = upper();
     let page = dir.path().join("report.html");
+    vnu::assert_valid(&[&page]);
     assert_offline_and_clean(&page);
     let dom = browser::dump_dom(&page);
     assert!(dom.contains("TCP round trip: the server answers in uppercase"));
@@ -63,6 +65,7 @@ fn report_html_of_a_real_run_loads_offline_draws_and_logs_nothing() {
 fn a_richer_ladder_of_the_proxy_lab_loads_offline() {
     let (dir, run) = run_html("proxy-no-cache", "proxy");
     let page = dir.path().join("report.html");
+    vnu::assert_valid(&[&page]);
     assert_offline_and_clean(&page);
     let dom = browser::dump_dom(&page);
     assert_eq!(dom.matches("<svg").count(), with_packets(&run));
@@ -102,6 +105,7 @@ fn hostile_output_of_a_student_is_text_in_the_browser() {
     assert!(out.status.success(), "{out:?}");
     let page = own.path().join("report.html");
     std::fs::write(&page, &out.stdout).unwrap();
+    vnu::assert_valid(&[&page]);
     assert_offline_and_clean(&page);
     let dom = browser::dump_dom(&page);
     assert!(!dom.contains("<script"), "{dom}");
@@ -118,7 +122,7 @@ fn page(dir: &Path, name: &str, head: &str, body: &str) -> std::path::PathBuf {
     std::fs::write(
         &path,
         format!(
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\">{head}<title>t</title></head>\
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{head}<title>t</title></head>\
              <body>{body}</body></html>"
         ),
     )
@@ -154,8 +158,18 @@ fn each_browser_check_fails_on_a_page_that_does_what_it_forbids() {
     );
     let blank = load("blank.html", "", "");
     assert_eq!(browser::distinct_colours(&blank.png), 1);
-    // And the clean page passes all three.
-    assert_offline_and_clean(&page(dir.path(), "clean.html", "", drawn));
+    // An SVG line left open swallows what follows: the checker says so.
+    let open = page(
+        dir.path(),
+        "open.html",
+        "",
+        "<svg><line x1=\"0\"><rect></rect></svg>",
+    );
+    assert!(vnu::messages(&[&open]).contains("not allowed as child of element “line”"));
+    // And the clean page passes them all.
+    let clean = page(dir.path(), "clean.html", "", drawn);
+    assert_offline_and_clean(&clean);
+    vnu::assert_valid(&[&clean]);
 }
 
 #[test]
@@ -185,6 +199,7 @@ fn summary_html_of_a_graded_class_links_every_student_and_loads_offline() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let summary = out_dir.path().join("summary.html");
+    vnu::assert_valid(&[&summary]);
     assert_offline_and_clean(&summary);
     let dom = browser::dump_dom(&summary);
     // The score distribution is drawn; every student is linked to a report that loads.
@@ -192,6 +207,7 @@ fn summary_html_of_a_graded_class_links_every_student_and_loads_offline() {
     for id in students {
         let link = format!("students/{id}/report.html");
         assert!(dom.contains(&format!("href=\"{link}\"")), "{id} in {dom}");
+        vnu::assert_valid(&[&out_dir.path().join(&link)]);
         assert_offline_and_clean(&out_dir.path().join(link));
     }
 }

@@ -14,6 +14,7 @@ pub mod browser;
 pub mod pcap;
 #[path = "../../src/testkit.rs"]
 pub mod testkit;
+pub mod vnu;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,7 +4,8 @@
 //! most students lost with the diagnosis most of them got.
 //!
 //! It holds nothing that differs between two gradings of the same class (no date, no
-//! duration): two runs give the same file. It is the instructor's page, so hidden checks are
+//! duration): two gradings with the same `--seed` (the ports a reason may name) give the same
+//! file. It is the instructor's page, so hidden checks are
 //! named in it; the students' own pages leave them out.
 
 use maud::{html, Markup};

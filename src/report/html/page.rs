@@ -27,6 +27,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; width: 100%; }
 th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: var(--soft); }
 td.num, th.num { text-align: right; white-space: nowrap; }
+.nowrap { white-space: nowrap; }
 .meta { color: var(--skip); font-size: .9em; }
 .badge { display: inline-block; font-weight: 700; font-size: .8em; padding: .05rem .45rem; border-radius: .3rem;
   border: 1px solid currentColor; white-space: nowrap; }

@@ -402,7 +402,7 @@ fn checks(sc: &ScenarioResult) -> Markup {
                 tr {
                     @if student_sees(sc, c) {
                         td { (outcome(c.outcome)) }
-                        td { (c.source) }
+                        td .nowrap { (c.source) }
                         td { (view::expectation(c)) }
                         td {
                             (c.actual)

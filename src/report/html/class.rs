@@ -15,6 +15,8 @@ use crate::class::summary::{student_dir, Bucket, ClassSummary, FailedCheck, Stud
 
 /// Rows of the most-lost checks shown; the rest are counted.
 const MOST_FAILED_ROWS: usize = 30;
+/// Students named per lost check; the table above has them all.
+const STUDENTS_NAMED: usize = 12;
 
 // `socklab grade` writes the class's page with it (until that command lands, only the tests).
 #[allow(dead_code)]
@@ -173,9 +175,12 @@ fn most_failed(checks: &[FailedCheck]) -> Markup {
                         }
                     }
                     td {
-                        @for (i, id) in f.students.iter().enumerate() {
+                        @for (i, id) in f.students.iter().take(STUDENTS_NAMED).enumerate() {
                             @if i > 0 { ", " }
                             a href=(report_link(id)) { (id) }
+                        }
+                        @if f.students.len() > STUDENTS_NAMED {
+                            " and " (f.students.len() - STUDENTS_NAMED) " more"
                         }
                     }
                 }

@@ -174,8 +174,9 @@ pub(crate) struct RunArgs {
     /// Where to write report.md and results.json.
     #[arg(long, value_name = "DIR", default_value = "reports/latest")]
     pub report: PathBuf,
-    /// Also write the run for an autograder or CI, beside report.md: junit (junit.xml),
-    /// gradescope (gradescope.json), prairielearn (prairielearn.json). Repeatable or a comma
+    /// Also write, beside report.md: html (report.html, the report as one self-contained
+    /// page), and for an autograder or CI junit (junit.xml), gradescope (gradescope.json),
+    /// prairielearn (prairielearn.json). Repeatable or a comma
     /// list (`--format junit,gradescope`).
     #[arg(
         long = "format",

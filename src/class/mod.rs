@@ -511,7 +511,12 @@ fn finish_student(
     result: &RunResult,
     formats: &[crate::report::RunFormat],
 ) -> Result<(), AppError> {
-    crate::run::write_reports(result, partial, formats)?;
+    // Every student gets report.html too: the page to hand them.
+    let mut formats = formats.to_vec();
+    formats.push(crate::report::RunFormat::Html);
+    formats.sort_by_key(|f| f.file_name());
+    formats.dedup();
+    crate::run::write_reports(result, partial, &formats)?;
     replace_dir(partial, &out.join(student_dir(id)))
 }
 

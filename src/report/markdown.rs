@@ -11,10 +11,10 @@ use std::io::{self, Write};
 use crate::check::{CheckResult, Outcome};
 use crate::diagnose::Diagnosis;
 use crate::evidence::Stream;
-use crate::plan::Binding;
 use crate::result::{RunResult, ScenarioResult, Verdict};
 
 use super::student::{self, Withheld};
+use super::view;
 
 /// Transcript lines shown per scenario before cutting.
 const TRANSCRIPT_LINES: usize = 60;
@@ -275,11 +275,7 @@ fn scenario(
         writeln!(out, "| | Where | Expected | Actual | Points |")?;
         writeln!(out, "|---|---|---|---|---|")?;
         for c in &sc.checks {
-            let expected = if c.title == c.expected {
-                c.expected.clone()
-            } else {
-                format!("{}: {}", c.title, c.expected)
-            };
+            let expected = view::expectation(c);
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {}/{} |",
@@ -295,45 +291,19 @@ fn scenario(
     }
     writeln!(out, "**Programs.**\n")?;
     for p in &sc.programs {
-        let how = match &p.binding {
-            Binding::Reference => "socklab reference".to_string(),
-            Binding::Submission { file, how } => format!("submission `{file}` (bound by {how})"),
-            Binding::Command => "scenario command".to_string(),
-            Binding::Peer { name } => {
-                format!("socklab peer `{name}` (the other party, never graded)")
-            }
-            Binding::NotSubmitted => "not submitted".to_string(),
-        };
         let role = p
             .role
             .as_deref()
             .map(|r| format!(" `{r}`"))
             .unwrap_or_default();
-        let state = match (
-            &p.evidence.exit,
-            &p.evidence.spawn_error,
-            p.evidence.started_ms,
-        ) {
-            (_, Some(e), _) => format!("could not start: {e}"),
-            (Some(e), _, _) => e.describe(),
-            (None, None, Some(_)) => "running at the end".into(),
-            (None, None, None) => "not started".into(),
-        };
-        // The reference and peers run as `<path to socklab> ref ROLE ...`: show it as a user types it.
-        let mut argv = p.evidence.argv.clone();
-        if matches!(p.binding, Binding::Reference | Binding::Peer { .. }) {
-            if let Some(first) = argv.first_mut() {
-                *first = "socklab".into();
-            }
-        }
         writeln!(
             out,
             "- **{}**{}: {} — `{}` — {}",
             p.evidence.name,
             role,
-            how,
-            argv.join(" "),
-            state
+            view::program_how(p, |s| format!("`{s}`")),
+            view::program_command(p),
+            view::program_state(p)
         )?;
     }
     writeln!(out, "\n**Steps.**\n")?;
@@ -485,51 +455,10 @@ fn what_went_wrong(
 }
 
 fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
-    // Each program gets its share of the lines, so a flood from one never hides the others.
-    let share = (TRANSCRIPT_LINES / sc.programs.len().max(1)).max(12);
-    let mut cut: Vec<(&str, usize)> = Vec::new();
-    let mut lines: Vec<(u64, &str, Stream, String)> = Vec::new();
-    for p in &sc.programs {
-        let mut mine: Vec<(u64, &str, Stream, String)> = Vec::new();
-        // Programs often write a line in several chunks (text, then "\n"): join chunks of one
-        // stream until a newline, timestamped by the chunk that started the line.
-        let mut open: Vec<(u64, Stream, String)> = Vec::new();
-        for e in &p.evidence.transcript {
-            let mut text = e.text.as_str();
-            while !text.is_empty() {
-                let (piece, rest, ends) = match text.find('\n') {
-                    Some(i) => (&text[..i], &text[i + 1..], true),
-                    None => (text, "", false),
-                };
-                let at = open.iter().position(|o| o.1 == e.stream);
-                let (t, mut line) = match at {
-                    Some(i) => {
-                        let (t, _, l) = open.remove(i);
-                        (t, l)
-                    }
-                    None => (e.t_ms, String::new()),
-                };
-                line.push_str(piece);
-                if ends {
-                    mine.push((t, p.evidence.name.as_str(), e.stream, line));
-                } else {
-                    open.push((t, e.stream, line));
-                }
-                text = rest;
-            }
-        }
-        for (t, stream, line) in open {
-            mine.push((t, p.evidence.name.as_str(), stream, line));
-        }
-        if mine.len() > share {
-            cut.push((p.evidence.name.as_str(), mine.len() - share));
-        }
-        lines.extend(mine.into_iter().take(share));
-    }
-    if lines.is_empty() {
+    let t = view::transcript(sc, TRANSCRIPT_LINES);
+    if t.lines.is_empty() {
         return Ok(());
     }
-    lines.sort_by_key(|l| l.0);
     let width = sc
         .programs
         .iter()
@@ -541,19 +470,21 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
         "\n**Transcript** (ms since start; `<` typed in, `>` printed, `!` error output):\n"
     )?;
     writeln!(out, "```text")?;
-    for (t, name, stream, text) in &lines {
-        let arrow = match stream {
+    for l in &t.lines {
+        let arrow = match l.stream {
             Stream::Stdin => "<",
             Stream::Stdout => ">",
             Stream::Stderr => "!",
         };
         writeln!(
             out,
-            "{t:>6} {name:<width$} {arrow} {}",
-            text.replace("```", "'''")
+            "{:>6} {:<width$} {arrow} {}",
+            l.t_ms,
+            l.program,
+            l.text.replace("```", "'''")
         )?;
     }
-    for (name, n) in cut {
+    for (name, n) in t.cut {
         writeln!(
             out,
             "… {name}: {n} more lines, cut here (results.json keeps more)"
@@ -637,61 +568,31 @@ fn packets(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
 /// A Mermaid sequence diagram of the exchange: one participant per program endpoint, one
 /// arrow per packet (ICMP errors dashed).
 fn ladder(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
-    if sc.packets.is_empty() {
+    let Some(l) = view::ladder(sc, LADDER_ARROWS) else {
         return Ok(());
-    }
-    let mut ids: Vec<String> = Vec::new();
-    let id_of = |ep: &str, ids: &mut Vec<String>| -> usize {
-        // ICMP rows have bare addresses: draw them at the first endpoint on that address.
-        let key = ids.iter().position(|x| x == ep).or_else(|| {
-            (!ep.contains(':') || ep.starts_with('['))
-                .then(|| ids.iter().position(|x| x.starts_with(&format!("{ep}:"))))
-                .flatten()
-        });
-        key.unwrap_or_else(|| {
-            ids.push(ep.to_string());
-            ids.len() - 1
-        })
     };
-    let mut arrows = Vec::new();
-    for p in sc.packets.iter().take(LADDER_ARROWS) {
-        let a = id_of(&p.arrow_from, &mut ids);
-        let b = id_of(&p.arrow_to, &mut ids);
-        let style = if p.protocol.starts_with("ICMP") {
-            "-->>"
-        } else {
-            "->>"
-        };
-        arrows.push(format!(
-            "    P{a}{style}P{b}: {}. {}",
-            p.number,
-            mermaid_text(&p.label)
-        ));
-    }
     writeln!(out, "\n**Ladder:**\n")?;
     writeln!(out, "```mermaid\nsequenceDiagram")?;
-    for (i, ep) in ids.iter().enumerate() {
-        let name = sc
-            .participants
-            .iter()
-            .find(|x| &x.endpoint == ep)
-            .map_or("", |x| x.name.as_str());
-        let label = if name.is_empty() {
-            ep.clone()
-        } else {
-            format!("{name} {ep}")
-        };
-        writeln!(out, "    participant P{i} as {}", mermaid_text(&label))?;
-    }
-    for a in arrows {
-        writeln!(out, "{a}")?;
-    }
-    if sc.packets.len() > LADDER_ARROWS {
+    for (i, lane) in l.lanes.iter().enumerate() {
         writeln!(
             out,
-            "    Note over P0: {} more packets",
-            sc.packets.len() - LADDER_ARROWS
+            "    participant P{i} as {}",
+            mermaid_text(&lane.label())
         )?;
+    }
+    for a in &l.arrows {
+        let style = if a.icmp { "-->>" } else { "->>" };
+        writeln!(
+            out,
+            "    P{}{style}P{}: {}. {}",
+            a.from,
+            a.to,
+            a.number,
+            mermaid_text(&a.label)
+        )?;
+    }
+    if l.more > 0 {
+        writeln!(out, "    Note over P0: {} more packets", l.more)?;
     }
     writeln!(out, "```")
 }

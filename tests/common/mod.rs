@@ -10,9 +10,11 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
+pub mod browser;
 pub mod pcap;
 #[path = "../../src/testkit.rs"]
 pub mod testkit;
+pub mod vnu;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

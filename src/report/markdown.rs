@@ -20,12 +20,7 @@ use super::view;
 const TRANSCRIPT_LINES: usize = 60;
 
 pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
-    // A role costs points where any scenario of the run needs it, a hidden one too.
-    let needed: BTreeSet<String> = r
-        .scenarios
-        .iter()
-        .flat_map(|sc| sc.programs.iter().filter_map(|p| p.role.clone()))
-        .collect();
+    let needed = view::roles_needed(r);
     let view = student::view(r);
     let (r, withheld) = (&view.result, &view.withheld);
     let s = &r.summary;
@@ -126,32 +121,11 @@ fn table(
             escape(&sc.title),
             sc.id,
             sc.lab,
-            points(sc, withheld),
+            view::points(sc, withheld),
             sc.duration_ms
         )?;
     }
     Ok(())
-}
-
-/// `3/4`, or for an advisory scenario `3/4, advisory: 0 points`; with the checks the student
-/// view leaves out (`3/4 + 1 check not shown`).
-fn points(sc: &ScenarioResult, withheld: &Withheld) -> String {
-    let mut text = if !sc.weighs() {
-        format!("{}/{}, advisory: 0 points", sc.points, sc.max_points)
-    } else if sc.advisory {
-        format!(
-            "{}/{}, advisory, counted by the rubric",
-            sc.points, sc.max_points
-        )
-    } else {
-        format!("{}/{}", sc.points, sc.max_points)
-    };
-    match withheld.in_scenario.get(&sc.id) {
-        Some(1) => text.push_str(" + 1 check not shown"),
-        Some(n) => text.push_str(&format!(" + {n} checks not shown")),
-        None => {}
-    }
-    text
 }
 
 /// Which file played which role, and the files that played none; `needed`: the roles a
@@ -246,7 +220,7 @@ fn scenario(
         icon(sc.verdict),
         sc.verdict.label(),
         escape(&sc.title),
-        points(sc, withheld)
+        view::points(sc, withheld)
     )?;
     let ports: Vec<String> = sc
         .ports

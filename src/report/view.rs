@@ -1,12 +1,18 @@
 //! What the people-facing reports (report.md and report.html) read the same way out of a
 //! [`ScenarioResult`]: the transcript as lines, the ladder of the capture, how each program was
-//! bound and how it ended, and who may see a check. Pure; each renderer only draws them, so
-//! the Markdown and the HTML report cannot tell a run differently.
+//! bound and how it ended, and a scenario's points as the student sees them. Pure; each
+//! renderer only draws them, so the Markdown and the HTML report cannot tell a run
+//! differently. What the student may see at all is decided once, by
+//! [`student::view`](super::student::view), before either renders.
+
+use std::collections::BTreeSet;
 
 use crate::check::CheckResult;
 use crate::evidence::Stream;
 use crate::plan::Binding;
 use crate::result::{ProgramResult, RunResult, ScenarioResult};
+
+use super::student::Withheld;
 
 /// One line of a program's transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,25 +236,34 @@ pub(crate) fn expectation(c: &CheckResult) -> String {
     }
 }
 
-/// Whether the student may see the check's details now: both it and its scenario are
-/// `visible`. A report written once cannot know when a due date passes or grades are
-/// published, so every other value keeps the details out.
-pub(crate) fn student_sees(sc: &ScenarioResult, c: &CheckResult) -> bool {
-    sc.visibility.is_visible() && c.visibility.is_visible()
-}
-
-/// Whether the check named `name` (`<scenario id>: <check title>`, as diagnoses name checks)
-/// is one the student may see; a name that matches no check is seen (it hides nothing).
-pub(crate) fn student_sees_named(r: &RunResult, name: &str) -> bool {
+/// The roles a scenario of the run needs, a hidden one too: a role missing there costs points.
+/// Read from the whole run, not the student's view of it.
+pub(crate) fn roles_needed(r: &RunResult) -> BTreeSet<String> {
     r.scenarios
         .iter()
-        .flat_map(|sc| sc.checks.iter().map(move |c| (sc, c)))
-        .find(|(sc, c)| {
-            name.strip_prefix(sc.id.as_str())
-                .and_then(|rest| rest.strip_prefix(": "))
-                == Some(c.title.as_str())
-        })
-        .is_none_or(|(sc, c)| student_sees(sc, c))
+        .flat_map(|sc| sc.programs.iter().filter_map(|p| p.role.clone()))
+        .collect()
+}
+
+/// `3/4`, or for an advisory scenario `3/4, advisory: 0 points`; with the checks the student
+/// view leaves out (`3/4 + 1 check not shown`).
+pub(crate) fn points(sc: &ScenarioResult, withheld: &Withheld) -> String {
+    let mut text = if !sc.weighs() {
+        format!("{}/{}, advisory: 0 points", sc.points, sc.max_points)
+    } else if sc.advisory {
+        format!(
+            "{}/{}, advisory, counted by the rubric",
+            sc.points, sc.max_points
+        )
+    } else {
+        format!("{}/{}", sc.points, sc.max_points)
+    };
+    match withheld.in_scenario.get(&sc.id) {
+        Some(1) => text.push_str(" + 1 check not shown"),
+        Some(n) => text.push_str(&format!(" + {n} checks not shown")),
+        None => {}
+    }
+    text
 }
 
 /// Programs for the reports' unit tests.
@@ -301,7 +316,7 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
     use crate::evidence::TranscriptEntry;
-    use crate::result::{Participant, Visibility};
+    use crate::result::Participant;
     use testing::packet;
 
     #[test]
@@ -348,17 +363,5 @@ mod tests {
         assert_eq!(t.lines[1].text, "next");
         assert_eq!(t.lines.len(), 12);
         assert_eq!(t.cut, [("server", 9)]);
-    }
-
-    #[test]
-    fn a_check_is_seen_only_when_it_and_its_scenario_are_visible() {
-        let mut r = crate::report::testing::mixed();
-        assert!(student_sees_named(&r, "upper-basic: uppercases"));
-        r.scenarios[0].checks[1].visibility = Visibility::AfterPublished;
-        assert!(!student_sees_named(&r, "upper-basic: uppercases"));
-        assert!(student_sees_named(&r, "upper-basic: replies"));
-        r.scenarios[0].visibility = Visibility::Hidden;
-        assert!(!student_sees_named(&r, "upper-basic: replies"));
-        assert!(student_sees_named(&r, "no-such: check"));
     }
 }

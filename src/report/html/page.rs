@@ -32,7 +32,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .badge { display: inline-block; font-weight: 700; font-size: .8em; padding: .05rem .45rem; border-radius: .3rem;
   border: 1px solid currentColor; white-space: nowrap; }
 .pass { color: var(--pass); } .fail { color: var(--fail); } .error { color: var(--warn); } .skip { color: var(--skip); }
-.hidden-note { color: var(--skip); font-style: italic; }
+.withheld { color: var(--skip); }
 .totals { font-size: 1.1rem; }
 .cause { margin-bottom: .6rem; }
 .ladder { overflow-x: auto; margin: .5rem 0 1rem; }

@@ -4,17 +4,10 @@
 //! packets cited and the ladder of its capture as SVG, and the explanation), from the same
 //! [`view`](crate::report::view) of the run.
 //!
-//! **Visibility** (Gradescope's meaning of each value). `hidden`: never shown to the student;
-//! `after_due_date`: shown once the due date has passed; `after_published`: shown once the
-//! grades are published. This page is written once, when the run ends, and cannot know when a
-//! due date passes or grades are published, so every value but `visible` is treated as hidden
-//! *now*: the check's title, expected, actual, reason, packets cited and step, or the whole
-//! scenario's details (title, question, checks, programs, transcript, packets, ladder), are left
-//! out, and the page says that a hidden check or scenario is there and when it will be shown
-//! (re-render from results.json then). Its points stay: Gradescope counts hidden tests in the
-//! total the student sees, and a total that did not add up from the rows would not tell the
-//! truth of the run. A diagnosis never names a hidden check, and one whose checks are all
-//! hidden is shown without its words (they would describe the hidden test).
+//! **Visibility.** The page renders the [student view](crate::report::student) of the run, as
+//! report.md does, and decides nothing itself: a check or scenario a rubric does not make
+//! `visible` is not on the page at all (not its title, verdict or points), the totals are the
+//! visible checks', and the page says how many checks it leaves out and when they are shown.
 
 use maud::{html, Markup};
 
@@ -24,8 +17,9 @@ use crate::check::{CheckResult, Outcome};
 use crate::error::AppError;
 use crate::evidence::Stream;
 use crate::report::autograders::aborted_output;
-use crate::report::view::{self, student_sees, student_sees_named};
-use crate::result::{RunResult, ScenarioResult, Verdict, Visibility};
+use crate::report::student::{self, Withheld};
+use crate::report::view;
+use crate::result::{RunResult, ScenarioResult, Verdict};
 
 /// Transcript lines shown per scenario before cutting (as report.md).
 const TRANSCRIPT_LINES: usize = 60;
@@ -37,19 +31,22 @@ pub(crate) fn write_html(r: &RunResult, out: &mut dyn std::io::Write) -> std::io
         Some(dir) => format!("socklab report: {dir}"),
         None => "socklab report".to_string(),
     };
+    let needed = view::roles_needed(r);
+    let shown = student::view(r);
+    let (r, withheld) = (&shown.result, &shown.withheld);
     let (graded, advisory): (Vec<&ScenarioResult>, Vec<&ScenarioResult>) =
         r.scenarios.iter().partition(|sc| sc.weighs());
     let body = html! {
         h1 { "socklab report" }
-        (header(r))
+        (header(r, withheld, shown.hidden_error))
         @if r.submission.is_some() {
-            (bindings(r))
+            (bindings(r, &needed))
             (diagnoses(r))
         }
         h2 { "Scenarios" }
-        (table(&graded))
-        @for (i, sc) in graded.iter().enumerate() {
-            (scenario(sc, i, r))
+        (table(&graded, withheld))
+        @for sc in &graded {
+            (scenario(sc, r, withheld))
         }
         @if !advisory.is_empty() {
             h2 #advisory { "Advisory: beyond the handout" }
@@ -59,9 +56,9 @@ pub(crate) fn write_html(r: &RunResult, out: &mut dyn std::io::Write) -> std::io
                  its evidence, but they weigh 0 points: the totals above leave them out, and \
                  their failures are not among the diagnoses."
             }
-            (table(&advisory))
-            @for (i, sc) in advisory.iter().enumerate() {
-                (scenario(sc, graded.len() + i, r))
+            (table(&advisory, withheld))
+            @for sc in &advisory {
+                (scenario(sc, r, withheld))
             }
         }
     };
@@ -80,7 +77,8 @@ pub(crate) fn write_html_aborted(
     page::write(page::page("socklab report: not graded", body), out)
 }
 
-fn header(r: &RunResult) -> Markup {
+/// The totals (of the checks shown), what is not shown, and the run's particulars.
+fn header(r: &RunResult, withheld: &Withheld, hidden_error: bool) -> Markup {
     let s = &r.summary;
     let a = &s.advisory;
     html! {
@@ -89,6 +87,13 @@ fn header(r: &RunResult) -> Markup {
             (s.errors) " errors"
             @if s.not_graded > 0 { ", " (s.not_graded) " not graded" }
             " · points " strong { (s.points) "/" (s.max_points) }
+            @if !withheld.is_empty() { " (of the checks shown)" }
+        }
+        @if !withheld.is_empty() {
+            p .withheld { strong { "Not shown:" } " " (withheld.sentence(true)) }
+        }
+        @if hidden_error {
+            p .error { strong { (student::HIDDEN_ERROR) } }
         }
         @if a.scenarios > 0 {
             p {
@@ -123,14 +128,9 @@ fn header(r: &RunResult) -> Markup {
     }
 }
 
-/// Which file played which role, and the files that played none.
-fn bindings(r: &RunResult) -> Markup {
-    // A missing role costs points only where a scenario of this run needs it.
-    let needed: std::collections::BTreeSet<&str> = r
-        .scenarios
-        .iter()
-        .flat_map(|sc| sc.programs.iter().filter_map(|p| p.role.as_deref()))
-        .collect();
+/// Which file played which role, and the files that played none; `needed`: the roles a
+/// scenario of the run needs (a missing one costs points only there).
+fn bindings(r: &RunResult, needed: &std::collections::BTreeSet<String>) -> Markup {
     html! {
         h2 { "Who played which role" }
         table {
@@ -140,7 +140,7 @@ fn bindings(r: &RunResult) -> Markup {
                     td { code { (b.role) } }
                     td { (b.lab) }
                     td {
-                        @match (&b.file, needed.contains(b.role.as_str())) {
+                        @match (&b.file, needed.contains(&b.role)) {
                             (Some(f), _) => code { (f) },
                             (None, true) => { strong .fail { "not submitted" } " (scores 0)" },
                             (None, false) => "not submitted (no scenario of this run needs it)",
@@ -165,7 +165,7 @@ fn bindings(r: &RunResult) -> Markup {
     }
 }
 
-/// Each cause once, with the checks it cost (the visible ones by name).
+/// Each cause once, with the checks it cost (the student view names no hidden one).
 fn diagnoses(r: &RunResult) -> Markup {
     if r.diagnoses.is_empty() {
         return html! {};
@@ -175,24 +175,12 @@ fn diagnoses(r: &RunResult) -> Markup {
         p { "Each cause once, with the checks it cost; fix them in this order." }
         ol {
             @for d in &r.diagnoses {
-                @let seen: Vec<&String> =
-                    d.checks.iter().filter(|c| student_sees_named(r, c)).collect();
-                @let hidden = d.checks.len() - seen.len();
                 li .cause {
-                    @if seen.is_empty() && hidden > 0 {
-                        span .hidden-note { "A cause found by hidden checks" }
-                    } @else {
-                        strong { (d.summary) }
-                    }
+                    strong { (d.summary) }
                     (cost(d.checks.len()))
-                    @if let (Some(detail), false) = (&d.detail, seen.is_empty() && hidden > 0) {
-                        br; (detail)
-                    }
-                    @if !seen.is_empty() || hidden > 0 {
-                        ul {
-                            @for c in &seen { li { (c) } }
-                            @if hidden > 0 { li .hidden-note { (hidden) " hidden check(s)" } }
-                        }
+                    @if let Some(detail) = &d.detail { br; (detail) }
+                    @if !d.checks.is_empty() {
+                        ul { @for c in &d.checks { li { (c) } } }
                     }
                 }
             }
@@ -210,52 +198,17 @@ fn cost(n: usize) -> Markup {
     }
 }
 
-/// Where a scenario's section is: its id, or a number for a hidden one (its id would say what
-/// it tests).
-fn anchor(sc: &ScenarioResult, index: usize) -> String {
-    if sc.visibility.is_visible() {
-        sc.id.clone()
-    } else {
-        format!("hidden-{}", index + 1)
-    }
-}
-
-/// When a hidden check or scenario is shown, in Gradescope's terms.
-fn shown_when(v: Visibility) -> &'static str {
-    match v {
-        Visibility::Visible => "shown",
-        Visibility::Hidden => "not shown to students",
-        Visibility::AfterDueDate => "shown after the due date",
-        Visibility::AfterPublished => "shown once grades are published",
-    }
-}
-
-/// `3/4`, or for an advisory scenario `3/4, advisory: 0 points`.
-fn points(sc: &ScenarioResult) -> String {
-    if sc.weighs() {
-        format!("{}/{}", sc.points, sc.max_points)
-    } else {
-        format!("{}/{}, advisory: 0 points", sc.points, sc.max_points)
-    }
-}
-
-/// The table of verdicts, one row per scenario. The index numbers hidden scenarios as the
-/// sections below do.
-fn table(scenarios: &[&ScenarioResult]) -> Markup {
+/// The table of verdicts, one row per scenario.
+fn table(scenarios: &[&ScenarioResult], withheld: &Withheld) -> Markup {
     html! {
         table {
             tr { th { "Verdict" } th { "Scenario" } th { "Lab" } th .num { "Points" } th .num { "Time" } }
             @for sc in scenarios {
                 tr {
-                    @if sc.visibility.is_visible() {
-                        td { (verdict(sc.verdict)) }
-                        td { a href={ "#" (sc.id) } { (sc.title) } }
-                    } @else {
-                        td { span class="badge skip" { "HIDDEN" } }
-                        td .hidden-note { "hidden scenario (" (shown_when(sc.visibility)) ")" }
-                    }
+                    td { (verdict(sc.verdict)) }
+                    td { a href={ "#" (sc.id) } { (sc.title) } }
                     td { (sc.lab) }
-                    td .num { (points(sc)) }
+                    td .num { (view::points(sc, withheld)) }
                     td .num { (sc.duration_ms) " ms" }
                 }
             }
@@ -263,21 +216,10 @@ fn table(scenarios: &[&ScenarioResult]) -> Markup {
     }
 }
 
-fn scenario(sc: &ScenarioResult, index: usize, r: &RunResult) -> Markup {
-    if !sc.visibility.is_visible() {
-        return html! {
-            section .scenario id=(anchor(sc, index)) {
-                h2 { span class="badge skip" { "HIDDEN" } " Hidden scenario (" (points(sc)) ")" }
-                p .hidden-note {
-                    "The details of this scenario are " (shown_when(sc.visibility))
-                    "; its points count in the totals."
-                }
-            }
-        };
-    }
+fn scenario(sc: &ScenarioResult, r: &RunResult, withheld: &Withheld) -> Markup {
     html! {
-        section .scenario id=(anchor(sc, index)) {
-            h2 { (verdict(sc.verdict)) " " (sc.title) " (" (points(sc)) ")" }
+        section .scenario id=(sc.id) {
+            h2 { (verdict(sc.verdict)) " " (sc.title) " (" (view::points(sc, withheld)) ")" }
             p .meta {
                 code { (sc.id) } " · lab " code { (sc.lab) } " · " code { (sc.file) } " · "
                 (sc.duration_ms) " ms"
@@ -307,24 +249,15 @@ fn scenario(sc: &ScenarioResult, index: usize, r: &RunResult) -> Markup {
             @if !sc.warnings.is_empty() {
                 p .error { strong { "Harness warnings: " } (sc.warnings.join("; ")) }
             }
-            (explanation(sc))
+            (explanation(sc, withheld))
         }
     }
 }
 
-/// Lost checks the student may see: those one cause explains under it, the others one by one;
-/// then the checks not graded, apart from lost points.
+/// Lost checks: those one cause explains under it, the others one by one; then the checks not
+/// graded, apart from lost points.
 fn what_went_wrong(sc: &ScenarioResult, r: &RunResult) -> Markup {
-    let lost: Vec<&CheckResult> = sc
-        .checks
-        .iter()
-        .filter(|c| c.outcome.lost() && student_sees(sc, c))
-        .collect();
-    let hidden_lost = sc
-        .checks
-        .iter()
-        .filter(|c| c.outcome.lost() && !student_sees(sc, c))
-        .count();
+    let lost: Vec<&CheckResult> = sc.checks.iter().filter(|c| c.outcome.lost()).collect();
     let mut causes: Vec<&str> = Vec::new();
     for c in &lost {
         if let Some(id) = c.cause.as_deref() {
@@ -333,13 +266,9 @@ fn what_went_wrong(sc: &ScenarioResult, r: &RunResult) -> Markup {
             }
         }
     }
-    let apart: Vec<&CheckResult> = sc
-        .checks
-        .iter()
-        .filter(|c| !c.outcome.counts() && student_sees(sc, c))
-        .collect();
+    let apart: Vec<&CheckResult> = sc.checks.iter().filter(|c| !c.outcome.counts()).collect();
     html! {
-        @if !lost.is_empty() || hidden_lost > 0 {
+        @if !lost.is_empty() {
             h3 { "What went wrong" }
             ul {
                 @for id in &causes {
@@ -365,9 +294,6 @@ fn what_went_wrong(sc: &ScenarioResult, r: &RunResult) -> Markup {
                 }
                 @for c in lost.iter().filter(|c| c.cause.is_none()) {
                     li { (c.title) " (" (c.source) "): " (c.reason.as_deref().unwrap_or(&c.actual)) }
-                }
-                @if hidden_lost > 0 {
-                    li .hidden-note { (hidden_lost) " hidden check(s) lost" }
                 }
             }
         }
@@ -400,23 +326,16 @@ fn checks(sc: &ScenarioResult) -> Markup {
             }
             @for c in &sc.checks {
                 tr {
-                    @if student_sees(sc, c) {
-                        td { (outcome(c.outcome)) }
-                        td .nowrap { (c.source) }
-                        td { (view::expectation(c)) }
-                        td {
-                            (c.actual)
-                            @if let (true, Some(reason)) = (c.outcome == Outcome::Failed, &c.reason) {
-                                @if *reason != c.actual { br; em { "Why: " } (reason) }
-                            }
-                        }
-                        td { (packet_links(sc, &c.evidence_packets)) }
-                    } @else {
-                        td { span class="badge skip" { "hidden" } }
-                        td colspan="4" .hidden-note {
-                            "hidden check (" (shown_when(if sc.visibility.is_visible() { c.visibility } else { sc.visibility })) ")"
+                    td { (outcome(c.outcome)) }
+                    td .nowrap { (c.source) }
+                    td { (view::expectation(c)) }
+                    td {
+                        (c.actual)
+                        @if let (true, Some(reason)) = (c.outcome == Outcome::Failed, &c.reason) {
+                            @if *reason != c.actual { br; em { "Why: " } (reason) }
                         }
                     }
+                    td { (packet_links(sc, &c.evidence_packets)) }
                     td .num { (c.awarded) "/" (c.points) }
                 }
             }
@@ -454,30 +373,20 @@ fn programs(sc: &ScenarioResult) -> Markup {
     }
 }
 
-/// The steps, but for those that grade a hidden check (`step N` is the check's source).
+/// The steps (one that judges a hidden check is `a hidden check` in the student view).
 fn steps(sc: &ScenarioResult) -> Markup {
-    let hidden = |n: usize| {
-        let source = format!("step {n}");
-        sc.checks
-            .iter()
-            .any(|c| c.source == source && !student_sees(sc, c))
-    };
     html! {
         h3 { "Steps" }
         ol {
-            @for (i, st) in sc.steps.iter().enumerate() {
-                @if hidden(i + 1) {
-                    li .hidden-note { "a hidden check" }
-                } @else {
-                    li {
-                        @match (st.met, st.skipped) {
-                            (_, true) => span class="badge skip" { "skipped" },
-                            (Some(true), _) => span class="badge pass" { "met" },
-                            (Some(false), _) => span class="badge fail" { "not met" },
-                            (None, _) => span class="badge skip" { "done" },
-                        }
-                        " " span .mono { (st.start_ms) " ms" } " " (st.label) " — " (st.detail)
+            @for st in &sc.steps {
+                li {
+                    @match (st.met, st.skipped) {
+                        (_, true) => span class="badge skip" { "skipped" },
+                        (Some(true), _) => span class="badge pass" { "met" },
+                        (Some(false), _) => span class="badge fail" { "not met" },
+                        (None, _) => span class="badge skip" { "done" },
                     }
+                    " " span .mono { (st.start_ms) " ms" } " " (st.label) " — " (st.detail)
                 }
             }
         }
@@ -515,13 +424,12 @@ fn transcript(sc: &ScenarioResult) -> Markup {
     }
 }
 
-/// One line per wire check the student may see, citing the packets of this run.
+/// One line per wire check, citing the packets of this run.
 fn on_the_wire(sc: &ScenarioResult) -> Markup {
     let wire: Vec<&CheckResult> = sc
         .checks
         .iter()
         .filter(|c| crate::check::kinds::WIRE_NAMES.contains(&c.kind.as_str()))
-        .filter(|c| student_sees(sc, c))
         .collect();
     if wire.is_empty() {
         return html! {};
@@ -575,7 +483,7 @@ fn packets(sc: &ScenarioResult) -> Markup {
     }
 }
 
-fn explanation(sc: &ScenarioResult) -> Markup {
+fn explanation(sc: &ScenarioResult, withheld: &Withheld) -> Markup {
     let not_submitted =
         !sc.checks.is_empty() && sc.checks.iter().all(|c| c.outcome == Outcome::NotSubmitted);
     let lost = sc.checks.iter().filter(|c| c.outcome.lost()).count();
@@ -586,6 +494,12 @@ fn explanation(sc: &ScenarioResult) -> Markup {
         } @else if sc.verdict == Verdict::NotGraded {
             p { strong { "Not graded" } ": nothing in this scenario was judged (see the harness \
                 warnings above). What it shows: " (sc.explanation.trim()) }
+        } @else if sc.verdict == Verdict::Pass && withheld.in_scenario.contains_key(&sc.id) {
+            // The checks not shown may have been lost: the run is not said to behave so.
+            p {
+                strong { "Explanation" } " (the checks shown passed; the others are not shown). "
+                (sc.explanation.trim())
+            }
         } @else if sc.verdict == Verdict::Pass {
             p { strong { "Explanation" } " (this run behaved so). " (sc.explanation.trim()) }
         } @else {
@@ -605,7 +519,7 @@ mod tests {
     use crate::diagnose::Diagnosis;
     use crate::report::testing::{check, mixed, run, scenario};
     use crate::report::view::testing::{packet, program};
-    use crate::result::Participant;
+    use crate::result::{Participant, Visibility};
 
     fn html_of(r: &RunResult) -> String {
         let mut out = Vec::new();
@@ -657,39 +571,63 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_hidden_check_shows_its_points_and_nothing_else() {
-        let mut r = mixed();
-        let c = &mut r.scenarios[0].checks[1];
-        c.visibility = Visibility::AfterDueDate;
-        c.reason = Some("the secret reason".into());
-        c.actual = "the secret actual".into();
-        c.evidence_packets = vec![7];
-        c.cause = Some("secret:tcp-upper-server".into());
-        r.diagnoses.push(Diagnosis {
-            id: "secret:tcp-upper-server".into(),
-            role: None,
-            summary: "the secret cause".into(),
-            detail: Some("the secret detail".into()),
-            checks: vec!["upper-basic: uppercases".into()],
-        });
-        let html = html_of(&r);
-        for secret in ["uppercases", "secret"] {
-            assert!(!html.contains(secret), "{secret} in {html}");
-        }
-        assert!(
-            html.contains("hidden check (shown after the due date)"),
-            "{html}"
-        );
-        assert!(html.contains("1 hidden check(s) lost"));
-        assert!(html.contains("A cause found by hidden checks"));
-        assert!(html.contains("<td class=\"num\">0/3</td>"), "{html}");
-        // The totals count it, as Gradescope's do.
-        assert!(html.contains("<strong>2/6</strong>"), "{html}");
+    /// report.md of `r`, to compare with the page.
+    fn markdown_of(r: &RunResult) -> String {
+        let mut out = Vec::new();
+        crate::report::write_markdown(r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn a_hidden_scenario_shows_its_points_and_when_it_will_be_shown() {
+    fn a_hidden_check_is_not_on_the_page_and_the_page_says_one_is_withheld() {
+        let mut r = mixed();
+        let c = &mut r.scenarios[0].checks[1];
+        c.visibility = Visibility::AfterDueDate;
+        c.title = "the secret title".into();
+        c.expected = "the secret expected".into();
+        c.reason = Some("the secret reason".into());
+        c.actual = "the secret actual".into();
+        c.evidence_packets = vec![7];
+        c.cause = Some("ignores-port:tcp-upper-server".into());
+        r.diagnoses.push(Diagnosis {
+            id: "ignores-port:tcp-upper-server".into(),
+            role: None,
+            summary: "it ignores the port".into(),
+            detail: None,
+            checks: vec!["upper-basic: the secret title".into()],
+        });
+        let html = html_of(&r);
+        // Neither its title, expectation, verdict nor points: the scenario shows its visible
+        // check alone, and passes on it.
+        for secret in ["secret", "0/3", "<strong>2/6</strong>", "1 check(s) lost"] {
+            assert!(!html.contains(secret), "{secret} in {html}");
+        }
+        assert!(
+            html.contains("<td class=\"num\">2/2 + 1 check not shown</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<strong>2/3</strong> (of the checks shown)"),
+            "{html}"
+        );
+        assert!(html.contains("the checks shown passed; the others are not shown"));
+        // The diagnosis names no hidden check.
+        assert!(html.contains("<li>a hidden check</li>"), "{html}");
+        // What is withheld is said, and when it is shown, as report.md says it.
+        let sentence = crate::report::student::view(&r).withheld.sentence(true);
+        assert!(
+            sentence.contains("1 shown after the due date"),
+            "{sentence}"
+        );
+        assert!(
+            html.contains(&format!("<strong>Not shown:</strong> {sentence}")),
+            "{html}"
+        );
+        assert!(markdown_of(&r).contains(&format!("**Not shown:** {sentence}")));
+    }
+
+    #[test]
+    fn a_hidden_scenario_is_not_on_the_page_nor_its_points() {
         let mut r = mixed();
         r.scenarios[0].visibility = Visibility::AfterPublished;
         r.scenarios[0].question = "the secret question".into();
@@ -700,16 +638,55 @@ mod tests {
             .programs
             .push(program("server", &["secret output"]));
         let html = html_of(&r);
-        for secret in ["upper-basic", "replies", "uppercases", "secret", "<svg"] {
+        for secret in [
+            "upper-basic",
+            "replies",
+            "uppercases",
+            "secret",
+            "<svg",
+            "2/5",
+        ] {
             assert!(!html.contains(secret), "{secret} in {html}");
         }
-        assert_eq!(
-            html.matches("hidden scenario (shown once grades are published)")
-                .count(),
-            1
+        assert!(
+            html.contains("<strong>0/1</strong> (of the checks shown)"),
+            "{html}"
         );
-        assert!(html.contains("Hidden scenario (2/5)"), "{html}");
-        assert!(html.contains("id=\"hidden-1\""));
+        assert!(
+            html.contains("2 more check(s) are graded but not shown here, in 1 scenario not shown"),
+            "{html}"
+        );
+        assert!(
+            html.contains("shown when the grades are published"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_harness_error_where_the_student_cannot_see_is_said_not_where() {
+        let mut r = crate::report::testing::broken();
+        r.scenarios[1].visibility = Visibility::Hidden;
+        let html = html_of(&r);
+        assert!(!html.contains("upper-wire"), "{html}");
+        assert!(
+            html.contains(&format!("<strong>{}</strong>", student::HIDDEN_ERROR)),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn without_a_rubric_nothing_is_withheld() {
+        let html = html_of(&mixed());
+        for said in [
+            "Not shown",
+            "of the checks shown",
+            "not shown here",
+            "a hidden check",
+        ] {
+            assert!(!html.contains(said), "{said} in {html}");
+        }
+        assert!(html.contains("<strong>2/6</strong>"), "{html}");
+        assert!(html.contains("uppercases went wrong"), "{html}");
     }
 
     #[test]

@@ -220,3 +220,78 @@ fn summary_html_of_a_graded_class_links_every_student_and_loads_offline() {
         assert_offline_and_clean(&out_dir.path().join(link));
     }
 }
+
+/// The text of `text` between the first `start` and the `end` after it.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let (_, rest) = text
+        .split_once(start)
+        .unwrap_or_else(|| panic!("no {start} in {text}"));
+    rest.split_once(end).map_or(rest, |(within, _)| within)
+}
+
+/// A check the rubric hides is on neither student page, report.md nor report.html (Gradescope's
+/// meaning: not its title, verdict or points), and both say alike that checks are withheld;
+/// results.json, the instructor's, keeps it.
+#[test]
+fn a_check_the_rubric_hides_is_on_neither_student_page() {
+    const ROUND_TRIP: &str = "upper-tcp-round-trip";
+    const HIDDEN: &str = "on the wire, the reply is the line in uppercase";
+    let dir = tempfile::tempdir().unwrap();
+    let rubric = dir.path().join("rubric.json");
+    std::fs::write(
+        &rubric,
+        format!(
+            r#"{{ "scenarios": {{ "{ROUND_TRIP}": {{ "checks": {{ "{HIDDEN}": {{ "visibility": "hidden" }} }} }} }} }}"#
+        ),
+    )
+    .unwrap();
+    let sub = submission("upper-lowercase");
+    let report = dir.path().join("report");
+    let rubric = rubric.display().to_string();
+    let args = [
+        "--submission",
+        &sub,
+        "--lab",
+        "upper",
+        "--rubric",
+        &rubric,
+        "--format",
+        "html",
+    ];
+    let run = run_into(&report, &args);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+
+    // The instructor's results keep the check, lost and hidden.
+    let kept = common::check_titled(common::scenario(&run.results, ROUND_TRIP), HIDDEN);
+    assert_eq!(kept["visibility"], "hidden", "{kept}");
+    assert_eq!(kept["outcome"], "failed", "{kept}");
+
+    let page = report.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!run.report.contains(HIDDEN), "{}", run.report);
+    assert!(!html.contains(HIDDEN), "{html}");
+    // Both say the same: the visible checks' total, and what is withheld.
+    let total = between(&run.report, "points **", "**");
+    assert!(
+        run.report
+            .contains(&format!("points **{total}** (of the checks shown)")),
+        "{}",
+        run.report
+    );
+    assert!(
+        html.contains(&format!("<strong>{total}</strong> (of the checks shown)")),
+        "{total} in {html}"
+    );
+    let sentence = between(&run.report, "**Not shown:** ", "\n");
+    assert!(
+        sentence.starts_with("1 more check(s) are graded but not shown here (1 never shown)"),
+        "{sentence}"
+    );
+    assert!(
+        html.contains(&format!("<strong>Not shown:</strong> {sentence}")),
+        "{sentence} in {html}"
+    );
+    assert!(run.report.contains("+ 1 check not shown"));
+    assert!(html.contains("+ 1 check not shown"), "{html}");
+    vnu::assert_valid(&[&page]);
+}

@@ -47,6 +47,43 @@ Examples:
 
 Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input, 3 harness failure.")]
     Run(RunArgs),
+    /// Grade a class: every subdirectory of DIR is a student's submission.
+    #[command(after_help = "\
+Each student is graded on every lab they have programs for (their files bind to the roles as
+in `socklab run --submission`); scenarios of different students run side by side. Outputs, in
+--out (default reports/grades):
+  students/<id>/report.md, results.json   the student's report and full result
+  students/<id>/<scenario>.pcap           this run's packets, for Wireshark
+  summary.md                              students × labs, score distribution, most-lost checks
+  grades.csv                              student,total,<lab>... for a gradebook import
+  junit.xml                               one testcase per check per student, for CI
+A student's directory appears once the student is complete (never half written).
+
+Examples:
+  socklab grade submissions/                     the whole class, every lab
+  socklab grade submissions/ --lab upper         only the upper lab
+  socklab grade submissions/ --student ada       regrade one student (the class files too)
+  socklab grade submissions/ --resume            after an interruption: skip finished students
+  socklab grade submissions/ --shard 2/3         one machine's third; then `socklab merge`
+  socklab grade submissions/ --format gradescope,junit
+                                                 each student's gradescope.json and junit.xml too
+
+Sharding: --shard M/N grades the students whose id hashes to M of N. Without --shard, it is
+read from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab `parallel:`), JOB_COMPLETION_INDEX with
+--shard-total N (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (Slurm).
+
+Exit codes: 0 the class is graded (the students' lost checks are their grades), 2 bad usage or
+input, 3 socklab failed for some student (their grade must be rerun), 130 interrupted.")]
+    Grade(GradeArgs),
+    /// Combine the output directories of `socklab grade --shard` runs into one class.
+    #[command(after_help = "\
+Examples:
+  socklab merge shard-1 shard-2 shard-3 --out reports/grades
+
+Each shard's students/<id>/ is copied into --out, then summary.md, grades.csv and junit.xml
+are written for all of them, exactly as one unsharded `socklab grade` writes them. A student
+found in two shards is an error (the shards were not made with the same N).")]
+    Merge(MergeArgs),
     /// List labs, their roles, and the scenarios with their questions.
     List(ListArgs),
     /// Print the JSON Schema of scenario files.
@@ -164,6 +201,71 @@ pub(crate) struct RunArgs {
     /// Seed for the per-run port choice (printed in the report); default: random.
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct GradeArgs {
+    /// The class: one subdirectory per student (its name is the student's id).
+    pub dir: PathBuf,
+    /// Where to write the students' reports and the class files.
+    #[arg(long, value_name = "DIR", default_value = "reports/grades")]
+    pub out: PathBuf,
+    /// Only this lab.
+    #[arg(long)]
+    pub lab: Option<String>,
+    /// Only this student (repeatable): regrade one; the class files still cover everyone
+    /// graded in --out.
+    #[arg(long, value_name = "ID")]
+    pub student: Vec<String>,
+    /// Only this scenario (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub scenario: Vec<String>,
+    /// A directory of scenario files to add; one with the id of a bundled scenario replaces it.
+    /// Repeatable.
+    #[arg(long = "scenarios", value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
+    /// Also write, for every student: junit (junit.xml), gradescope (gradescope.json),
+    /// prairielearn (prairielearn.json). Repeatable or a comma list.
+    #[arg(
+        long = "format",
+        value_enum,
+        value_name = "FORMAT",
+        value_delimiter = ','
+    )]
+    pub formats: Vec<crate::report::RunFormat>,
+    /// Skip the students --out already has a complete result for (after an interruption).
+    #[arg(long)]
+    pub resume: bool,
+    /// Grade only shard M of N of the class (students split by a stable hash of their id);
+    /// `socklab merge` combines the shards.
+    #[arg(long, value_name = "M/N")]
+    pub shard: Option<String>,
+    /// The number of shards when the index comes from JOB_COMPLETION_INDEX (a Kubernetes
+    /// Indexed Job: its `completions`).
+    #[arg(long, value_name = "N")]
+    pub shard_total: Option<u32>,
+    /// Scenarios run in parallel, across students. Default: the number of CPUs.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// How runs are isolated. `host` is a degraded mode for machines without user namespaces.
+    #[arg(long, value_enum, default_value_t = Isolation::Namespace)]
+    pub isolation: Isolation,
+    /// Do not capture packets (faster; wire checks then cannot be graded).
+    #[arg(long)]
+    pub no_capture: bool,
+    /// Seed for the per-run port choice (each student's is derived from it); default: random.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct MergeArgs {
+    /// The --out directories of `socklab grade --shard` runs.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Where to write the merged class.
+    #[arg(long, value_name = "DIR", default_value = "reports/grades")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -7,6 +7,8 @@ pub(crate) mod exit {
     pub(crate) const CHECK_FAILED: i32 = 1;
     pub(crate) const BAD_INPUT: i32 = 2;
     pub(crate) const HARNESS: i32 = 3;
+    /// Stopped by Ctrl-C (SIGINT) or SIGTERM, as shells count it (128 + SIGINT).
+    pub(crate) const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +19,9 @@ pub(crate) enum AppError {
     /// The harness itself failed.
     #[error("{0}")]
     Harness(String),
+    /// Stopped by the user (Ctrl-C); what was finished is kept.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl AppError {
@@ -24,6 +29,7 @@ impl AppError {
         match self {
             AppError::Input(_) => exit::BAD_INPUT,
             AppError::Harness(_) => exit::HARNESS,
+            AppError::Interrupted(_) => exit::INTERRUPTED,
         }
     }
 
@@ -32,6 +38,7 @@ impl AppError {
         match self {
             AppError::Input(_) => "input",
             AppError::Harness(_) => "harness",
+            AppError::Interrupted(_) => "interrupted",
         }
     }
 }

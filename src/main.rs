@@ -7,8 +7,6 @@ mod analysis;
 mod bundled;
 mod capture;
 mod check;
-// Used by `socklab grade`, which is being built on it.
-#[allow(dead_code)]
 mod class;
 mod cli;
 mod diagnose;
@@ -126,6 +124,52 @@ fn run_exit_code(s: &result::Summary) -> i32 {
     }
 }
 
+/// The last lines of `socklab grade` and `merge`, and their exit code: 0 once the class is
+/// graded, 3 when socklab failed for some student (their grade must be rerun).
+fn class_done(outcome: &class::ClassOutcome) -> i32 {
+    let s = &outcome.summary;
+    let n = s.students.len();
+    let percents: Vec<u32> = s
+        .students
+        .iter()
+        .map(|r| {
+            r.points
+                .saturating_mul(100)
+                .checked_div(r.max_points)
+                .unwrap_or(100)
+        })
+        .collect();
+    let mean = percents
+        .iter()
+        .sum::<u32>()
+        .checked_div(n as u32)
+        .unwrap_or(0);
+    let broken: Vec<&str> = s
+        .students
+        .iter()
+        .filter(|r| r.harness_errors > 0)
+        .map(|r| r.id.as_str())
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\n{n} student(s) in the class files; mean {mean}%; summary: {}, grades: {}, junit: {}",
+        outcome.out.join("summary.md").display(),
+        outcome.out.join("grades.csv").display(),
+        outcome.out.join("junit.xml").display()
+    );
+    if !s.harness_broke() {
+        exit::OK
+    } else {
+        let _ = writeln!(
+            out,
+            "harness errors (not the students' fault) for: {}; rerun them with --student",
+            broken.join(", ")
+        );
+        exit::HARNESS
+    }
+}
+
 fn dispatch(command: Command) -> Result<i32, AppError> {
     match command {
         Command::Run(args) => {
@@ -158,6 +202,8 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             );
             Ok(run_exit_code(s))
         }
+        Command::Grade(args) => Ok(class_done(&class::grade(&args)?)),
+        Command::Merge(args) => Ok(class_done(&class::merge(&args)?)),
         Command::List(args) => {
             list::list(&args, &mut std::io::stdout().lock())?;
             Ok(exit::OK)

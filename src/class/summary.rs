@@ -183,12 +183,7 @@ impl ClassSummary {
                         .filter(|(_, _, c)| c.outcome.lost())
                         .count(),
                     report: format!("{}/report.md", student_dir(&r.id)),
-                    headline: r
-                        .result
-                        .diagnoses
-                        .iter()
-                        .find(|d| !d.id.starts_with("not-submitted:"))
-                        .map(|d| d.summary.clone()),
+                    headline: headline(&r.result),
                 }
             })
             .collect();
@@ -222,6 +217,24 @@ impl ClassSummary {
     pub(crate) fn harness_broke(&self) -> bool {
         self.students.iter().any(|s| s.harness_errors > 0)
     }
+}
+
+/// What the student should read first: their first diagnosis (a role not submitted is in
+/// the table already), else the first graded check they lost, with its reason.
+fn headline(result: &RunResult) -> Option<String> {
+    if let Some(d) = result
+        .diagnoses
+        .iter()
+        .find(|d| !d.id.starts_with("not-submitted:"))
+    {
+        return Some(d.summary.clone());
+    }
+    graded_checks(result)
+        .find(|(_, _, c)| c.outcome.lost())
+        .map(|(_, scenario, c)| match &c.reason {
+            Some(why) => format!("{scenario}: {}: {why}", c.title),
+            None => format!("{scenario}: {}", c.title),
+        })
 }
 
 /// Each lab's (points, max) in a run: the graded scenarios only (those that weigh).

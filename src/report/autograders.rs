@@ -196,7 +196,7 @@ pub(crate) mod fixture {
             checks,
             ..ScenarioResult::default()
         };
-        crate::run::score(&mut s);
+        crate::run::pool::score(&mut s);
         s
     }
 

@@ -14,7 +14,7 @@ mod prairielearn;
 pub(crate) use autograders::fixture as testing;
 pub(crate) use gradescope::{write_gradescope, write_gradescope_aborted};
 pub(crate) use json::write_json;
-pub(crate) use junit::{write_junit, write_junit_aborted};
+pub(crate) use junit::{write_class_junit, write_junit, write_junit_aborted};
 pub(crate) use markdown::write_markdown;
 pub(crate) use prairielearn::{write_prairielearn, write_prairielearn_aborted};
 

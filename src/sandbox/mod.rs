@@ -282,6 +282,16 @@ fn enter_namespaces() -> Result<(), (i32, String)> {
     match unsafe { nix::unistd::fork() } {
         Err(e) => Err((SETUP_FAILED, format!("cannot fork: {e}"))),
         Ok(nix::unistd::ForkResult::Child) => {
+            // The harness's `__sandbox` process, our parent outside the namespace, dies with a
+            // Ctrl-C at the terminal (it is in the harness's process group; we, PID 1 of the
+            // namespace, ignore such signals): take the whole namespace down with it, so that
+            // nothing of the run outlives an interrupted `socklab grade`.
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(|e| {
+                (
+                    SETUP_FAILED,
+                    format!("cannot set the parent-death signal: {e}"),
+                )
+            })?;
             mount_proc()?;
             crate::capture::set_link_up("lo")
                 .map_err(|e| (SETUP_FAILED, format!("cannot bring lo up: {e}")))?;

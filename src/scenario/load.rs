@@ -17,7 +17,7 @@ use regex::Regex;
 use super::{did_you_mean, Diagnostic, Locator, Scenario};
 
 /// A scenario with its source, kept so later stages can point into the file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Loaded {
     pub path: PathBuf,
     pub text: String,

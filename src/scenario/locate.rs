@@ -19,7 +19,7 @@ use std::collections::HashMap;
 pub(crate) const MAX_DEPTH: usize = 128;
 
 /// Byte spans of every value in a JSON document, by path.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Locator {
     values: HashMap<String, (usize, usize)>,
     line_starts: Vec<usize>,

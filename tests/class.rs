@@ -262,7 +262,6 @@ fn baseline() -> &'static Baseline {
 }
 
 #[test]
-#[ignore = "needs socklab grade"]
 fn the_class_gets_its_expected_grades() {
     let b = baseline();
     assert_graded(&b.run, "socklab grade --jobs 2");
@@ -300,7 +299,6 @@ fn the_class_gets_its_expected_grades() {
 /// SyntaxError: one diagnosis per role for the whole student, whatever the number of scenarios
 /// and labs it spoils, and every check lost to one of them.
 #[test]
-#[ignore = "needs socklab grade"]
 fn a_program_that_cannot_start_is_diagnosed_once_per_role() {
     let b = baseline();
     assert_graded(&b.run, "socklab grade --jobs 2");
@@ -362,7 +360,6 @@ fn a_program_that_cannot_start_is_diagnosed_once_per_role() {
 }
 
 #[test]
-#[ignore = "needs socklab grade"]
 fn more_jobs_give_the_same_grades_and_verdicts() {
     let b = baseline();
     assert_graded(&b.run, "socklab grade --jobs 2");
@@ -373,7 +370,6 @@ fn more_jobs_give_the_same_grades_and_verdicts() {
 }
 
 #[test]
-#[ignore = "needs socklab grade"]
 fn three_shards_merged_equal_one_run() {
     let b = baseline();
     assert_graded(&b.run, "socklab grade --jobs 2");
@@ -479,7 +475,6 @@ fn processes_of(id: i32) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "needs socklab grade"]
 fn an_interrupted_run_resumes_to_the_same_outputs() {
     let b = baseline();
     assert_graded(&b.run, "socklab grade --jobs 2");

@@ -8,10 +8,9 @@
 # consumer for socklab's junit.xml), PyYAML (reads the YAML examples of docs/grading.md), and
 # util-linux's unshare and setpriv (the sandbox and the unprivileged-user test). Whatever is
 # missing is installed with apt-get (the Python modules: pip when python3 is not Debian's), as
-# root or through
-# sudo, after saying what; a machine without either stops here with the list. Then
-# `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
-# matrix`).
+# root or through sudo, after saying what; a machine without either stops here with the list.
+# Then `cargo test`, with this script's arguments (`scripts/test.sh --locked`,
+# `scripts/test.sh matrix`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -26,7 +26,7 @@ scripts/fixture-class.sh "$work/class" 2> /dev/null
 students=$(find "$work/class" -mindepth 1 -maxdepth 1 -type d | wc -l)
 # A CI job's own shard variables must not shard the benchmark.
 unset CI_NODE_INDEX CI_NODE_TOTAL JOB_COMPLETION_INDEX SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT
-echo "fixture class: $students students; $(nproc) cores; rounds: $rounds"
+echo "fixture class: $students students; $(nproc) cores; rounds: $rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A secs=()
 for j in "${jobs[@]}"; do
   times=()
@@ -53,6 +53,7 @@ for j in "${jobs[@]}"; do
   awk -v j="$j" -v ms="$ms" -v n="$students" \
     'BEGIN { printf "--jobs %-2s %7.1f s  %5.2f s per student\n", j, ms / 1000, ms / 1000 / n }'
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows both runs, --jobs 1 less)"
 base=${secs[${jobs[0]}]}
 for j in "${jobs[@]:1}"; do
   awk -v j="$j" -v a="$base" -v b="${secs[$j]}" -v j0="${jobs[0]}" \

@@ -188,8 +188,15 @@ pub(crate) struct RunArgs {
     /// /autograder/results/results.json); implies `--format gradescope`.
     #[arg(long, value_name = "PATH")]
     pub gradescope_out: Option<PathBuf>,
-    /// Scenarios run in parallel (each has its own namespace, so they cannot collide).
-    /// Default: the number of CPUs.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+/// How scenarios run: the same options for `run` and `grade`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ExecArgs {
+    /// Scenarios run in parallel (each has its own namespace, so they cannot collide; `grade`
+    /// runs scenarios of different students side by side). Default: the number of CPUs.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// How runs are isolated. `host` is a degraded mode for machines without user namespaces.
@@ -198,7 +205,8 @@ pub(crate) struct RunArgs {
     /// Do not capture packets (faster; wire checks then cannot be graded).
     #[arg(long)]
     pub no_capture: bool,
-    /// Seed for the per-run port choice (printed in the report); default: random.
+    /// Seed for the per-run port choice (printed in the report; `grade` derives each
+    /// student's from it); default: random.
     #[arg(long)]
     pub seed: Option<u64>,
 }
@@ -244,18 +252,8 @@ pub(crate) struct GradeArgs {
     /// Indexed Job: its `completions`).
     #[arg(long, value_name = "N")]
     pub shard_total: Option<u32>,
-    /// Scenarios run in parallel, across students. Default: the number of CPUs.
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
-    /// How runs are isolated. `host` is a degraded mode for machines without user namespaces.
-    #[arg(long, value_enum, default_value_t = Isolation::Namespace)]
-    pub isolation: Isolation,
-    /// Do not capture packets (faster; wire checks then cannot be graded).
-    #[arg(long)]
-    pub no_capture: bool,
-    /// Seed for the per-run port choice (each student's is derived from it); default: random.
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub exec: ExecArgs,
 }
 
 #[derive(Debug, clap::Args)]

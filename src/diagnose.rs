@@ -225,23 +225,35 @@ fn cannot_start(p: &ProgramResult) -> Option<Diagnosis> {
         if !startup {
             return None;
         }
-        match python_error_line(stderr) {
-            Some(line) => {
-                let (kind, message) = last.split_once(": ").unwrap_or((last.as_str(), ""));
-                format!("{kind} at line {line}: {message}")
+        static NO_FILE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"can't open file '([^']*)'").expect("a valid regex"));
+        if let Some(c) = NO_FILE.captures(stderr) {
+            format!(
+                "python3 finds no file `{}` in the submission (check its name and folder)",
+                &c[1]
+            )
+        } else {
+            match python_error_line(stderr) {
+                Some(line) => {
+                    let (kind, message) = last.split_once(": ").unwrap_or((last.as_str(), ""));
+                    format!("{kind} at line {line}: {message}")
+                }
+                None => format!("it {} with: {last}", exit.describe()),
             }
-            None => format!("it {} with: {last}", exit.describe()),
         }
     };
     Some(Diagnosis {
         id: format!("cannot-start:{}", role_of(p)),
         role: p.role.clone(),
         summary: format!("{} cannot start: {why}", who(p)),
-        detail: Some(
-            "every check that needs this program was not run; fix this first (run it yourself \
-             with python3 to see the error)"
-                .into(),
-        ),
+        detail: Some(format!(
+            "every check that needs this program was not run; fix this first{}",
+            if ev.spawn_error.is_none() {
+                " (run it yourself with python3 to see the error)"
+            } else {
+                ""
+            }
+        )),
         checks: Vec::new(),
     })
 }

@@ -163,6 +163,10 @@ pub(crate) struct StepOutcome {
     /// The window does not count that time.
     #[serde(default)]
     pub cpu_wait_ms: Option<u64>,
+    /// An unmet `expect_output`: what the program had printed on the stream when the window
+    /// closed (its start), which is what the step judged; later output is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_output: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

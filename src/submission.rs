@@ -271,11 +271,14 @@ impl Submission {
         let mut roles = BTreeMap::new();
         for role in roles::ROLES.iter().filter(|r| r.lab == lab) {
             if let Some(m) = scope.manifest.get(role.name) {
+                // The file the command runs (`python3 TCPServer.py`, `./server.sh`), for the
+                // binding table and the diagnoses.
                 let file = m
                     .command
                     .iter()
-                    .find(|part| scope.files.contains(part))
-                    .cloned()
+                    .map(|part| part.trim_start_matches("./"))
+                    .find(|part| scope.files.iter().any(|f| f == part))
+                    .map(str::to_string)
                     .unwrap_or_else(|| m.command.join(" "));
                 roles.insert(
                     role.name.to_string(),

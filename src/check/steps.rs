@@ -31,7 +31,10 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
             StepPlan::ExpectOutput { stream, .. } => (
                 "expect_output",
                 program.map(|ev| {
-                    let text = ev.text(*stream);
+                    let text = outcome
+                        .seen_output
+                        .clone()
+                        .unwrap_or_else(|| ev.text(*stream));
                     let mut r = format!("{name} printed {} instead", quote_output(&text));
                     if let Some(line) = error_line(&ev.stderr.text) {
                         r.push_str(&format!("; its error output ends with: {line}"));

@@ -53,6 +53,14 @@ struct Pending {
 
 pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
     let class = list_students(&args.dir)?;
+    if class.is_empty() {
+        return Err(AppError::Input(format!(
+            "{}: no student in it: every subdirectory of the class is one student's \
+             submission (to grade one submission: socklab run --submission {})",
+            args.dir.display(),
+            args.dir.display()
+        )));
+    }
     let shard = shard::resolve(args.shard.as_deref(), args.shard_total, &|name| {
         std::env::var(name).ok()
     })?;
@@ -124,8 +132,8 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| AppError::Harness(format!("cannot handle Ctrl-C: {e}")))?;
     }
-    let ctx = Context::new(args.isolation, args.jobs, Arc::clone(&stop));
-    let base_seed = args.seed.unwrap_or_else(crate::run::fresh_seed);
+    let ctx = Context::new(&args.exec, Arc::clone(&stop));
+    let base_seed = args.exec.seed.unwrap_or_else(crate::run::fresh_seed);
 
     // Plan every student; those with nothing to run are written at once.
     let mut pending: Vec<Pending> = Vec::new();
@@ -370,14 +378,13 @@ fn plan_student(
         .filter(|l| theirs.contains(&l.scenario.lab))
         .cloned()
         .collect();
-    let capture_dir = (args.isolation == crate::sandbox::Isolation::Namespace && !args.no_capture)
-        .then_some(partial);
+    let capture_dir = Context::capture_dir(&args.exec, partial);
     let nothing = mine.is_empty();
     let mut planned = crate::run::plan_submission(
         mine,
         Some(submission.clone()),
         seed,
-        args.isolation,
+        args.exec.isolation,
         capture_dir,
     )?;
     if nothing {

@@ -401,7 +401,13 @@ impl Supervisor<'_> {
                 } else {
                     format!("not seen within {}", w.note())
                 };
-                timed(outcome(Some(met), detail), &w)
+                let mut o = outcome(Some(met), detail);
+                if !met {
+                    // What it had printed when the window closed: output that comes later
+                    // (once another step unblocks it) is not what this step saw.
+                    o.seen_output = Some(head(&text, SEEN_OUTPUT_BYTES));
+                }
+                timed(o, &w)
             }
             StepPlan::ExpectExit {
                 program,
@@ -499,7 +505,7 @@ impl Supervisor<'_> {
                 outcome(None, detail)
             }
             Err(e) => {
-                let why = format!("cannot start `{}`: {e}", prog.argv[0]);
+                let why = spawn_failure(&prog.argv[0], &self.workdir, &e);
                 self.slots[index].evidence.spawn_error = Some(why.clone());
                 StepOutcome {
                     detail: why,
@@ -1126,6 +1132,77 @@ fn outcome(met: Option<bool>, detail: impl Into<String>) -> StepOutcome {
     }
 }
 
+/// How much of what a program had printed an unmet `expect_output` keeps (its report quotes
+/// less).
+const SEEN_OUTPUT_BYTES: usize = 4096;
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn head(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// Why a program could not be started, in the words a student needs: a script without the
+/// execute permission, a `#!` line naming an interpreter this machine does not have (Python 2,
+/// a Windows line ending), or a file that is not there. The file is looked at here, in the
+/// sandbox, where the program's copy is.
+fn spawn_failure(program: &str, workdir: &std::path::Path, e: &std::io::Error) -> String {
+    let path = workdir.join(program);
+    let name = program.trim_start_matches("./");
+    let plain = format!("cannot start `{program}`: {e}");
+    if !program.contains('/') {
+        return plain;
+    }
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied if path.is_file() => format!(
+            "`{name}` is not executable: give it the execute permission (`chmod +x {name}`) or \
+             name its interpreter in socklab.json (e.g. `[\"sh\", \"{name}\"]`)"
+        ),
+        std::io::ErrorKind::NotFound if path.is_file() => {
+            let first = std::fs::read(&path)
+                .ok()
+                .and_then(|b| {
+                    let line = b.split(|c| *c == b'\n').next()?.to_vec();
+                    String::from_utf8(line).ok()
+                })
+                .unwrap_or_default();
+            match first.strip_prefix("#!") {
+                Some(rest) if rest.ends_with('\r') => format!(
+                    "`{name}`'s `#!` line ends in a Windows line ending (CR LF), so the system \
+                     looks for an interpreter named `{}\\r`: save the file with Unix line endings",
+                    rest.trim()
+                ),
+                Some(rest) => {
+                    let mut words = rest.split_whitespace();
+                    let first = words.next().unwrap_or_default();
+                    let interpreter = if first.ends_with("/env") {
+                        words.next().unwrap_or(first)
+                    } else {
+                        first
+                    };
+                    format!(
+                        "`{name}`'s `#!` line asks for `{interpreter}`, which is not installed \
+                         here{}",
+                        if interpreter.contains("python2") || interpreter.ends_with("python") {
+                            " (the labs run Python 3: `#!/usr/bin/env python3`)"
+                        } else {
+                            ""
+                        }
+                    )
+                }
+                None => plain,
+            }
+        }
+        std::io::ErrorKind::NotFound => {
+            format!("`{name}` does not exist in the submission (check its name in socklab.json)")
+        }
+        _ => plain,
+    }
+}
+
 fn spawn(
     prog: &ProgramPlan,
     workdir: &std::path::Path,
@@ -1162,6 +1239,35 @@ fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_program_that_cannot_start_is_told_why_in_plain_words() {
+        use std::io::{Error, ErrorKind};
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path();
+        std::fs::write(w.join("client.sh"), "#!/bin/sh\necho hi\n").unwrap();
+        std::fs::write(w.join("old.py"), "#!/usr/bin/env python2\nprint 'x'\n").unwrap();
+        std::fs::write(w.join("dos.py"), "#!/usr/bin/python3\r\nprint('x')\r\n").unwrap();
+        let denied = Error::from(ErrorKind::PermissionDenied);
+        let missing = Error::from(ErrorKind::NotFound);
+        let said = super::spawn_failure("./client.sh", w, &denied);
+        assert!(
+            said.contains("`client.sh` is not executable") && said.contains("chmod +x client.sh"),
+            "{said}"
+        );
+        let said = super::spawn_failure("./old.py", w, &missing);
+        assert!(
+            said.contains("asks for `python2`, which is not installed"),
+            "{said}"
+        );
+        let said = super::spawn_failure("./dos.py", w, &missing);
+        assert!(said.contains("Windows line ending"), "{said}");
+        let said = super::spawn_failure("./gone.sh", w, &missing);
+        assert!(said.contains("`gone.sh` does not exist"), "{said}");
+        // A command on PATH (`python3`) that is missing: the system's words.
+        let said = super::spawn_failure("python9", w, &missing);
+        assert!(said.starts_with("cannot start `python9`"), "{said}");
+    }
 
     /// Regression: programs got the absolute nice value 5, so a harness run under `nice` (10)
     /// asked to lower theirs, which fails without CAP_SYS_NICE (as in the sandbox): every

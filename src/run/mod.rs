@@ -209,14 +209,13 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
         Some(dir) => Some(Submission::open(dir).map_err(|e| AppError::Input(e.to_string()))?),
         None => None,
     };
-    let seed = args.seed.unwrap_or_else(fresh_seed);
-    let capture_dir = (args.isolation == Isolation::Namespace && !args.no_capture)
-        .then_some(args.report.as_path());
+    let seed = args.exec.seed.unwrap_or_else(fresh_seed);
+    let capture_dir = pool::Context::capture_dir(&args.exec, &args.report);
     let planned = plan_submission(
         selected.loaded,
         submission,
         seed,
-        args.isolation,
+        args.exec.isolation,
         capture_dir,
     )?;
     if let Some(s) = &planned.header.submission {
@@ -236,7 +235,7 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
         .position(|j| j.loaded.scenario.advisory)
         .unwrap_or(usize::MAX);
     let width = jobs.iter().map(|j| j.plan.id.len()).max().unwrap_or(10);
-    let ctx = pool::Context::new(args.isolation, args.jobs, Arc::default());
+    let ctx = pool::Context::new(&args.exec, Arc::default());
     let results: Mutex<Vec<Finished>> = Mutex::default();
     let printed: Mutex<usize> = Mutex::new(0);
     let tagged = jobs.into_iter().enumerate().collect();

@@ -53,18 +53,25 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// `jobs` at once (default: the number of CPUs).
-    pub(crate) fn new(isolation: Isolation, jobs: Option<usize>, stop: Arc<AtomicBool>) -> Context {
-        let workers = jobs
+    /// As `exec` says: its `--jobs` at once (default: the number of CPUs).
+    pub(crate) fn new(exec: &crate::cli::ExecArgs, stop: Arc<AtomicBool>) -> Context {
+        let workers = exec
+            .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
             .clamp(1, 64);
         Context {
-            isolation,
+            isolation: exec.isolation,
             workers,
             ring_mib: ring_mib(workers),
             cap: ProcessCap::detect(),
             stop,
         }
+    }
+
+    /// Where captures go: `dir`, unless `exec` declines them (`--no-capture`) or the isolation
+    /// cannot capture (host).
+    pub(crate) fn capture_dir<'a>(exec: &crate::cli::ExecArgs, dir: &'a Path) -> Option<&'a Path> {
+        (exec.isolation == Isolation::Namespace && !exec.no_capture).then_some(dir)
     }
 
     pub(crate) fn stopped(&self) -> bool {

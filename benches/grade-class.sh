@@ -27,22 +27,13 @@ bin=${CARGO_TARGET_DIR:-target}/release/socklab
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 expected=$PWD/fixtures/class/expected-grades.csv
 work=$(mktemp -d)
-busy=()
-cleanup() {
-  for pid in "${busy[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${busy[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=benches/busy.sh
+. benches/busy.sh
 scripts/fixture-class.sh "$work/class" 2> /dev/null
 students=$(find "$work/class" -mindepth 1 -maxdepth 1 -type d | wc -l)
 # A CI job's own shard variables must not shard the benchmark.
 unset CI_NODE_INDEX CI_NODE_TOTAL JOB_COMPLETION_INDEX SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT
-for _ in $(seq 1 "$loops"); do
-  bash -c 'while :; do :; done' &
-  busy+=("$!")
-done
+busy_start "$loops"
 echo "fixture class: $students students; $(nproc) cores; rounds: $rounds; busy loops: $loops;" \
   "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -5,12 +5,13 @@
 # and captures cut or retimed by editcap with tshark's reading of them), python3 (the fixture
 # submissions are Python), curl and headless chromium (real clients for the web and proxy labs'
 # programs), aiosmtpd (a real SMTP server for the mail client), junitparser (a real JUnit
-# consumer for socklab's junit.xml), PyYAML (reads the YAML examples of docs/grading.md), and
-# util-linux's unshare and setpriv (the sandbox and the unprivileged-user test). Whatever is
-# missing is installed with apt-get (the Python modules: pip when python3 is not Debian's), as
-# root or through sudo, after saying what; a machine without either stops here with the list.
-# Then `cargo test`, with this script's arguments (`scripts/test.sh --locked`,
-# `scripts/test.sh matrix`).
+# consumer for socklab's junit.xml), PyYAML (reads the YAML examples of docs/grading.md), Java
+# and npm (the W3C's HTML5 checker, vnu.jar from npm, checks socklab's report.html and
+# summary.html), and util-linux's unshare and setpriv (the sandbox and the unprivileged-user
+# test). Whatever is missing is installed with apt-get (the Python modules: pip when python3 is
+# not Debian's), as root or through sudo, after saying what; a machine without either stops
+# here with the list. Then `cargo test`, with this script's arguments (`scripts/test.sh
+# --locked`, `scripts/test.sh matrix`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,8 @@ command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
@@ -63,10 +66,20 @@ need_module junitparser python3-junitparser junitparser
 # PyYAML, a real YAML reader for docs/examples/*.yml in tests/grading_docs.rs.
 need_module yaml python3-yaml pyyaml
 
+# vnu.jar, the W3C's Nu Html Checker, where tests/common/vnu.rs looks for it (a pinned version
+# from npm, into the user's cache: nothing global).
+vnu_dir="${HOME}/.cache/socklab-tests/vnu"
+if [ ! -f "$vnu_dir/node_modules/vnu-jar/build/dist/vnu.jar" ]; then
+  echo "installing what the tests need: vnu-jar 26.9.27 (npm, into $vnu_dir)" >&2
+  npm install --no-audit --no-fund --silent --prefix "$vnu_dir" vnu-jar@26.9.27
+fi
+export SOCKLAB_VNU_JAR="$vnu_dir/node_modules/vnu-jar/build/dist/vnu.jar"
+
 echo "tshark: $(tshark --version | head -n 1)" >&2
 echo "python3: $(python3 --version)" >&2
 echo "curl: $(curl --version | head -n 1)" >&2
 echo "chromium: $(chromium --version 2>/dev/null | head -n 1)" >&2
+echo "vnu.jar: $(java -jar "$SOCKLAB_VNU_JAR" --version 2>&1 | head -n 1)" >&2
 echo "aiosmtpd: $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)')" >&2
 
 # socklab's sandbox needs unprivileged user namespaces; say so plainly if the machine has none.

@@ -60,12 +60,12 @@ in `socklab run --submission`); scenarios of different students run side by side
 A student's directory appears once the student is complete (never half written).
 
 Examples:
-  socklab grade submissions/                     the whole class, every lab
-  socklab grade submissions/ --lab upper         only the upper lab
-  socklab grade submissions/ --student ada       regrade one student (the class files too)
-  socklab grade submissions/ --resume            after an interruption: skip finished students
-  socklab grade submissions/ --shard 2/3         one machine's third; then `socklab merge`
-  socklab grade submissions/ --format gradescope,junit
+  socklab grade ~/submissions                     the whole class, every lab
+  socklab grade ~/submissions --lab upper         only the upper lab
+  socklab grade ~/submissions --student ada       regrade one student (the class files too)
+  socklab grade ~/submissions --resume            after an interruption: skip finished students
+  socklab grade ~/submissions --shard=2/3         one machine's third; then `socklab merge`
+  socklab grade ~/submissions --format gradescope,junit
                                                  each student's gradescope.json and junit.xml too
 
 Sharding: --shard M/N grades the students whose id hashes to M of N. Without --shard, it is
@@ -174,8 +174,9 @@ pub(crate) struct RunArgs {
     /// Where to write report.md and results.json.
     #[arg(long, value_name = "DIR", default_value = "reports/latest")]
     pub report: PathBuf,
-    /// Also write the run for an autograder or CI, beside report.md: junit (junit.xml),
-    /// gradescope (gradescope.json), prairielearn (prairielearn.json). Repeatable or a comma
+    /// Also write, beside report.md: html (report.html, the report as one self-contained
+    /// page), and for an autograder or CI junit (junit.xml), gradescope (gradescope.json),
+    /// prairielearn (prairielearn.json). Repeatable or a comma
     /// list (`--format junit,gradescope`).
     #[arg(
         long = "format",
@@ -209,6 +210,11 @@ pub(crate) struct ExecArgs {
     /// student's from it); default: random.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// A rubric file (JSON, docs/rubric.md): points per check, which scenarios and checks
+    /// students may see (visible, hidden, after_due_date, after_published), and which
+    /// advisory scenarios count. Checked against every scenario before anything runs.
+    #[arg(long, value_name = "FILE")]
+    pub rubric: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

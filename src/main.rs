@@ -25,6 +25,7 @@ mod plan;
 mod report;
 mod result;
 mod roles;
+mod rubric;
 mod run;
 mod sandbox;
 mod scenario;
@@ -258,6 +259,7 @@ fn dispatch(command: Command) -> Result<i32, AppError> {
             let mut out = std::io::stdout().lock();
             let written = match format {
                 report::Format::Markdown => report::write_markdown(&parsed, &mut out),
+                report::Format::Html => report::write_html(&parsed, &mut out),
                 report::Format::Json => report::write_json(&parsed, &mut out),
                 report::Format::Junit => report::write_junit(&parsed, &mut out),
                 report::Format::Gradescope => report::write_gradescope(&parsed, &mut out),

@@ -70,6 +70,26 @@ impl Visibility {
     pub(crate) fn is_visible(&self) -> bool {
         *self == Visibility::Visible
     }
+
+    /// The value as rubrics and Gradescope spell it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+        }
+    }
+
+    /// When the student sees it, in words (`shown after the due date`).
+    pub(crate) fn when_shown(self) -> &'static str {
+        match self {
+            Visibility::Visible => "shown",
+            Visibility::Hidden => "never shown",
+            Visibility::AfterDueDate => "shown after the due date",
+            Visibility::AfterPublished => "shown when the grades are published",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -115,6 +135,10 @@ pub(crate) struct ScenarioResult {
     /// points in the run's totals (see [`ScenarioResult::weighs`]).
     #[serde(default)]
     pub advisory: bool,
+    /// An advisory scenario a rubric makes count (its `"counts": true`): it stays advisory
+    /// (beyond the handout), and its points enter the totals.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counted: bool,
     /// Who may see the scenario's details (a rubric's `visibility`): anything but `visible`
     /// keeps its checks and evidence out of the student-facing outputs; its points still count.
     #[serde(default, skip_serializing_if = "Visibility::is_visible")]
@@ -153,10 +177,11 @@ pub(crate) struct ScenarioResult {
 impl ScenarioResult {
     /// Whether the scenario's points enter the run's totals. Advisory scenarios weigh 0.
     ///
-    /// This is the one place a rubric (issue 10) hooks in: a rubric that gives advisory
-    /// checks points makes them weigh here; nothing else reads `advisory` for the totals.
+    /// This is the one place a rubric (issue 10) hooks in: a rubric's `"counts": true` on an
+    /// advisory scenario ([`counted`](ScenarioResult::counted)) makes it weigh here; nothing
+    /// else reads `advisory` for the totals.
     pub(crate) fn weighs(&self) -> bool {
-        !self.advisory
+        !self.advisory || self.counted
     }
 }
 
@@ -343,6 +368,18 @@ mod tests {
                 max_points: 3
             }
         );
+    }
+
+    #[test]
+    fn an_advisory_scenario_a_rubric_counts_enters_the_totals() {
+        let mut counted = scenario(true, Verdict::Fail, 1, 3);
+        counted.counted = true;
+        let s = Summary::of(&[scenario(false, Verdict::Pass, 4, 4), counted]);
+        assert_eq!(
+            (s.scenarios, s.failed, s.points, s.max_points),
+            (2, 1, 5, 7)
+        );
+        assert_eq!(s.advisory, Tally::default());
     }
 
     #[test]

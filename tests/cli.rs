@@ -11,22 +11,13 @@ use serde_json::Value;
 
 mod common;
 
-use common::{root, run_into, socklab, submission};
+use common::{root, run_into, scenario, socklab, submission};
 
 /// Runs `socklab run ARGS` into a temporary report directory: (exit code, results, stdout).
 fn run(args: &[&str]) -> (i32, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let r = run_into(dir.path(), args);
     (r.code, r.results, r.stdout)
-}
-
-fn scenario<'a>(results: &'a Value, id: &str) -> &'a Value {
-    results["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("no scenario {id}"))
 }
 
 /// Every failure reason of a scenario, joined.

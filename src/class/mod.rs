@@ -99,6 +99,7 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
     if loaded.is_empty() {
         return Err(AppError::Input("no scenarios to run".into()));
     }
+    let rubric = crate::rubric::for_run(args.exec.rubric.as_deref(), &[], &args.scenarios)?;
 
     let students_dir = args.out.join(STUDENTS);
     std::fs::create_dir_all(&students_dir)
@@ -132,7 +133,7 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| AppError::Harness(format!("cannot handle Ctrl-C: {e}")))?;
     }
-    let ctx = Context::new(&args.exec, Arc::clone(&stop));
+    let mut ctx = Context::new(&args.exec, Arc::clone(&stop));
     let base_seed = args.exec.seed.unwrap_or_else(crate::run::fresh_seed);
 
     // Plan every student; those with nothing to run are written at once.
@@ -144,7 +145,14 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
         std::fs::create_dir_all(&partial)
             .map_err(|e| AppError::Harness(format!("cannot create {}: {e}", partial.display())))?;
         let seed = base_seed ^ shard_seed(id);
-        match plan_student(&args.dir.join(id), &loaded, seed, args, &partial) {
+        match plan_student(
+            &args.dir.join(id),
+            &loaded,
+            seed,
+            args,
+            &partial,
+            rubric.as_ref(),
+        ) {
             Ok(planned) if planned.jobs.is_empty() => {
                 let result = planned.header.assemble(Vec::new(), &ctx);
                 let result = nothing_submitted(result, &some_files(&args.dir.join(id)));
@@ -179,6 +187,7 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
         }
     }
 
+    ctx.rubric = rubric;
     let total_jobs = jobs.len() as u64;
     let bar = progress_bar(total_jobs, pending.len());
     let pending = Mutex::new(pending);
@@ -361,6 +370,7 @@ fn plan_student(
     seed: u64,
     args: &GradeArgs,
     partial: &Path,
+    rubric: Option<&crate::rubric::Rubric>,
 ) -> Result<crate::run::Planned, AppError> {
     let submission = Submission::open(dir).map_err(|e| AppError::Input(e.to_string()))?;
     let labs: BTreeSet<&str> = loaded.iter().map(|l| l.scenario.lab.as_str()).collect();
@@ -386,6 +396,7 @@ fn plan_student(
         seed,
         args.exec.isolation,
         capture_dir,
+        rubric,
     )?;
     if nothing {
         // Nothing binds: the report names the programs that look like one, with hints.
@@ -500,7 +511,12 @@ fn finish_student(
     result: &RunResult,
     formats: &[crate::report::RunFormat],
 ) -> Result<(), AppError> {
-    crate::run::write_reports(result, partial, formats)?;
+    // Every student gets report.html too: the page to hand them.
+    let mut formats = formats.to_vec();
+    formats.push(crate::report::RunFormat::Html);
+    formats.sort_by_key(|f| f.file_name());
+    formats.dedup();
+    crate::run::write_reports(result, partial, &formats)?;
     replace_dir(partial, &out.join(student_dir(id)))
 }
 

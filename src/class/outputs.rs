@@ -1,5 +1,5 @@
-//! The class's files, each written whole or not at all: `summary.md`, `grades.csv` and
-//! `junit.xml` (and the students' own directories, renamed into place once complete).
+//! The class's files, each written whole or not at all: `summary.md`, `summary.html`,
+//! `grades.csv` and `junit.xml` (and the students' own directories, renamed into place once complete).
 //!
 //! Every class file is a pure function of the students' results ([`ClassSummary`]), so a class
 //! graded in shards and merged reads exactly as one graded in one go. None of them holds a
@@ -44,6 +44,9 @@ pub(crate) fn write_class(
         Ok::<(), AppError>(())
     };
     file("summary.md", &|buf| write_summary_md(summary, buf))?;
+    file("summary.html", &|buf| {
+        crate::report::write_summary_html(summary, buf)
+    })?;
     file("grades.csv", &|buf| write_grades_csv(summary, buf))?;
     file("junit.xml", &|buf| {
         crate::report::write_class_junit(runs, buf)

@@ -150,6 +150,24 @@ pub(super) fn run_output(result: &RunResult) -> String {
     out
 }
 
+/// [`run_output`] of what the student may see of the run (the [student view](super::student)):
+/// no hidden check or scenario named, and a sentence on what is not shown (see
+/// `Withheld::sentence` for `total_withheld`).
+pub(super) fn student_output(result: &RunResult, total_withheld: bool) -> String {
+    let view = super::student::view(result);
+    let mut out = String::new();
+    if view.hidden_error {
+        out.push_str(super::student::HIDDEN_ERROR);
+        out.push('\n');
+    }
+    out.push_str(&run_output(&view.result));
+    if !view.withheld.is_empty() {
+        out.push_str(&view.withheld.sentence(total_withheld));
+        out.push('\n');
+    }
+    out
+}
+
 /// What an autograder shows when socklab stopped before grading anything (its exit code is
 /// then 2 or 3): no score, and why, for the instructor.
 pub(super) fn aborted_output(error: &AppError) -> String {

@@ -13,23 +13,29 @@
 //! run's points (`summary.points`). When socklab broke (a harness error, exit 3) the score is
 //! 0 and `output` says so to the instructor: a broken run is never a grade, let alone full
 //! points; the tests still show what was judged, and a broken check keeps its `max_score`.
+//!
+//! Each test carries the visibility a rubric gave its check (or its scenario: a check of a
+//! scenario that is not visible is not visible either), which Gradescope enforces itself; the
+//! top-level `output`, which every student sees, is written from the [student
+//! view](super::student), so that it names no hidden check or scenario.
 
 use std::io;
 
 use serde::Serialize;
 
 use super::autograders::{
-    aborted_output, check_output, harness_broke, kind, run_output, scenario_error, test_name, Kind,
+    aborted_output, check_output, harness_broke, kind, scenario_error, student_output, test_name,
+    Kind,
 };
 use crate::error::AppError;
-use crate::result::RunResult;
+use crate::result::{RunResult, Visibility};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Results {
     pub score: f64,
     pub execution_time: u64,
     pub output: String,
-    pub visibility: &'static str,
+    pub visibility: Visibility,
     pub tests: Vec<Test>,
 }
 
@@ -42,7 +48,7 @@ pub(crate) struct Test {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
     pub output: String,
-    pub visibility: &'static str,
+    pub visibility: Visibility,
 }
 
 pub(crate) fn gradescope(result: &RunResult) -> Results {
@@ -63,7 +69,7 @@ pub(crate) fn gradescope(result: &RunResult) -> Results {
                 max_score: f64::from(max_score),
                 status,
                 output: check_output(scenario, check),
-                visibility: "visible",
+                visibility: super::student::visibility(scenario, check),
             });
         }
         if let Some(error) = scenario_error(scenario) {
@@ -76,7 +82,7 @@ pub(crate) fn gradescope(result: &RunResult) -> Results {
                     "socklab could not run this scenario (a harness error, not the student's \
                      fault): {error}\n"
                 ),
-                visibility: "visible",
+                visibility: scenario.visibility,
             });
         }
     }
@@ -87,8 +93,8 @@ pub(crate) fn gradescope(result: &RunResult) -> Results {
             f64::from(result.summary.points)
         },
         execution_time: result.duration_ms.div_ceil(1000),
-        output: run_output(result),
-        visibility: "visible",
+        output: student_output(result, true),
+        visibility: Visibility::Visible,
         tests,
     }
 }
@@ -99,7 +105,7 @@ pub(crate) fn aborted(error: &AppError) -> Results {
         score: 0.0,
         execution_time: 0,
         output: aborted_output(error),
-        visibility: "visible",
+        visibility: Visibility::Visible,
         tests: vec![],
     }
 }
@@ -147,6 +153,43 @@ mod tests {
         let adv = t("upper-extra: survives a flood");
         assert_eq!((adv.score, adv.max_score), (0.0, 0.0));
         assert!(adv.output.contains("Advisory"));
+    }
+
+    #[test]
+    fn each_test_has_its_checks_visibility_and_the_output_names_no_hidden_one() {
+        let mut run = fixture::mixed();
+        run.scenarios[0].checks[1].visibility = Visibility::AfterPublished;
+        run.scenarios[2].visibility = Visibility::Hidden;
+        run.diagnoses = vec![crate::diagnose::Diagnosis {
+            id: "x".into(),
+            role: None,
+            summary: "it went wrong in `upper-extra`".into(),
+            detail: None,
+            checks: vec!["upper-basic: uppercases".into()],
+        }];
+        let g = gradescope(&run);
+        let v = |name: &str| g.tests.iter().find(|t| t.name == name).unwrap().visibility;
+        assert_eq!(v("upper-basic: replies"), Visibility::Visible);
+        assert_eq!(v("upper-basic: uppercases"), Visibility::AfterPublished);
+        assert_eq!(v("upper-extra: survives a flood"), Visibility::Hidden);
+        // The score is the run's; Gradescope hides the total from the student itself.
+        assert_eq!(g.score, f64::from(run.summary.points));
+        assert!(!g.output.contains("upper-extra"), "{}", g.output);
+        assert!(g.output.contains("in a hidden scenario"), "{}", g.output);
+        assert!(g.output.contains("2 more check(s)"), "{}", g.output);
+        let mut out = Vec::new();
+        write_gradescope(&run, &mut out).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let values: Vec<&str> = json["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["visibility"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            values,
+            ["visible", "after_published", "visible", "visible", "hidden"]
+        );
     }
 
     #[test]

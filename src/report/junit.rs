@@ -6,6 +6,10 @@
 //! scenario that could not run before any check was judged gets one `<error>` testcase of its
 //! own); a check not graded and every check of an advisory scenario (0 points) are
 //! `<skipped>` with why. The XML is written by the maintained `quick-junit` crate.
+//!
+//! JUnit is the instructor's (CI): every check is there with its details, whatever a rubric's
+//! visibility; a check that students may not see has the property `visibility` with the
+//! rubric's value (`hidden`, `after_due_date`, `after_published`).
 
 use std::io;
 
@@ -63,6 +67,10 @@ fn suites(result: &RunResult, student: Option<&str>) -> Vec<TestSuite> {
             }
             let mut case = TestCase::new(check.title.as_str(), status);
             case.set_classname(classname.as_str());
+            let visibility = super::student::visibility(scenario, check);
+            if !visibility.is_visible() {
+                case.add_property(("visibility", visibility.as_str()));
+            }
             suite.add_test_case(case);
         }
         if let Some(error) = scenario_error(scenario) {
@@ -123,6 +131,26 @@ mod tests {
         assert_eq!(x.matches("<error").count(), 0, "{x}");
         assert!(x.contains("uppercases went wrong"), "{x}");
         assert!(x.contains("advisory, counts 0 points (failed)"), "{x}");
+        assert!(!x.contains("visibility"), "{x}");
+    }
+
+    #[test]
+    fn a_check_students_may_not_see_keeps_its_details_and_says_so() {
+        let mut run = fixture::mixed();
+        run.scenarios[0].checks[1].visibility = crate::result::Visibility::Hidden;
+        run.scenarios[2].visibility = crate::result::Visibility::AfterDueDate;
+        let x = xml(&run);
+        assert!(x.contains("uppercases went wrong"), "{x}");
+        assert!(x.contains("survives a flood went wrong"), "{x}");
+        assert!(
+            x.contains(r#"<property name="visibility" value="hidden"/>"#),
+            "{x}"
+        );
+        assert!(
+            x.contains(r#"<property name="visibility" value="after_due_date"/>"#),
+            "{x}"
+        );
+        assert_eq!(x.matches("<property ").count(), 2, "{x}");
     }
 
     #[test]

@@ -1,27 +1,52 @@
 //! `report.md`: a summary table, then per scenario the question, the verdict, every check with
 //! expected vs actual and the reason of each failure, the programs and how they were bound, a
 //! timestamped transcript, and the explanation.
+//!
+//! It is the student's: it shows the run's [student view](super::student), without the checks
+//! and scenarios a rubric does not make `visible`, and says how many it leaves out.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use crate::check::{CheckResult, Outcome};
 use crate::diagnose::Diagnosis;
 use crate::evidence::Stream;
-use crate::plan::Binding;
 use crate::result::{RunResult, ScenarioResult, Verdict};
+
+use super::student::{self, Withheld};
+use super::view;
 
 /// Transcript lines shown per scenario before cutting.
 const TRANSCRIPT_LINES: usize = 60;
 
 pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    // A role costs points where any scenario of the run needs it, a hidden one too.
+    let needed: BTreeSet<String> = r
+        .scenarios
+        .iter()
+        .flat_map(|sc| sc.programs.iter().filter_map(|p| p.role.clone()))
+        .collect();
+    let view = student::view(r);
+    let (r, withheld) = (&view.result, &view.withheld);
     let s = &r.summary;
     writeln!(out, "# socklab report\n")?;
     let not_graded = not_graded_suffix(s.not_graded);
+    let shown = if withheld.is_empty() {
+        ""
+    } else {
+        " (of the checks shown)"
+    };
     writeln!(
         out,
-        "{} scenarios: **{} passed**, {} failed, {} errors{not_graded} · points **{}/{}** · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
+        "{} scenarios: **{} passed**, {} failed, {} errors{not_graded} · points **{}/{}**{shown} · {} · isolation: {} · socklab {} · seed {} (`--seed {}` gives the same ports)\n",
         s.scenarios, s.passed, s.failed, s.errors, s.points, s.max_points, r.started_at, r.isolation, r.socklab_version, r.seed, r.seed
     )?;
+    if !withheld.is_empty() {
+        writeln!(out, "**Not shown:** {}\n", withheld.sentence(true))?;
+    }
+    if view.hidden_error {
+        writeln!(out, "**{}**\n", student::HIDDEN_ERROR)?;
+    }
     if !r.process_cap.is_empty() {
         writeln!(out, "Processes capped by: {}\n", r.process_cap)?;
     }
@@ -31,14 +56,14 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
     match &r.submission {
         Some(dir) => {
             writeln!(out, "Submission: `{dir}`\n")?;
-            bindings(r, out)?;
+            bindings(r, &needed, out)?;
             diagnoses(r, out)?;
         }
         None => writeln!(out, "Programs: socklab's reference implementations\n")?,
     }
     let (graded, advisory): (Vec<&ScenarioResult>, Vec<&ScenarioResult>) =
         r.scenarios.iter().partition(|sc| sc.weighs());
-    table(&graded, out)?;
+    table(&graded, withheld, out)?;
     let a = &s.advisory;
     if a.scenarios > 0 {
         writeln!(
@@ -52,7 +77,7 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
         )?;
     }
     for sc in &graded {
-        scenario(sc, &r.diagnoses, out)?;
+        scenario(sc, &r.diagnoses, withheld, out)?;
     }
     if !advisory.is_empty() {
         writeln!(out, "\n<a id=\"advisory\"></a>\n")?;
@@ -68,9 +93,9 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
              evidence, but they weigh 0 points: the totals above leave them out, and their \
              failures are not among the diagnoses.\n"
         )?;
-        table(&advisory, out)?;
+        table(&advisory, withheld, out)?;
         for sc in &advisory {
-            scenario(sc, &r.diagnoses, out)?;
+            scenario(sc, &r.diagnoses, withheld, out)?;
         }
     }
     Ok(())
@@ -85,7 +110,11 @@ fn not_graded_suffix(n: usize) -> String {
 }
 
 /// The table of verdicts, one row per scenario.
-fn table(scenarios: &[&ScenarioResult], out: &mut dyn Write) -> io::Result<()> {
+fn table(
+    scenarios: &[&ScenarioResult],
+    withheld: &Withheld,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
     writeln!(out, "|---|---|---|---|---|")?;
     for sc in scenarios {
@@ -97,35 +126,43 @@ fn table(scenarios: &[&ScenarioResult], out: &mut dyn Write) -> io::Result<()> {
             escape(&sc.title),
             sc.id,
             sc.lab,
-            points(sc),
+            points(sc, withheld),
             sc.duration_ms
         )?;
     }
     Ok(())
 }
 
-/// `3/4`, or for an advisory scenario `3/4, advisory: 0 points`.
-fn points(sc: &ScenarioResult) -> String {
-    if sc.weighs() {
-        format!("{}/{}", sc.points, sc.max_points)
-    } else {
+/// `3/4`, or for an advisory scenario `3/4, advisory: 0 points`; with the checks the student
+/// view leaves out (`3/4 + 1 check not shown`).
+fn points(sc: &ScenarioResult, withheld: &Withheld) -> String {
+    let mut text = if !sc.weighs() {
         format!("{}/{}, advisory: 0 points", sc.points, sc.max_points)
+    } else if sc.advisory {
+        format!(
+            "{}/{}, advisory, counted by the rubric",
+            sc.points, sc.max_points
+        )
+    } else {
+        format!("{}/{}", sc.points, sc.max_points)
+    };
+    match withheld.in_scenario.get(&sc.id) {
+        Some(1) => text.push_str(" + 1 check not shown"),
+        Some(n) => text.push_str(&format!(" + {n} checks not shown")),
+        None => {}
     }
+    text
 }
 
-/// Which file played which role, and the files that played none.
-fn bindings(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+/// Which file played which role, and the files that played none; `needed`: the roles a
+/// scenario of the run needs.
+fn bindings(r: &RunResult, needed: &BTreeSet<String>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## Who played which role\n")?;
     writeln!(out, "| Role | Lab | Program | How | Interpreter |")?;
     writeln!(out, "|---|---|---|---|---|")?;
     // A missing role costs points only where a scenario of this run needs it.
-    let needed: std::collections::BTreeSet<&str> = r
-        .scenarios
-        .iter()
-        .flat_map(|sc| sc.programs.iter().filter_map(|p| p.role.as_deref()))
-        .collect();
     for b in &r.bindings {
-        let program = match (&b.file, needed.contains(b.role.as_str())) {
+        let program = match (&b.file, needed.contains(&b.role)) {
             (Some(f), _) => format!("`{f}`"),
             (None, true) => "**not submitted** (scores 0)".to_string(),
             (None, false) => "not submitted (no scenario of this run needs it)".to_string(),
@@ -196,7 +233,12 @@ fn icon(v: Verdict) -> &'static str {
     }
 }
 
-fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {
+fn scenario(
+    sc: &ScenarioResult,
+    diagnoses: &[Diagnosis],
+    withheld: &Withheld,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "\n<a id=\"{}\"></a>", sc.id)?;
     writeln!(
         out,
@@ -204,7 +246,7 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
         icon(sc.verdict),
         sc.verdict.label(),
         escape(&sc.title),
-        points(sc)
+        points(sc, withheld)
     )?;
     let ports: Vec<String> = sc
         .ports
@@ -233,11 +275,7 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
         writeln!(out, "| | Where | Expected | Actual | Points |")?;
         writeln!(out, "|---|---|---|---|---|")?;
         for c in &sc.checks {
-            let expected = if c.title == c.expected {
-                c.expected.clone()
-            } else {
-                format!("{}: {}", c.title, c.expected)
-            };
+            let expected = view::expectation(c);
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {}/{} |",
@@ -253,45 +291,19 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
     }
     writeln!(out, "**Programs.**\n")?;
     for p in &sc.programs {
-        let how = match &p.binding {
-            Binding::Reference => "socklab reference".to_string(),
-            Binding::Submission { file, how } => format!("submission `{file}` (bound by {how})"),
-            Binding::Command => "scenario command".to_string(),
-            Binding::Peer { name } => {
-                format!("socklab peer `{name}` (the other party, never graded)")
-            }
-            Binding::NotSubmitted => "not submitted".to_string(),
-        };
         let role = p
             .role
             .as_deref()
             .map(|r| format!(" `{r}`"))
             .unwrap_or_default();
-        let state = match (
-            &p.evidence.exit,
-            &p.evidence.spawn_error,
-            p.evidence.started_ms,
-        ) {
-            (_, Some(e), _) => format!("could not start: {e}"),
-            (Some(e), _, _) => e.describe(),
-            (None, None, Some(_)) => "running at the end".into(),
-            (None, None, None) => "not started".into(),
-        };
-        // The reference and peers run as `<path to socklab> ref ROLE ...`: show it as a user types it.
-        let mut argv = p.evidence.argv.clone();
-        if matches!(p.binding, Binding::Reference | Binding::Peer { .. }) {
-            if let Some(first) = argv.first_mut() {
-                *first = "socklab".into();
-            }
-        }
         writeln!(
             out,
             "- **{}**{}: {} — `{}` — {}",
             p.evidence.name,
             role,
-            how,
-            argv.join(" "),
-            state
+            view::program_how(p, |s| format!("`{s}`")),
+            view::program_command(p),
+            view::program_state(p)
         )?;
     }
     writeln!(out, "\n**Steps.**\n")?;
@@ -333,6 +345,13 @@ fn scenario(sc: &ScenarioResult, diagnoses: &[Diagnosis], out: &mut dyn Write) -
             out,
             "\n**Not graded**: nothing in this scenario was judged (see the harness warnings \
              above). What it shows: {}",
+            sc.explanation.trim()
+        )?;
+    } else if sc.verdict == Verdict::Pass && withheld.in_scenario.contains_key(&sc.id) {
+        // The checks not shown may have been lost: the run is not said to behave so.
+        writeln!(
+            out,
+            "\n**Explanation** (the checks shown passed; the others are not shown). {}",
             sc.explanation.trim()
         )?;
     } else if sc.verdict == Verdict::Pass {
@@ -436,51 +455,10 @@ fn what_went_wrong(
 }
 
 fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
-    // Each program gets its share of the lines, so a flood from one never hides the others.
-    let share = (TRANSCRIPT_LINES / sc.programs.len().max(1)).max(12);
-    let mut cut: Vec<(&str, usize)> = Vec::new();
-    let mut lines: Vec<(u64, &str, Stream, String)> = Vec::new();
-    for p in &sc.programs {
-        let mut mine: Vec<(u64, &str, Stream, String)> = Vec::new();
-        // Programs often write a line in several chunks (text, then "\n"): join chunks of one
-        // stream until a newline, timestamped by the chunk that started the line.
-        let mut open: Vec<(u64, Stream, String)> = Vec::new();
-        for e in &p.evidence.transcript {
-            let mut text = e.text.as_str();
-            while !text.is_empty() {
-                let (piece, rest, ends) = match text.find('\n') {
-                    Some(i) => (&text[..i], &text[i + 1..], true),
-                    None => (text, "", false),
-                };
-                let at = open.iter().position(|o| o.1 == e.stream);
-                let (t, mut line) = match at {
-                    Some(i) => {
-                        let (t, _, l) = open.remove(i);
-                        (t, l)
-                    }
-                    None => (e.t_ms, String::new()),
-                };
-                line.push_str(piece);
-                if ends {
-                    mine.push((t, p.evidence.name.as_str(), e.stream, line));
-                } else {
-                    open.push((t, e.stream, line));
-                }
-                text = rest;
-            }
-        }
-        for (t, stream, line) in open {
-            mine.push((t, p.evidence.name.as_str(), stream, line));
-        }
-        if mine.len() > share {
-            cut.push((p.evidence.name.as_str(), mine.len() - share));
-        }
-        lines.extend(mine.into_iter().take(share));
-    }
-    if lines.is_empty() {
+    let t = view::transcript(sc, TRANSCRIPT_LINES);
+    if t.lines.is_empty() {
         return Ok(());
     }
-    lines.sort_by_key(|l| l.0);
     let width = sc
         .programs
         .iter()
@@ -492,19 +470,21 @@ fn transcript(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
         "\n**Transcript** (ms since start; `<` typed in, `>` printed, `!` error output):\n"
     )?;
     writeln!(out, "```text")?;
-    for (t, name, stream, text) in &lines {
-        let arrow = match stream {
+    for l in &t.lines {
+        let arrow = match l.stream {
             Stream::Stdin => "<",
             Stream::Stdout => ">",
             Stream::Stderr => "!",
         };
         writeln!(
             out,
-            "{t:>6} {name:<width$} {arrow} {}",
-            text.replace("```", "'''")
+            "{:>6} {:<width$} {arrow} {}",
+            l.t_ms,
+            l.program,
+            l.text.replace("```", "'''")
         )?;
     }
-    for (name, n) in cut {
+    for (name, n) in t.cut {
         writeln!(
             out,
             "… {name}: {n} more lines, cut here (results.json keeps more)"
@@ -588,61 +568,31 @@ fn packets(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
 /// A Mermaid sequence diagram of the exchange: one participant per program endpoint, one
 /// arrow per packet (ICMP errors dashed).
 fn ladder(sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
-    if sc.packets.is_empty() {
+    let Some(l) = view::ladder(sc, LADDER_ARROWS) else {
         return Ok(());
-    }
-    let mut ids: Vec<String> = Vec::new();
-    let id_of = |ep: &str, ids: &mut Vec<String>| -> usize {
-        // ICMP rows have bare addresses: draw them at the first endpoint on that address.
-        let key = ids.iter().position(|x| x == ep).or_else(|| {
-            (!ep.contains(':') || ep.starts_with('['))
-                .then(|| ids.iter().position(|x| x.starts_with(&format!("{ep}:"))))
-                .flatten()
-        });
-        key.unwrap_or_else(|| {
-            ids.push(ep.to_string());
-            ids.len() - 1
-        })
     };
-    let mut arrows = Vec::new();
-    for p in sc.packets.iter().take(LADDER_ARROWS) {
-        let a = id_of(&p.arrow_from, &mut ids);
-        let b = id_of(&p.arrow_to, &mut ids);
-        let style = if p.protocol.starts_with("ICMP") {
-            "-->>"
-        } else {
-            "->>"
-        };
-        arrows.push(format!(
-            "    P{a}{style}P{b}: {}. {}",
-            p.number,
-            mermaid_text(&p.label)
-        ));
-    }
     writeln!(out, "\n**Ladder:**\n")?;
     writeln!(out, "```mermaid\nsequenceDiagram")?;
-    for (i, ep) in ids.iter().enumerate() {
-        let name = sc
-            .participants
-            .iter()
-            .find(|x| &x.endpoint == ep)
-            .map_or("", |x| x.name.as_str());
-        let label = if name.is_empty() {
-            ep.clone()
-        } else {
-            format!("{name} {ep}")
-        };
-        writeln!(out, "    participant P{i} as {}", mermaid_text(&label))?;
-    }
-    for a in arrows {
-        writeln!(out, "{a}")?;
-    }
-    if sc.packets.len() > LADDER_ARROWS {
+    for (i, lane) in l.lanes.iter().enumerate() {
         writeln!(
             out,
-            "    Note over P0: {} more packets",
-            sc.packets.len() - LADDER_ARROWS
+            "    participant P{i} as {}",
+            mermaid_text(&lane.label())
         )?;
+    }
+    for a in &l.arrows {
+        let style = if a.icmp { "-->>" } else { "->>" };
+        writeln!(
+            out,
+            "    P{}{style}P{}: {}. {}",
+            a.from,
+            a.to,
+            a.number,
+            mermaid_text(&a.label)
+        )?;
+    }
+    if l.more > 0 {
+        writeln!(out, "    Note over P0: {} more packets", l.more)?;
     }
     writeln!(out, "```")
 }
@@ -684,6 +634,72 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Outcome;
+    use crate::report::testing::{check, run, scenario};
+    use crate::result::Visibility;
+
+    fn markdown(r: &RunResult) -> String {
+        let mut out = Vec::new();
+        write_markdown(r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn checks_and_scenarios_not_visible_show_no_details() {
+        let mut hidden = check("uppercases", Outcome::Failed, 3);
+        hidden.visibility = Visibility::Hidden;
+        hidden.actual = "hello in lowercase".into();
+        let basic = scenario(
+            "upper-basic",
+            false,
+            vec![check("replies", Outcome::Passed, 2), hidden],
+        );
+        let mut secret = scenario(
+            "upper-secret",
+            false,
+            vec![check("survives a flood", Outcome::Failed, 5)],
+        );
+        secret.visibility = Visibility::AfterDueDate;
+        secret.title = "The secret scenario".into();
+        let mut r = run(vec![basic, secret]);
+        r.diagnoses = vec![crate::diagnose::Diagnosis {
+            id: "x".into(),
+            role: None,
+            summary: "the server went wrong in `upper-secret`".into(),
+            detail: None,
+            checks: vec![
+                "upper-basic: uppercases".into(),
+                "upper-secret: survives a flood".into(),
+            ],
+        }];
+        let md = markdown(&r);
+        for secret in [
+            "uppercases",
+            "hello in lowercase",
+            "upper-secret",
+            "The secret scenario",
+            "survives a flood",
+        ] {
+            assert!(!md.contains(secret), "{secret} in:\n{md}");
+        }
+        assert!(md.contains("points **2/2** (of the checks shown)"), "{md}");
+        assert!(md.contains("2/2 + 1 check not shown"), "{md}");
+        assert!(
+            md.contains("2 more check(s) are graded but not shown here, in 1 scenario"),
+            "{md}"
+        );
+        assert!(
+            md.contains("1 shown after the due date, 1 never shown"),
+            "{md}"
+        );
+        assert!(md.contains("a hidden check<br>a hidden check"), "{md}");
+        assert!(md.contains("in a hidden scenario"), "{md}");
+        assert!(!md.contains("this run behaved so"), "{md}");
+        // Without a rubric, everything is shown as before.
+        let plain = markdown(&crate::report::testing::mixed());
+        assert!(!plain.contains("not shown"), "{plain}");
+        assert!(plain.contains("uppercases"), "{plain}");
+    }
 
     #[test]
     fn mermaid_text_escapes_what_ends_or_breaks_a_message() {

@@ -9,13 +9,19 @@
 //! scenario are tests of `max_points` 0. `score` is the run's points over its maximum (0 when
 //! there is nothing to earn). When socklab broke (a harness error, exit 3) the submission is
 //! `gradable: false`, which PrairieLearn shows as not graded rather than as a score.
+//!
+//! PrairieLearn's format has no visibility: what the file holds may be shown to the student.
+//! So a check a rubric does not make `visible` (or one of a scenario that is not) is no test
+//! of its own: they are folded into one test, `checks not shown`, worth their points together,
+//! with no name, output or reason of theirs (the score, which PrairieLearn shows anyway, still
+//! counts them); `output` is written from the [student view](super::student).
 
 use std::io;
 
 use serde::Serialize;
 
 use super::autograders::{
-    aborted_output, check_output, harness_broke, kind, reason, run_output, scenario_error,
+    aborted_output, check_output, harness_broke, kind, reason, scenario_error, student_output,
     test_name, Kind,
 };
 use crate::error::AppError;
@@ -42,6 +48,8 @@ pub(crate) struct Test {
 
 pub(crate) fn prairielearn(result: &RunResult) -> Results {
     let mut tests = Vec::new();
+    // The checks not shown, together: (points, max_points).
+    let mut folded: Option<(u32, u32)> = None;
     for scenario in &result.scenarios {
         for check in &scenario.checks {
             let k = kind(scenario, check);
@@ -50,6 +58,12 @@ pub(crate) fn prairielearn(result: &RunResult) -> Results {
                 Kind::HarnessError => (0, check.points),
                 Kind::NotGraded | Kind::Advisory { .. } => (0, 0),
             };
+            if !super::student::visibility(scenario, check).is_visible() {
+                let (p, m) = folded.get_or_insert((0, 0));
+                *p = p.saturating_add(points);
+                *m = m.saturating_add(max_points);
+                continue;
+            }
             tests.push(Test {
                 name: test_name(scenario, check),
                 description: scenario.title.clone(),
@@ -64,6 +78,11 @@ pub(crate) fn prairielearn(result: &RunResult) -> Results {
             });
         }
         if let Some(error) = scenario_error(scenario) {
+            if !scenario.visibility.is_visible() {
+                let (_, m) = folded.get_or_insert((0, 0));
+                *m = m.saturating_add(scenario.max_points);
+                continue;
+            }
             tests.push(Test {
                 name: format!("{}: scenario run", scenario.id),
                 description: scenario.title.clone(),
@@ -73,6 +92,16 @@ pub(crate) fn prairielearn(result: &RunResult) -> Results {
                 output: String::new(),
             });
         }
+    }
+    if let Some((points, max_points)) = folded {
+        tests.push(Test {
+            name: "checks not shown".into(),
+            description: "graded checks the instructor has not made visible".into(),
+            points,
+            max_points,
+            message: super::student::view(result).withheld.sentence(false),
+            output: String::new(),
+        });
     }
     let s = &result.summary;
     let broke = harness_broke(result);
@@ -90,7 +119,7 @@ pub(crate) fn prairielearn(result: &RunResult) -> Results {
         } else {
             format!("{} of {} points.", s.points, s.max_points)
         },
-        output: run_output(result),
+        output: student_output(result, false),
         tests,
     }
 }
@@ -149,6 +178,26 @@ mod tests {
             .unwrap();
         assert_eq!((ns.points, ns.max_points), (0, 1));
         assert_eq!(p.message, "2 of 6 points.");
+    }
+
+    #[test]
+    fn checks_not_shown_are_one_test_without_their_names() {
+        let mut run = fixture::mixed();
+        run.scenarios[0].checks[0].visibility = crate::result::Visibility::AfterDueDate;
+        run.scenarios[0].checks[1].visibility = crate::result::Visibility::Hidden;
+        let p = prairielearn(&run);
+        assert!(p.tests.iter().all(|t| !t.name.starts_with("upper-basic")));
+        let folded = p
+            .tests
+            .iter()
+            .find(|t| t.name == "checks not shown")
+            .unwrap();
+        assert_eq!((folded.points, folded.max_points), (2, 5));
+        assert!(!folded.message.contains("uppercases"), "{}", folded.message);
+        // The tests still add up to the score.
+        assert_eq!(p.tests.iter().map(|t| t.points).sum::<u32>(), 2);
+        assert_eq!(p.tests.iter().map(|t| t.max_points).sum::<u32>(), 6);
+        assert!(!p.output.contains("uppercases"), "{}", p.output);
     }
 
     #[test]

@@ -205,6 +205,8 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
     if selected.loaded.is_empty() {
         return Err(AppError::Input("no scenarios to run".into()));
     }
+    // Against every scenario known, whatever `--lab` selects (see `rubric::for_run`).
+    let rubric = crate::rubric::for_run(args.exec.rubric.as_deref(), &args.paths, &args.scenarios)?;
     let submission = match &args.submission {
         Some(dir) => Some(Submission::open(dir).map_err(|e| AppError::Input(e.to_string()))?),
         None => None,
@@ -217,6 +219,7 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
         seed,
         args.exec.isolation,
         capture_dir,
+        rubric.as_ref(),
     )?;
     if let Some(s) = &planned.header.submission {
         console::print_bindings(
@@ -232,10 +235,11 @@ fn run_and_report(args: &RunArgs) -> Result<RunResult, AppError> {
     header.overrides = selected.notes;
     let first_advisory = jobs
         .iter()
-        .position(|j| j.loaded.scenario.advisory)
+        .position(|j| apart(j, rubric.as_ref()))
         .unwrap_or(usize::MAX);
     let width = jobs.iter().map(|j| j.plan.id.len()).max().unwrap_or(10);
-    let ctx = pool::Context::new(&args.exec, Arc::default());
+    let mut ctx = pool::Context::new(&args.exec, Arc::default());
+    ctx.rubric = rubric;
     let results: Mutex<Vec<Finished>> = Mutex::default();
     let printed: Mutex<usize> = Mutex::new(0);
     let tagged = jobs.into_iter().enumerate().collect();
@@ -297,6 +301,7 @@ pub(crate) fn plan_submission(
     seed: u64,
     isolation: Isolation,
     capture_dir: Option<&Path>,
+    rubric: Option<&crate::rubric::Rubric>,
 ) -> Result<Planned, AppError> {
     let started = SystemTime::now();
     let t0 = Instant::now();
@@ -374,7 +379,7 @@ pub(crate) fn plan_submission(
     }
     // Advisory scenarios run and print last, under their own header: the graded ones read as
     // one block, as the totals count them.
-    jobs.sort_by_key(|j| j.loaded.scenario.advisory);
+    jobs.sort_by_key(|j| apart(j, rubric));
     Ok(Planned {
         jobs,
         header: Header {
@@ -388,6 +393,12 @@ pub(crate) fn plan_submission(
             unbound_files,
         },
     })
+}
+
+/// Whether a job is shown apart, with the advisory scenarios: an advisory scenario the rubric
+/// makes count is graded among the others.
+fn apart(job: &Job, rubric: Option<&crate::rubric::Rubric>) -> bool {
+    job.loaded.scenario.advisory && !rubric.is_some_and(|r| r.counts(&job.plan.id))
 }
 
 impl Header {

@@ -50,6 +50,8 @@ pub(crate) struct Context {
     pub cap: ProcessCap,
     /// Once set (Ctrl-C), no job starts; those running finish.
     pub stop: Arc<AtomicBool>,
+    /// Applied to each result before it is diagnosed and scored (`--rubric`).
+    pub rubric: Option<crate::rubric::Rubric>,
 }
 
 impl Context {
@@ -65,6 +67,7 @@ impl Context {
             ring_mib: ring_mib(workers),
             cap: ProcessCap::detect(),
             stop,
+            rubric: None,
         }
     }
 
@@ -118,6 +121,9 @@ pub(crate) fn execute<T: Send>(
                 }
                 match run_one(&job, prepared, ctx) {
                     Ok(mut result) => {
+                        if let Some(r) = &ctx.rubric {
+                            r.apply(&mut result);
+                        }
                         // Diagnoses may turn lost checks into not-run ones: score after them.
                         let found = if job.diagnose && result.weighs() {
                             crate::diagnose::scenario(&mut result)

@@ -49,22 +49,69 @@ pub(crate) enum LoadError {
 const BOM: char = '\u{feff}';
 
 /// Parses scenario text (less a leading byte-order mark); `path` is only used in messages.
-pub(crate) fn load_str(path: &Path, mut text: String) -> Result<Loaded, Box<Diagnostic>> {
+pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Box<Diagnostic>> {
+    let (scenario, source) = parse::<Scenario>(path, text)?;
+    Ok(Loaded {
+        path: source.path,
+        text: source.text,
+        locator: source.locator,
+        scenario,
+    })
+}
+
+/// A JSON file's text, kept after parsing so that later stages can point into it.
+#[derive(Debug)]
+pub(crate) struct Source {
+    pub path: PathBuf,
+    pub text: String,
+    pub locator: Locator,
+}
+
+impl Source {
+    /// A diagnostic at `span` (the file start if unknown), the JSON path `json_path`.
+    pub(crate) fn diagnostic_at(
+        &self,
+        span: Option<(usize, usize)>,
+        json_path: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Diagnostic {
+        span_diagnostic(
+            &self.path,
+            &self.text,
+            &self.locator,
+            span,
+            json_path,
+            message.into(),
+            help,
+        )
+    }
+}
+
+/// Parses JSON text (less a leading byte-order mark) into `T`, the way scenarios are parsed:
+/// the first problem is one [`Diagnostic`] with its line, column and JSON path, and "did you
+/// mean" for a misspelled field or variant. `path` is only used in messages.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    mut text: String,
+) -> Result<(T, Source), Box<Diagnostic>> {
     if text.starts_with(BOM) {
         text.drain(..BOM.len_utf8());
     }
     let mut de = serde_json::Deserializer::from_str(&text);
-    let parsed = serde_path_to_error::deserialize::<_, Scenario>(&mut de)
+    let parsed = serde_path_to_error::deserialize::<_, T>(&mut de)
         .map_err(|e| (e.path().to_string(), e.into_inner()))
         // Trailing characters are an error too, reported by `end`.
         .and_then(|s| de.end().map(|()| s).map_err(|e| (String::new(), e)));
     match parsed {
-        Ok(scenario) => Ok(Loaded {
-            path: path.to_path_buf(),
-            locator: Locator::new(&text),
-            text,
-            scenario,
-        }),
+        Ok(value) => Ok((
+            value,
+            Source {
+                path: path.to_path_buf(),
+                locator: Locator::new(&text),
+                text,
+            },
+        )),
         Err((json_path, inner)) => {
             // Only the lines: no value of refused text is ever looked up.
             let locator = Locator::lines(&text);
@@ -86,22 +133,42 @@ impl Loaded {
         message: impl Into<String>,
         help: Option<String>,
     ) -> Diagnostic {
-        let (start, end) = self.locator.value(json_path).unwrap_or((0, 1));
-        let width = self
-            .text
-            .get(start..end)
-            .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count()));
-        diagnostic_at(
+        span_diagnostic(
             &self.path,
             &self.text,
             &self.locator,
-            start,
-            width,
-            json_path.to_string(),
+            self.locator.value(json_path),
+            json_path,
             message.into(),
             help,
         )
     }
+}
+
+/// A diagnostic underlining `span` (the file start if unknown) on its first line.
+fn span_diagnostic(
+    path: &Path,
+    text: &str,
+    locator: &Locator,
+    span: Option<(usize, usize)>,
+    json_path: &str,
+    message: String,
+    help: Option<String>,
+) -> Diagnostic {
+    let (start, end) = span.unwrap_or((0, 1));
+    let width = text
+        .get(start..end)
+        .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count()));
+    diagnostic_at(
+        path,
+        text,
+        locator,
+        start,
+        width,
+        json_path.to_string(),
+        message,
+        help,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -22,6 +22,9 @@ pub(crate) const MAX_DEPTH: usize = 128;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Locator {
     values: HashMap<String, (usize, usize)>,
+    /// Span of each object member's key (the quoted string), by the member's path: where an
+    /// error about the name itself points (an unknown scenario id in a rubric).
+    keys: HashMap<String, (usize, usize)>,
     line_starts: Vec<usize>,
 }
 
@@ -51,6 +54,11 @@ impl Locator {
     /// Span of the value at `path`.
     pub(crate) fn value(&self, path: &str) -> Option<(usize, usize)> {
         self.values.get(path).copied()
+    }
+
+    /// Span of the key (with its quotes) of the object member at `path`.
+    pub(crate) fn key(&self, path: &str) -> Option<(usize, usize)> {
+        self.keys.get(path).copied()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -157,7 +165,9 @@ impl Scanner<'_> {
                         loc.values.insert(path.clone(), (start, self.pos));
                     }
                     (Some(b'"'), None) => {
+                        let key_start = self.pos;
                         let key = self.string();
+                        let key_span = (key_start, self.pos);
                         self.ws();
                         if self.bytes.get(self.pos) == Some(&b':') {
                             self.pos += 1;
@@ -166,6 +176,7 @@ impl Scanner<'_> {
                             path.push('.');
                         }
                         path.push_str(&key);
+                        loc.keys.insert(path.clone(), key_span);
                         break;
                     }
                     (Some(b'}' | b']') | None, _) | (Some(_), None) => return,
@@ -203,8 +214,9 @@ impl Scanner<'_> {
         }
     }
 
-    /// Scans a string starting at a quote; returns its content (escapes resolved roughly: keys
-    /// in scenario files are plain identifiers).
+    /// Scans a string starting at a quote; returns its content, escapes resolved as serde_json
+    /// resolves them (a rubric's keys are check titles, which may hold a quote), or as written
+    /// when they do not parse.
     fn string(&mut self) -> String {
         self.pos += 1;
         let start = self.pos;
@@ -217,7 +229,14 @@ impl Scanner<'_> {
         }
         let end = self.pos.min(self.bytes.len());
         self.pos = (self.pos + 1).min(self.bytes.len());
-        String::from_utf8_lossy(&self.bytes[start.min(end)..end]).into_owned()
+        let raw = &self.bytes[start.min(end)..end];
+        if raw.contains(&b'\\') {
+            let quoted = &self.bytes[start.saturating_sub(1)..self.pos];
+            if let Ok(s) = serde_json::from_slice::<String>(quoted) {
+                return s;
+            }
+        }
+        String::from_utf8_lossy(raw).into_owned()
     }
 }
 
@@ -246,6 +265,18 @@ mod tests {
         assert_eq!(at("[0].a[2].b"), Some("null"));
         assert_eq!(at("[0].a[2]"), Some(r#"{"b": null}"#));
         assert_eq!(at("[1]"), Some("true"));
+    }
+
+    #[test]
+    fn finds_keys_with_their_escapes_resolved() {
+        let text = "{\"a\": {\"say \\\"hi\\\"\": 1, \"b.c\": 2}}";
+        let loc = Locator::new(text);
+        let span = |s: Option<(usize, usize)>| s.map(|(s, e)| &text[s..e]);
+        assert_eq!(span(loc.key("a.say \"hi\"")), Some("\"say \\\"hi\\\"\""));
+        assert_eq!(span(loc.value("a.say \"hi\"")), Some("1"));
+        assert_eq!(span(loc.key("a.b.c")), Some("\"b.c\""));
+        assert_eq!(span(loc.key("a")), Some("\"a\""));
+        assert_eq!(loc.key("a.nope"), None);
     }
 
     #[test]

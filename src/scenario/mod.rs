@@ -12,7 +12,7 @@ mod locate;
 mod model;
 
 pub(crate) use diagnostic::{did_you_mean, Diagnostic};
-pub(crate) use load::{load, load_str, Loaded};
+pub(crate) use load::{load, load_str, parse, Loaded, Source};
 pub(crate) use locate::Locator;
 pub(crate) use model::*;
 

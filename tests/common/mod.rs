@@ -10,9 +10,11 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
+pub mod browser;
 pub mod pcap;
 #[path = "../../src/testkit.rs"]
 pub mod testkit;
+pub mod vnu;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -86,6 +88,16 @@ pub fn verify_json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+/// The scenario `id` of a run's results.json.
+pub fn scenario<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no scenario {id}"))
 }
 
 /// The check of kind `kind` in a verify report's or a scenario result's `checks`.

@@ -276,7 +276,7 @@ fn the_class_gets_its_expected_grades() {
     let summary = std::fs::read_to_string(b.out.join("summary.md")).unwrap();
     for id in roster() {
         let dir = b.out.join("students").join(&id);
-        for file in ["report.md", "results.json"] {
+        for file in ["report.md", "report.html", "results.json"] {
             assert!(
                 dir.join(file).is_file(),
                 "student {id} has no {file} in {}",
@@ -290,7 +290,7 @@ fn the_class_gets_its_expected_grades() {
             "summary.md does not name student {id}:\n{summary}"
         );
     }
-    for file in ["grades.csv", "junit.xml"] {
+    for file in ["grades.csv", "junit.xml", "summary.html"] {
         assert!(b.out.join(file).is_file(), "the class has no {file}");
     }
 }

@@ -24,14 +24,8 @@ cargo build --release --quiet
 bin=${CARGO_TARGET_DIR:-target}/release/socklab
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 work=$(mktemp -d)
-busy=()
-cleanup() {
-  for pid in "${busy[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${busy[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${KEEP:-0}" = 1 ]; then echo "reports kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=benches/busy.sh
+. benches/busy.sh
 
 # The jobs: one line per (round, fixture, lab).
 jobs=$work/jobs
@@ -48,10 +42,7 @@ for dir in fixtures/submissions/*/; do
 done
 njobs=$(wc -l < "$jobs")
 
-for _ in $(seq 1 "$loops"); do
-  bash -c 'while :; do :; done' &
-  busy+=("$!")
-done
+busy_start "$loops"
 echo "load: $loops busy loops (pids ${busy[*]}); $rounds rounds of $(ls -d fixtures/submissions/*/ | wc -l) fixtures, $njobs gradings, $parallel at a time"
 
 start=$(date +%s)
@@ -104,8 +95,11 @@ for name in fixtures:
             for s in json.load(open(path))["scenarios"]:
                 if s.get("verdict") == "error":
                     errors.append(f"{name} round {r}: {s['id']}: harness error: {s.get('error')}")
+                # An advisory scenario's checks are listed as `[advisory] ID: TITLE`, as in
+                # tests/matrix.rs.
+                mark = "[advisory] " if s.get("advisory") else ""
                 for c in s["checks"]:
-                    key = f"{s['id']}: {c['title']}"
+                    key = f"{mark}{s['id']}: {c['title']}"
                     seen.add(key)
                     if lost(c):
                         got.add(key)

@@ -5,13 +5,13 @@
 # and captures cut or retimed by editcap with tshark's reading of them), python3 (the fixture
 # submissions are Python), curl and headless chromium (real clients for the web and proxy labs'
 # programs), aiosmtpd (a real SMTP server for the mail client), junitparser (a real JUnit
-# consumer for socklab's junit.xml), Java and npm (the W3C's HTML5 checker, vnu.jar from npm,
-# checks socklab's report.html and summary.html), and util-linux's unshare and
-# setpriv (the sandbox and the unprivileged-user test). Whatever is missing is installed with
-# apt-get (aiosmtpd, junitparser: pip when python3 is not Debian's), as root or through
-# sudo, after saying what; a machine without either stops here with the list. Then
-# `cargo test`, with this script's arguments (`scripts/test.sh --locked`, `scripts/test.sh
-# matrix`).
+# consumer for socklab's junit.xml), PyYAML (reads the YAML examples of docs/grading.md), Java
+# and npm (the W3C's HTML5 checker, vnu.jar from npm, checks socklab's report.html and
+# summary.html), and util-linux's unshare and setpriv (the sandbox and the unprivileged-user
+# test). Whatever is missing is installed with apt-get (the Python modules: pip when python3 is
+# not Debian's), as root or through sudo, after saying what; a machine without either stops
+# here with the list. Then `cargo test`, with this script's arguments (`scripts/test.sh
+# --locked`, `scripts/test.sh matrix`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,30 +45,26 @@ if [ ${#need[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# aiosmtpd, a real SMTP server the reference mail client delivers to: Debian's package for
-# Debian's python3, else from PyPI for whichever python3 comes first on PATH (pyenv, ...).
-if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+# Python modules the tests import: Debian's package for Debian's python3, else from PyPI for
+# whichever python3 comes first on PATH (pyenv, ...).
+# need_module MODULE DEBIAN_PACKAGE PYPI_PACKAGE
+need_module() {
+  python3 -c "import $1" 2>/dev/null && return
   if [ "$(command -v python3)" = /usr/bin/python3 ]; then
     if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
-    echo "installing what the tests need: python3-aiosmtpd (apt-get)" >&2
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-aiosmtpd >/dev/null
+    echo "installing what the tests need: $2 (apt-get)" >&2
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$2" >/dev/null
   else
-    echo "installing what the tests need: aiosmtpd (pip, for $(command -v python3))" >&2
-    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+    echo "installing what the tests need: $3 (pip, for $(command -v python3))" >&2
+    python3 -m pip install --quiet --disable-pip-version-check "$3"
   fi
-fi
-
+}
+# aiosmtpd, a real SMTP server the reference mail client delivers to.
+need_module aiosmtpd python3-aiosmtpd aiosmtpd
 # junitparser, a real JUnit consumer that reads socklab's junit.xml in tests/autograder_formats.rs.
-if ! python3 -c 'import junitparser' 2>/dev/null; then
-  if [ "$(command -v python3)" = /usr/bin/python3 ]; then
-    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
-    echo "installing what the tests need: python3-junitparser (apt-get)" >&2
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-junitparser >/dev/null
-  else
-    echo "installing what the tests need: junitparser (pip, for $(command -v python3))" >&2
-    python3 -m pip install --quiet --disable-pip-version-check junitparser
-  fi
-fi
+need_module junitparser python3-junitparser junitparser
+# PyYAML, a real YAML reader for docs/examples/*.yml in tests/grading_docs.rs.
+need_module yaml python3-yaml pyyaml
 
 # vnu.jar, the W3C's Nu Html Checker, where tests/common/vnu.rs looks for it (a pinned version
 # from npm, into the user's cache: nothing global).

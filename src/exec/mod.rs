@@ -54,8 +54,28 @@ use procfs::{InputWait, WaitOn};
 use track::{Known, Place};
 use watch::{Blocked, Clock, Judge, ProcSample, Sample};
 
-/// How often waits re-examine the world.
+/// How often waits re-examine the world: every TICK at first, then each pause half again as
+/// long as the last, up to TICK_MAX. What happens soon is seen at once; a long wait (a
+/// window that runs out, a server that takes its time) costs a look every TICK_MAX instead of
+/// every TICK, which matters when many sandboxes share the cores. A verdict never depends on
+/// the pace: windows are measured in the program's own time and the condition is looked at
+/// once more when its window has run out.
 const TICK: Duration = Duration::from_millis(2);
+const TICK_MAX: Duration = Duration::from_millis(10);
+
+/// The pauses of one wait (see [`TICK`]).
+struct Pace(Duration);
+
+impl Pace {
+    fn new() -> Pace {
+        Pace(TICK)
+    }
+
+    fn pause(&mut self) {
+        std::thread::sleep(self.0);
+        self.0 = (self.0 * 3 / 2).min(TICK_MAX);
+    }
+}
 /// Grace between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_millis(500);
 /// Ceiling, in each program's own time, of the wait for programs to settle (blocked or ended)
@@ -728,6 +748,7 @@ impl Supervisor<'_> {
         let t0 = Instant::now();
         let limit = Duration::from_millis(ms);
         let mut clock = Clock::new(self.epoch.elapsed());
+        let mut pace = Pace::new();
         loop {
             self.reap();
             self.track();
@@ -744,13 +765,14 @@ impl Supervisor<'_> {
                     stolen: clock.stolen(),
                 };
             }
-            std::thread::sleep(TICK);
+            pace.pause();
         }
     }
 
     /// Polls `cond` until it holds or `limit` passes; reaps and tracks as it goes.
     fn wait_until(&mut self, limit: Duration, mut cond: impl FnMut(&mut Self) -> bool) -> bool {
         let end = Instant::now() + limit;
+        let mut pace = Pace::new();
         loop {
             self.reap();
             self.track();
@@ -761,7 +783,7 @@ impl Supervisor<'_> {
             if Instant::now() >= end {
                 return false;
             }
-            std::thread::sleep(TICK);
+            pace.pause();
         }
     }
 
@@ -990,6 +1012,7 @@ impl Supervisor<'_> {
             let mut judges: Vec<Judge> = (0..n).map(|_| Judge::new(self.gap())).collect();
             let mut clocks: Vec<Clock> = (0..n).map(|_| Clock::new(self.epoch.elapsed())).collect();
             let limit = Duration::from_millis(SETTLE_MS);
+            let mut pace = Pace::new();
             loop {
                 self.reap();
                 self.track();
@@ -1013,7 +1036,7 @@ impl Supervisor<'_> {
                 if !pending || Instant::now() >= self.deadline {
                     break;
                 }
-                std::thread::sleep(TICK);
+                pace.pause();
             }
         }
         self.reap();

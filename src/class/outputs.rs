@@ -177,13 +177,9 @@ pub(crate) fn write_summary_md(summary: &ClassSummary, out: &mut dyn Write) -> i
     }
 
     writeln!(out, "\n## Checks most students lost\n")?;
-    // In a class of more than a few, a check one student lost says more about that student
-    // (their report has it) than about the lab.
-    let shared = |f: &&super::summary::FailedCheck| f.students.len() > 1 || n <= 3;
     let shown: Vec<_> = summary
-        .most_failed
-        .iter()
-        .filter(shared)
+        .shared_failures()
+        .into_iter()
         .take(MOST_FAILED_SHOWN)
         .collect();
     if summary.most_failed.is_empty() {
@@ -204,6 +200,12 @@ pub(crate) fn write_summary_md(summary: &ClassSummary, out: &mut dyn Write) -> i
             f.students.len(),
             f.of
         )?;
+        if f.diagnosis.is_none() && f.students.len() > 1 {
+            writeln!(
+                out,
+                "   each lost it for a reason of their own (see their reports)"
+            )?;
+        }
         if let Some(d) = &f.diagnosis {
             let kind = match d.kind.as_str() {
                 "reason" => "the most common reason".to_string(),

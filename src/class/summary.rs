@@ -94,7 +94,8 @@ pub(crate) struct FailedCheck {
     /// Students graded on it (lost or not).
     pub of: usize,
     /// The diagnosis most of its losers got (its summary with the student's files in it is
-    /// per student, so the cause's kind is said: `cannot-start`, ...), and how many got it.
+    /// per student, so the cause's kind is said: `cannot-start`, ...), and how many got it;
+    /// None when no two of them lost it for the same reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<CommonCause>,
 }
@@ -213,6 +214,17 @@ impl ClassSummary {
         }
     }
 
+    /// The lost checks the class pages list: those lost by more than one student (in a class
+    /// of more than three, a check one student lost says more about that student, whose
+    /// report has it, than about the lab), most students first.
+    pub(crate) fn shared_failures(&self) -> Vec<&FailedCheck> {
+        let n = self.students.len();
+        self.most_failed
+            .iter()
+            .filter(|f| f.students.len() > 1 || n <= 3)
+            .collect()
+    }
+
     /// Whether any student's grade has a harness error (the class then exits 3).
     pub(crate) fn harness_broke(&self) -> bool {
         self.students.iter().any(|s| s.harness_errors > 0)
@@ -270,8 +282,9 @@ fn most_failed(runs: &[&StudentRun]) -> Vec<FailedCheck> {
         points: u32,
         of: usize,
         losers: Vec<String>,
-        /// Kind → (count, first example).
-        causes: BTreeMap<String, (usize, String)>,
+        /// Cause → (count, kind, first example). A diagnosed cause is its kind (its words
+        /// name each student's own files); a plain reason is its words.
+        causes: BTreeMap<String, (usize, String, String)>,
     }
     let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
     for r in runs {
@@ -306,12 +319,17 @@ fn most_failed(runs: &[&StudentRun]) -> Vec<FailedCheck> {
                 ),
                 None => (c.outcome.label().to_string(), c.outcome.label().to_string()),
             };
+            let key = if c.cause.is_some() {
+                kind.clone()
+            } else {
+                format!("{kind}: {words}")
+            };
             let e = acc
                 .get_mut(&format!("{scenario}: {}", c.title))
                 .expect("inserted above")
                 .causes
-                .entry(kind)
-                .or_insert((0, words));
+                .entry(key)
+                .or_insert((0, kind, words));
             e.0 += 1;
         }
     }
@@ -319,11 +337,14 @@ fn most_failed(runs: &[&StudentRun]) -> Vec<FailedCheck> {
         .into_iter()
         .filter(|(_, a)| !a.losers.is_empty())
         .map(|(check, a)| FailedCheck {
+            // A cause is "most common" only when it is shared (or there is one loser): when
+            // every loser lost it for a reason of their own, none is picked.
             diagnosis: a
                 .causes
                 .iter()
                 .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then_with(|| y.0.cmp(x.0)))
-                .map(|(kind, (n, example))| CommonCause {
+                .filter(|(_, (n, _, _))| *n > 1 || a.losers.len() == 1)
+                .map(|(_, (n, kind, example))| CommonCause {
                     kind: kind.clone(),
                     example: example.clone(),
                     students: *n,
@@ -414,6 +435,33 @@ mod tests {
             s.most_failed[1].diagnosis.as_ref().map(|d| d.kind.as_str()),
             Some("not run")
         );
+    }
+
+    #[test]
+    fn no_cause_is_called_most_common_when_each_loser_had_their_own() {
+        let lost = |reason: &str| {
+            let mut c = check("x", Outcome::Failed, 3);
+            c.reason = Some(reason.into());
+            run(vec![scenario("a", false, vec![c])])
+        };
+        let runs = [
+            ("ann", "printed a"),
+            ("ben", "printed b"),
+            ("cat", "printed a"),
+        ];
+        let class = |ids: &[(&str, &str)]| {
+            ClassSummary::of(
+                &ids.iter()
+                    .map(|(id, why)| StudentRun {
+                        id: id.to_string(),
+                        result: lost(why),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert!(class(&runs[..2]).most_failed[0].diagnosis.is_none());
+        let shared = class(&runs).most_failed[0].diagnosis.clone().unwrap();
+        assert_eq!((shared.students, shared.example.as_str()), (2, "printed a"));
     }
 
     #[test]

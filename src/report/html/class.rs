@@ -53,7 +53,7 @@ pub(crate) fn write_summary_html(
         }
         div .chart { (histogram(&summary.histogram)) }
         h2 { "Checks most students lost" }
-        (most_failed(&summary.most_failed))
+        (most_failed(&summary.shared_failures(), summary.most_failed.len()))
     };
     page::write(page::page("socklab class summary", body), out)
 }
@@ -152,9 +152,14 @@ pub(crate) fn histogram(buckets: &[Bucket]) -> Markup {
     }
 }
 
-fn most_failed(checks: &[FailedCheck]) -> Markup {
-    if checks.is_empty() {
+/// `checks`: the lost checks to list (`ClassSummary::shared_failures`); `all`: how many checks
+/// were lost in all.
+fn most_failed(checks: &[&FailedCheck], all: usize) -> Markup {
+    if all == 0 {
         return html! { p { "No student lost a graded check." } };
+    }
+    if checks.is_empty() {
+        return html! { p { "No check was lost by more than one student; each student's report has theirs." } };
     }
     html! {
         table {
@@ -171,6 +176,8 @@ fn most_failed(checks: &[FailedCheck]) -> Markup {
                     td {
                         @if let Some(d) = &f.diagnosis {
                             code { (d.kind) } " (" (d.students) "): " (d.example)
+                        } @else if f.students.len() > 1 {
+                            "each for a reason of their own"
                         }
                     }
                     td {

@@ -160,13 +160,20 @@ mod tests {
         let mut run = fixture::mixed();
         run.scenarios[0].checks[1].visibility = Visibility::AfterPublished;
         run.scenarios[2].visibility = Visibility::Hidden;
-        run.diagnoses = vec![crate::diagnose::Diagnosis {
-            id: "x".into(),
+        let cause = |summary: &str, checks: &[&str]| crate::diagnose::Diagnosis {
+            id: summary.into(),
             role: None,
-            summary: "it went wrong in `upper-extra`".into(),
+            summary: summary.into(),
             detail: None,
-            checks: vec!["upper-basic: uppercases".into()],
-        }];
+            checks: checks.iter().map(|c| c.to_string()).collect(),
+        };
+        run.diagnoses = vec![
+            cause(
+                "it went wrong in `upper-extra`",
+                &["upper-basic: uppercases", "upper-client: client sends"],
+            ),
+            cause("it lost a check not shown", &["upper-basic: uppercases"]),
+        ];
         let g = gradescope(&run);
         let v = |name: &str| g.tests.iter().find(|t| t.name == name).unwrap().visibility;
         assert_eq!(v("upper-basic: replies"), Visibility::Visible);
@@ -175,7 +182,10 @@ mod tests {
         // The score is the run's; Gradescope hides the total from the student itself.
         assert_eq!(g.score, f64::from(run.summary.points));
         assert!(!g.output.contains("upper-extra"), "{}", g.output);
+        // A cause that cost a visible check is shown, the hidden scenario unnamed; one that
+        // cost only hidden checks is not.
         assert!(g.output.contains("in a hidden scenario"), "{}", g.output);
+        assert!(!g.output.contains("it lost"), "{}", g.output);
         assert!(g.output.contains("2 more check(s)"), "{}", g.output);
         let mut out = Vec::new();
         write_gradescope(&run, &mut out).unwrap();

@@ -14,8 +14,12 @@
 //!   a check's evidence, hide its scenario);
 //! - scores each scenario it keeps over its visible checks only, and its totals over those
 //!   (the [`Withheld`] part tells how many checks and scenarios are not shown, not how they did);
-//! - names no hidden check and no hidden scenario in the diagnoses: a hidden check a cause cost
-//!   is `a hidden check`, a hidden scenario's id in a sentence is `a hidden scenario`.
+//! - keeps no trace of a hidden check or scenario in the diagnoses: a hidden check is left out
+//!   of the checks a cause cost, and a cause whose lost checks are all hidden is left out
+//!   whole (listing it, even as `a hidden check`, would tell that a hidden check was lost). A
+//!   cause that names a hidden scenario (`` `upper-secret` ``) is left out too, unless it cost
+//!   visible checks: then it is shown, the id read as `a hidden scenario`. A cause that cost no
+//!   check at all (a flood of output) is shown when it names nothing hidden.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -155,21 +159,42 @@ pub(crate) fn view(result: &RunResult) -> StudentView {
     }
     let mut shown = result.clone();
     shown.summary = Summary::of(&scenarios);
+    // A name both a visible and a hidden check bear (a rubric that hid one of two checks of
+    // the same title) is the visible one's: showing it tells nothing hidden.
+    let visible_checks: BTreeSet<String> = scenarios
+        .iter()
+        .flat_map(|sc| sc.checks.iter().map(|c| format!("{}: {}", sc.id, c.title)))
+        .collect();
     shown.scenarios = scenarios;
-    for d in &mut shown.diagnoses {
-        for c in &mut d.checks {
-            if hidden_checks.contains(c.as_str()) {
-                *c = "a hidden check".into();
+    let hidden = |c: &String| hidden_checks.contains(c) && !visible_checks.contains(c);
+    let quoted: Vec<String> = hidden_scenarios
+        .iter()
+        .map(|id| format!("`{id}`"))
+        .collect();
+    shown.diagnoses = result
+        .diagnoses
+        .iter()
+        .filter_map(|d| {
+            let names_hidden = quoted.iter().any(|q| {
+                d.summary.contains(q.as_str())
+                    || d.detail.as_deref().is_some_and(|t| t.contains(q.as_str()))
+            });
+            let mut d = d.clone();
+            let cost = d.checks.len();
+            d.checks.retain(|c| !hidden(c));
+            // Shown only with a visible check it cost, or when it cost none and hides nothing.
+            if d.checks.is_empty() && (cost > 0 || names_hidden) {
+                return None;
             }
-        }
-        for id in &hidden_scenarios {
-            let quoted = format!("`{id}`");
-            d.summary = d.summary.replace(&quoted, "a hidden scenario");
-            if let Some(detail) = &mut d.detail {
-                *detail = detail.replace(&quoted, "a hidden scenario");
+            for q in &quoted {
+                d.summary = d.summary.replace(q.as_str(), "a hidden scenario");
+                if let Some(detail) = &mut d.detail {
+                    *detail = detail.replace(q.as_str(), "a hidden scenario");
+                }
             }
-        }
-    }
+            Some(d)
+        })
+        .collect();
     StudentView {
         hidden_error: result.summary.harness_broke() && !shown.summary.harness_broke(),
         result: shown,
@@ -274,12 +299,10 @@ mod tests {
                 in_scenario: [("upper-basic".to_string(), 1)].into(),
             }
         );
+        // The cause cost a visible check too: shown, with that check alone.
         let d = &v.result.diagnoses[0];
         assert_eq!(d.summary, "it uses 12000 (in a hidden scenario)");
-        assert_eq!(
-            d.checks,
-            ["a hidden check", "upper-basic: replies", "a hidden check"]
-        );
+        assert_eq!(d.checks, ["upper-basic: replies"]);
         assert!(v
             .withheld
             .sentence(false)
@@ -321,6 +344,167 @@ mod tests {
             v.withheld.sentence(true).contains("(1 never shown)"),
             "{}",
             v.withheld.sentence(true)
+        );
+    }
+
+    /// A cause with the checks it cost (its id made of its summary).
+    fn cause(summary: &str, detail: Option<&str>, checks: &[&str]) -> crate::diagnose::Diagnosis {
+        crate::diagnose::Diagnosis {
+            id: format!("cause:{summary}"),
+            role: None,
+            summary: summary.into(),
+            detail: detail.map(Into::into),
+            checks: checks.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_cause_that_cost_only_hidden_checks_is_not_shown() {
+        let basic = scenario(
+            "upper-basic",
+            false,
+            vec![
+                check("replies", Outcome::Failed, 2),
+                hidden(check("uppercases", Outcome::Failed, 3), Visibility::Hidden),
+            ],
+        );
+        let mut secret = scenario(
+            "upper-secret",
+            false,
+            vec![check("survives a flood", Outcome::Failed, 5)],
+        );
+        secret.visibility = Visibility::AfterDueDate;
+        let mut r = run(vec![basic, secret]);
+        r.diagnoses = vec![
+            cause("only hidden", None, &["upper-basic: uppercases"]),
+            cause(
+                "only in a hidden scenario",
+                None,
+                &["upper-secret: survives a flood"],
+            ),
+            cause(
+                "both",
+                Some("see `upper-secret`"),
+                &["upper-basic: uppercases", "upper-basic: replies"],
+            ),
+            // Cost no check: shown while it names nothing hidden.
+            cause("a flood", Some("print less"), &[]),
+            cause("a flood in `upper-secret`", None, &[]),
+            cause("a flood", Some("in `upper-secret`"), &[]),
+            // A name no check of the run bears is not a hidden one.
+            cause("elsewhere", None, &["upper-gone: replies"]),
+        ];
+        let v = view(&r);
+        let shown: Vec<(&str, Option<&str>, Vec<&str>)> = v
+            .result
+            .diagnoses
+            .iter()
+            .map(|d| {
+                (
+                    d.summary.as_str(),
+                    d.detail.as_deref(),
+                    d.checks.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "both",
+                    Some("see a hidden scenario"),
+                    vec!["upper-basic: replies"]
+                ),
+                ("a flood", Some("print less"), vec![]),
+                ("elsewhere", None, vec!["upper-gone: replies"]),
+            ]
+        );
+        // The instructor's result keeps every cause and check.
+        assert_eq!(r.diagnoses.len(), 7);
+        assert_eq!(r.diagnoses[0].checks, ["upper-basic: uppercases"]);
+    }
+
+    #[test]
+    fn a_title_a_visible_and_a_hidden_check_share_is_the_visible_ones() {
+        let basic = scenario(
+            "upper-basic",
+            false,
+            vec![
+                check("replies", Outcome::Failed, 2),
+                hidden(check("replies", Outcome::Failed, 3), Visibility::Hidden),
+            ],
+        );
+        let mut r = run(vec![basic]);
+        r.diagnoses = vec![cause("twice", None, &["upper-basic: replies"])];
+        let v = view(&r);
+        assert_eq!(v.result.diagnoses.len(), 1);
+        assert_eq!(v.result.diagnoses[0].checks, ["upper-basic: replies"]);
+    }
+
+    /// Regression: a cause that cost only hidden checks was listed with its summary and
+    /// `— 1 check: a hidden check`, telling the student a hidden check was lost and why.
+    #[test]
+    fn a_cause_of_hidden_checks_only_leaves_no_trace_for_the_student() {
+        let mut r = crate::report::testing::mixed();
+        let c = &mut r.scenarios[0].checks[1];
+        c.visibility = Visibility::Hidden;
+        c.cause = Some("ignores-port:tcp-upper-server".into());
+        r.diagnoses = vec![crate::diagnose::Diagnosis {
+            id: "ignores-port:tcp-upper-server".into(),
+            role: Some("tcp-upper-server".into()),
+            summary: "the server ignores the assigned port".into(),
+            detail: Some("take the port from sys.argv".into()),
+            checks: vec!["upper-basic: uppercases".into()],
+        }];
+        let traces = [
+            "ignores the assigned port",
+            "sys.argv",
+            "ignores-port",
+            "a hidden check",
+            "Diagnoses",
+        ];
+        let write = |w: fn(&RunResult, &mut dyn std::io::Write) -> std::io::Result<()>| {
+            let mut out = Vec::new();
+            w(&r, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let md = write(crate::report::write_markdown);
+        let html = write(crate::report::write_html);
+        let gradescope: serde_json::Value =
+            serde_json::from_str(&write(crate::report::write_gradescope)).unwrap();
+        // What the student sees of gradescope.json: the output, and the visible tests.
+        let mut seen = vec![gradescope["output"].as_str().unwrap().to_string()];
+        for t in gradescope["tests"].as_array().unwrap() {
+            if t["visibility"] == "visible" {
+                seen.push(t.to_string());
+            }
+        }
+        let prairielearn = write(crate::report::write_prairielearn);
+        for (name, text) in [
+            ("report.md", &md),
+            ("report.html", &html),
+            ("gradescope output", &seen.join("\n")),
+            ("prairielearn.json", &prairielearn),
+        ] {
+            for trace in traces {
+                assert!(!text.contains(trace), "{trace} in {name}:\n{text}");
+            }
+        }
+        // The visible lost check is still reported: only the hidden cause went.
+        assert!(md.contains("client sends"), "{md}");
+        assert!(gradescope["output"]
+            .as_str()
+            .unwrap()
+            .contains("1 more check(s) are graded but not shown here"));
+        // results.json, the instructor's, keeps the cause and the check it cost.
+        let json: serde_json::Value =
+            serde_json::from_str(&write(crate::report::write_json)).unwrap();
+        let d = &json["diagnoses"][0];
+        assert_eq!(d["summary"], "the server ignores the assigned port");
+        assert_eq!(d["checks"][0], "upper-basic: uppercases");
+        assert_eq!(
+            json["scenarios"][0]["checks"][1]["cause"],
+            "ignores-port:tcp-upper-server"
         );
     }
 }

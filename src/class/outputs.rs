@@ -70,6 +70,22 @@ pub(crate) fn write_grades_csv(summary: &ClassSummary, out: &mut dyn Write) -> i
     w.flush()
 }
 
+/// Who lost a check for what kind of cause, in words: `` `cannot-start` (eli), failed the
+/// check itself (bao, kai) ``.
+pub(crate) fn kinds_line(kinds: &[(String, Vec<String>)]) -> String {
+    kinds
+        .iter()
+        .map(|(kind, who)| {
+            let what = match kind.as_str() {
+                "reason" => "failed the check itself".to_string(),
+                k => format!("`{k}`"),
+            };
+            format!("{what} ({})", who.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A table cell: no pipe or line break of a student's text may break the table.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
@@ -201,10 +217,7 @@ pub(crate) fn write_summary_md(summary: &ClassSummary, out: &mut dyn Write) -> i
             f.of
         )?;
         if f.diagnosis.is_none() && f.students.len() > 1 {
-            writeln!(
-                out,
-                "   each lost it for a reason of their own (see their reports)"
-            )?;
+            writeln!(out, "   no shared cause: {}", kinds_line(&f.kinds))?;
         }
         if let Some(d) = &f.diagnosis {
             let kind = match d.kind.as_str() {

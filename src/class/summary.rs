@@ -98,6 +98,9 @@ pub(crate) struct FailedCheck {
     /// None when no two of them lost it for the same reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<CommonCause>,
+    /// Who lost it for what kind of cause (`cannot-start`, `not-submitted`, `reason`: a
+    /// failed check's own reason, ...), the largest group first.
+    pub kinds: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -285,6 +288,8 @@ fn most_failed(runs: &[&StudentRun]) -> Vec<FailedCheck> {
         /// Cause → (count, kind, first example). A diagnosed cause is its kind (its words
         /// name each student's own files); a plain reason is its words.
         causes: BTreeMap<String, (usize, String, String)>,
+        /// Kind → who.
+        kinds: BTreeMap<String, Vec<String>>,
     }
     let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
     for r in runs {
@@ -296,6 +301,7 @@ fn most_failed(runs: &[&StudentRun]) -> Vec<FailedCheck> {
                 of: 0,
                 losers: Vec::new(),
                 causes: BTreeMap::new(),
+                kinds: BTreeMap::new(),
             });
             a.of += 1;
             if !c.outcome.lost() {
@@ -319,17 +325,16 @@ fn most_failed(runs: &[&StudentRun]) -> Vec<FailedCheck> {
                 ),
                 None => (c.outcome.label().to_string(), c.outcome.label().to_string()),
             };
+            let a = acc
+                .get_mut(&format!("{scenario}: {}", c.title))
+                .expect("inserted above");
+            a.kinds.entry(kind.clone()).or_default().push(r.id.clone());
             let key = if c.cause.is_some() {
                 kind.clone()
             } else {
                 format!("{kind}: {words}")
             };
-            let e = acc
-                .get_mut(&format!("{scenario}: {}", c.title))
-                .expect("inserted above")
-                .causes
-                .entry(key)
-                .or_insert((0, kind, words));
+            let e = a.causes.entry(key).or_insert((0, kind, words));
             e.0 += 1;
         }
     }
@@ -349,6 +354,11 @@ fn most_failed(runs: &[&StudentRun]) -> Vec<FailedCheck> {
                     example: example.clone(),
                     students: *n,
                 }),
+            kinds: {
+                let mut kinds: Vec<(String, Vec<String>)> = a.kinds.into_iter().collect();
+                kinds.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then_with(|| x.0.cmp(&y.0)));
+                kinds
+            },
             lab: a.lab,
             check,
             points: a.points,
@@ -459,7 +469,19 @@ mod tests {
                     .collect::<Vec<_>>(),
             )
         };
-        assert!(class(&runs[..2]).most_failed[0].diagnosis.is_none());
+        let two = class(&runs[..2]);
+        assert!(two.most_failed[0].diagnosis.is_none());
+        assert_eq!(
+            two.most_failed[0].kinds,
+            [(
+                "reason".to_string(),
+                vec!["ann".to_string(), "ben".to_string()]
+            )]
+        );
+        assert_eq!(
+            crate::class::outputs::kinds_line(&two.most_failed[0].kinds),
+            "failed the check itself (ann, ben)"
+        );
         let shared = class(&runs).most_failed[0].diagnosis.clone().unwrap();
         assert_eq!((shared.students, shared.example.as_str()), (2, "printed a"));
     }

@@ -177,7 +177,8 @@ fn most_failed(checks: &[&FailedCheck], all: usize) -> Markup {
                         @if let Some(d) = &f.diagnosis {
                             code { (d.kind) } " (" (d.students) "): " (d.example)
                         } @else if f.students.len() > 1 {
-                            "each for a reason of their own"
+                            "no shared cause: "
+                            (crate::class::outputs::kinds_line(&f.kinds).replace('`', ""))
                         }
                     }
                     td {

@@ -9,13 +9,21 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// JSON files that are not scenarios, as `socklab run` skips them when it searches a directory
+/// (`run::NOT_SCENARIOS`): a report or a manifest left under `scenarios/` is not bundled.
+const NOT_SCENARIOS: &[&str] = &["results.json", "socklab.json"];
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for entry in entries {
         let path = entry.expect("directory entry").path();
         if path.is_dir() {
             walk(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
+        } else if path.extension().is_some_and(|e| e == "json")
+            && !path
+                .file_name()
+                .is_some_and(|n| NOT_SCENARIOS.iter().any(|x| n == *x))
+        {
             out.push(path);
         }
     }

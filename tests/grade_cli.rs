@@ -74,6 +74,13 @@ fn students_who_cannot_be_graded_score_0_with_why_and_the_class_goes_on() {
         cy.contains("no program of any lab was found among: notes.txt"),
         "{cy}"
     );
+    // Nothing ran: said in words, not as empty tables.
+    assert!(
+        cy.contains("No file of the submission played a role")
+            && cy.contains("No scenario was run.")
+            && !cy.contains("| Verdict |"),
+        "{cy}"
+    );
     let summary = read(&out.join("summary.md"));
     for id in ["ada", "bad", "cy"] {
         assert!(

@@ -110,6 +110,10 @@ fn table(
     withheld: &Withheld,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if scenarios.is_empty() {
+        // A submission with no program of any lab graded: nothing ran.
+        return writeln!(out, "No scenario was run.");
+    }
     writeln!(out, "| Verdict | Scenario | Lab | Points | Time |")?;
     writeln!(out, "|---|---|---|---|---|")?;
     for sc in scenarios {
@@ -132,8 +136,15 @@ fn table(
 /// scenario of the run needs.
 fn bindings(r: &RunResult, needed: &BTreeSet<String>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## Who played which role\n")?;
-    writeln!(out, "| Role | Lab | Program | How | Interpreter |")?;
-    writeln!(out, "|---|---|---|---|---|")?;
+    if r.bindings.is_empty() {
+        writeln!(
+            out,
+            "No file of the submission played a role of a lab graded."
+        )?;
+    } else {
+        writeln!(out, "| Role | Lab | Program | How | Interpreter |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+    }
     // A missing role costs points only where a scenario of this run needs it.
     for b in &r.bindings {
         let program = match (&b.file, needed.contains(&b.role)) {

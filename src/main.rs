@@ -130,18 +130,10 @@ fn run_exit_code(s: &result::Summary) -> i32 {
 fn class_done(outcome: &class::ClassOutcome) -> i32 {
     let s = &outcome.summary;
     let n = s.students.len();
-    let percents: Vec<u32> = s
+    let mean = s
         .students
         .iter()
-        .map(|r| {
-            r.points
-                .saturating_mul(100)
-                .checked_div(r.max_points)
-                .unwrap_or(100)
-        })
-        .collect();
-    let mean = percents
-        .iter()
+        .map(|r| r.percent())
         .sum::<u32>()
         .checked_div(n as u32)
         .unwrap_or(0);

@@ -434,11 +434,9 @@ fn some_files(dir: &Path) -> Vec<String> {
 }
 
 /// Each student's ports differ from the others' (only the host isolation needs it, and only
-/// then is it seen): the seed mixed with the student's id.
+/// then is it seen): the seed mixed with the student's id, hashed as shards hash it.
 fn shard_seed(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    shard::fnv1a(id.as_bytes())
 }
 
 /// A student with no program for any lab graded: 0, and the report says what was found.
@@ -633,18 +631,15 @@ fn progress_bar(jobs: u64, students: usize) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// One line per student graded: `ada  42/55  students/ada/report.md`.
+/// One line per student graded: `bao  51/55  <what they should read first>` (the summary's
+/// headline).
 fn report_line(bar: Option<&indicatif::ProgressBar>, id: &str, result: &RunResult) {
     let s = &result.summary;
     let mut line = format!("{id:<16} {:>4}/{:<4}", s.points, s.max_points);
     if s.harness_broke() {
         line.push_str("  ! harness error: rerun this student");
-    } else if let Some(d) = result
-        .diagnoses
-        .iter()
-        .find(|d| !d.id.starts_with("not-submitted:"))
-    {
-        line.push_str(&format!("  {}", d.summary));
+    } else if let Some(headline) = summary::headline(result) {
+        line.push_str(&format!("  {headline}"));
     }
     match bar {
         Some(bar) => bar.println(line),

@@ -155,11 +155,7 @@ pub(crate) fn write_summary_md(summary: &ClassSummary, out: &mut dyn Write) -> i
                 write!(out, " — |")?;
             }
         }
-        let percent = s
-            .points
-            .saturating_mul(100)
-            .checked_div(s.max_points)
-            .unwrap_or(100);
+        let percent = s.percent();
         let cause = if s.harness_errors > 0 {
             format!("⚠ harness error in {} scenario(s): rerun", s.harness_errors)
         } else {

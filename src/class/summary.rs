@@ -66,6 +66,16 @@ pub(crate) struct StudentRow {
     pub headline: Option<String>,
 }
 
+impl StudentRow {
+    /// Points as a whole percent of the class's maximum (100 when the class has no points).
+    pub(crate) fn percent(&self) -> u32 {
+        self.points
+            .saturating_mul(100)
+            .checked_div(self.max_points)
+            .unwrap_or(100)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub(crate) struct LabCell {
     /// False when the student had no program for the lab: it was not graded, and counts 0.
@@ -200,12 +210,7 @@ impl ClassSummary {
             })
             .collect();
         for s in students.iter().filter(|s| s.harness_errors == 0) {
-            let percent = s
-                .points
-                .saturating_mul(100)
-                .checked_div(s.max_points)
-                .unwrap_or(100);
-            let i = ((percent / BUCKET_PERCENT) as usize).min(histogram.len() - 1);
+            let i = ((s.percent() / BUCKET_PERCENT) as usize).min(histogram.len() - 1);
             histogram[i].students += 1;
         }
 
@@ -236,7 +241,7 @@ impl ClassSummary {
 
 /// What the student should read first: their first diagnosis (a role not submitted is in
 /// the table already), else the first graded check they lost, with its reason.
-fn headline(result: &RunResult) -> Option<String> {
+pub(crate) fn headline(result: &RunResult) -> Option<String> {
     if let Some(d) = result
         .diagnoses
         .iter()

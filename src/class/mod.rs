@@ -126,6 +126,12 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
         to_grade = left;
     }
 
+    // Every student gets report.html too (the page to hand them), and the --format files.
+    let mut formats = args.formats.clone();
+    formats.push(crate::report::RunFormat::Html);
+    formats.sort_by_key(|f| f.file_name());
+    formats.dedup();
+
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // A second Ctrl-C ends socklab at once (the sandboxes still end with their namespaces).
@@ -156,7 +162,7 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
             Ok(planned) if planned.jobs.is_empty() => {
                 let result = planned.header.assemble(Vec::new(), &ctx);
                 let result = nothing_submitted(result, &some_files(&args.dir.join(id)));
-                finish_student(&args.out, id, &partial, &result, &args.formats)?;
+                finish_student(&args.out, id, &partial, &result, &formats)?;
                 report_line(None, id, &result);
             }
             Ok(planned) => {
@@ -180,7 +186,7 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
                 // The student's own input (a manifest that does not parse, a folder that is
                 // not there) is their grade's problem, not the class's: 0, with why.
                 let result = unreadable(&args.dir.join(id), &why);
-                finish_student(&args.out, id, &partial, &result, &args.formats)?;
+                finish_student(&args.out, id, &partial, &result, &formats)?;
                 report_line(None, id, &result);
             }
             Err(e) => return Err(e),
@@ -219,7 +225,7 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
             return;
         }
         let result = header.assemble(finished, &ctx);
-        match finish_student(&args.out, &id, &partial, &result, &args.formats) {
+        match finish_student(&args.out, &id, &partial, &result, &formats) {
             Ok(()) => report_line(bar.as_ref(), &id, &result),
             Err(e) => {
                 if let Ok(mut w) = write_error.lock() {
@@ -231,8 +237,9 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    // Students not complete (interrupted, or a harness failure) leave no partial directory.
+    remove_partials(&students_dir);
     if ctx.stopped() {
-        remove_partials(&students_dir);
         return Err(AppError::Interrupted(format!(
             "interrupted: the students graded so far are in {}; `socklab grade {} --out {} \
              --resume` grades the rest",
@@ -241,7 +248,6 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<ClassOutcome, AppError> {
             args.out.display()
         )));
     }
-    remove_partials(&students_dir);
     ran?;
     if let Some(e) = write_error.into_inner().ok().flatten() {
         return Err(e);
@@ -509,12 +515,7 @@ fn finish_student(
     result: &RunResult,
     formats: &[crate::report::RunFormat],
 ) -> Result<(), AppError> {
-    // Every student gets report.html too: the page to hand them.
-    let mut formats = formats.to_vec();
-    formats.push(crate::report::RunFormat::Html);
-    formats.sort_by_key(|f| f.file_name());
-    formats.dedup();
-    crate::run::write_reports(result, partial, &formats)?;
+    crate::run::write_reports(result, partial, formats)?;
     replace_dir(partial, &out.join(student_dir(id)))
 }
 

@@ -164,6 +164,7 @@ fn claim(sc: &ScenarioResult) -> Option<Diagnosis> {
         .find_map(|p| cannot_start(p))
         .or_else(|| programs.iter().find_map(|p| limit_hit(p)))
         .or_else(|| ignores_port(sc, &programs))
+        .or_else(|| client_ignores_port(sc, &programs))
         .or_else(|| programs.iter().find_map(|p| prompts(p)))
         .or_else(|| programs.iter().find_map(|p| detached(p)))
         .or_else(|| programs.iter().find_map(|p| stopped_early(p)))
@@ -301,6 +302,44 @@ fn ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diag
                 checks: Vec::new(),
             })
         })
+}
+
+/// A client that ignores its port, seen where it is the submission's only program (a cross-test
+/// run against socklab's server, which listens where it is told): its first connection or
+/// datagram goes to a port the scenario did not assign. Where the submission's server is there
+/// too, the server's `wait_ready` names the fault instead ([`ignores_port`]).
+fn client_ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diagnosis> {
+    let [p] = programs else { return None };
+    if is_server(p) {
+        return None;
+    }
+    let assigned: Vec<u16> = sc.ports.iter().map(|x| x.port).collect();
+    let opening = sc
+        .packets
+        .iter()
+        .find(|k| (k.protocol == "TCP" && k.info.contains("[SYN]")) || k.protocol == "UDP")?;
+    let port: u16 = opening.dst.rsplit_once(':')?.1.parse().ok()?;
+    if assigned.contains(&port) {
+        return None;
+    }
+    let given = assigned.first()?;
+    Some(Diagnosis {
+        id: format!("ignores-port:{}", role_of(p)),
+        role: p.role.clone(),
+        summary: format!(
+            "{} ignores the assigned port: it sends to {port}, not the port socklab gave it on \
+             the command line ({given} in `{}`, packet {})",
+            who(p),
+            sc.id,
+            opening.number
+        ),
+        detail: Some(
+            "ports are chosen per run, so a program must take its port from its arguments \
+             (sys.argv), never hard-code it"
+                .into(),
+        ),
+        checks: Vec::new(),
+    })
 }
 
 fn prompts(p: &ProgramResult) -> Option<Diagnosis> {

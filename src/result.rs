@@ -143,6 +143,10 @@ pub(crate) struct ScenarioResult {
     /// keeps its checks and evidence out of the student-facing outputs; its points still count.
     #[serde(default, skip_serializing_if = "Visibility::is_visible")]
     pub visibility: Visibility,
+    /// Set on a cross-test run (a `cross` scenario's `ID.socklab-client` or
+    /// `ID.socklab-server`): which role is the submission's and which socklab's, by design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross: Option<crate::scenario::Cross>,
     /// Points earned in this scenario's own checks (an advisory scenario's too: they say how
     /// it did, but do not enter the totals unless it [`weighs`](ScenarioResult::weighs)).
     pub points: u32,

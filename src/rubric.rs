@@ -375,9 +375,19 @@ impl Rubric {
     }
 
     /// Sets what the rubric says on `result`, before it is scored (see the module docs).
+    ///
+    /// A cross-test run (`ID.socklab-client`) the rubric does not name follows the rule of its
+    /// scenario `ID`: a check hidden there is hidden in its cross-test runs too (they judge the
+    /// same behaviour), and takes the points set there, except a check only socklab's program
+    /// is judged by, which stays at 0 whatever the rubric says.
     pub(crate) fn apply(&self, result: &mut ScenarioResult) {
-        let Some(rule) = self.file.scenarios.0.get(&result.id) else {
-            return;
+        let rules = &self.file.scenarios.0;
+        let (rule, inherited) = match rules.get(&result.id) {
+            Some(rule) => (rule, false),
+            None => match result.cross.as_ref().and_then(|c| rules.get(&c.base)) {
+                Some(rule) => (rule, true),
+                None => return,
+            },
         };
         if let Some(v) = rule.visibility {
             result.visibility = v;
@@ -394,7 +404,7 @@ impl Rubric {
                 .map(|(_, r)| *r)
                 .unwrap_or_default();
             c.visibility = own.visibility.unwrap_or(result.visibility);
-            if let Some(points) = own.points {
+            if let Some(points) = own.points.filter(|_| !(inherited && c.points == 0)) {
                 c.points = points;
                 c.awarded = if c.outcome == Outcome::Passed && c.passed {
                     points

@@ -61,21 +61,36 @@ fn a_rubric_changes_the_points_and_hides_from_the_student_only() {
     let graded = run_into(&report, &with);
     assert_eq!(graded.code, 1, "{}", graded.stdout);
 
-    // The points: the rubric's, earned only where the check passed.
-    let before = scenario(&plain.results, ROUND_TRIP);
+    // The points: the rubric's, earned only where the check passed. The round trip's
+    // cross-test runs follow its rule, except where only socklab's program is judged (socklab's
+    // client printing, socklab's server converting): that stays at 0.
+    let expected = [
+        (ROUND_TRIP.to_string(), (5, 5), (10, 0)),
+        (format!("{ROUND_TRIP}.socklab-client"), (0, 0), (10, 0)),
+        (format!("{ROUND_TRIP}.socklab-server"), (5, 5), (0, 0)),
+    ];
+    let (mut more_max, mut more_points) = (0i64, 0i64);
+    for (id, reply, upper) in &expected {
+        let before = scenario(&plain.results, id);
+        let after = scenario(&graded.results, id);
+        assert_eq!(points(check_titled(after, REPLY)), *reply, "{id}");
+        assert_eq!(points(check_titled(after, UPPERCASE)), *upper, "{id}");
+        for title in [REPLY, UPPERCASE] {
+            let (was, got) = points(check_titled(before, title));
+            let (now, earned) = points(check_titled(after, title));
+            more_max += now as i64 - was as i64;
+            more_points += earned as i64 - got as i64;
+        }
+    }
     let after = scenario(&graded.results, ROUND_TRIP);
-    let (reply_before, _) = points(check_titled(before, REPLY));
-    let (upper_before, _) = points(check_titled(before, UPPERCASE));
-    assert_eq!(points(check_titled(after, REPLY)), (5, 5));
-    assert_eq!(points(check_titled(after, UPPERCASE)), (10, 0));
-    let total = |r: &Value, f: &str| r["summary"][f].as_u64().unwrap();
+    let total = |r: &Value, f: &str| r["summary"][f].as_i64().unwrap();
     assert_eq!(
         total(&graded.results, "max_points"),
-        total(&plain.results, "max_points") + (5 - reply_before) + (10 - upper_before)
+        total(&plain.results, "max_points") + more_max
     );
     assert_eq!(
         total(&graded.results, "points"),
-        total(&plain.results, "points") + (5 - reply_before)
+        total(&plain.results, "points") + more_points
     );
     assert!(
         graded.stdout.contains(&format!(
@@ -110,7 +125,8 @@ fn a_rubric_changes_the_points_and_hides_from_the_student_only() {
     assert!(
         graded
             .report
-            .contains("graded but not shown here, in 1 scenario not shown"),
+            // The UDP round trip and its two cross-test runs, which follow its rule.
+            .contains("graded but not shown here, in 3 scenarios not shown"),
         "{}",
         graded.report
     );
@@ -126,9 +142,12 @@ fn a_rubric_changes_the_points_and_hides_from_the_student_only() {
     );
     for t in gs["tests"].as_array().unwrap() {
         let name = t["name"].as_str().unwrap();
-        let expected = if name == format!("{ROUND_TRIP}: {UPPERCASE}") {
+        // A scenario's cross-test runs (`ID.socklab-client: ...`) follow its rule.
+        let (scenario_id, title) = name.split_once(": ").unwrap();
+        let base = scenario_id.split('.').next().unwrap();
+        let expected = if base == ROUND_TRIP && title == UPPERCASE {
             "hidden"
-        } else if name.starts_with("upper-udp-round-trip: ") {
+        } else if base == "upper-udp-round-trip" {
             "after_due_date"
         } else {
             "visible"

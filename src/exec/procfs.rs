@@ -394,6 +394,39 @@ pub(crate) fn pending_input(pids: &[i32]) -> bool {
             .any(|(inode, _, rx)| *rx > 0 && held.contains(inode))
 }
 
+/// Bytes the TCP socket at `local` connected to `remote` has received and its program not read
+/// yet (its receive queue), as this network namespace's `/proc/net/tcp[6]` shows it; `None`
+/// when there is no such socket here (closed, or in another namespace).
+pub(crate) fn tcp_unread(local: std::net::SocketAddr, remote: std::net::SocketAddr) -> Option<u64> {
+    [("/proc/net/tcp", false), ("/proc/net/tcp6", true)]
+        .iter()
+        .find_map(|(path, v6)| unread_in(&std::fs::read_to_string(path).ok()?, *v6, local, remote))
+}
+
+/// [`tcp_unread`] in one table's text. Pure.
+fn unread_in(
+    text: &str,
+    v6: bool,
+    local: std::net::SocketAddr,
+    remote: std::net::SocketAddr,
+) -> Option<u64> {
+    let is = |field: &str, want: std::net::SocketAddr| {
+        field.split_once(':').is_some_and(|(addr, port)| {
+            u16::from_str_radix(port, 16) == Ok(want.port())
+                && decode_addr(addr, v6).is_some_and(|a| {
+                    a == want.ip().to_string() || want.ip().to_canonical().to_string() == a
+                })
+        })
+    };
+    text.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if !(is(f.get(1)?, local) && is(f.get(2)?, remote)) {
+            return None;
+        }
+        u64::from_str_radix(f.get(4)?.split_once(':')?.1, 16).ok()
+    })
+}
+
 /// Rows of one `/proc/net/{tcp,udp}[6]` table: inode, socket, receive queue (bytes; for a listening TCP socket, the
 /// connections waiting to be accepted). Pure.
 fn parse_rows(text: &str, transport: &str, v6: bool) -> Vec<(u64, SocketRecord, u64)> {
@@ -447,6 +480,17 @@ fn decode_addr(hex: &str, v6: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unread_bytes_of_one_connection_are_read_from_its_row() {
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:2EE0 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:2EE0 0100007F:9C40 01 00000000:00000003 00:00000000 00000000     0        0 12346 1 0000000000000000 100 0 0 10 0\n";
+        let server: std::net::SocketAddr = "127.0.0.1:12000".parse().unwrap();
+        let client: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        assert_eq!(unread_in(tcp, false, server, client), Some(3));
+        assert_eq!(unread_in(tcp, false, client, server), None);
+        let other: std::net::SocketAddr = "127.0.0.1:40001".parse().unwrap();
+        assert_eq!(unread_in(tcp, false, server, other), None);
+    }
 
     #[test]
     fn parses_listen_and_bound_sockets() {

@@ -13,9 +13,11 @@
 //!   pointed at `http://proxy:port/origin:port/FILE` sends), and prints the response.
 //! - `trickle-client HOST PORT FILE` sends `GET /FILE HTTP/1.1` one byte per TCP segment and
 //!   prints the response. Each byte is written only once the previous one has been acknowledged
-//!   (the kernel's count of unacknowledged bytes, `TIOCOUTQ`, is back to 0), so the segments are
-//!   separate whatever the machine's load, and no timer decides it. A server that takes one
-//!   `recv` for the whole request sees `G` and answers nonsense or nothing.
+//!   (the kernel's count of unacknowledged bytes, `TIOCOUTQ`, is back to 0) and read by the
+//!   server (its socket's receive queue in `/proc/net/tcp` is empty, where the server is in the
+//!   same network namespace), so the segments are separate and each `recv` of the server gets
+//!   one byte, whatever the machine's load; no timer decides it. A server that takes one `recv`
+//!   for the whole request sees `G` and answers nonsense or nothing.
 //! - `concurrent-clients HOST PORT FILE N` opens N connections, one after another, and only
 //!   once all are open sends `GET /FILE` on the last one, reads its whole response, then on the
 //!   one before, down to the first. Every connection but the one asking is open and silent
@@ -261,10 +263,17 @@ fn is_200(status: &str) -> bool {
 /// Writes `bytes` one per segment: Nagle off, and each byte only after the last was ACKed.
 pub(crate) fn trickle(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
     stream.set_nodelay(true)?;
+    let (server, client) = (stream.peer_addr()?, stream.local_addr()?);
     for b in bytes {
         stream.write_all(std::slice::from_ref(b))?;
         let start = Instant::now();
-        while unacknowledged(stream)? > 0 && start.elapsed() < ACK_BUDGET {
+        // Acknowledged, then read by the server: a byte that waits in the server's receive
+        // queue would be read together with the next ones by a single `recv`, so a server
+        // that is slow to call it (a loaded machine) would get the request whole.
+        let unread = || crate::exec::procfs::tcp_unread(server, client);
+        while (unacknowledged(stream)? > 0 || unread().is_some_and(|n| n > 0))
+            && start.elapsed() < ACK_BUDGET
+        {
             // A server that answered after the first bytes and closed resets the connection
             // at the next one: that is the end of the request, not a byte to wait for.
             if let Some(e) = stream.take_error()? {

@@ -53,6 +53,7 @@ pub(crate) fn write_markdown(r: &RunResult, out: &mut dyn Write) -> io::Result<(
             writeln!(out, "Submission: `{dir}`\n")?;
             bindings(r, &needed, out)?;
             diagnoses(r, out)?;
+            cross_tests(r, out)?;
         }
         None => writeln!(out, "Programs: socklab's reference implementations\n")?,
     }
@@ -207,6 +208,38 @@ fn diagnoses(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out)
+}
+
+/// The cross-test matrix ([`super::cross`]), when the run has cross-tested scenarios.
+fn cross_tests(r: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    use super::cross::{COLUMNS, HEADING, INTRO};
+    let rows = super::cross::matrix(r);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## {HEADING}\n\n{INTRO}\n")?;
+    writeln!(out, "| {} |", COLUMNS.join(" | "))?;
+    writeln!(out, "|---|---|---|---|")?;
+    for row in &rows {
+        writeln!(
+            out,
+            "| [{}](#{}) | {} | {} | {} |",
+            escape(&row.title),
+            row.id,
+            row.pair.label(),
+            row.your_server.label(),
+            row.your_client.label()
+        )?;
+    }
+    writeln!(out)?;
+    let told: Vec<_> = rows.iter().filter(|row| !row.sentence.is_empty()).collect();
+    for row in &told {
+        writeln!(out, "- `{}`: {}", row.id, escape(&row.sentence))?;
+    }
+    if !told.is_empty() {
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 fn icon(v: Verdict) -> &'static str {

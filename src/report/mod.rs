@@ -3,6 +3,7 @@
 //! PrairieLearn's results). Each renderer writes to any `io::Write`.
 
 mod autograders;
+mod cross;
 mod gradescope;
 mod html;
 mod json;

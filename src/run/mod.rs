@@ -97,7 +97,7 @@ pub(crate) fn select(
         }
     }
     Ok(Selected {
-        loaded: only_lab(loaded, lab)?,
+        loaded: only_lab(scenario::cross::expand(loaded), lab)?,
         notes,
     })
 }

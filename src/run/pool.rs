@@ -223,6 +223,7 @@ fn run_one(
         explanation: s.explanation.clone(),
         file: job.loaded.path.display().to_string(),
         advisory: s.advisory,
+        cross: job.loaded.cross.clone(),
         ports: job.plan.ports.clone(),
         ..ScenarioResult::default()
     };

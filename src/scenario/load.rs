@@ -23,6 +23,20 @@ pub(crate) struct Loaded {
     pub text: String,
     pub locator: Locator,
     pub scenario: Scenario,
+    /// Set on the runs a `cross` scenario adds ([`Cross`]); None for a scenario as written.
+    pub cross: Option<Cross>,
+}
+
+/// One cross-test run of a scenario with `"cross": true`: the submission's program for one
+/// role against socklab's reference program for the other, by design.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Cross {
+    /// The scenario as written (end to end), whose id this run's id extends.
+    pub base: String,
+    /// The role the submission plays (`tcp-upper-server`).
+    pub yours: String,
+    /// The role socklab's reference program plays (`tcp-upper-client`).
+    pub reference: String,
 }
 
 /// Reads and parses a scenario file.
@@ -56,6 +70,7 @@ pub(crate) fn load_str(path: &Path, text: String) -> Result<Loaded, Box<Diagnost
         text: source.text,
         locator: source.locator,
         scenario,
+        cross: None,
     })
 }
 

@@ -6,13 +6,14 @@
 //! validation (do the names refer to anything?) happens later, in `plan`, which uses
 //! [`Locator`] to point at the offending value.
 
+pub(crate) mod cross;
 mod diagnostic;
 mod load;
 mod locate;
 mod model;
 
 pub(crate) use diagnostic::{did_you_mean, Diagnostic};
-pub(crate) use load::{load, load_str, parse, Loaded, Source};
+pub(crate) use load::{load, load_str, parse, Cross, Loaded, Source};
 pub(crate) use locate::Locator;
 pub(crate) use model::*;
 

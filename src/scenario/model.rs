@@ -50,6 +50,16 @@ pub(crate) struct Scenario {
     /// none of its failures becomes a diagnosis. Default: false (graded).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub advisory: bool,
+    /// Cross-testing, for a lab whose protocol the handout fixes: the scenario has exactly one
+    /// server role and one client role, and is run three ways: as written (end to end: both
+    /// of the submission's programs), then once with the submission's server against socklab's
+    /// reference client (id `ID.socklab-client`), and once with socklab's reference server
+    /// against the submission's client (id `ID.socklab-server`). socklab's program plays the
+    /// other side by design, never in place of a missing one: each run's points are earned by
+    /// the submission's one program in it, and the report's cross-test matrix says which side
+    /// is wrong when they disagree. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cross: bool,
     /// Programs the machine must have for this scenario, looked up on `PATH` (e.g.
     /// `["chromium"]` for a real browser). When one is missing the scenario is not run: its
     /// checks are *not graded* (they count neither way, never a failure of the student's nor

@@ -161,6 +161,17 @@ impl Resolver<'_> {
             let help = did_you_mean(&s.lab, roles::LABS.iter().map(|(n, _)| *n));
             self.error("lab", format!("unknown lab `{}`", s.lab), help);
         }
+        if s.cross && crate::scenario::cross::pair(self.loaded).is_none() {
+            self.error(
+                "cross",
+                "`cross` needs exactly two roles among the programs, one server and one client",
+                Some(
+                    "cross-testing runs each of the two against socklab's reference program for \
+                     the other; leave `cross` out of a scenario with other roles"
+                        .into(),
+                ),
+            );
+        }
         let hosts = self.hosts();
         let mut values: BTreeMap<String, String> = ports
             .iter()

@@ -140,9 +140,17 @@ impl Resolver<'_> {
                                 None,
                             );
                         }
-                        let (argv, prelude, binding) = match bindings.roles.get(role_name) {
+                        // A cross-test run: socklab's program plays this role by design,
+                        // whatever the submission has for it.
+                        let by_design = self
+                            .loaded
+                            .cross
+                            .as_ref()
+                            .is_some_and(|c| &c.reference == role_name);
+                        let found = bindings.roles.get(role_name).filter(|_| !by_design);
+                        let (argv, prelude, binding) = match found {
                             Some(b) => bind_submission(b, &args, role),
-                            None if bindings.graded => {
+                            None if bindings.graded && !by_design => {
                                 (Vec::new(), Vec::new(), Binding::NotSubmitted)
                             }
                             None => {

@@ -42,6 +42,7 @@ pub(crate) fn write_html(r: &RunResult, out: &mut dyn std::io::Write) -> std::io
         @if r.submission.is_some() {
             (bindings(r, &needed))
             (diagnoses(r))
+            (cross_tests(r))
         }
         h2 { "Scenarios" }
         (table(&graded, withheld))
@@ -183,6 +184,41 @@ fn diagnoses(r: &RunResult) -> Markup {
                         ul { @for c in &d.checks { li { (c) } } }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The cross-test matrix and which side is wrong ([`crate::report::cross`]).
+fn cross_tests(r: &RunResult) -> Markup {
+    let rows = crate::report::cross::matrix(r);
+    if rows.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 #cross-tests { "Cross-tests: which side is wrong" }
+        p {
+            "Each of these scenarios was also run with socklab's reference program on one side, \
+             by design: your server with socklab's client, and socklab's server with your \
+             client. Those runs test each of your programs against the lab's protocol alone."
+        }
+        table {
+            tr {
+                th { "Scenario" } th { "your server + your client" }
+                th { "your server + socklab's client" } th { "socklab's server + your client" }
+            }
+            @for row in &rows {
+                tr {
+                    td { a href={ "#" (row.id) } { (row.title) } }
+                    td { (row.pair.label()) }
+                    td { (row.your_server.label()) }
+                    td { (row.your_client.label()) }
+                }
+            }
+        }
+        ul {
+            @for row in rows.iter().filter(|row| !row.sentence.is_empty()) {
+                li { code { (row.id) } ": " (row.sentence) }
             }
         }
     }

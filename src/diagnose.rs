@@ -234,10 +234,7 @@ fn cannot_start(p: &ProgramResult) -> Option<Diagnosis> {
             )
         } else {
             match python_error_line(stderr) {
-                Some(line) => {
-                    let (kind, message) = last.split_once(": ").unwrap_or((last.as_str(), ""));
-                    format!("{kind} at line {line}: {message}")
-                }
+                Some(line) => at_line(&last, line),
                 None => format!("it {} with: {last}", exit.describe()),
             }
         }
@@ -393,6 +390,23 @@ fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
     if p.evidence.at_end.as_ref().is_some_and(|s| s.alive) {
         return None;
     }
+    if let Some(crash) = python_crash(&p.evidence.stderr.text) {
+        // An exception it did not catch, not a missing loop: say which and where.
+        return Some(Diagnosis {
+            id: format!("stopped-early:{}", role_of(p)),
+            role: p.role.clone(),
+            summary: format!(
+                "{} crashes with {crash} while clients still need it",
+                who(p)
+            ),
+            detail: Some(
+                "an exception the server does not catch ends it, in the middle of a client's \
+                 session: catch it (try/except) and answer with an error message instead"
+                    .into(),
+            ),
+            checks: Vec::new(),
+        });
+    }
     Some(Diagnosis {
         id: format!("stopped-early:{}", role_of(p)),
         role: p.role.clone(),
@@ -408,6 +422,23 @@ fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
         ),
         checks: Vec::new(),
     })
+}
+
+/// `ZeroDivisionError at line 12: float division by zero` when `stderr` ends in a Python
+/// traceback.
+fn python_crash(stderr: &str) -> Option<String> {
+    if !stderr.contains("Traceback (most recent call last)") {
+        return None;
+    }
+    let line = python_error_line(stderr)?;
+    Some(at_line(&error_line(stderr)?, line))
+}
+
+/// A Python exception's last line (`ZeroDivisionError: float division by zero`) with the line
+/// it was raised at: `ZeroDivisionError at line 12: float division by zero`.
+fn at_line(last: &str, line: u32) -> String {
+    let (kind, message) = last.split_once(": ").unwrap_or((last, ""));
+    format!("{kind} at line {line}: {message}")
 }
 
 /// What the last line of stderr says when an allocation failed, by language.
@@ -596,6 +627,49 @@ mod tests {
             },
             ..ProgramEvidence::default()
         }
+    }
+
+    #[test]
+    fn a_server_that_crashes_mid_session_is_named_with_its_exception_not_a_missing_loop() {
+        let crashed = ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: Some(1),
+                signal: None,
+                at_ms: 300,
+                by_harness: false,
+            }),
+            stderr: StreamText {
+                text: "Traceback (most recent call last):\n  File \"CalcServer.py\", line 38, in \
+                       <module>\n    result = perform_operation(float(a), op, float(b))\n  \
+                       File \"CalcServer.py\", line 12, in perform_operation\n    return a / \
+                       b\nZeroDivisionError: float division by zero\n"
+                    .into(),
+                bytes: 200,
+                truncated: false,
+            },
+            ..ProgramEvidence::default()
+        };
+        let p = program("server", "calc-server", "CalcServer.py", crashed);
+        let d = stopped_early(&p).expect("a diagnosis");
+        assert_eq!(d.id, "stopped-early:calc-server");
+        assert_eq!(
+            d.summary,
+            "`CalcServer.py` (calc-server) crashes with ZeroDivisionError at line 12: float \
+             division by zero while clients still need it"
+        );
+        assert!(d.detail.unwrap().contains("try/except"));
+        // Without a traceback it is the missing loop.
+        let ended = ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: Some(0),
+                signal: None,
+                at_ms: 300,
+                by_harness: false,
+            }),
+            ..ProgramEvidence::default()
+        };
+        let d = stopped_early(&program("server", "calc-server", "CalcServer.py", ended));
+        assert!(d.expect("a diagnosis").summary.contains("stops on its own"));
     }
 
     #[test]

@@ -23,7 +23,10 @@ use std::io::{self, Write};
 use std::net::UdpSocket;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::upper::{answer_each, fail, say, strip_line_ending, Endpoint, LabError};
+use super::upper::{
+    answer_each, fail, say, strip_line_ending, udp_client_socket, udp_round_trip, Endpoint,
+    LabError,
+};
 
 /// Asks for the date.
 pub(crate) const SEND_DATE: &str = "SEND_DATE";
@@ -36,7 +39,6 @@ const GAP_MS: (u64, u64) = (1000, 2000);
 /// The ready line the server prints once bound.
 pub(crate) const READY_LINE: &str = "Server started...waiting for requests";
 const USAGE: &str = "HOST PORT [COUNT]";
-const CHUNK: usize = 65536;
 
 /// A moment of the local calendar and clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,37 +193,16 @@ pub(crate) fn ask(
     out: &mut impl Write,
     gap: impl Fn() -> Duration,
 ) -> Result<(), LabError> {
-    let target = endpoint.addrs()?[0];
-    let socket = UdpSocket::bind(if target.is_ipv4() {
-        "0.0.0.0:0"
-    } else {
-        "[::]:0"
-    })
-    .map_err(|source| LabError::Bind {
-        addr: "an ephemeral port".into(),
-        source,
-    })?;
-    let mut buf = vec![0u8; CHUNK];
+    let (socket, server) = udp_client_socket(endpoint)?;
     for i in 0..count {
         if i > 0 {
             std::thread::sleep(gap());
         }
         let req = request(i);
-        socket
-            .send_to(req.as_bytes(), target)
-            .map_err(|source| LabError::Send {
-                addr: endpoint.to_string(),
-                source,
-            })?;
-        let (n, _) = socket
-            .recv_from(&mut buf)
-            .map_err(|source| LabError::Receive {
-                addr: endpoint.to_string(),
-                source,
-            })?;
+        let answer = udp_round_trip(&socket, server, endpoint, req.as_bytes())?;
         say(
             out,
-            format!("{req} -> {}", String::from_utf8_lossy(&buf[..n]).trim_end()),
+            format!("{req} -> {}", String::from_utf8_lossy(&answer).trim_end()),
         );
     }
     Ok(())

@@ -87,9 +87,12 @@ pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
                 c.set_unjudged(Outcome::NotRun, d.summary.clone());
             }
             // "Still running" or "blocked" at the end says nothing when the exchange it
-            // presupposes never happened (no client reached the server): not earned.
+            // presupposes never happened (no client reached the server): not earned. A
+            // 0-point step that only lets programs settle earns nothing to withhold, and
+            // stays what it saw.
             if exchange_lost
                 && c.outcome == Outcome::Passed
+                && c.points > 0
                 && STATE_KINDS.contains(&c.kind.as_str())
             {
                 c.set_unjudged(Outcome::NotRun, format!("not judged: {}", d.summary));
@@ -627,6 +630,42 @@ mod tests {
             },
             ..ProgramEvidence::default()
         }
+    }
+
+    #[test]
+    fn a_state_check_is_not_earned_after_a_lost_exchange_but_a_settling_step_stays() {
+        let ended = ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: Some(0),
+                signal: None,
+                at_ms: 300,
+                by_harness: false,
+            }),
+            ..ProgramEvidence::default()
+        };
+        let mut settle = check("the server has read the name", "expect_blocked", true, "");
+        settle.points = 0;
+        settle.awarded = 0;
+        let mut sc = scenario_with(
+            "s",
+            vec![server(ended)],
+            vec![
+                check("answer", "tcp_payload", false, "no answer"),
+                check("still blocked", "blocked", true, ""),
+                settle,
+            ],
+        );
+        let found = scenario(&mut sc);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].id, "stopped-early:tcp-upper-server");
+        let outcomes: Vec<Outcome> = sc.checks.iter().map(|c| c.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [Outcome::Failed, Outcome::NotRun, Outcome::Passed],
+            "{:?}",
+            sc.checks
+        );
+        assert_eq!(found[0].checks, ["s: answer", "s: still blocked"]);
     }
 
     #[test]

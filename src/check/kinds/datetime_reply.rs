@@ -69,8 +69,11 @@ pub(crate) struct Plan {
     pub request: String,
     pub answer: DatetimeAnswer,
     pub tolerance_s: u32,
-    /// East of Greenwich, in seconds: the server's `TZ`.
-    pub utc_offset_s: i32,
+    /// East of Greenwich, in seconds: the server's `TZ`. `None` when nothing says it (`socklab
+    /// verify` on a student's own capture): the hours are then not compared, only the minutes
+    /// and seconds, modulo the quarter hours every zone's offset is made of, and the date may
+    /// be the day before or after the UTC one.
+    pub utc_offset_s: Option<i32>,
 }
 
 pub(crate) struct Kind;
@@ -121,7 +124,7 @@ impl WireCheck for Kind {
                 request: c.request.clone(),
                 answer: c.answer,
                 tolerance_s: c.tolerance_s.unwrap_or(DEFAULT_TOLERANCE_S),
-                utc_offset_s,
+                utc_offset_s: Some(utc_offset_s),
             },
         })
     }
@@ -282,40 +285,60 @@ fn looks_like_date_or_time(text: &str) -> bool {
     re.is_match(text)
 }
 
-/// One answer against the local clock at `local_s` (seconds since the epoch, in the zone).
-fn judge(p: &Plan, text: &str, local_s: i64) -> Result<String, String> {
+/// One answer against the time it was sent, `utc_s` (seconds since the epoch), read in the
+/// server's zone when it is known.
+fn judge(p: &Plan, text: &str, utc_s: i64) -> Result<String, String> {
     let tol = i64::from(p.tolerance_s);
+    let local_s = utc_s + i64::from(p.utc_offset_s.unwrap_or(0));
     let day_of = |s: i64| civil(s.div_euclid(86_400));
     let date_text = |d: Ymd| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day);
     let clock = {
         let s = local_s.rem_euclid(86_400);
-        format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+        let zone = if p.utc_offset_s.is_some() { "" } else { " UTC" };
+        format!("{:02}:{:02}:{:02}{zone}", s / 3600, s / 60 % 60, s % 60)
     };
     match p.answer {
         DatetimeAnswer::Time => {
             let Some(said) = parse_time(text) else {
                 return Err(format!("is not a time as HH:MM:SS (it was {clock})"));
             };
-            let now = local_s.rem_euclid(86_400);
-            // Around midnight 23:59:59 and 00:00:01 are two seconds apart.
-            let diff = (now - i64::from(said) + 43_200).rem_euclid(86_400) - 43_200;
+            // Around midnight 23:59:59 and 00:00:01 are two seconds apart; in an unknown zone
+            // only the place within the quarter hour counts.
+            let period = if p.utc_offset_s.is_some() {
+                86_400
+            } else {
+                900
+            };
+            let diff = (local_s - i64::from(said) + period / 2).rem_euclid(period) - period / 2;
+            let unknown = if p.utc_offset_s.is_some() {
+                ""
+            } else {
+                ", in the minutes and seconds: the capture does not say the server's time zone"
+            };
             if diff.abs() <= tol {
-                Ok(format!("the time it was sent ({clock})"))
+                Ok(format!("the time it was sent ({clock}{unknown})"))
             } else {
                 Err(format!(
-                    "is {} s off: the datagram was sent at {clock}",
+                    "is {} s off: the datagram was sent at {clock}{unknown}",
                     diff.abs()
                 ))
             }
         }
         DatetimeAnswer::Date => {
-            let (now, before) = (day_of(local_s), day_of(local_s - tol));
-            if is_date(text, now) || is_date(text, before) {
-                Ok(format!("the date it was sent ({})", date_text(now)))
+            let days: Vec<Ymd> = match p.utc_offset_s {
+                Some(_) => vec![day_of(local_s), day_of(local_s - tol)],
+                None => vec![
+                    day_of(utc_s),
+                    day_of(utc_s - 86_400),
+                    day_of(utc_s + 86_400),
+                ],
+            };
+            if days.iter().any(|&d| is_date(text, d)) {
+                Ok(format!("the date it was sent ({})", date_text(days[0])))
             } else {
                 Err(format!(
                     "is not the date it was sent ({}, as YYYY-MM-DD)",
-                    date_text(now)
+                    date_text(days[0])
                 ))
             }
         }
@@ -438,9 +461,8 @@ pub(crate) fn grade(e: &WireExpect, p: &Plan, a: &Analysis) -> WireGraded {
         let utc_s = first.div_euclid(1_000_000_000) as f64
             + first.rem_euclid(1_000_000_000) as f64 / 1e9
             + sent.time;
-        let local_s = utc_s.floor() as i64 + i64::from(p.utc_offset_s);
         let said = text(r);
-        match judge(p, &said, local_s) {
+        match judge(p, &said, utc_s.floor() as i64) {
             Ok(what) => good.push(format!(
                 "\"{}\" in packet {} is {what}",
                 quote(said.as_bytes()),
@@ -478,6 +500,10 @@ mod tests {
     const AT: i64 = 1_772_874_303_000_000_000;
 
     fn plan(request: &str, answer: DatetimeAnswer, utc_offset_s: i32) -> Plan {
+        zoned(request, answer, Some(utc_offset_s))
+    }
+
+    fn zoned(request: &str, answer: DatetimeAnswer, utc_offset_s: Option<i32>) -> Plan {
         Plan {
             request: request.into(),
             answer,
@@ -674,6 +700,28 @@ mod tests {
             .reason
             .unwrap()
             .starts_with("the capture has no datagram \"SEND_TIME\""));
+    }
+
+    #[test]
+    fn in_an_unknown_zone_minutes_seconds_and_a_neighbouring_day_count() {
+        // A student's own capture, its server in UTC+05:45 (Nepal).
+        let p = zoned("SEND_TIME", DatetimeAnswer::Time, None);
+        let g = run(&p, &capture(AT, &[(b"SEND_TIME", Some(b"14:50:03"))]));
+        assert!(g.passed, "{:?}", g.reason);
+        assert!(
+            g.actual
+                .contains("09:05:03 UTC, in the minutes and seconds"),
+            "{}",
+            g.actual
+        );
+        let g = run(&p, &capture(AT, &[(b"SEND_TIME", Some(b"14:51:03"))]));
+        assert!(g.reason.unwrap().contains("is 60 s off"));
+        assert!(!run(&p, &capture(AT, &[(b"SEND_TIME", Some(b"2:50:03 PM"))])).passed);
+        let p = zoned("SEND_DATE", DatetimeAnswer::Date, None);
+        for day in ["2026-03-06", "2026-03-07", "2026-03-08"] {
+            assert!(run(&p, &capture(AT, &[(b"SEND_DATE", Some(day.as_bytes()))])).passed);
+        }
+        assert!(!run(&p, &capture(AT, &[(b"SEND_DATE", Some(b"2026-03-09"))])).passed);
     }
 
     #[test]

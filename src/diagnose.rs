@@ -396,7 +396,7 @@ fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
     if let Some(crash) = python_crash(&p.evidence.stderr.text) {
         // An exception it did not catch, not a missing loop: say which and where.
         return Some(Diagnosis {
-            id: format!("stopped-early:{}", role_of(p)),
+            id: format!("crashed:{}", role_of(p)),
             role: p.role.clone(),
             summary: format!(
                 "{} crashes with {crash} while clients still need it",
@@ -690,7 +690,7 @@ mod tests {
         };
         let p = program("server", "calc-server", "CalcServer.py", crashed);
         let d = stopped_early(&p).expect("a diagnosis");
-        assert_eq!(d.id, "stopped-early:calc-server");
+        assert_eq!(d.id, "crashed:calc-server");
         assert_eq!(
             d.summary,
             "`CalcServer.py` (calc-server) crashes with ZeroDivisionError at line 12: float \

@@ -632,17 +632,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_state_check_is_not_earned_after_a_lost_exchange_but_a_settling_step_stays() {
-        let ended = ProgramEvidence {
+    /// A program that exited by itself with `code`, having written `stderr`.
+    fn exited(code: i32, stderr: &str) -> ProgramEvidence {
+        ProgramEvidence {
             exit: Some(ExitRecord {
-                code: Some(0),
+                code: Some(code),
                 signal: None,
                 at_ms: 300,
                 by_harness: false,
             }),
+            stderr: StreamText {
+                text: stderr.into(),
+                bytes: stderr.len() as u64,
+                truncated: false,
+            },
             ..ProgramEvidence::default()
-        };
+        }
+    }
+
+    #[test]
+    fn a_state_check_is_not_earned_after_a_lost_exchange_but_a_settling_step_stays() {
+        let ended = exited(0, "");
         let mut settle = check("the server has read the name", "expect_blocked", true, "");
         settle.points = 0;
         settle.awarded = 0;
@@ -670,24 +680,13 @@ mod tests {
 
     #[test]
     fn a_server_that_crashes_mid_session_is_named_with_its_exception_not_a_missing_loop() {
-        let crashed = ProgramEvidence {
-            exit: Some(ExitRecord {
-                code: Some(1),
-                signal: None,
-                at_ms: 300,
-                by_harness: false,
-            }),
-            stderr: StreamText {
-                text: "Traceback (most recent call last):\n  File \"CalcServer.py\", line 38, in \
-                       <module>\n    result = perform_operation(float(a), op, float(b))\n  \
-                       File \"CalcServer.py\", line 12, in perform_operation\n    return a / \
-                       b\nZeroDivisionError: float division by zero\n"
-                    .into(),
-                bytes: 200,
-                truncated: false,
-            },
-            ..ProgramEvidence::default()
-        };
+        let crashed = exited(
+            1,
+            "Traceback (most recent call last):\n  File \"CalcServer.py\", line 38, in <module>\n    \
+             result = perform_operation(float(a), op, float(b))\n  File \"CalcServer.py\", line \
+             12, in perform_operation\n    return a / b\nZeroDivisionError: float division by \
+             zero\n",
+        );
         let p = program("server", "calc-server", "CalcServer.py", crashed);
         let d = stopped_early(&p).expect("a diagnosis");
         assert_eq!(d.id, "crashed:calc-server");
@@ -698,15 +697,7 @@ mod tests {
         );
         assert!(d.detail.unwrap().contains("try/except"));
         // Without a traceback it is the missing loop.
-        let ended = ProgramEvidence {
-            exit: Some(ExitRecord {
-                code: Some(0),
-                signal: None,
-                at_ms: 300,
-                by_harness: false,
-            }),
-            ..ProgramEvidence::default()
-        };
+        let ended = exited(0, "");
         let d = stopped_early(&program("server", "calc-server", "CalcServer.py", ended));
         assert!(d.expect("a diagnosis").summary.contains("stops on its own"));
     }

@@ -116,6 +116,8 @@ Peers:
       N connections at once, then a GET on each, the last first
   slow-reader HOST PORT FILE
       sends `GET /FILE`, then reads nothing until a stdin line
+  udp-ask HOST PORT MESSAGE...
+      sends each MESSAGE in a UDP datagram of its own, prints each answer
 
 --record FILE appends one JSON line per session (smtp-server) or request (http-origin). In a
 scenario, socklab gives each of them a record file of its own and reads it back as evidence.

@@ -87,9 +87,12 @@ pub(crate) fn scenario(sc: &mut ScenarioResult) -> Vec<Diagnosis> {
                 c.set_unjudged(Outcome::NotRun, d.summary.clone());
             }
             // "Still running" or "blocked" at the end says nothing when the exchange it
-            // presupposes never happened (no client reached the server): not earned.
+            // presupposes never happened (no client reached the server): not earned. A
+            // 0-point step that only lets programs settle earns nothing to withhold, and
+            // stays what it saw.
             if exchange_lost
                 && c.outcome == Outcome::Passed
+                && c.points > 0
                 && STATE_KINDS.contains(&c.kind.as_str())
             {
                 c.set_unjudged(Outcome::NotRun, format!("not judged: {}", d.summary));
@@ -235,10 +238,7 @@ fn cannot_start(p: &ProgramResult) -> Option<Diagnosis> {
             )
         } else {
             match python_error_line(stderr) {
-                Some(line) => {
-                    let (kind, message) = last.split_once(": ").unwrap_or((last.as_str(), ""));
-                    format!("{kind} at line {line}: {message}")
-                }
+                Some(line) => at_line(&last, line),
                 None => format!("it {} with: {last}", exit.describe()),
             }
         }
@@ -432,6 +432,23 @@ fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
     if p.evidence.at_end.as_ref().is_some_and(|s| s.alive) {
         return None;
     }
+    if let Some(crash) = python_crash(&p.evidence.stderr.text) {
+        // An exception it did not catch, not a missing loop: say which and where.
+        return Some(Diagnosis {
+            id: format!("crashed:{}", role_of(p)),
+            role: p.role.clone(),
+            summary: format!(
+                "{} crashes with {crash} while clients still need it",
+                who(p)
+            ),
+            detail: Some(
+                "an exception the server does not catch ends it, in the middle of a client's \
+                 session: catch it (try/except) and answer with an error message instead"
+                    .into(),
+            ),
+            checks: Vec::new(),
+        });
+    }
     Some(Diagnosis {
         id: format!("stopped-early:{}", role_of(p)),
         role: p.role.clone(),
@@ -447,6 +464,23 @@ fn stopped_early(p: &ProgramResult) -> Option<Diagnosis> {
         ),
         checks: Vec::new(),
     })
+}
+
+/// `ZeroDivisionError at line 12: float division by zero` when `stderr` ends in a Python
+/// traceback.
+fn python_crash(stderr: &str) -> Option<String> {
+    if !stderr.contains("Traceback (most recent call last)") {
+        return None;
+    }
+    let line = python_error_line(stderr)?;
+    Some(at_line(&error_line(stderr)?, line))
+}
+
+/// A Python exception's last line (`ZeroDivisionError: float division by zero`) with the line
+/// it was raised at: `ZeroDivisionError at line 12: float division by zero`.
+fn at_line(last: &str, line: u32) -> String {
+    let (kind, message) = last.split_once(": ").unwrap_or((last, ""));
+    format!("{kind} at line {line}: {message}")
 }
 
 /// What the last line of stderr says when an allocation failed, by language.
@@ -635,6 +669,76 @@ mod tests {
             },
             ..ProgramEvidence::default()
         }
+    }
+
+    /// A program that exited by itself with `code`, having written `stderr`.
+    fn exited(code: i32, stderr: &str) -> ProgramEvidence {
+        ProgramEvidence {
+            exit: Some(ExitRecord {
+                code: Some(code),
+                signal: None,
+                at_ms: 300,
+                by_harness: false,
+            }),
+            stderr: StreamText {
+                text: stderr.into(),
+                bytes: stderr.len() as u64,
+                truncated: false,
+            },
+            ..ProgramEvidence::default()
+        }
+    }
+
+    #[test]
+    fn a_state_check_is_not_earned_after_a_lost_exchange_but_a_settling_step_stays() {
+        let ended = exited(0, "");
+        let mut settle = check("the server has read the name", "expect_blocked", true, "");
+        settle.points = 0;
+        settle.awarded = 0;
+        let mut sc = scenario_with(
+            "s",
+            vec![server(ended)],
+            vec![
+                check("answer", "tcp_payload", false, "no answer"),
+                check("still blocked", "blocked", true, ""),
+                settle,
+            ],
+        );
+        let found = scenario(&mut sc);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].id, "stopped-early:tcp-upper-server");
+        let outcomes: Vec<Outcome> = sc.checks.iter().map(|c| c.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [Outcome::Failed, Outcome::NotRun, Outcome::Passed],
+            "{:?}",
+            sc.checks
+        );
+        assert_eq!(found[0].checks, ["s: answer", "s: still blocked"]);
+    }
+
+    #[test]
+    fn a_server_that_crashes_mid_session_is_named_with_its_exception_not_a_missing_loop() {
+        let crashed = exited(
+            1,
+            "Traceback (most recent call last):\n  File \"CalcServer.py\", line 38, in <module>\n    \
+             result = perform_operation(float(a), op, float(b))\n  File \"CalcServer.py\", line \
+             12, in perform_operation\n    return a / b\nZeroDivisionError: float division by \
+             zero\n",
+        );
+        let p = program("server", "calc-server", "CalcServer.py", crashed);
+        let d = stopped_early(&p).expect("a diagnosis");
+        assert_eq!(d.id, "crashed:calc-server");
+        assert_eq!(
+            d.summary,
+            "`CalcServer.py` (calc-server) crashes with ZeroDivisionError at line 12: float \
+             division by zero while clients still need it"
+        );
+        assert!(d.detail.unwrap().contains("try/except"));
+        // Without a traceback it is the missing loop.
+        let ended = exited(0, "");
+        let d = stopped_early(&program("server", "calc-server", "CalcServer.py", ended));
+        assert!(d.expect("a diagnosis").summary.contains("stops on its own"));
     }
 
     #[test]

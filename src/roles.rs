@@ -17,8 +17,12 @@ pub(crate) struct Param {
     pub name: &'static str,
     /// As usage lines write it: `HOST`, `PORT`, `FILE`.
     pub usage: &'static str,
-    /// What a scenario passes when it gives no `args`; `None`: the scenario must give it.
+    /// What a scenario passes when it gives no `args`; `None`: the scenario must give it,
+    /// unless the parameter is optional.
     pub default: Option<&'static str>,
+    /// May be left out (only at the end of the calling convention): usage lines write it in
+    /// brackets (`[COUNT]`), and a scenario without `args` does not pass it.
+    pub optional: bool,
 }
 
 /// The address a server binds or a client connects to.
@@ -26,36 +30,49 @@ const HOST: Param = Param {
     name: "host",
     usage: "HOST",
     default: Some("{server_addr}"),
+    optional: false,
 };
 /// The mail server a mail client connects to (a HOST by another name).
 const SERVER: Param = Param {
     name: "server",
     usage: "SERVER",
     default: Some("{server_addr}"),
+    optional: false,
 };
 /// The port the harness chose for this run.
 const PORT: Param = Param {
     name: "port",
     usage: "PORT",
     default: Some("{port}"),
+    optional: false,
 };
 /// The file a web client asks for.
 const FILE: Param = Param {
     name: "file",
     usage: "FILE",
     default: None,
+    optional: false,
 };
 /// The envelope sender of a mail client.
 const FROM: Param = Param {
     name: "from",
     usage: "FROM",
     default: None,
+    optional: false,
 };
 /// The envelope recipient of a mail client.
 const TO: Param = Param {
     name: "to",
     usage: "TO",
     default: None,
+    optional: false,
+};
+/// How many requests a date/time client sends; left out: the client's own default.
+const COUNT: Param = Param {
+    name: "count",
+    usage: "COUNT",
+    default: None,
+    optional: true,
 };
 /// `HOST PORT`: the calling convention of most roles.
 const HOST_PORT: &[Param] = &[HOST, PORT];
@@ -105,6 +122,11 @@ pub(crate) const LABS: &[(&str, &str)] = &[
     (
         "hello",
         "the template programs: UDP joke and TCP knock-knock",
+    ),
+    ("datetime", "UDP date and time service: stateless requests"),
+    (
+        "calc",
+        "TCP calculator session: stateful, a name and then expressions",
     ),
     ("web", "web server and client over HTTP/1.1"),
     ("proxy", "multi-threaded caching web proxy"),
@@ -223,6 +245,75 @@ pub(crate) const ROLES: &[Role] = &[
         main: labs::hello::tcp_client,
     },
     Role {
+        name: "datetime-server",
+        lab: "datetime",
+        params: HOST_PORT,
+        summary: "answers each UDP datagram: SEND_DATE with the date (YYYY-MM-DD), SEND_TIME \
+                  with the time (HH:MM:SS), anything else with an error",
+        stems: &[
+            "datetimeserver",
+            "udpdatetimeserver",
+            "dateserver",
+            "timeserver",
+            "udpdateserver",
+            "udptimeserver",
+        ],
+        example: "DateTimeServer.py",
+        transport: Transport::Udp,
+        main: labs::datetime::server,
+    },
+    Role {
+        name: "datetime-client",
+        lab: "datetime",
+        params: &[HOST, PORT, COUNT],
+        summary: "sends COUNT SEND_DATE/SEND_TIME requests 1-2 s apart, printing each answer",
+        stems: &[
+            "datetimeclient",
+            "udpdatetimeclient",
+            "dateclient",
+            "timeclient",
+            "udpdateclient",
+            "udptimeclient",
+        ],
+        example: "DateTimeClient.py",
+        transport: Transport::Udp,
+        main: labs::datetime::client,
+    },
+    Role {
+        name: "calc-server",
+        lab: "calc",
+        params: HOST_PORT,
+        summary: "serves calculator sessions one after another: a name, then `A OP B` lines \
+                  answered with the result, until `q`",
+        stems: &[
+            "calcserver",
+            "calculatorserver",
+            "tcpcalcserver",
+            "tcpcalculatorserver",
+            "arithmeticserver",
+        ],
+        example: "CalcServer.py",
+        transport: Transport::Tcp,
+        main: labs::calc::server,
+    },
+    Role {
+        name: "calc-client",
+        lab: "calc",
+        params: HOST_PORT,
+        summary: "reads a name, then expressions on stdin; sends the well-formed ones, prints \
+                  each answer; `q` ends the session",
+        stems: &[
+            "calcclient",
+            "calculatorclient",
+            "tcpcalcclient",
+            "tcpcalculatorclient",
+            "arithmeticclient",
+        ],
+        example: "CalculatorClient.py",
+        transport: Transport::Tcp,
+        main: labs::calc::client,
+    },
+    Role {
         name: "web-server",
         lab: "web",
         params: HOST_PORT,
@@ -280,7 +371,13 @@ impl Role {
     pub(crate) fn usage(&self) -> String {
         self.params
             .iter()
-            .map(|p| p.usage)
+            .map(|p| {
+                if p.optional {
+                    format!("[{}]", p.usage)
+                } else {
+                    p.usage.to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }

@@ -417,3 +417,50 @@ fn text_insists_on_the_line_the_client_was_given() {
     let err = refused(&out);
     assert!(err.contains("checks no line typed into a client"), "{err}");
 }
+
+/// A date/time server's answers in a student's own capture: nothing in it says the server's
+/// time zone (a run gives its server `TZ=UTC0`), so the time is judged by its minutes and
+/// seconds, and the date may be the UTC one or a neighbour.
+#[test]
+fn a_date_time_capture_from_another_time_zone_passes_on_minutes_and_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new();
+    let (client, server) = (sa("192.0.2.10:40000"), sa("192.0.2.20:12000"));
+    // The capture starts at 2023-11-14 22:13:20 UTC: 03:58:20 on the 15th in Nepal (+05:45).
+    for (request, answer) in [
+        (&b"SEND_TIME"[..], &b"03:58:20"[..]),
+        (b"SEND_DATE", b"2023-11-15"),
+        (b"SEND_WEATHER", b"Invalid request"),
+    ] {
+        p.udp(client, server, request);
+        p.udp(server, client, answer);
+    }
+    let cap = dir.path().join("datetime.pcap");
+    std::fs::write(&cap, p.bytes()).unwrap();
+    let out = verify(&cap, "datetime-answers", &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = verify_json(&out);
+    let time = check_titled(
+        &r,
+        "on the wire, SEND_TIME is answered with the current time as HH:MM:SS",
+    );
+    assert_eq!(
+        time["actual"],
+        "server answered \"SEND_TIME\": \"03:58:20\" in packet 2 is the time it was sent \
+         (22:13:20 UTC, in the minutes and seconds: the capture does not say the server's time \
+         zone)"
+    );
+    // A minute off is off in any zone.
+    let mut p = Pcap::new();
+    p.udp(client, server, b"SEND_TIME");
+    p.udp(server, client, b"03:59:20");
+    std::fs::write(&cap, p.bytes()).unwrap();
+    let out = verify(&cap, "datetime-answers", &["--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = verify_json(&out);
+    let time = check_titled(
+        &r,
+        "on the wire, SEND_TIME is answered with the current time as HH:MM:SS",
+    );
+    assert_eq!(time["passed"], false, "{time}");
+}

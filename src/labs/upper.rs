@@ -460,8 +460,19 @@ pub(crate) fn udp_client(args: &[String]) -> i32 {
 /// unconnected, the socket never reports the ICMP port unreachable either.
 pub(crate) fn udp_exchange(endpoint: &Endpoint, line: &[u8]) -> Result<Vec<u8>, LabError> {
     let (socket, server) = udp_client_socket(endpoint)?;
+    udp_round_trip(&socket, server, endpoint, line)
+}
+
+/// Sends `message` in one datagram to `server` (which `endpoint` names, for messages) and
+/// returns the first datagram that comes back, waiting as long as the socket's read timeout.
+pub(crate) fn udp_round_trip(
+    socket: &UdpSocket,
+    server: SocketAddr,
+    endpoint: &Endpoint,
+    message: &[u8],
+) -> Result<Vec<u8>, LabError> {
     socket
-        .send_to(line, server)
+        .send_to(message, server)
         .map_err(|source| LabError::Send {
             addr: endpoint.to_string(),
             source,

@@ -30,13 +30,18 @@
 //!   line arrives on its stdin (a client on a slow link, or a stalled browser tab): a server
 //!   that writes a large file to it fills the socket buffers and waits in `send`. Then it reads
 //!   the whole response and prints its status line and size.
+//! - `udp-ask HOST PORT MESSAGE...` sends each message in a datagram of its own, from one
+//!   socket, and prints `MESSAGE -> ANSWER` for each, or that none came within
+//!   [`UDP_ASK_CEILING`] (a ceiling a silent server meets, never an answering one). It asks a
+//!   date/time server what its client may never send: a request in a fixed order, an unknown
+//!   one.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::labs::upper::{fail, say, Endpoint, LabError};
+use crate::labs::upper::{fail, say, udp_client_socket, udp_round_trip, Endpoint, LabError};
 
 /// How long the trickle client waits for one byte to be acknowledged before sending the next
 /// anyway (on loopback an ACK takes microseconds; this only bounds a broken peer).
@@ -46,6 +51,63 @@ pub(crate) fn http_get(args: &[String]) -> i32 {
     crate::labs::web::get_and_print("http-get", args, |stream, request| {
         stream.write_all(request)
     })
+}
+
+/// How long `udp-ask` waits for each answer: a ceiling, met only by a server that stays silent
+/// (a datagram answered on loopback arrives in microseconds, on a loaded machine in a few
+/// milliseconds), so that one unanswered request does not keep the next from being asked.
+pub(crate) const UDP_ASK_CEILING: Duration = Duration::from_secs(5);
+
+pub(crate) fn udp_ask(args: &[String]) -> i32 {
+    let run = || -> Result<(), LabError> {
+        let usage = super::usage_of("udp-ask");
+        let [host, port, messages @ ..] = args else {
+            return Err(LabError::Usage {
+                role: "udp-ask",
+                usage,
+                problem: format!(
+                    "expected HOST PORT MESSAGE..., got {} arguments",
+                    args.len()
+                ),
+            });
+        };
+        let endpoint = Endpoint::parse("udp-ask", usage, host, port)?;
+        ask_each(&endpoint, messages, UDP_ASK_CEILING, &mut io::stdout())
+    };
+    run().map_or_else(|e| fail(&e), |()| 0)
+}
+
+/// Sends each message from one socket and prints `<message> -> <answer>`, or that no answer
+/// came within `ceiling`.
+pub(crate) fn ask_each(
+    endpoint: &Endpoint,
+    messages: &[String],
+    ceiling: Duration,
+    out: &mut impl Write,
+) -> Result<(), LabError> {
+    let (socket, server) = udp_client_socket(endpoint)?;
+    socket
+        .set_read_timeout(Some(ceiling))
+        .map_err(|source| LabError::Receive {
+            addr: endpoint.to_string(),
+            source,
+        })?;
+    for m in messages {
+        let line = match udp_round_trip(&socket, server, endpoint, m.as_bytes()) {
+            Ok(answer) => format!("{m} -> {}", String::from_utf8_lossy(&answer).trim_end()),
+            Err(LabError::Receive { source, .. })
+                if matches!(
+                    source.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                format!("{m} -> no answer within {} ms", ceiling.as_millis())
+            }
+            Err(e) => format!("{m} -> {e}"),
+        };
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
+    Ok(())
 }
 
 pub(crate) fn idle_client(args: &[String]) -> i32 {
@@ -300,6 +362,33 @@ fn unacknowledged(stream: &TcpStream) -> io::Result<libc::c_int> {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn udp_ask_prints_each_answer_and_a_silence() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = server.local_addr().expect("local addr");
+        let answering = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            let (n, peer) = server.recv_from(&mut buf).expect("first request");
+            server
+                .send_to(&buf[..n].to_ascii_lowercase(), peer)
+                .expect("answer");
+            // The second request is read and left unanswered.
+            server.recv_from(&mut buf).expect("second request");
+        });
+        let endpoint = Endpoint {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+        };
+        let messages = ["HELLO".to_string(), "SILENCE".to_string()];
+        let mut out = Vec::new();
+        ask_each(&endpoint, &messages, Duration::from_millis(300), &mut out).expect("ask");
+        answering.join().expect("server thread");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "HELLO -> hello\nSILENCE -> no answer within 300 ms\n"
+        );
+    }
 
     #[test]
     fn a_proxy_request_names_the_object_as_curl_or_the_skeleton_does() {

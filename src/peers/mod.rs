@@ -22,6 +22,8 @@
 //! - `concurrent-clients HOST PORT FILE N`: N connections open at once, answered last first
 //!   ([`clients`]), the test for "served concurrently, not just eventually".
 //! - `slow-reader HOST PORT FILE`: asks, then reads nothing until a line on stdin.
+//! - `udp-ask HOST PORT MESSAGE...`: sends each message in a datagram of its own and prints
+//!   the answer ([`clients`]), e.g. a request a date/time client never sends.
 
 pub(crate) mod clients;
 pub(crate) mod http_origin;
@@ -91,6 +93,12 @@ pub(crate) const PEERS: &[Peer] = &[
         usage: "HOST PORT FILE",
         summary: "sends `GET /FILE`, then reads nothing until a stdin line",
         main: clients::slow_reader,
+    },
+    Peer {
+        name: "udp-ask",
+        usage: "HOST PORT MESSAGE...",
+        summary: "sends each MESSAGE in a UDP datagram of its own, prints each answer",
+        main: clients::udp_ask,
     },
 ];
 

@@ -88,6 +88,7 @@ fn cause_line(id: &str, reason: &str) -> String {
             format!("{role} prompts instead of taking HOST PORT (see the diagnoses below)")
         }
         "stopped-early" => format!("{role} stops on its own (see the diagnoses below)"),
+        "crashed" => format!("{role} crashes (see the diagnoses below)"),
         "detached" => format!(
             "{role}'s process ended while a detached child kept running (see the diagnoses below)"
         ),

@@ -133,6 +133,9 @@ pub fn redact(text: &str) -> String {
         (r"TSval=\d+ TSecr=\d+", "TSval=N TSecr=N"),
         (r"\b\d+\.\d{6,9}\b", "T"),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "DATE"),
+        // The date/time lab's answers, and the clock they are judged against.
+        (r"\b\d\d:\d\d:\d\d\b", "HH:MM:SS"),
+        (r"\b\d{4}-\d\d-\d\d\b", "YYYY-MM-DD"),
         // The machine's interpreter: its version and where it lives.
         (r"Python \d+\.\d+\.\d+ \([^)]*\)", "Python X (PATH)"),
         (

@@ -47,6 +47,7 @@ macro_rules! envelope {
 }
 
 mod blocked;
+mod datetime_reply;
 mod exit;
 mod http_response;
 mod icmp_port_unreachable;
@@ -380,6 +381,10 @@ registry! {
         /// order, speaking only after the greeting, CRLF line ends, the final `.`, the message
         /// intact.
         SmtpDialogue => smtp_dialogue::Kind,
+        /// On the wire: each UDP answer `from` (a date/time server) sent to `request` from `to`
+        /// is the current date, the current time as `HH:MM:SS`, or an error message, judged
+        /// against the answer's own timestamp in the zone of the server's `TZ`.
+        DatetimeReply => datetime_reply::Kind,
     }
 }
 

@@ -209,8 +209,9 @@ impl Resolver<'_> {
 }
 
 /// A program's arguments as the scenario writes them: its `args`, else (for a role) each
-/// parameter's default (`{server_addr}`, `{port}`); an error names the parameters that have
-/// none (`FILE`), which the scenario must then give.
+/// parameter's default (`{server_addr}`, `{port}`; an optional one without a default, such as
+/// the date/time client's `COUNT`, is left out); an error names the parameters that have none
+/// (`FILE`), which the scenario must then give.
 pub(super) fn default_args(p: &crate::scenario::Program) -> Result<Vec<String>, String> {
     if let Some(args) = &p.args {
         return Ok(args.clone());
@@ -224,7 +225,7 @@ pub(super) fn default_args(p: &crate::scenario::Program) -> Result<Vec<String>, 
     let missing: Vec<&str> = role
         .params
         .iter()
-        .filter(|a| a.default.is_none())
+        .filter(|a| a.default.is_none() && !a.optional)
         .map(|a| a.usage)
         .collect();
     if !missing.is_empty() {

@@ -5,6 +5,7 @@
 //! `socklab ref tcp-upper-server 127.0.0.1 12000`. Which roles exist, and which of these
 //! functions plays each, is the registry's business ([`crate::roles`]).
 
+pub(crate) mod chat;
 pub(crate) mod hello;
 pub(crate) mod http;
 pub(crate) mod proxy;

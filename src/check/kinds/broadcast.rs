@@ -159,6 +159,24 @@ struct Receipt<'a> {
     missed: Vec<&'a (usize, String)>,
     /// Messages it showed more than once, with how often.
     repeated: Vec<(&'a (usize, String), usize)>,
+    /// Messages of others it should have shown.
+    expected: usize,
+}
+
+/// `a, b and c`, at most eight names and then how many more.
+fn list(names: &[&str]) -> String {
+    const MOST: usize = 8;
+    let shown = &names[..names.len().min(MOST)];
+    let rest = names.len() - shown.len();
+    match (shown, rest) {
+        ([one], 0) => (*one).to_string(),
+        (_, 0) => format!(
+            "{} and {}",
+            shown[..shown.len() - 1].join(", "),
+            shown[shown.len() - 1]
+        ),
+        _ => format!("{} and {rest} more", shown.join(", ")),
+    }
 }
 
 /// The verdict from each client's output.
@@ -180,9 +198,11 @@ fn grade(plan: &Plan, clients: &[Client]) -> Graded {
                 p: c.p,
                 missed: Vec::new(),
                 repeated: Vec::new(),
+                expected: 0,
             };
             for m in plan.messages.iter().filter(|(s, _)| *s != c.p) {
                 total += 1;
+                r.expected += 1;
                 match lines.iter().filter(|l| l.contains(m.1.as_str())).count() {
                     0 => r.missed.push(m),
                     1 => delivered += 1,
@@ -201,20 +221,57 @@ fn grade(plan: &Plan, clients: &[Client]) -> Graded {
     );
     let actual = format!("{delivered} of {total} deliveries exactly once");
     let mut problems = Vec::new();
-    for r in &receipts {
-        if let Some((p, text)) = r.missed.first() {
-            let of = plan.messages.iter().filter(|(s, _)| *s != r.p).count();
+    // A sender none of whose lines reached anyone, and a receiver that showed none of the
+    // others' lines, are each said once, in a list, rather than once per pair.
+    let silent: Vec<usize> = plan
+        .programs
+        .iter()
+        .copied()
+        .filter(|&s| {
+            let own = plan.messages.iter().filter(|(f, _)| *f == s).count();
+            own > 0
+                && receipts
+                    .iter()
+                    .filter(|r| r.p != s)
+                    .all(|r| r.missed.iter().filter(|(f, _)| *f == s).count() == own)
+        })
+        .collect();
+    if !silent.is_empty() && silent.len() < clients.len() {
+        let names: Vec<&str> = silent.iter().map(|&p| name_of(p)).collect();
+        problems.push(format!(
+            "the lines typed into {} reached no other client",
+            list(&names)
+        ));
+    }
+    let deaf: Vec<&str> = receipts
+        .iter()
+        .filter(|r| !r.missed.is_empty() && r.missed.len() == r.expected)
+        .map(|r| r.name)
+        .collect();
+    if !deaf.is_empty() {
+        problems.push(format!("{} showed none of the others' lines", list(&deaf)));
+    }
+    for r in receipts.iter().filter(|r| !deaf.contains(&r.name)) {
+        let missed: Vec<_> = r
+            .missed
+            .iter()
+            .filter(|(f, _)| !silent.contains(f))
+            .collect();
+        if let Some((p, text)) = missed.first() {
             problems.push(format!(
-                "{} never showed {} of the {of} messages of the others (e.g. {:?} from {})",
+                "{} never showed {} of the {} lines of the others (e.g. {:?} from {})",
                 r.name,
-                r.missed.len(),
+                missed.len(),
+                r.expected,
                 shorten(text, 60),
                 name_of(*p)
             ));
         }
+    }
+    for r in &receipts {
         if let Some(((p, text), n)) = r.repeated.first() {
             problems.push(format!(
-                "{} showed {} message(s) more than once (e.g. {:?} from {}, {n} times)",
+                "{} showed {} line(s) more than once (e.g. {:?} from {}, {n} times)",
                 r.name,
                 r.repeated.len(),
                 shorten(text, 60),
@@ -226,7 +283,7 @@ fn grade(plan: &Plan, clients: &[Client]) -> Graded {
     let more = problems.len().saturating_sub(SHOWN);
     problems.truncate(SHOWN);
     if more > 0 {
-        problems.push(format!("and {more} more client(s) like these"));
+        problems.push(format!("and {more} more like these"));
     }
     Graded {
         passed,
@@ -286,8 +343,8 @@ mod tests {
         assert_eq!(g.actual, "6 of 8 deliveries exactly once");
         assert_eq!(
             g.reason.unwrap(),
-            "client2 never showed 1 of the 3 messages of the others (e.g. \"[c1 #2]\" from \
-             client1); client3 showed 1 message(s) more than once (e.g. \"[c2 #1]\" from \
+            "client2 never showed 1 of the 3 lines of the others (e.g. \"[c1 #2]\" from \
+             client1); client3 showed 1 line(s) more than once (e.g. \"[c2 #1]\" from \
              client2, 2 times)"
         );
     }
@@ -302,10 +359,27 @@ mod tests {
         let g = grade(&plan, &clients);
         assert!(!g.passed);
         assert_eq!(g.actual, "5 of 8 deliveries exactly once");
-        assert!(g
-            .reason
-            .unwrap()
-            .starts_with("client2 never showed 3 of the 3"));
+        assert_eq!(
+            g.reason.unwrap(),
+            "client2 showed none of the others' lines"
+        );
+    }
+
+    #[test]
+    fn clients_cut_off_from_the_room_are_named_once_in_a_list() {
+        // client3 was never served: its line reached no one, and it saw nothing.
+        let (plan, clients) = room(&["u2: [c2 #1]\n", "u1: [c1 #1]\nu1: [c1 #2]\n", ""]);
+        let g = grade(&plan, &clients);
+        assert_eq!(g.actual, "3 of 8 deliveries exactly once");
+        assert_eq!(
+            g.reason.unwrap(),
+            "the lines typed into client3 reached no other client; client3 showed none of the \
+             others' lines"
+        );
+        assert_eq!(list(&["a", "b", "c"]), "a, b and c");
+        let many: Vec<String> = (1..=10).map(|k| format!("c{k}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(list(&many), "c1, c2, c3, c4, c5, c6, c7, c8 and 2 more");
     }
 
     #[test]

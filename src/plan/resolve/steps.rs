@@ -13,32 +13,50 @@ impl Resolver<'_> {
         let steps = self.loaded.scenario.steps.clone();
         let mut started = BTreeSet::new();
         let mut out = Vec::new();
-        for (i, step) in steps.iter().enumerate() {
-            let (kind, name) = step_kind_and_program(step);
+        let mut i = 0;
+        while i < steps.len() {
+            let (kind, name) = step_kind_and_program(&steps[i]);
             let at = format!("steps[{i}].{kind}");
-            // A step naming a replicated program acts on each replica in turn.
+            // A step naming a replicated program acts on each replica in turn; a run of
+            // consecutive steps naming it is done replica by replica (start client1 and wait
+            // for it, then client2, ...), so that the replicas act in a known order.
+            let mut end = i + 1;
             let (targets, group) = match name {
                 Some(name) => match self.members(&format!("{at}.program"), name, programs) {
                     Some(ps) => {
                         let group = ps.len() > 1 || programs[ps[0]].name != name;
+                        if group {
+                            while end < steps.len()
+                                && step_kind_and_program(&steps[end]).1 == Some(name)
+                            {
+                                end += 1;
+                            }
+                        }
                         (ps.into_iter().map(Some).collect(), group)
                     }
-                    None => continue,
+                    None => {
+                        i += 1;
+                        continue;
+                    }
                 },
                 None => (vec![None], false),
             };
             for program in targets {
                 let values =
                     &program.map_or_else(|| values.clone(), |p| self.values_for(p, values));
-                if let Some(mut planned) =
-                    self.step(step, &at, program, &mut started, programs, ports, values)
-                {
-                    if let (true, Some(_), Some(p)) = (group, step_title(step), program) {
-                        planned.label = format!("{} ({})", planned.label, programs[p].name);
+                for (k, step) in steps.iter().enumerate().take(end).skip(i) {
+                    let at = format!("steps[{k}].{}", step_kind_and_program(step).0);
+                    let planned =
+                        self.step(step, &at, program, &mut started, programs, ports, values);
+                    if let Some(mut planned) = planned {
+                        if let (true, Some(_), Some(p)) = (group, step_title(step), program) {
+                            planned.label = format!("{} ({})", planned.label, programs[p].name);
+                        }
+                        out.push(planned);
                     }
-                    out.push(planned);
                 }
             }
+            i = end;
         }
         out
     }

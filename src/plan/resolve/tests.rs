@@ -369,15 +369,17 @@ fn replicas_are_programs_named_one_to_n_and_a_step_naming_them_acts_on_each_in_t
         plan.programs[2].env,
         [("WHO".to_string(), "c2".to_string())]
     );
+    // The run of steps naming `client` is done replica by replica; a step naming one
+    // replica breaks the run.
     let labels: Vec<&str> = plan.steps[2..].iter().map(|s| s.label.as_str()).collect();
     assert_eq!(
         labels,
         [
             "start client1 (tcp-upper-client)",
-            "start client2 (tcp-upper-client)",
-            "start client3 (tcp-upper-client)",
             "type \"I am 1\" into client1",
+            "start client2 (tcp-upper-client)",
             "type \"I am 2\" into client2",
+            "start client3 (tcp-upper-client)",
             "type \"I am 3\" into client3",
             "type \"only two\" into client2",
             "each client gets its answer (client1)",

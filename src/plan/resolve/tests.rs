@@ -451,3 +451,38 @@ fn replicas_out_of_range_or_clashing_names_are_located_once() {
     );
     assert!(err.contains("did you mean `client`"), "{err}");
 }
+
+#[test]
+fn a_broadcast_takes_a_group_and_refuses_a_message_inside_another() {
+    let scenario = |lines: [&str; 2]| {
+        format!(
+            r#"{{ "id": "b", "lab": "chat", "title": "t", "question": "q", "explanation": "e",
+              "programs": [ {{ "name": "server", "role": "chat-server" }},
+                            {{ "name": "client", "role": "chat-client", "replicas": 3 }} ],
+              "steps": [ {{ "start": {{ "program": "server" }} }},
+                         {{ "wait_ready": {{ "program": "server" }} }},
+                         {{ "start": {{ "program": "client" }} }},
+                         {{ "write": {{ "program": "client", "line": "user{{replica}}" }} }},
+                         {{ "write": {{ "program": "client", "line": "{}" }} }},
+                         {{ "write": {{ "program": "client", "line": "{}" }} }} ],
+              "checks": [ {{ "broadcast": {{ "programs": ["client"], "messages": "^\\[" }} }} ] }}"#,
+            lines[0], lines[1]
+        )
+    };
+    let plan = resolve_text(scenario(["[c{replica} #1]", "[c{replica} #2]"]), 31_000).unwrap();
+    let title = &plan.checks[0].title;
+    assert_eq!(
+        title,
+        "each of the 6 messages shows exactly once on every other client"
+    );
+    let err = resolve_text(
+        scenario(["[c{replica} #1]", "[c{replica} #1] again"]),
+        31_000,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("checks[0].broadcast.messages")
+            && err.contains("the message \"[c1 #1]\" is part of the message \"[c1 #1] again\""),
+        "{err}"
+    );
+}

@@ -131,6 +131,7 @@ pub(crate) const LABS: &[(&str, &str)] = &[
     ("web", "web server and client over HTTP/1.1"),
     ("proxy", "multi-threaded caching web proxy"),
     ("smtp", "mail client speaking SMTP to a strict server"),
+    ("chat", "multi-client chat room over TCP"),
 ];
 
 /// A lab option: a choice a submission makes for the whole lab in its manifest
@@ -358,6 +359,26 @@ pub(crate) const ROLES: &[Role] = &[
         example: "MailClient.py",
         transport: Transport::Tcp,
         main: labs::smtp::mail_client,
+    },
+    Role {
+        name: "chat-server",
+        lab: "chat",
+        params: HOST_PORT,
+        summary: "a chat room: unique login names, joins, lines and leaves broadcast to everyone",
+        stems: &["chatserver", "chatroomserver", "chatroom"],
+        example: "ChatServer.py",
+        transport: Transport::Tcp,
+        main: labs::chat::chat_server,
+    },
+    Role {
+        name: "chat-client",
+        lab: "chat",
+        params: HOST_PORT,
+        summary: "sends a login name, then each line typed, then `quit`; prints what the room says",
+        stems: &["chatclient", "chatroomclient"],
+        example: "ChatClient.py",
+        transport: Transport::Tcp,
+        main: labs::chat::chat_client,
     },
 ];
 

@@ -6,6 +6,7 @@
 //! functions plays each, is the registry's business ([`crate::roles`]).
 
 pub(crate) mod calc;
+pub(crate) mod chat;
 pub(crate) mod datetime;
 pub(crate) mod hello;
 pub(crate) mod http;

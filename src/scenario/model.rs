@@ -146,6 +146,17 @@ pub(crate) struct Program {
     /// Limits on this program, over the scenario's `limits` and the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<Limits>,
+    /// Run N copies of this program, named `NAME1` .. `NAMEN` (`"name": "client", "replicas":
+    /// 25` gives `client1` .. `client25`), each its own program in the plan, the evidence and
+    /// the report. A step naming `NAME` acts on every replica in turn, and a run of
+    /// consecutive steps naming `NAME` is done replica by replica (`start` then
+    /// `expect_blocked`: client1 started and waited for, then client2, ...); a graded step's
+    /// title gets ` (client7)` added. A step naming `client7` acts on that replica alone. `{replica}` is the replica's number (1 .. N) in its `args`, its
+    /// `env` and the lines its steps type. Checks name one replica, or all of them where the
+    /// kind takes a list of programs (`broadcast`). From 2 to 100; each replica has the
+    /// program's own `limits`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
 }
 
 /// A transport protocol.

@@ -47,6 +47,7 @@ macro_rules! envelope {
 }
 
 mod blocked;
+mod broadcast;
 mod datetime_reply;
 mod exit;
 mod http_response;
@@ -336,6 +337,11 @@ registry! {
         /// From socklab's origin server's own record: how many times the `http-origin` peer
         /// `program` was asked for `path` (a caching proxy asks once for two clients).
         OriginRequests => origin_requests::Kind,
+        /// Every message typed into one client of `programs` (the lines a `write` step types
+        /// that match `messages`) shows exactly once, on one line of output, on every other
+        /// client: a chat room's broadcast, read on what each user sees, whatever the room's
+        /// own protocol. The sender's own output is not judged.
+        Broadcast => broadcast::Kind,
     }
     wire {
         /// On the wire: a TCP connection from `client` to `server` completed the three-way

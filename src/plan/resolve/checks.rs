@@ -92,6 +92,35 @@ impl CheckCx<'_, '_> {
         Some(p)
     }
 
+    /// The programs `name` given in `field` stands for (a replicated program's name: every
+    /// replica), each reported when no step starts it; `None` after reporting it unknown.
+    pub(crate) fn started_members(&mut self, field: &str, name: &str) -> Option<Vec<usize>> {
+        let path = self.path(Some(field));
+        let members = self.r.members(&path, name, self.programs)?;
+        for &p in &members {
+            if !self.started.contains(&p) {
+                let name = self.programs[p].name.clone();
+                self.error(
+                    Some(field),
+                    format!("program `{name}` is never started, so this check cannot pass"),
+                    None,
+                );
+            }
+        }
+        Some(members)
+    }
+
+    /// The lines the scenario's `write` steps type into program `p`, in order.
+    pub(crate) fn typed_lines(&self, p: usize) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.step {
+                StepPlan::Write { program, line } if *program == p => Some(line.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// `text` of `field` with its placeholders substituted.
     pub(crate) fn subst(&mut self, field: &str, text: &str) -> String {
         let path = self.path(Some(field));

@@ -81,6 +81,9 @@ pub(crate) fn resolve(
     let mut r = Resolver {
         loaded,
         errors: Vec::new(),
+        groups: BTreeMap::new(),
+        origin: Vec::new(),
+        replica: Vec::new(),
     };
     let plan = r.plan(bindings, ports, self_exe);
     if r.errors.is_empty() {
@@ -93,12 +96,21 @@ pub(crate) fn resolve(
 struct Resolver<'a> {
     loaded: &'a Loaded,
     errors: Vec<Diagnostic>,
+    /// A replicated program's name → its replicas' indexes in the plan, in order.
+    groups: BTreeMap<String, Vec<usize>>,
+    /// Plan index → the index of the scenario's program it comes from (replicas share one).
+    origin: Vec<usize>,
+    /// Plan index → its replica number (1 ..), `None` for a program without `replicas`.
+    replica: Vec<Option<u32>>,
 }
 
 impl Resolver<'_> {
     fn error(&mut self, path: &str, message: impl Into<String>, help: Option<String>) {
         let d = self.loaded.diagnostic(path, message, help);
-        self.errors.push(d);
+        // The replicas of a program share its definition, and so its mistakes: each once.
+        if !self.errors.contains(&d) {
+            self.errors.push(d);
+        }
     }
 
     fn subst(&mut self, path: &str, text: &str, values: &BTreeMap<String, String>) -> String {
@@ -265,6 +277,9 @@ impl Resolver<'_> {
         }]
     }
 }
+
+/// The most replicas a program may have (`programs[].replicas`).
+pub(crate) const MAX_REPLICAS: u32 = 100;
 
 /// The most points one step or check may weigh: sums of them cannot wrap around.
 pub(crate) const MAX_POINTS: u32 = 1000;

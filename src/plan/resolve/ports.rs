@@ -43,7 +43,11 @@ impl Resolver<'_> {
         if ready.is_some() {
             return ready;
         }
-        let raw = self.loaded.scenario.programs.get(program)?;
+        let raw = self
+            .loaded
+            .scenario
+            .programs
+            .get(*self.origin.get(program)?)?;
         let mut all = raw.command.clone().unwrap_or_default();
         all.extend(default_args(raw).unwrap_or_default());
         let ports = port_names(self.loaded);

@@ -15,14 +15,76 @@ impl Resolver<'_> {
         let mut out = Vec::new();
         let mut names = BTreeSet::new();
         for (i, p) in s.programs.iter().enumerate() {
-            let at = |field: &str| format!("programs[{i}].{field}");
-            if !names.insert(p.name.clone()) {
+            let copies = self.replicas(i);
+            if copies.is_some() && !names.insert(p.name.clone()) {
                 self.error(
-                    &at("name"),
+                    &format!("programs[{i}].name"),
                     format!("duplicate program name `{}`", p.name),
                     None,
                 );
             }
+            let members: Vec<(String, Option<u32>)> = match copies {
+                None => vec![(p.name.clone(), None)],
+                Some(n) => (1..=n)
+                    .map(|k| (format!("{}{k}", p.name), Some(k)))
+                    .collect(),
+            };
+            for (name, replica) in members {
+                if !names.insert(name.clone()) {
+                    let what = match replica {
+                        Some(_) => format!(
+                            "program name `{name}` is both a replica of `{}` and another program",
+                            p.name
+                        ),
+                        None => format!("duplicate program name `{name}`"),
+                    };
+                    self.error(&format!("programs[{i}].name"), what, None);
+                }
+                let mut values = values.clone();
+                if let Some(k) = replica {
+                    values.insert("replica".into(), k.to_string());
+                    self.groups
+                        .entry(p.name.clone())
+                        .or_default()
+                        .push(out.len());
+                }
+                self.origin.push(i);
+                self.replica.push(replica);
+                let plan = self.program(i, name, hosts, &values, bindings, self_exe);
+                out.push(plan);
+            }
+        }
+        out
+    }
+
+    /// Program `i`'s `replicas`, when it has some and they are a number it may have.
+    fn replicas(&mut self, i: usize) -> Option<u32> {
+        let n = self.loaded.scenario.programs[i].replicas?;
+        if !(2..=MAX_REPLICAS).contains(&n) {
+            self.error(
+                &format!("programs[{i}].replicas"),
+                format!("{n} replicas: a replicated program has from 2 to {MAX_REPLICAS}"),
+                Some("leave `replicas` out for one program".into()),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    /// Program `i` of the scenario as the program named `name` (itself, or one replica of it).
+    fn program(
+        &mut self,
+        i: usize,
+        name: String,
+        hosts: &[HostPlan],
+        values: &BTreeMap<String, String>,
+        bindings: &Bindings,
+        self_exe: &str,
+    ) -> ProgramPlan {
+        let s = &self.loaded.scenario;
+        let p = &s.programs[i];
+        {
+            let at = |field: &str| format!("programs[{i}].{field}");
             let host = match &p.host {
                 None => 0,
                 Some(h) => hosts.iter().position(|x| &x.name == h).unwrap_or_else(|| {
@@ -84,7 +146,7 @@ impl Resolver<'_> {
                     if crate::peer_record::readable(peer_name)
                         && !args.iter().any(|a| a == "--record")
                     {
-                        let path = crate::peer_record::record_path(&p.name);
+                        let path = crate::peer_record::record_path(&name);
                         argv.extend(["--record".to_string(), path.clone()]);
                         record = Some(path);
                     }
@@ -176,8 +238,8 @@ impl Resolver<'_> {
                     p.role.clone(),
                 )
             });
-            out.push(ProgramPlan {
-                name: p.name.clone(),
+            ProgramPlan {
+                name,
                 role,
                 argv,
                 env,
@@ -188,9 +250,8 @@ impl Resolver<'_> {
                 interpreter: None,
                 limits: self.limits(i),
                 record,
-            });
+            }
         }
-        out
     }
 
     pub(super) fn program_index(
@@ -201,10 +262,61 @@ impl Resolver<'_> {
     ) -> Option<usize> {
         let found = programs.iter().position(|p| p.name == name);
         if found.is_none() {
-            let help = did_you_mean(name, programs.iter().map(|p| p.name.as_str()));
-            self.error(path, format!("unknown program `{name}`"), help);
+            if let Some(group) = self.groups.get(name) {
+                let (first, last) = (group[0], group[group.len() - 1]);
+                let (first, last) = (&programs[first].name, &programs[last].name);
+                let message = format!(
+                    "`{name}` names {} replicas ({first} .. {last}), and this takes one program",
+                    group.len()
+                );
+                let help = format!("name one replica, e.g. `{first}`");
+                self.error(path, message, Some(help));
+                return None;
+            }
+            self.unknown_program(path, name, programs);
         }
         found
+    }
+
+    /// The programs `name` stands for: the program of that name, or every replica of a
+    /// replicated program in order; `None` after reporting an unknown name.
+    pub(super) fn members(
+        &mut self,
+        path: &str,
+        name: &str,
+        programs: &[ProgramPlan],
+    ) -> Option<Vec<usize>> {
+        if let Some(p) = programs.iter().position(|p| p.name == name) {
+            return Some(vec![p]);
+        }
+        if let Some(group) = self.groups.get(name) {
+            return Some(group.clone());
+        }
+        self.unknown_program(path, name, programs);
+        None
+    }
+
+    fn unknown_program(&mut self, path: &str, name: &str, programs: &[ProgramPlan]) {
+        let known = programs
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(self.groups.keys().map(String::as_str));
+        let help = did_you_mean(name, known);
+        self.error(path, format!("unknown program `{name}`"), help);
+    }
+
+    /// Program `p`'s `{replica}` number as a placeholder value beside `values`, when it is a
+    /// replica.
+    pub(super) fn values_for(
+        &self,
+        p: usize,
+        values: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut values = values.clone();
+        if let Some(k) = self.replica.get(p).copied().flatten() {
+            values.insert("replica".into(), k.to_string());
+        }
+        values
     }
 }
 

@@ -11,19 +11,72 @@ impl Resolver<'_> {
         values: &BTreeMap<String, String>,
     ) -> Vec<PlannedStep> {
         let steps = self.loaded.scenario.steps.clone();
-        let raw_programs = self.loaded.scenario.programs.clone();
         let mut started = BTreeSet::new();
         let mut out = Vec::new();
-        for (i, step) in steps.iter().enumerate() {
-            let (kind, name) = step_kind_and_program(step);
+        let mut i = 0;
+        while i < steps.len() {
+            let (kind, name) = step_kind_and_program(&steps[i]);
             let at = format!("steps[{i}].{kind}");
-            let program = match name {
-                Some(name) => match self.program_index(&format!("{at}.program"), name, programs) {
-                    Some(p) => Some(p),
-                    None => continue,
+            // A step naming a replicated program acts on each replica in turn; a run of
+            // consecutive steps naming it is done replica by replica (start client1 and wait
+            // for it, then client2, ...), so that the replicas act in a known order.
+            let mut end = i + 1;
+            let (targets, group) = match name {
+                Some(name) => match self.members(&format!("{at}.program"), name, programs) {
+                    Some(ps) => {
+                        let group = ps.len() > 1 || programs[ps[0]].name != name;
+                        if group {
+                            while end < steps.len()
+                                && step_kind_and_program(&steps[end]).1 == Some(name)
+                            {
+                                end += 1;
+                            }
+                        }
+                        (ps.into_iter().map(Some).collect(), group)
+                    }
+                    None => {
+                        i += 1;
+                        continue;
+                    }
                 },
-                None => None,
+                None => (vec![None], false),
             };
+            for program in targets {
+                let values =
+                    &program.map_or_else(|| values.clone(), |p| self.values_for(p, values));
+                for (k, step) in steps.iter().enumerate().take(end).skip(i) {
+                    let at = format!("steps[{k}].{}", step_kind_and_program(step).0);
+                    let planned =
+                        self.step(step, &at, program, &mut started, programs, ports, values);
+                    if let Some(mut planned) = planned {
+                        if let (true, Some(_), Some(p)) = (group, step_title(step), program) {
+                            planned.label = format!("{} ({})", planned.label, programs[p].name);
+                        }
+                        out.push(planned);
+                    }
+                }
+            }
+            i = end;
+        }
+        out
+    }
+
+    /// Step `i` acting on `program` (one replica of a replicated program when it names them).
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        step: &Step,
+        at: &str,
+        program: Option<usize>,
+        started: &mut BTreeSet<usize>,
+        programs: &[ProgramPlan],
+        ports: &[PortPlan],
+        values: &BTreeMap<String, String>,
+    ) -> Option<PlannedStep> {
+        let at = at.to_string();
+        let loaded = self.loaded;
+        let raw_programs = &loaded.scenario.programs;
+        {
             let pname = program
                 .map_or("", |p| programs[p].name.as_str())
                 .to_string();
@@ -58,8 +111,7 @@ impl Resolver<'_> {
                 }
                 Step::WaitReady(w) => {
                     let raw_args = raw_programs
-                        .iter()
-                        .find(|r| r.name == pname)
+                        .get(self.origin[p])
                         .map(|r| {
                             let mut all = r.command.clone().unwrap_or_default();
                             all.extend(r.args.clone().unwrap_or_else(|| vec!["{port}".into()]));
@@ -78,7 +130,7 @@ impl Resolver<'_> {
                             format!("cannot tell which port `{pname}` serves"),
                             Some("name it with `\"port\": \"port\"`".into()),
                         );
-                        continue;
+                        return None;
                     };
                     let Some(port) = ports.iter().find(|pp| pp.name == port_name) else {
                         let help =
@@ -88,7 +140,7 @@ impl Resolver<'_> {
                             format!("unknown port `{port_name}`"),
                             help,
                         );
-                        continue;
+                        return None;
                     };
                     // A program whose own definition was wrong has been reported already.
                     let broken = programs[p].argv.first().is_none_or(|a| a.is_empty());
@@ -100,7 +152,7 @@ impl Resolver<'_> {
                             format!("cannot tell whether `{pname}` serves TCP or UDP"),
                             Some(format!("set `\"transport\"` on program `{pname}`")),
                         );
-                        continue;
+                        return None;
                     };
                     let within_ms = w.within_ms.unwrap_or(DEFAULT_READY_MS);
                     let verb = match transport {
@@ -150,16 +202,14 @@ impl Resolver<'_> {
                     points: None,
                 },
                 Step::ExpectOutput(e) => {
-                    let Some(matcher) = self.matcher(
+                    let matcher = self.matcher(
                         &at,
                         e.contains.as_deref(),
                         None,
                         e.regex.as_deref(),
                         None,
                         values,
-                    ) else {
-                        continue;
-                    };
+                    )?;
                     let within_ms = e.within_ms.unwrap_or(DEFAULT_EXPECT_MS);
                     let label = e.title.clone().unwrap_or_else(|| {
                         format!(
@@ -222,9 +272,8 @@ impl Resolver<'_> {
                     points: None,
                 },
             };
-            out.push(planned);
+            Some(planned)
         }
-        out
     }
 
     pub(super) fn matcher(
@@ -272,6 +321,17 @@ impl Resolver<'_> {
             "regex" => Matcher::Regex(value),
             _ => Matcher::NotRegex(value),
         })
+    }
+}
+
+/// The title a graded step was given, if any.
+fn step_title(step: &Step) -> Option<&str> {
+    match step {
+        Step::WaitReady(w) => w.title.as_deref(),
+        Step::ExpectOutput(e) => e.title.as_deref(),
+        Step::ExpectExit(e) => e.title.as_deref(),
+        Step::ExpectBlocked(e) => e.title.as_deref(),
+        _ => None,
     }
 }
 

@@ -338,3 +338,151 @@ fn a_limit_that_would_switch_itself_off_or_starve_the_program_is_refused() {
     let err = resolve_limits(r#"{ "memory": 5 }"#, "null").unwrap_err();
     assert!(err.contains("memory_mib"), "did-you-mean expected: {err}");
 }
+
+fn resolve_replicas(programs: &str, steps: &str, checks: &str) -> Result<Plan, String> {
+    let text = format!(
+        r#"{{ "id": "r", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+          "programs": [ {{ "name": "server", "role": "tcp-upper-server" }}, {programs} ],
+          "steps": [ {{ "start": {{ "program": "server" }} }},
+                     {{ "wait_ready": {{ "program": "server" }} }}, {steps} ],
+          "checks": [ {checks} ] }}"#
+    );
+    resolve_text(text, 30_900)
+}
+
+#[test]
+fn replicas_are_programs_named_one_to_n_and_a_step_naming_them_acts_on_each_in_turn() {
+    let plan = resolve_replicas(
+        r#"{ "name": "client", "role": "tcp-upper-client", "replicas": 3,
+             "env": { "WHO": "c{replica}" } }"#,
+        r#"{ "start": { "program": "client" } },
+           { "write": { "program": "client", "line": "I am {replica}" } },
+           { "write": { "program": "client2", "line": "only two" } },
+           { "expect_output": { "program": "client", "contains": "I AM {replica}",
+                                "title": "each client gets its answer" } }"#,
+        r#"{ "running": { "program": "client3" } }"#,
+    )
+    .unwrap();
+    let names: Vec<&str> = plan.programs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["server", "client1", "client2", "client3"]);
+    assert_eq!(
+        plan.programs[2].env,
+        [("WHO".to_string(), "c2".to_string())]
+    );
+    // The run of steps naming `client` is done replica by replica; a step naming one
+    // replica breaks the run.
+    let labels: Vec<&str> = plan.steps[2..].iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "start client1 (tcp-upper-client)",
+            "type \"I am 1\" into client1",
+            "start client2 (tcp-upper-client)",
+            "type \"I am 2\" into client2",
+            "start client3 (tcp-upper-client)",
+            "type \"I am 3\" into client3",
+            "type \"only two\" into client2",
+            "each client gets its answer (client1)",
+            "each client gets its answer (client2)",
+            "each client gets its answer (client3)",
+        ]
+    );
+    match &plan.steps[11].step {
+        StepPlan::ExpectOutput {
+            program, matcher, ..
+        } => {
+            assert_eq!(*program, 3);
+            assert_eq!(*matcher, Matcher::Contains("I AM 3".into()));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_check_taking_one_program_is_told_to_name_one_replica() {
+    let err = resolve_replicas(
+        r#"{ "name": "client", "role": "tcp-upper-client", "replicas": 25 }"#,
+        r#"{ "start": { "program": "client" } }"#,
+        r#"{ "running": { "program": "client" } }"#,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains(
+            "`client` names 25 replicas (client1 .. client25), and this takes one program"
+        ) && err.contains("checks[0].running.program")
+            && err.contains("name one replica, e.g. `client1`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn replicas_out_of_range_or_clashing_names_are_located_once() {
+    let err = resolve_replicas(
+        r#"{ "name": "client", "role": "tcp-upper-client", "replicas": 1 }"#,
+        r#"{ "start": { "program": "client" } }"#,
+        "",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("programs[1].replicas") && err.contains("1 replicas"),
+        "{err}"
+    );
+    let err = resolve_replicas(
+        r#"{ "name": "client", "role": "tcp-upper-client", "replicas": 2 },
+           { "name": "client2", "role": "tcp-upper-client" }"#,
+        r#"{ "start": { "program": "client" } }"#,
+        "",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("programs[2].name") && err.contains("duplicate program name `client2`"),
+        "{err}"
+    );
+    let err = resolve_replicas(
+        r#"{ "name": "client", "role": "tcp-upper-clinet", "replicas": 5 }"#,
+        r#"{ "start": { "program": "clients" } }"#,
+        "",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.matches("unknown role `tcp-upper-clinet`").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("did you mean `client`"), "{err}");
+}
+
+#[test]
+fn a_broadcast_takes_a_group_and_refuses_a_message_inside_another() {
+    let scenario = |lines: [&str; 2]| {
+        format!(
+            r#"{{ "id": "b", "lab": "chat", "title": "t", "question": "q", "explanation": "e",
+              "programs": [ {{ "name": "server", "role": "chat-server" }},
+                            {{ "name": "client", "role": "chat-client", "replicas": 3 }} ],
+              "steps": [ {{ "start": {{ "program": "server" }} }},
+                         {{ "wait_ready": {{ "program": "server" }} }},
+                         {{ "start": {{ "program": "client" }} }},
+                         {{ "write": {{ "program": "client", "line": "user{{replica}}" }} }},
+                         {{ "write": {{ "program": "client", "line": "{}" }} }},
+                         {{ "write": {{ "program": "client", "line": "{}" }} }} ],
+              "checks": [ {{ "broadcast": {{ "programs": ["client"], "messages": "^\\[" }} }} ] }}"#,
+            lines[0], lines[1]
+        )
+    };
+    let plan = resolve_text(scenario(["[c{replica} #1]", "[c{replica} #2]"]), 31_000).unwrap();
+    let title = &plan.checks[0].title;
+    assert_eq!(
+        title,
+        "each of the 6 messages shows exactly once on every other client"
+    );
+    let err = resolve_text(
+        scenario(["[c{replica} #1]", "[c{replica} #1] again"]),
+        31_000,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("checks[0].broadcast.messages")
+            && err.contains("the message \"[c1 #1]\" is part of the message \"[c1 #1] again\""),
+        "{err}"
+    );
+}

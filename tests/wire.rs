@@ -237,7 +237,12 @@ fn a_hard_coded_port_is_charged_to_the_port_rule_and_no_wire_check() {
     assert_eq!(scenarios.len(), 4);
     assert_eq!(cross.len(), 4);
     for s in cross {
-        for c in s["checks"].as_array().unwrap() {
+        let lost = s["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["outcome"] != "passed");
+        for c in lost {
             let cause = c["cause"].as_str().unwrap_or("");
             assert!(cause.starts_with("ignores-port:"), "{}: {c}", s["id"]);
         }

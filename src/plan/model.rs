@@ -85,10 +85,23 @@ pub(crate) struct PortPlan {
     pub port: u16,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A simulated computer. With one host, the run's own loopback (`addr` 127.0.0.1, no `mac`);
+/// with two or more, a network namespace of its own with `eth0` at `addr`/24 and `mac`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct HostPlan {
     pub name: String,
     pub addr: String,
+    /// `eth0`'s MAC address (`02:53:4c:00:00:01` for the first host: locally administered,
+    /// distinct per host); empty for the single host on loopback.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mac: String,
+}
+
+impl Plan {
+    /// The run is a topology of several computers, each in its own network namespace.
+    pub(crate) fn networked(&self) -> bool {
+        self.hosts.len() > 1
+    }
 }
 
 /// Where a program's command comes from.
@@ -155,6 +168,11 @@ pub(crate) enum StepPlan {
         port: u16,
         transport: Transport,
         within_ms: u64,
+        /// In a topology: the host's address, at which the other computers reach the
+        /// program; it is ready only when it accepts there (bound to it or to every address),
+        /// not on its loopback alone. `None` on one host: any address will do.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reachable_at: Option<String>,
     },
     Write {
         program: usize,

@@ -152,6 +152,16 @@ impl ServerPorts {
 /// Grades one wire expectation against a capture's analysis. `servers` says where the run's
 /// servers really listened (empty for `socklab verify`).
 pub(crate) fn grade(expect: &WireExpect, a: &Analysis, servers: &ServerPorts) -> WireGraded {
+    let ip = |s: &Option<String>| s.as_deref().and_then(|s| s.parse().ok());
+    let (server, client) = (ip(&expect.server_addr), ip(&expect.client_addr));
+    if server.is_some() || client.is_some() {
+        // Programs on different computers: judged on their own conversations only.
+        return grade_here(expect, &a.between_hosts(server, client), servers);
+    }
+    grade_here(expect, a, servers)
+}
+
+fn grade_here(expect: &WireExpect, a: &Analysis, servers: &ServerPorts) -> WireGraded {
     if !expect.kind.follows_moved_server() {
         return expect.kind.grade(expect, a);
     }
@@ -548,6 +558,8 @@ pub(crate) mod testing {
             server: "server".into(),
             client: "client".into(),
             kind,
+            server_addr: None,
+            client_addr: None,
         }
     }
 }

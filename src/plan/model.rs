@@ -334,6 +334,14 @@ pub(crate) struct WireExpect {
     /// Name of the other program (usually the client).
     pub client: String,
     pub kind: WireKind,
+    /// In a topology, the address of the server's computer: only conversations with it count
+    /// (a client that reached some other computer, its own loopback say, did not reach the
+    /// server). `None` on one host, or when both programs share a computer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_addr: Option<String>,
+    /// In a topology, the address of the client's computer, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_addr: Option<String>,
 }
 
 impl WireExpect {

@@ -46,6 +46,7 @@ macro_rules! envelope {
     };
 }
 
+mod arp_resolution;
 mod blocked;
 mod exit;
 mod http_response;
@@ -380,6 +381,10 @@ registry! {
         /// order, speaking only after the greeting, CRLF line ends, the final `.`, the message
         /// intact.
         SmtpDialogue => smtp_dialogue::Kind,
+        /// On the wire, between two computers of a topology (`hosts`): `from`'s computer asks by
+        /// ARP who has `to`'s address, and `to`'s computer answers with its own MAC address,
+        /// distinct from the asker's.
+        ArpResolution => arp_resolution::Kind,
     }
 }
 

@@ -81,6 +81,7 @@ pub(crate) fn resolve(
     let mut r = Resolver {
         loaded,
         errors: Vec::new(),
+        hosts: Vec::new(),
     };
     let plan = r.plan(bindings, ports, self_exe);
     if r.errors.is_empty() {
@@ -93,6 +94,8 @@ pub(crate) fn resolve(
 struct Resolver<'a> {
     loaded: &'a Loaded,
     errors: Vec<Diagnostic>,
+    /// The scenario's computers, once resolved (checks ask where a program runs).
+    hosts: Vec<HostPlan>,
 }
 
 impl Resolver<'_> {
@@ -162,6 +165,7 @@ impl Resolver<'_> {
             self.error("lab", format!("unknown lab `{}`", s.lab), help);
         }
         let hosts = self.hosts();
+        self.hosts = hosts.clone();
         let mut values: BTreeMap<String, String> = ports
             .iter()
             .map(|p| (p.name.clone(), p.port.to_string()))
@@ -178,6 +182,9 @@ impl Resolver<'_> {
             .and_then(|name| hosts.iter().find(|h| h.name == name))
             .unwrap_or(&hosts[0]);
         values.insert("server_addr".into(), server_host.addr.clone());
+        // socklab itself, for a `command` that runs one of its reference programs in a way no
+        // role does (bound to 127.0.0.1 whatever the scenario's hosts): never the student's.
+        values.insert("socklab".into(), self_exe.to_string());
         for o in roles::OPTIONS.iter().filter(|o| o.lab == s.lab) {
             let chosen = bindings.options.get(o.name).map(String::as_str);
             let value = chosen.unwrap_or(o.values[0]);

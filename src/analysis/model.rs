@@ -429,11 +429,20 @@ impl Analysis {
 
     /// The conversations of a topology's two computers only: TCP streams whose server (SYN
     /// receiver) is at `server` and client at `client`, UDP flows between the two (either
-    /// way); `None` leaves that side free. ICMP errors are kept: they are looked up by the
-    /// flow they quote.
+    /// way); `None` leaves that side free, and the same address on both sides keeps what that
+    /// one computer took part in. ICMP errors are kept: they are looked up by the flow they
+    /// quote.
     pub(crate) fn between_hosts(&self, server: Option<IpAddr>, client: Option<IpAddr>) -> Analysis {
         let at = |want: Option<IpAddr>, ip: IpAddr| want.is_none_or(|w| w == ip);
         let mut out = self.clone();
+        if server.is_some() && server == client {
+            // One program on one computer: what it said or was told, on either side.
+            out.tcp_streams
+                .retain(|s| at(server, s.server.ip) || at(server, s.client.ip));
+            out.udp_flows
+                .retain(|f| at(server, f.a.ip) || at(server, f.b.ip));
+            return out;
+        }
         out.tcp_streams
             .retain(|s| at(server, s.server.ip) && at(client, s.client.ip));
         out.udp_flows.retain(|f| {

@@ -571,6 +571,35 @@ mod tests {
     use crate::evidence::{EndState, ProgramEvidence, SocketRecord, StepOutcome};
     use crate::plan::CheckPlan;
 
+    #[test]
+    fn between_computers_only_the_two_programs_addresses_count() {
+        let e = |server: Option<&str>, client: Option<&str>, kind| WireExpect {
+            server_addr: server.map(str::to_string),
+            client_addr: client.map(str::to_string),
+            ..expect(kind)
+        };
+        let handshake = crate::plan::WireKind::TcpHandshake(());
+        let servers = ServerPorts::default();
+        let a = tcp_round_trip();
+        // The capture's conversation is between 127.0.0.1 and 127.0.0.1.
+        let here = e(Some("127.0.0.1"), Some("127.0.0.1"), handshake.clone());
+        assert!(grade(&here, &a, &servers).passed);
+        let lo = Some("127.0.0.1");
+        assert!(grade(&e(lo, None, handshake.clone()), &a, &servers).passed);
+        // A connection the server's computer never took part in is not the server's.
+        let elsewhere = e(Some("192.0.2.1"), Some("192.0.2.2"), handshake.clone());
+        let g = grade(&elsewhere, &a, &servers);
+        assert!(!g.passed);
+        let g = grade(&e(None, Some("192.0.2.2"), handshake), &a, &servers);
+        assert!(!g.passed);
+        // A refusal counts only where the client's own computer was refused.
+        let refused = crate::plan::WireKind::TcpRefused(());
+        let r = tcp_refused();
+        assert!(grade(&e(lo, lo, refused.clone()), &r, &servers).passed);
+        let mine = Some("192.0.2.2");
+        assert!(!grade(&e(mine, mine, refused), &r, &servers).passed);
+    }
+
     /// The upper TCP round trip on `proto`, resolved with its port at [`SERVER`].
     fn round_trip_plan(proto: &str) -> Plan {
         let text = format!(

@@ -339,7 +339,9 @@ pub(crate) struct WireExpect {
     /// server). `None` on one host, or when both programs share a computer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_addr: Option<String>,
-    /// In a topology, the address of the client's computer, likewise.
+    /// In a topology, the address of the client's computer, likewise. Equal to `server_addr`
+    /// when one program names both sides (`tcp_refused`'s client, `tcp_connections`'s
+    /// server): its conversations on either side count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_addr: Option<String>,
 }

@@ -202,8 +202,9 @@ impl CheckCx<'_, '_> {
                 (server_addr, client_addr) = (addr(Some(p)), addr(c));
             }
         } else if networked {
-            // One program on both sides (a client and the port it sends to): its own address.
-            client_addr = addr(c);
+            // One program names both sides (a client and the port it sends to, a server and
+            // its connections): its own address, on whichever side it is.
+            (server_addr, client_addr) = (addr(c), addr(c));
         }
         Some(WireExpect {
             port,

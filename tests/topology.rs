@@ -218,6 +218,16 @@ fn the_two_computer_capture_shows_arp_two_macs_named_interfaces_and_no_frame_twi
             .contains("192.0.2.1 is at 02:53:4c:00:00:01"),
         "{arp}"
     );
+    // A capture of two computers is a capture like any other for `socklab verify`.
+    let out = common::socklab()
+        .arg("verify")
+        .arg(&pcap)
+        .args(["--scenario", "upper-tcp-two-computers"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("3/3 wire checks passed"), "{text}");
     assert_nothing_left(&mark, &before);
 }
 

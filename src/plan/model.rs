@@ -360,6 +360,26 @@ impl WireExpect {
         }
     }
 
+    /// The same expectation about a capture of other computers (`socklab verify`): the
+    /// scenario's hosts are not in it, so its programs are known by port only, and what names
+    /// the computers (an ARP exchange) names the server at `server` and its client at
+    /// `client` instead, whatever their MAC addresses.
+    pub(crate) fn in_foreign_capture(
+        &self,
+        server: std::net::IpAddr,
+        client: Option<std::net::IpAddr>,
+    ) -> WireExpect {
+        let mut e = WireExpect {
+            server_addr: None,
+            client_addr: None,
+            ..self.clone()
+        };
+        if let WireKind::ArpResolution(p) = &mut e.kind {
+            p.retarget(server, client);
+        }
+        e
+    }
+
     /// Whether a condition stands for the line a `write` step typed into a program.
     pub(crate) fn has_typed_line(&self) -> bool {
         self.kind

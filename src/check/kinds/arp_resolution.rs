@@ -33,13 +33,31 @@ pub(crate) struct ArpResolutionCheck {
 }
 envelope!(ArpResolutionCheck);
 
-/// The two computers, as the topology made them.
+/// The two computers, as the topology made them. An empty MAC (or the unspecified asker
+/// address) accepts any, in a capture of other computers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Plan {
     pub asker_ip: Ipv4Addr,
     pub asker_mac: String,
     pub target_ip: Ipv4Addr,
     pub target_mac: String,
+}
+
+impl Plan {
+    /// The exchange between `server` and `client` (any client when `None`: only a request
+    /// for the server's address is looked for), whatever their MAC addresses, as long as they
+    /// differ: a capture of other computers (`socklab verify`).
+    pub(crate) fn retarget(&mut self, server: std::net::IpAddr, client: Option<std::net::IpAddr>) {
+        if let std::net::IpAddr::V4(s) = server {
+            self.target_ip = s;
+        }
+        self.asker_ip = match client {
+            Some(std::net::IpAddr::V4(c)) => c,
+            _ => Ipv4Addr::UNSPECIFIED,
+        };
+        self.asker_mac.clear();
+        self.target_mac.clear();
+    }
 }
 
 pub(crate) struct Kind;
@@ -93,10 +111,19 @@ impl WireCheck for Kind {
     }
 
     fn describe(e: &WireExpect, p: &Plan) -> String {
+        let asker = if p.asker_ip.is_unspecified() {
+            String::new()
+        } else {
+            format!(" ({})", p.asker_ip)
+        };
+        let mac = if p.target_mac.is_empty() {
+            "another MAC address".to_string()
+        } else {
+            format!("its MAC address {}", p.target_mac)
+        };
         format!(
-            "{}'s computer ({}) asks by ARP who has {} and {}'s computer answers with its MAC \
-             address {}",
-            e.client, p.asker_ip, p.target_ip, e.server, p.target_mac
+            "{}'s computer{asker} asks by ARP who has {} and {}'s computer answers with {mac}",
+            e.client, p.target_ip, e.server
         )
     }
 
@@ -110,8 +137,11 @@ fn mac(r: &ArpRecord) -> String {
 }
 
 pub(crate) fn grade(e: &WireExpect, p: &Plan, a: &Analysis) -> WireGraded {
+    let any_asker = p.asker_ip.is_unspecified();
     let request = a.arp.iter().find(|r| {
-        r.arp.op == ARP_REQUEST && r.arp.sender_ip == p.asker_ip && r.arp.target_ip == p.target_ip
+        r.arp.op == ARP_REQUEST
+            && (any_asker || r.arp.sender_ip == p.asker_ip)
+            && r.arp.target_ip == p.target_ip
     });
     let Some(request) = request else {
         let seen: Vec<String> = a
@@ -137,7 +167,7 @@ pub(crate) fn grade(e: &WireExpect, p: &Plan, a: &Analysis) -> WireGraded {
         r.arp.op == ARP_REPLY
             && r.packet > request.packet
             && r.arp.sender_ip == p.target_ip
-            && r.arp.target_ip == p.asker_ip
+            && r.arp.target_ip == request.arp.sender_ip
     });
     let Some(reply) = reply else {
         return WireGraded::fail(
@@ -159,14 +189,24 @@ pub(crate) fn grade(e: &WireExpect, p: &Plan, a: &Analysis) -> WireGraded {
         reply.packet,
         reply.arp.info()
     );
-    if asked_by != p.asker_mac || answered_by != p.target_mac || asked_by == answered_by {
+    let wrong = |seen: &str, want: &str| !want.is_empty() && seen != want;
+    if wrong(&asked_by, &p.asker_mac)
+        || wrong(&answered_by, &p.target_mac)
+        || asked_by == answered_by
+    {
         return WireGraded::fail(
             actual,
-            format!(
-                "expected {} to ask from {} and {} to answer from {}: two computers, two MAC \
-                 addresses",
-                p.asker_ip, p.asker_mac, p.target_ip, p.target_mac
-            ),
+            if p.target_mac.is_empty() {
+                "the request and the reply come from the same MAC address: two computers have \
+                 two"
+                .to_string()
+            } else {
+                format!(
+                    "expected {} to ask from {} and {} to answer from {}: two computers, two \
+                     MAC addresses",
+                    p.asker_ip, p.asker_mac, p.target_ip, p.target_mac
+                )
+            },
             packets,
         );
     }
@@ -248,6 +288,28 @@ mod tests {
             record(2, ARP_REPLY, CLIENT_MAC, CLIENT, SERVER),
         ]);
         assert!(!g.passed);
+    }
+
+    #[test]
+    fn in_a_capture_of_other_computers_any_two_macs_for_the_server_do() {
+        let mut p = plan();
+        let server = Ipv4Addr::new(192, 168, 34, 232);
+        let client = Ipv4Addr::new(192, 168, 34, 10);
+        p.retarget(server.into(), None);
+        let a = capture(vec![
+            record(7, ARP_REQUEST, CLIENT_MAC, client, server),
+            record(8, ARP_REPLY, SERVER_MAC, server, client),
+        ]);
+        let e = expect(WireKind::ArpResolution(p.clone()));
+        let g = grade(&e, &p, &a);
+        assert!(g.passed, "{:?}", g.reason);
+        assert_eq!(g.packets, [7, 8]);
+        // One MAC on both sides is no two computers.
+        let a = capture(vec![
+            record(7, ARP_REQUEST, CLIENT_MAC, client, server),
+            record(8, ARP_REPLY, CLIENT_MAC, server, client),
+        ]);
+        assert!(!grade(&e, &p, &a).passed);
     }
 
     #[test]

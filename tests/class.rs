@@ -333,6 +333,16 @@ fn a_program_that_cannot_start_is_diagnosed_once_per_role() {
     assert_eq!(unique, want, "eli's diagnoses");
     let mut counted = BTreeMap::new();
     for s in r["scenarios"].as_array().unwrap() {
+        // A demonstration that runs socklab's programs only (the localhost refusal between
+        // two computers) judges nothing of eli's.
+        let eli_s = s["programs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["binding"]["kind"] == "submission");
+        if !eli_s {
+            continue;
+        }
         for c in s["checks"].as_array().unwrap() {
             assert_eq!(
                 c["outcome"], "not_run",

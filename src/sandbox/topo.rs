@@ -128,7 +128,8 @@ fn new_host_netns() -> std::io::Result<OwnedFd> {
     crate::capture::set_link_up("lo").map_err(std::io::Error::other)?;
     // /proc/sys/net describes the namespace of the thread that opens the file.
     let sysctl = |path: &str, value: &str| std::fs::write(format!("/proc/sys/net/{path}"), value);
-    sysctl("ipv6/conf/default/disable_ipv6", "1")?;
+    // Best effort: a kernel without IPv6 has no such setting, and nothing to keep quiet.
+    let _ = sysctl("ipv6/conf/default/disable_ipv6", "1");
     // Best effort, as in the sandbox's namespace: before Linux 4.11 only ports below 1024 are
     // kept from programs.
     let _ = sysctl("ipv4/ip_unprivileged_port_start", "0");

@@ -168,6 +168,7 @@ fn claim(sc: &ScenarioResult) -> Option<Diagnosis> {
         .or_else(|| programs.iter().find_map(|p| limit_hit(p)))
         .or_else(|| ignores_port(sc, &programs))
         .or_else(|| client_ignores_port(sc, &programs))
+        .or_else(|| serves_loopback_only(sc, &programs))
         .or_else(|| programs.iter().find_map(|p| prompts(p)))
         .or_else(|| programs.iter().find_map(|p| detached(p)))
         .or_else(|| programs.iter().find_map(|p| stopped_early(p)))
@@ -268,40 +269,85 @@ fn python_error_line(stderr: &str) -> Option<u32> {
         .and_then(|c| c.get(1)?.as_str().parse().ok())
 }
 
+/// The first lost `wait_ready` whose reason (the grader's own words, check/steps.rs) matches
+/// `re`, whose first group names a student program: that program and the other groups.
+fn not_ready_because<'p>(
+    sc: &ScenarioResult,
+    programs: &[&'p ProgramResult],
+    re: &Regex,
+) -> Option<(&'p ProgramResult, Vec<String>)> {
+    sc.checks
+        .iter()
+        .filter(|c| c.kind == "wait_ready" && c.outcome.lost())
+        .find_map(|c| {
+            let caps = re.captures(c.reason.as_deref()?)?;
+            let name = caps.get(1)?.as_str();
+            let p = programs.iter().find(|p| p.evidence.name == name)?;
+            let groups = caps
+                .iter()
+                .skip(2)
+                .map(|g| g.map_or_else(String::new, |g| g.as_str().to_string()))
+                .collect();
+            Some((*p, groups))
+        })
+}
+
 fn ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diagnosis> {
-    // The wait_ready grader's own words (check/steps.rs) carry the ports it saw.
     static NOT_READY: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"^(\S+) never (?:listened|bound) on the assigned port (\d+) \(it (?:listens|is bound) on ([\d, ]+)\)",
         )
         .expect("a valid regex")
     });
-    sc.checks
-        .iter()
-        .filter(|c| c.kind == "wait_ready" && c.outcome.lost())
-        .find_map(|c| {
-            let caps = NOT_READY.captures(c.reason.as_deref()?)?;
-            let name = caps.get(1)?.as_str();
-            let p = programs.iter().find(|p| p.evidence.name == name)?;
-            let assigned = caps.get(2)?.as_str();
-            let actual = caps.get(3)?.as_str();
-            Some(Diagnosis {
-                id: format!("ignores-port:{}", role_of(p)),
-                role: p.role.clone(),
-                summary: format!(
-                    "{} ignores the assigned port: it uses {actual}, not the port socklab gave \
-                     it on the command line ({assigned} in `{}`)",
-                    who(p),
-                    sc.id
-                ),
-                detail: Some(
-                    "ports are chosen per run, so a program must take its port from its \
-                     arguments (sys.argv), never hard-code it"
-                        .into(),
-                ),
-                checks: Vec::new(),
-            })
-        })
+    let (p, groups) = not_ready_because(sc, programs, &NOT_READY)?;
+    let [assigned, actual] = &groups[..] else {
+        return None;
+    };
+    Some(Diagnosis {
+        id: format!("ignores-port:{}", role_of(p)),
+        role: p.role.clone(),
+        summary: format!(
+            "{} ignores the assigned port: it uses {actual}, not the port socklab gave \
+             it on the command line ({assigned} in `{}`)",
+            who(p),
+            sc.id
+        ),
+        detail: Some(
+            "ports are chosen per run, so a program must take its port from its \
+             arguments (sys.argv), never hard-code it"
+                .into(),
+        ),
+        checks: Vec::new(),
+    })
+}
+
+/// A server of a topology bound to its loopback (`localhost`, 127.0.0.1): the other
+/// computers cannot reach it, and every check that needs them to is charged here, once.
+fn serves_loopback_only(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diagnosis> {
+    static UNREACHABLE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^(\S+) (?:listens on|is bound to) (\S+) only, which another computer cannot reach",
+        )
+        .expect("a valid regex")
+    });
+    let (p, groups) = not_ready_because(sc, programs, &UNREACHABLE)?;
+    let at = groups.first()?;
+    Some(Diagnosis {
+        id: format!("loopback-only:{}", role_of(p)),
+        role: p.role.clone(),
+        summary: format!(
+            "{} serves its own computer only: it binds to {at} (localhost), which another \
+             computer cannot reach (in `{}`)",
+            who(p),
+            sc.id
+        ),
+        detail: Some(
+            "bind the server to the HOST it is given (its computer's own address) or to 0.0.0.0 \
+             (every address), as seed 004 found: 127.0.0.1 never leaves the computer it is on"
+                .into(),
+        ),
+        checks: Vec::new(),
+    })
 }
 
 /// A client that ignores its port, seen where it is the submission's only program (a cross-test
@@ -787,6 +833,42 @@ mod tests {
         let outcomes: Vec<Outcome> = scenarios[0].checks.iter().map(|c| c.outcome).collect();
         assert_eq!(outcomes, [Outcome::NotRun; 3]);
         assert!(scenarios[0].checks.iter().all(|c| c.awarded == 0));
+    }
+
+    #[test]
+    fn a_server_on_its_loopback_in_a_topology_is_one_cause_for_the_scenario() {
+        let mut sc = scenario_with(
+            "two",
+            vec![server(ProgramEvidence::default())],
+            vec![
+                check(
+                    "ready",
+                    "wait_ready",
+                    false,
+                    "server listens on 127.0.0.1:30950 only, which another computer cannot \
+                     reach: it must bind to its own address 192.0.2.1 (the HOST it is given) or \
+                     to 0.0.0.0 (every address)",
+                ),
+                check(
+                    "reply",
+                    "expect_output",
+                    false,
+                    "client printed (nothing) instead",
+                ),
+            ],
+        );
+        let d = scenario(&mut sc);
+        assert_eq!(d[0].id, "loopback-only:tcp-upper-server");
+        assert!(
+            d[0].summary
+                .contains("binds to 127.0.0.1:30950 (localhost)"),
+            "{}",
+            d[0].summary
+        );
+        assert!(sc
+            .checks
+            .iter()
+            .all(|c| c.cause.as_deref() == Some("loopback-only:tcp-upper-server")));
     }
 
     #[test]

@@ -178,6 +178,21 @@ pub(crate) struct SocketRecord {
     pub listening: bool,
 }
 
+/// Whether a socket bound to `bound` accepts what is sent to `addr`: bound to it, or to every
+/// address (`0.0.0.0`, `::`).
+pub(crate) fn accepts_at(bound: &str, addr: &str) -> bool {
+    bound == addr || bound == "0.0.0.0" || bound == "::"
+}
+
+/// `127.0.0.1:40000`, `[::1]:40000`: an address and port as people write them.
+pub(crate) fn socket_addr(addr: &str, port: u16) -> String {
+    if addr.contains(':') {
+        format!("[{addr}]:{port}")
+    } else {
+        format!("{addr}:{port}")
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CaptureEvidence {
     pub file: String,

@@ -212,6 +212,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
     let port = roles.server.port;
     // A foreign capture has no run behind it: the server is where the roles found it.
     let servers = ServerPorts::default();
+    let client = roles.conversations.first().map(|c| c.client.ip);
     let results: Vec<CheckResult> = wire
         .iter()
         .map(|(i, c, e)| {
@@ -219,7 +220,11 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool, Verify
                 &c.title,
                 c.points,
                 format!("check {}", i + 1),
-                &foreign(e.with_port(port).with_typed_line(args.text.as_deref())),
+                &foreign(
+                    e.in_foreign_capture(roles.server.ip, client)
+                        .with_port(port)
+                        .with_typed_line(args.text.as_deref()),
+                ),
                 crate::check::Capture::Analysed(&seen),
                 &servers,
             )

@@ -335,6 +335,16 @@ fn a_program_that_cannot_start_is_diagnosed_once_per_role() {
     assert_eq!(unique, want, "eli's diagnoses");
     let mut counted = BTreeMap::new();
     for s in r["scenarios"].as_array().unwrap() {
+        // A demonstration that runs socklab's programs only (the localhost refusal between
+        // two computers) judges nothing of eli's.
+        let eli_s = s["programs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["binding"]["kind"] == "submission");
+        if !eli_s {
+            continue;
+        }
         for c in s["checks"].as_array().unwrap() {
             assert_eq!(
                 c["outcome"], "not_run",
@@ -520,7 +530,15 @@ fn an_interrupted_run_resumes_to_the_same_outputs() {
     )
     .unwrap();
     let status = child.wait().unwrap();
-    let left = processes_of(group);
+    // A sandbox's PID 1 killed with its parent may still be exiting (its namespaces' sockets
+    // and links released as it goes, more of them for a scenario of several computers): the
+    // scan repeats up to a ceiling, as in tests/hostile.rs; a process left behind stays.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut left = processes_of(group);
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = processes_of(group);
+    }
     assert!(
         left.is_empty(),
         "processes of the interrupted run are left: {left:?}"

@@ -382,8 +382,13 @@ fn every_bundled_capture_agrees_with_tshark_field_by_field() {
     let mut t = Tally::default();
     for s in scenarios {
         let id = s["id"].as_str().unwrap();
-        let pcap = dir.path().join(format!("{id}.pcap"));
-        assert!(pcap.is_file(), "no capture for {id}");
+        // `<id>.pcap`, or `<id>.pcapng` for a scenario of several computers.
+        let file = s["capture"]["file"].as_str().unwrap_or_default();
+        let pcap = dir.path().join(file);
+        assert!(
+            pcap.is_file() && file.starts_with(&format!("{id}.pcap")),
+            "no capture for {id}"
+        );
         // What the run says it wrote, what it read back, and what the report lists agree.
         let written = s["capture"]["packets"].as_u64().unwrap();
         assert_eq!(written, s["capture_frames"].as_u64().unwrap(), "{id}");

@@ -322,6 +322,7 @@ pub(crate) struct Analyzer {
     next_udp: u32,
     done_udp: Vec<UdpFlow>,
     icmp_errors: Vec<IcmpErrorRecord>,
+    arp: Vec<ArpRecord>,
     defrag: Defragmenter,
     packets: Vec<PacketSummary>,
     last: Option<PacketSummary>,
@@ -348,6 +349,7 @@ impl Analyzer {
             next_udp: 0,
             done_udp: Vec::new(),
             icmp_errors: Vec::new(),
+            arp: Vec::new(),
             defrag: Defragmenter::default(),
             packets: Vec::new(),
             last: None,
@@ -410,10 +412,24 @@ impl Analyzer {
             }
         };
         if !matches!(proto, NetProto::Ipv4 | NetProto::Ipv6) {
+            // Between a topology's computers: who has an address, and the MAC that has it.
+            let arp = (proto == NetProto::Arp)
+                .then(|| crate::wire::arp::parse_arp(net))
+                .flatten();
+            if let Some(arp) = arp {
+                self.arp.push(ArpRecord {
+                    packet: frame.number,
+                    time: self.rel(frame.ts_ns),
+                    arp,
+                });
+            }
             if let Some(s) = sum {
                 s.protocol = if proto == NetProto::Arp { "ARP" } else { "ETH" };
                 if let NetProto::Ether(t) = proto {
                     s.info = format!("Ethernet II, type 0x{t:04x}");
+                }
+                if let Some(arp) = arp {
+                    s.info = arp.info();
                 }
             }
             return;
@@ -997,6 +1013,7 @@ impl Analyzer {
                 f.index
             }),
             icmp_errors: self.icmp_errors,
+            arp: self.arp,
             undecoded_frames: self.undecoded,
             warnings: self.warnings,
         }

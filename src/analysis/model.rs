@@ -367,6 +367,15 @@ pub(crate) struct PacketSummary {
     pub icmp: Option<IcmpPacketInfo>,
 }
 
+/// An ARP message and the frame that carried it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ArpRecord {
+    pub packet: u64,
+    /// Seconds since the first frame.
+    pub time: f64,
+    pub arp: crate::wire::arp::Arp,
+}
+
 /// Everything learned from a capture.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Analysis {
@@ -380,6 +389,9 @@ pub(crate) struct Analysis {
     pub tcp_streams: Vec<TcpStream>,
     pub udp_flows: Vec<UdpFlow>,
     pub icmp_errors: Vec<IcmpErrorRecord>,
+    /// ARP requests and replies (a topology's computers finding each other), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arp: Vec<ArpRecord>,
     /// Frames whose link or IP layer could not be decoded.
     pub undecoded_frames: u64,
     /// Non-fatal problems (file cut short, ...).
@@ -413,6 +425,30 @@ impl Analysis {
         self.udp_flows
             .iter()
             .filter(move |f| f.a.port == port || f.b.port == port)
+    }
+
+    /// The conversations of a topology's two computers only: TCP streams whose server (SYN
+    /// receiver) is at `server` and client at `client`, UDP flows between the two (either
+    /// way); `None` leaves that side free, and the same address on both sides keeps what that
+    /// one computer took part in. ICMP errors are kept: they are looked up by the flow they
+    /// quote.
+    pub(crate) fn between_hosts(&self, server: Option<IpAddr>, client: Option<IpAddr>) -> Analysis {
+        let at = |want: Option<IpAddr>, ip: IpAddr| want.is_none_or(|w| w == ip);
+        let mut out = self.clone();
+        if server.is_some() && server == client {
+            // One program on one computer: what it said or was told, on either side.
+            out.tcp_streams
+                .retain(|s| at(server, s.server.ip) || at(server, s.client.ip));
+            out.udp_flows
+                .retain(|f| at(server, f.a.ip) || at(server, f.b.ip));
+            return out;
+        }
+        out.tcp_streams
+            .retain(|s| at(server, s.server.ip) && at(client, s.client.ip));
+        out.udp_flows.retain(|f| {
+            (at(server, f.b.ip) && at(client, f.a.ip)) || (at(server, f.a.ip) && at(client, f.b.ip))
+        });
+        out
     }
 
     /// ICMP errors matched to the given flow.

@@ -9,10 +9,12 @@
 //! file, and every packet the kernel had to drop is counted ([`CaptureStats::dropped`]),
 //! never lost silently. One interface gives classic pcap with nanosecond timestamps (magic `0xa1b23c4d`); several give pcapng with one interface block each, in the
 //! order given. Snaplen is 262144 (loopback frames exceed 65535). On loopback interfaces each
-//! packet is recorded once, as libpcap does (the outgoing copy is ignored).
+//! packet is recorded once, as libpcap does (the outgoing copy is ignored); on the links of a
+//! topology each frame is recorded once, where it was sent ([`Tap::outgoing_only`]).
 
 mod error;
 mod link;
+mod order;
 mod pcap;
 mod session;
 mod socket;
@@ -26,6 +28,8 @@ pub(crate) use error::CaptureError;
 #[allow(unused_imports)]
 pub(crate) use link::set_link_up;
 #[allow(unused_imports)]
-pub(crate) use pcap::{LINKTYPE_ETHERNET, SNAPLEN};
+pub(crate) use order::sort_by_time;
 #[allow(unused_imports)]
-pub(crate) use session::{Capture, CaptureStats, RING_MIB};
+pub(crate) use pcap::{InterfaceDesc, LINKTYPE_ETHERNET, SNAPLEN};
+#[allow(unused_imports)]
+pub(crate) use session::{Capture, CaptureStats, Tap, RING_MIB};

@@ -103,7 +103,6 @@ impl<W: Write> Writer<W> {
     }
 
     /// Appends one packet, cut to the snaplen.
-    #[cfg(test)]
     pub(crate) fn write(&mut self, rec: &Record<'_>) -> io::Result<()> {
         self.write_batch(std::slice::from_ref(rec))
     }

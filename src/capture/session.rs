@@ -48,6 +48,35 @@ const WHOLE_PACKETS_BYTES: u64 = 64 * 1024 * 1024;
 /// Ethernet + IPv6 + TCP with options, rounded up.
 const HEADERS_ONLY: usize = 128;
 
+/// One interface to capture.
+#[derive(Debug, Clone)]
+pub(crate) struct Tap<'a> {
+    /// The interface's name in its namespace (`lo`, `eth0`).
+    pub iface: &'a str,
+    /// Its name in the capture file: `lo` alone, `server/eth0` in a topology.
+    pub label: String,
+    /// The network namespace it is in (a topology's host); `None`: the caller's.
+    pub netns: Option<std::os::fd::RawFd>,
+    /// Keep only the frames the interface sends. A frame between two hosts passes both
+    /// ends of their link (it leaves one host's `eth0` and arrives at the other's): kept
+    /// where it was sent, it is in the file once, on the interface of the computer that sent
+    /// it, and every frame on a link was sent by one of its ends. (Loopback interfaces keep
+    /// the other copy, as libpcap does, and need no flag.)
+    pub outgoing_only: bool,
+}
+
+impl<'a> Tap<'a> {
+    /// `iface` of the caller's namespace, every frame once.
+    pub(crate) fn here(iface: &'a str) -> Tap<'a> {
+        Tap {
+            iface,
+            label: iface.to_string(),
+            netns: None,
+            outgoing_only: false,
+        }
+    }
+}
+
 /// Counters of a finished capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct CaptureStats {
@@ -87,20 +116,32 @@ struct Finished {
 }
 
 impl Capture {
-    /// Opens one AF_PACKET socket per interface (e.g. `&["lo"]`), before any program starts,
-    /// creates the file at `path` with its header, and starts the reader thread.
-    /// Each socket gets a ring of `ring_mib` MiB (see [`RING_MIB`]).
+    /// Opens one AF_PACKET socket per interface of this namespace (e.g. `&["lo"]`), before
+    /// any program starts, creates the file at `path` with its header, and starts the reader
+    /// thread. Each socket gets a ring of `ring_mib` MiB (see [`RING_MIB`]).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn start(
         ifaces: &[&str],
         path: &Path,
         ring_mib: u32,
     ) -> Result<Capture, CaptureError> {
-        if ifaces.is_empty() {
+        let taps: Vec<Tap<'_>> = ifaces.iter().map(|i| Tap::here(i)).collect();
+        Capture::start_taps(&taps, path, ring_mib)
+    }
+
+    /// [`Capture::start`] for interfaces anywhere in the run's topology, each named as its
+    /// tap says.
+    pub(crate) fn start_taps(
+        taps: &[Tap<'_>],
+        path: &Path,
+        ring_mib: u32,
+    ) -> Result<Capture, CaptureError> {
+        if taps.is_empty() {
             return Err(CaptureError::NoInterface);
         }
-        let sockets = ifaces
+        let sockets = taps
             .iter()
-            .map(|iface| PacketSocket::open(iface, ring_mib))
+            .map(|tap| PacketSocket::open(tap, ring_mib))
             .collect::<Result<Vec<_>, _>>()?;
         let file = File::create(path).map_err(|source| CaptureError::Create {
             path: path.to_path_buf(),

@@ -69,9 +69,12 @@ pub(super) struct PacketSocket {
     // The ring is unmapped before the socket closes (fields drop in order).
     ring: Ring,
     fd: OwnedFd,
+    /// The interface's name in the capture file (`lo`, or `server/eth0` in a topology).
     pub iface: String,
     pub linktype: u16,
     loopback: bool,
+    /// Keep only the frames this interface sends (see [`super::Tap::outgoing_only`]).
+    outgoing_only: bool,
     /// Packets taken out of the ring, outgoing copies skipped included.
     taken: u64,
     /// The kernel's counts since the bind, summed over reads of PACKET_STATISTICS (which
@@ -119,8 +122,22 @@ struct TpacketReq3 {
 }
 
 impl PacketSocket {
-    /// Opens the socket with a ring of `ring_mib` MiB (at least MIN_BLOCKS).
-    pub(super) fn open(iface: &str, ring_mib: u32) -> Result<PacketSocket, CaptureError> {
+    /// Opens the socket of `tap` with a ring of `ring_mib` MiB (at least MIN_BLOCKS), from
+    /// inside the tap's network namespace when it names one.
+    pub(super) fn open(tap: &super::Tap<'_>, ring_mib: u32) -> Result<PacketSocket, CaptureError> {
+        let Some(netns) = tap.netns else {
+            return Self::open_here(tap, ring_mib);
+        };
+        crate::sandbox::topo::within(netns, || Self::open_here(tap, ring_mib)).map_err(
+            |source| CaptureError::Socket {
+                iface: tap.label.clone(),
+                source,
+            },
+        )?
+    }
+
+    fn open_here(tap: &super::Tap<'_>, ring_mib: u32) -> Result<PacketSocket, CaptureError> {
+        let iface = tap.iface;
         let info = link_info(iface)?;
         let linktype = match info.hatype {
             // Both deliver Ethernet frames on a raw packet socket (lo has all-zero MACs).
@@ -184,9 +201,10 @@ impl PacketSocket {
         let mut sock = PacketSocket {
             ring,
             fd,
-            iface: iface.to_string(),
+            iface: tap.label.clone(),
             linktype,
             loopback: info.loopback,
+            outgoing_only: tap.outgoing_only,
             taken: 0,
             queued: 0,
             dropped: 0,
@@ -224,7 +242,7 @@ impl PacketSocket {
                 let Some(pkt) = block.get(at..) else { break };
                 self.taken += 1;
                 let outgoing = pkt.get(PKT_SLL_PKTTYPE) == Some(&PACKET_OUTGOING);
-                if !(self.loopback && outgoing) {
+                if !(self.loopback && outgoing) && (outgoing || !self.outgoing_only) {
                     let mac = usize::from(u16::from_ne_bytes([pkt[PKT_MAC], pkt[PKT_MAC + 1]]));
                     let snaplen = read_u32(pkt, PKT_SNAPLEN).min(SNAPLEN) as usize;
                     packets.push(Record {

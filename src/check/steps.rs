@@ -23,10 +23,17 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
             .map_or("", |p| plan.programs[p].name.as_str());
         let (kind, reason) = match &planned.step {
             StepPlan::WaitReady {
-                port, transport, ..
+                port,
+                transport,
+                reachable_at,
+                ..
             } => (
                 "wait_ready",
-                program.map(|ev| not_ready(name, ev, *port, transport.name(), outcome)),
+                program.map(|ev| {
+                    let at = reachable_at.as_deref();
+                    unreachable(name, *port, transport.name(), at, outcome)
+                        .unwrap_or_else(|| not_ready(name, ev, *port, transport.name(), outcome))
+                }),
             ),
             StepPlan::ExpectOutput { stream, .. } => (
                 "expect_output",
@@ -88,6 +95,40 @@ pub(crate) fn grade(plan: &Plan, evidence: &Evidence) -> Vec<CheckResult> {
         });
     }
     out
+}
+
+/// A server of a topology that serves its port on its loopback only, in plain words: the
+/// other computers cannot reach it there (`diagnose` reads these words).
+fn unreachable(
+    name: &str,
+    port: u16,
+    transport: &str,
+    reachable_at: Option<&str>,
+    outcome: &StepOutcome,
+) -> Option<String> {
+    let at = reachable_at?;
+    let on_port: Vec<&SocketRecord> = outcome
+        .sockets
+        .iter()
+        .filter(|s| s.listening && s.transport == transport && s.port == port)
+        .collect();
+    let first = on_port.first()?;
+    if on_port
+        .iter()
+        .any(|s| crate::evidence::accepts_at(&s.addr, at))
+    {
+        return None;
+    }
+    let verb = if transport == "tcp" {
+        "listens on"
+    } else {
+        "is bound to"
+    };
+    Some(format!(
+        "{name} {verb} {} only, which another computer cannot reach: it must bind to its own \
+         address {at} (the HOST it is given) or to 0.0.0.0 (every address)",
+        crate::evidence::socket_addr(&first.addr, port)
+    ))
 }
 
 /// Why a server was not ready: it could not start, it died (and said why), or it listens on

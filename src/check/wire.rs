@@ -152,6 +152,16 @@ impl ServerPorts {
 /// Grades one wire expectation against a capture's analysis. `servers` says where the run's
 /// servers really listened (empty for `socklab verify`).
 pub(crate) fn grade(expect: &WireExpect, a: &Analysis, servers: &ServerPorts) -> WireGraded {
+    let ip = |s: &Option<String>| s.as_deref().and_then(|s| s.parse().ok());
+    let (server, client) = (ip(&expect.server_addr), ip(&expect.client_addr));
+    if server.is_some() || client.is_some() {
+        // Programs on different computers: judged on their own conversations only.
+        return grade_here(expect, &a.between_hosts(server, client), servers);
+    }
+    grade_here(expect, a, servers)
+}
+
+fn grade_here(expect: &WireExpect, a: &Analysis, servers: &ServerPorts) -> WireGraded {
     if !expect.kind.follows_moved_server() {
         return expect.kind.grade(expect, a);
     }
@@ -548,6 +558,8 @@ pub(crate) mod testing {
             server: "server".into(),
             client: "client".into(),
             kind,
+            server_addr: None,
+            client_addr: None,
         }
     }
 }
@@ -558,6 +570,35 @@ mod tests {
     use super::*;
     use crate::evidence::{EndState, ProgramEvidence, SocketRecord, StepOutcome};
     use crate::plan::CheckPlan;
+
+    #[test]
+    fn between_computers_only_the_two_programs_addresses_count() {
+        let e = |server: Option<&str>, client: Option<&str>, kind| WireExpect {
+            server_addr: server.map(str::to_string),
+            client_addr: client.map(str::to_string),
+            ..expect(kind)
+        };
+        let handshake = crate::plan::WireKind::TcpHandshake(());
+        let servers = ServerPorts::default();
+        let a = tcp_round_trip();
+        // The capture's conversation is between 127.0.0.1 and 127.0.0.1.
+        let here = e(Some("127.0.0.1"), Some("127.0.0.1"), handshake.clone());
+        assert!(grade(&here, &a, &servers).passed);
+        let lo = Some("127.0.0.1");
+        assert!(grade(&e(lo, None, handshake.clone()), &a, &servers).passed);
+        // A connection the server's computer never took part in is not the server's.
+        let elsewhere = e(Some("192.0.2.1"), Some("192.0.2.2"), handshake.clone());
+        let g = grade(&elsewhere, &a, &servers);
+        assert!(!g.passed);
+        let g = grade(&e(None, Some("192.0.2.2"), handshake), &a, &servers);
+        assert!(!g.passed);
+        // A refusal counts only where the client's own computer was refused.
+        let refused = crate::plan::WireKind::TcpRefused(());
+        let r = tcp_refused();
+        assert!(grade(&e(lo, lo, refused.clone()), &r, &servers).passed);
+        let mine = Some("192.0.2.2");
+        assert!(!grade(&e(mine, mine, refused), &r, &servers).passed);
+    }
 
     /// The upper TCP round trip on `proto`, resolved with its port at [`SERVER`].
     fn round_trip_plan(proto: &str) -> Plan {

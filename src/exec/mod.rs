@@ -384,8 +384,15 @@ impl Supervisor<'_> {
                 port,
                 transport,
                 within_ms,
+                reachable_at,
                 ..
-            } => self.wait_ready(*program, *port, *transport, *within_ms),
+            } => self.wait_ready(
+                *program,
+                *port,
+                *transport,
+                *within_ms,
+                reachable_at.as_deref(),
+            ),
             StepPlan::Write { program, line } => self.write(*program, line),
             StepPlan::CloseStdin { program } => {
                 if let Some(r) = self.slots[*program].running.as_mut() {
@@ -481,8 +488,10 @@ impl Supervisor<'_> {
     fn start(&mut self, index: usize) -> StepOutcome {
         let prog = &self.plan.programs[index];
         self.slots[index].evidence.limits = Some(prog.limits);
-        let spawned = limits::prepare(prog.limits, &self.cap, index)
-            .and_then(|caps| spawn(prog, &self.workdir, caps));
+        let spawned = limits::prepare(prog.limits, &self.cap, index).and_then(|caps| {
+            let netns = crate::sandbox::topo::host_netns(prog.host);
+            spawn(prog, &self.workdir, caps, netns)
+        });
         match spawned {
             Ok(mut child) => {
                 let pid = Pid::from_raw(child.id() as i32);
@@ -564,12 +573,24 @@ impl Supervisor<'_> {
         port: u16,
         transport: Transport,
         ms: u64,
+        reachable_at: Option<&str>,
     ) -> StepOutcome {
         let want = transport.name();
+        let on_port = |s: &&SocketRecord| s.transport == want && s.port == port && s.listening;
         let ready = |sockets: &[SocketRecord]| {
             sockets
                 .iter()
-                .any(|s| s.transport == want && s.port == port && s.listening)
+                .filter(on_port)
+                .any(|s| reachable_at.is_none_or(|a| crate::evidence::accepts_at(&s.addr, a)))
+        };
+        // On the port, but at an address the other computers cannot reach (its loopback).
+        let unreachable = |sockets: &[SocketRecord]| -> Option<String> {
+            let at = reachable_at?;
+            sockets
+                .iter()
+                .filter(on_port)
+                .find(|s| !crate::evidence::accepts_at(&s.addr, at))
+                .map(|s| s.addr.clone())
         };
         // A server that waits for input without the port (listening on some other port, the
         // most common fault, or reading its stdin: a prompt) will not change its mind: stop.
@@ -592,7 +613,7 @@ impl Supervisor<'_> {
                 let elsewhere = sockets
                     .iter()
                     .any(|x| x.transport == want && x.listening && x.port != port);
-                if elsewhere || b.wait.on == WaitOn::Stdin {
+                if elsewhere || b.wait.on == WaitOn::Stdin || unreachable(&sockets).is_some() {
                     stuck = Some((b, sockets));
                     return true;
                 }
@@ -620,11 +641,22 @@ impl Supervisor<'_> {
             &self.slots[index].evidence.exit,
         ) {
             format!("it {} before it was ready", exit.describe())
+        } else if let (Some(addr), Some(at)) = (unreachable(&sockets), reachable_at) {
+            let verb = match transport {
+                Transport::Tcp => "listens on",
+                Transport::Udp => "is bound to",
+            };
+            format!(
+                "not ready for the other computers: it {verb} {} only, which another computer \
+                 cannot reach; it must bind to its own address {at} (the HOST it is given) or to \
+                 0.0.0.0 (every address)",
+                crate::evidence::socket_addr(&addr, port)
+            )
         } else if let Some((b, _)) = &stuck {
             format!(
                 "not ready: after {} it waits for input ({}) without {want} port {port}",
                 w.note(),
-                describe_wait(&b.wait)
+                describe_wait(&b.wait, &self.slots[index].live_pids())
             )
         } else {
             format!("not ready after {}", w.note())
@@ -666,7 +698,7 @@ impl Supervisor<'_> {
                 true,
                 format!(
                     "blocked: it waits for input ({}) and nothing of it runs (after {})",
-                    describe_wait(&b.wait),
+                    describe_wait(&b.wait, &self.slots[index].live_pids()),
                     w.note()
                 ),
             ),
@@ -1128,9 +1160,9 @@ fn boot_ticks() -> u64 {
 }
 
 /// "recvfrom on UDP port 40000", "read on its standard input", "poll".
-fn describe_wait(w: &InputWait) -> String {
+fn describe_wait(w: &InputWait, pids: &[i32]) -> String {
     match w.on {
-        WaitOn::Socket(inode) => match procfs::socket(inode) {
+        WaitOn::Socket(inode) => match procfs::socket(inode, pids) {
             Some(s) if s.listening || s.transport == "udp" => {
                 format!("{} on {} port {}", w.call, s.transport, s.port)
             }
@@ -1226,10 +1258,12 @@ fn spawn_failure(program: &str, workdir: &std::path::Path, e: &std::io::Error) -
     }
 }
 
+/// Starts `prog`; in a topology, in its host's network namespace `netns`.
 fn spawn(
     prog: &ProgramPlan,
     workdir: &std::path::Path,
     caps: limits::Prepared,
+    netns: Option<std::os::fd::RawFd>,
 ) -> std::io::Result<std::process::Child> {
     let mut cmd = Command::new(&prog.argv[0]);
     cmd.args(&prog.argv[1..])
@@ -1243,10 +1277,14 @@ fn spawn(
         cmd.env(k, v);
     }
     let nice = program_nice();
-    // SAFETY: between fork and exec only async-signal-safe calls: setpgid, write (joining
-    // the pids cgroup), setrlimit and setpriority.
+    // SAFETY: between fork and exec only async-signal-safe calls: setns, setpgid, write
+    // (joining the pids cgroup), setrlimit and setpriority.
     unsafe {
         cmd.pre_exec(move || {
+            // While it still has the supervisor's capabilities: exec drops them all.
+            if let Some(fd) = netns {
+                crate::sandbox::topo::join(fd)?;
+            }
             nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
             caps.apply()?;
             // SAFETY: setpriority is async-signal-safe; it only lowers this process's priority.
@@ -1328,7 +1366,7 @@ mod tests {
         let caps =
             limits::prepare(prog.limits, &limits::CapPlan::Supervision, 0).expect("no cgroup");
         let dir = std::env::temp_dir();
-        let mut child = spawn(&prog, &dir, caps).expect("the program starts");
+        let mut child = spawn(&prog, &dir, caps, None).expect("the program starts");
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
         let _ = child.kill();
         let _ = child.wait();

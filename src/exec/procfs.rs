@@ -10,7 +10,7 @@
 //! The parsers (`parse_*`, [`classify`]) are pure, for tests; the readers return `None` or empty
 //! for a process that ended meanwhile, which is always possible.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 
 use crate::evidence::SocketRecord;
@@ -327,7 +327,7 @@ pub(crate) fn sockets_by_pid(pids: &[i32]) -> Vec<(i32, Vec<SocketRecord>)> {
     if held.iter().all(|(_, i)| i.is_empty()) {
         return pids.iter().map(|&p| (p, Vec::new())).collect();
     }
-    let table = socket_table();
+    let table = socket_table(pids);
     held.into_iter()
         .map(|(pid, inodes)| {
             let mut socks: Vec<SocketRecord> = inodes
@@ -355,30 +355,54 @@ fn sort_sockets(socks: &mut Vec<SocketRecord>) {
     socks.dedup();
 }
 
-/// The socket with this inode, if it is a TCP or UDP socket of this namespace.
-pub(crate) fn socket(inode: u64) -> Option<SocketRecord> {
-    socket_table().remove(&inode)
+/// The socket with this inode, if it is a TCP or UDP socket of the namespace of `pids` (the
+/// program that holds it).
+pub(crate) fn socket(inode: u64, pids: &[i32]) -> Option<SocketRecord> {
+    socket_table(pids).remove(&inode)
 }
 
-/// inode → socket, from the namespace's TCP and UDP tables (IPv4 and IPv6).
-fn socket_table() -> HashMap<u64, SocketRecord> {
-    tables()
+/// inode → socket, from the TCP and UDP tables (IPv4 and IPv6) of `pids`' namespaces.
+fn socket_table(pids: &[i32]) -> HashMap<u64, SocketRecord> {
+    tables(pids)
         .into_iter()
         .map(|(inode, rec, _)| (inode, rec))
         .collect()
 }
 
-/// Every row of the namespace's TCP and UDP tables (IPv4 and IPv6), with its receive queue.
-fn tables() -> Vec<(u64, SocketRecord, u64)> {
+/// Every row of the TCP and UDP tables (IPv4 and IPv6), with its receive queue, of each
+/// network namespace `pids` are in: the run's own, or in a topology each program's host's
+/// (`/proc/PID/net` shows the tables of PID's namespace; `/proc/net`, ours). Socket inodes
+/// are unique across namespaces, so the rows of several never clash.
+fn tables(pids: &[i32]) -> Vec<(u64, SocketRecord, u64)> {
+    let ours = fs::read_link("/proc/self/ns/net").ok();
+    let mut dirs = Vec::new();
+    let mut seen = BTreeSet::new();
+    for &pid in pids {
+        let Ok(ns) = fs::read_link(format!("/proc/{pid}/ns/net")) else {
+            continue;
+        };
+        if seen.insert(ns.clone()) {
+            dirs.push(if Some(&ns) == ours.as_ref() {
+                "/proc/net".to_string()
+            } else {
+                format!("/proc/{pid}/net")
+            });
+        }
+    }
+    if dirs.is_empty() {
+        dirs.push("/proc/net".to_string());
+    }
     let mut rows = Vec::new();
-    for (file, transport, v6) in [
-        ("/proc/net/tcp", "tcp", false),
-        ("/proc/net/tcp6", "tcp", true),
-        ("/proc/net/udp", "udp", false),
-        ("/proc/net/udp6", "udp", true),
-    ] {
-        if let Ok(text) = fs::read_to_string(file) {
-            rows.extend(parse_rows(&text, transport, v6));
+    for dir in dirs {
+        for (file, transport, v6) in [
+            ("tcp", "tcp", false),
+            ("tcp6", "tcp", true),
+            ("udp", "udp", false),
+            ("udp6", "udp", true),
+        ] {
+            if let Ok(text) = fs::read_to_string(format!("{dir}/{file}")) {
+                rows.extend(parse_rows(&text, transport, v6));
+            }
         }
     }
     rows
@@ -389,7 +413,7 @@ fn tables() -> Vec<(u64, SocketRecord, u64)> {
 pub(crate) fn pending_input(pids: &[i32]) -> bool {
     let held: Vec<u64> = pids.iter().flat_map(|&p| socket_inodes(p)).collect();
     !held.is_empty()
-        && tables()
+        && tables(pids)
             .iter()
             .any(|(inode, _, rx)| *rx > 0 && held.contains(inode))
 }

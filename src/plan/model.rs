@@ -85,10 +85,23 @@ pub(crate) struct PortPlan {
     pub port: u16,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A simulated computer. With one host, the run's own loopback (`addr` 127.0.0.1, no `mac`);
+/// with two or more, a network namespace of its own with `eth0` at `addr`/24 and `mac`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct HostPlan {
     pub name: String,
     pub addr: String,
+    /// `eth0`'s MAC address (`02:53:4c:00:00:01` for the first host: locally administered,
+    /// distinct per host); empty for the single host on loopback.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mac: String,
+}
+
+impl Plan {
+    /// The run is a topology of several computers, each in its own network namespace.
+    pub(crate) fn networked(&self) -> bool {
+        self.hosts.len() > 1
+    }
 }
 
 /// Where a program's command comes from.
@@ -155,6 +168,11 @@ pub(crate) enum StepPlan {
         port: u16,
         transport: Transport,
         within_ms: u64,
+        /// In a topology: the host's address, at which the other computers reach the
+        /// program; it is ready only when it accepts there (bound to it or to every address),
+        /// not on its loopback alone. `None` on one host: any address will do.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reachable_at: Option<String>,
     },
     Write {
         program: usize,
@@ -316,6 +334,16 @@ pub(crate) struct WireExpect {
     /// Name of the other program (usually the client).
     pub client: String,
     pub kind: WireKind,
+    /// In a topology, the address of the server's computer: only conversations with it count
+    /// (a client that reached some other computer, its own loopback say, did not reach the
+    /// server). `None` on one host, or when both programs share a computer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_addr: Option<String>,
+    /// In a topology, the address of the client's computer, likewise. Equal to `server_addr`
+    /// when one program names both sides (`tcp_refused`'s client, `tcp_connections`'s
+    /// server): its conversations on either side count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_addr: Option<String>,
 }
 
 impl WireExpect {
@@ -330,6 +358,26 @@ impl WireExpect {
             port,
             ..self.clone()
         }
+    }
+
+    /// The same expectation about a capture of other computers (`socklab verify`): the
+    /// scenario's hosts are not in it, so its programs are known by port only, and what names
+    /// the computers (an ARP exchange) names the server at `server` and its client at
+    /// `client` instead, whatever their MAC addresses.
+    pub(crate) fn in_foreign_capture(
+        &self,
+        server: std::net::IpAddr,
+        client: Option<std::net::IpAddr>,
+    ) -> WireExpect {
+        let mut e = WireExpect {
+            server_addr: None,
+            client_addr: None,
+            ..self.clone()
+        };
+        if let WireKind::ArpResolution(p) = &mut e.kind {
+            p.retarget(server, client);
+        }
+        e
     }
 
     /// Whether a condition stands for the line a `write` step typed into a program.

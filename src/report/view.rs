@@ -151,8 +151,17 @@ pub(crate) fn ladder(sc: &ScenarioResult, max_arrows: usize) -> Option<Ladder> {
             endpoints.len() - 1
         })
     };
-    let arrows: Vec<Arrow> = sc
+    // A frame without addresses (ARP, between a topology's computers) has no lane: the
+    // packet list shows it, the ladder is the programs' exchange.
+    let drawn: Vec<_> = sc
         .packets
+        .iter()
+        .filter(|p| !p.arrow_from.is_empty() && !p.arrow_to.is_empty())
+        .collect();
+    if drawn.is_empty() {
+        return None;
+    }
+    let arrows: Vec<Arrow> = drawn
         .iter()
         .take(max_arrows)
         .map(|p| Arrow {
@@ -178,7 +187,7 @@ pub(crate) fn ladder(sc: &ScenarioResult, max_arrows: usize) -> Option<Ladder> {
     Some(Ladder {
         lanes,
         arrows,
-        more: sc.packets.len().saturating_sub(max_arrows),
+        more: drawn.len().saturating_sub(max_arrows),
     })
 }
 
@@ -341,6 +350,30 @@ mod tests {
             (0, 0, true)
         );
         assert_eq!(l.more, 1);
+    }
+
+    #[test]
+    fn frames_without_addresses_stay_in_the_packet_list_and_out_of_the_ladder() {
+        let sc = ScenarioResult {
+            packets: vec![
+                packet(1, "", "", "ARP"),
+                packet(2, "", "", "ARP"),
+                packet(3, "192.0.2.2:5000", "192.0.2.1:6000", "TCP"),
+            ],
+            ..ScenarioResult::default()
+        };
+        let l = ladder(&sc, 10).unwrap();
+        let lanes: Vec<String> = l.lanes.iter().map(Lane::label).collect();
+        assert_eq!(lanes, ["192.0.2.2:5000", "192.0.2.1:6000"]);
+        assert_eq!(l.arrows.len(), 1);
+        assert_eq!(l.arrows[0].number, 3);
+        assert_eq!(l.more, 0);
+        // ARP alone: no exchange to draw.
+        let only = ScenarioResult {
+            packets: vec![packet(1, "", "", "ARP")],
+            ..ScenarioResult::default()
+        };
+        assert!(ladder(&only, 10).is_none());
     }
 
     #[test]

@@ -356,7 +356,11 @@ pub(crate) fn plan_submission(
                     .iter()
                     .find(|name| !crate::interp::installed(name))
                     .cloned(),
-                capture: capture_dir.map(|d| d.join(format!("{}.pcap", plan.id))),
+                // Several computers: one named interface block each, which only pcapng has.
+                capture: capture_dir.map(|d| {
+                    let ext = if plan.networked() { "pcapng" } else { "pcap" };
+                    d.join(format!("{}.{ext}", plan.id))
+                }),
                 plan,
                 source: submission.as_ref().map(|s| s.lab_dir(&l.scenario.lab)),
                 diagnose: submission.is_some(),

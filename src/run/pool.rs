@@ -205,7 +205,7 @@ fn prepare(job: &Job, ctx: &Context) -> Result<sandbox::Prepared, SandboxError> 
     if let crate::exec::limits::CapPlan::Cgroup(dir) = &cap.plan {
         view.held.push(dir.clone());
     }
-    sandbox::prepare(ctx.isolation, spec, workdir, &view, cap)
+    sandbox::prepare(ctx.isolation, spec, workdir, &view, cap, &job.plan.hosts)
 }
 
 fn run_one(
@@ -277,6 +277,24 @@ fn run_one(
         Ok(mut evidence) => {
             if let Some(dir) = &workdir {
                 hide_workdir(&mut evidence, dir);
+            }
+            if let (Some(path), Some(_), true) = (&capture, &evidence.capture, job.plan.networked())
+            {
+                // Each interface's packets were written as their ring gave them: in time order
+                // only within an interface. Frame numbers must follow time across them.
+                let ifaces: Vec<crate::capture::InterfaceDesc> =
+                    sandbox::capture_interfaces(&job.plan.hosts)
+                        .into_iter()
+                        .map(|(_, _, name, _)| crate::capture::InterfaceDesc {
+                            name,
+                            linktype: crate::capture::LINKTYPE_ETHERNET,
+                        })
+                        .collect();
+                if let Err(e) = crate::capture::sort_by_time(path, &ifaces) {
+                    evidence.warnings.push(format!(
+                        "the capture's packets could not be put in time order: {e}"
+                    ));
+                }
             }
             let analysis = match (&capture, &evidence.capture) {
                 (Some(path), Some(_)) => {

@@ -29,6 +29,16 @@ use crate::evidence::Evidence;
 use crate::exec::{self, RunRequest};
 
 pub(crate) mod confine;
+pub(crate) mod topo;
+
+/// The sandbox child's first line: what its programs see, and the computers they run on (two
+/// or more: a topology, see [`topo`]; else the run's own loopback).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Setup {
+    view: confine::View,
+    #[serde(default)]
+    hosts: Vec<crate::plan::HostPlan>,
+}
 
 /// Exit code of the sandbox child when user namespaces are not available.
 const NO_USERNS: i32 = 70;
@@ -99,16 +109,35 @@ pub(crate) struct CaptureSpec<'a> {
 }
 
 /// Starts a sandbox that captures as `capture` says and whose programs see `view` (namespace
-/// mode only); `workdir` is `view`'s working copy, kept as long as the sandbox.
+/// mode only) on `hosts` (two or more: a topology); `workdir` is `view`'s working copy, kept
+/// as long as the sandbox.
 pub(crate) fn prepare(
     isolation: Isolation,
     capture: Option<CaptureSpec<'_>>,
     workdir: tempfile::TempDir,
     view: &confine::View,
     cap: crate::exec::limits::SandboxCap,
+    hosts: &[crate::plan::HostPlan],
 ) -> Result<Prepared, SandboxError> {
+    if hosts.len() > 1 && isolation == Isolation::Host {
+        // Never the host's own network with addresses of simulated computers.
+        return Err(SandboxError::Failed(format!(
+            "this scenario runs {} computers, each in a network namespace of its own, which \
+             `--isolation host` cannot make: run it with the default `--isolation namespace`",
+            hosts.len()
+        )));
+    }
+    let hosts = if hosts.len() > 1 {
+        hosts.to_vec()
+    } else {
+        Vec::new()
+    };
     // The child reads this first line before anything else: it builds the root ahead.
-    let mut setup = serde_json::to_vec(view).map_err(|e| SandboxError::Failed(e.to_string()))?;
+    let setup = Setup {
+        view: view.clone(),
+        hosts,
+    };
+    let mut setup = serde_json::to_vec(&setup).map_err(|e| SandboxError::Failed(e.to_string()))?;
     setup.push(b'\n');
     let exe = std::env::current_exe().map_err(SandboxError::Spawn)?;
     let mode = match isolation {
@@ -346,25 +375,9 @@ fn mount_proc() -> Result<(), (i32, String)> {
 }
 
 fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
-    // The capture starts before the request is read: it is running by the time the harness
-    // hands a prepared sandbox its request.
-    let capture_path = spec.map(|s| s.path);
-    let mut warnings = Vec::new();
-    let capture = match spec {
-        Some(CaptureSpec { path, ring_mib }) if namespaced => {
-            match crate::capture::Capture::start(&["lo"], path, ring_mib) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    warnings.push(format!("no capture: {e}"));
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
     let mut stdin = std::io::stdin().lock();
     let mut line = String::new();
-    let view: confine::View = match stdin
+    let Setup { view, hosts } = match stdin
         .read_line(&mut line)
         .map(|_| serde_json::from_str(&line))
     {
@@ -379,6 +392,29 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
             eprintln!("cannot read the sandbox set-up: {e}");
             return SETUP_FAILED;
         }
+    };
+    // The computers of a topology, made before the capture that watches their links.
+    if namespaced && hosts.len() > 1 {
+        if let Err(e) = topo::build(&hosts) {
+            eprintln!("cannot make the scenario's computers: {e}");
+            return SETUP_FAILED;
+        }
+    }
+    // The capture starts before the request is read: it is running by the time the harness
+    // hands a prepared sandbox its request.
+    let capture_path = spec.map(|s| s.path);
+    let mut warnings = Vec::new();
+    let capture = match spec {
+        Some(CaptureSpec { path, ring_mib }) if namespaced => {
+            match start_capture(&hosts, path, ring_mib) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    warnings.push(format!("no capture: {e}"));
+                    None
+                }
+            }
+        }
+        _ => None,
     };
     // The programs' root, built and entered while the sandbox waits for its request. From here
     // on this process sees no host path: the capture file and the pipes are open descriptors.
@@ -452,6 +488,45 @@ fn supervisor_main(namespaced: bool, spec: Option<CaptureSpec<'_>>) -> i32 {
             SETUP_FAILED
         }
     }
+}
+
+/// The run's capture: `lo` alone on one host; in a topology, each host's `eth0` (the frames it
+/// sends: each frame once, see [`crate::capture::Tap::outgoing_only`]) and its own `lo`, named
+/// `HOST/eth0` and `HOST/lo`, the rings sharing `ring_mib` between them.
+fn start_capture(
+    hosts: &[crate::plan::HostPlan],
+    path: &Path,
+    ring_mib: u32,
+) -> Result<crate::capture::Capture, crate::capture::CaptureError> {
+    use crate::capture::{Capture, Tap};
+    if hosts.len() <= 1 {
+        return Capture::start_taps(&[Tap::here("lo")], path, ring_mib);
+    }
+    let taps: Vec<Tap<'_>> = capture_interfaces(hosts)
+        .into_iter()
+        .map(|(host, iface, label, outgoing_only)| Tap {
+            iface,
+            label,
+            netns: topo::host_netns(host),
+            outgoing_only,
+        })
+        .collect();
+    let share = (ring_mib / taps.len() as u32).max(1);
+    Capture::start_taps(&taps, path, share)
+}
+
+/// The interfaces a topology's capture records, in the file's order: per host, `eth0` (the
+/// frames it sends) then `lo`, as (host index, interface, name in the file, outgoing only).
+pub(crate) fn capture_interfaces(
+    hosts: &[crate::plan::HostPlan],
+) -> Vec<(usize, &'static str, String, bool)> {
+    let mut out = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        for (iface, outgoing_only) in [(topo::HOST_IFACE, true), ("lo", false)] {
+            out.push((i, iface, format!("{}/{iface}", h.name), outgoing_only));
+        }
+    }
+    out
 }
 
 /// A fresh working directory for one run: a copy of `source` (the submission), or empty.

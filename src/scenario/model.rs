@@ -26,7 +26,11 @@ pub(crate) struct Scenario {
     pub question: String,
     /// The answer: what happens and why. Reports show it next to this run's evidence.
     pub explanation: String,
-    /// Simulated hosts. Default: one host, `local`, on loopback.
+    /// Simulated computers. Default: one host, `local`, on loopback. Two or more hosts are
+    /// separate network namespaces joined by a link (a veth pair for two, a bridge for more),
+    /// each with its own `lo`, an `eth0` with a distinct MAC address and an address from the
+    /// documentation ranges (`192.0.2.1`, `192.0.2.2`, ... in order, unless it gives its
+    /// `addr`): programs on different hosts meet as on two machines, ARP included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<Host>,
     /// Names of the ports the harness chooses for each run (placeholders `{NAME}`).
@@ -107,8 +111,15 @@ pub(crate) struct Limits {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Host {
-    /// Host name, used by `programs[].host` and `{addr:NAME}`.
+    /// Host name, used by `programs[].host` and `{addr:NAME}`, and in the capture's interface
+    /// names (`server/eth0`): letters, digits, `-` and `_`.
     pub name: String,
+    /// The host's IPv4 address when the scenario has two hosts or more: in 192.0.2.0/24,
+    /// 198.51.100.0/24 or 203.0.113.0/24 (the documentation ranges; never an address of a
+    /// real network), neither the range's first nor last address. Default: `192.0.2.N` for
+    /// the N-th host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
 }
 
 /// A program the scenario can start: a lab role, one of socklab's peers, or a plain command.

@@ -13,6 +13,7 @@
 //! and TCP (tshark decodes a header cut in its options; etherparse refuses it). None of them
 //! allocates per packet on the hot path.
 
+pub(crate) mod arp;
 pub(crate) mod capture;
 #[cfg(test)]
 mod corpus_tests;

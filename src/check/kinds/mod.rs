@@ -46,6 +46,7 @@ macro_rules! envelope {
     };
 }
 
+mod arp_resolution;
 mod blocked;
 mod broadcast;
 mod datetime_reply;
@@ -391,6 +392,10 @@ registry! {
         /// is the current date, the current time as `HH:MM:SS`, or an error message, judged
         /// against the answer's own timestamp in the zone of the server's `TZ`.
         DatetimeReply => datetime_reply::Kind,
+        /// On the wire, between two computers of a topology (`hosts`): `from`'s computer asks by
+        /// ARP who has `to`'s address, and `to`'s computer answers with its own MAC address,
+        /// distinct from the asker's.
+        ArpResolution => arp_resolution::Kind,
     }
 }
 

@@ -66,6 +66,15 @@ impl CheckCx<'_, '_> {
         self.r.error(&path, message, help.map(str::to_string));
     }
 
+    /// The computer program `p` runs on, when the scenario has several (a topology); `None`
+    /// on one host.
+    pub(crate) fn host_of(&self, p: usize) -> Option<&HostPlan> {
+        if self.r.hosts.len() < 2 {
+            return None;
+        }
+        self.r.hosts.get(self.programs.get(p)?.host)
+    }
+
     /// The plan of program `p` (an index [`CheckCx::program`] returned): its binding, its
     /// peer's record file.
     pub(crate) fn program_plan(&self, p: usize) -> &ProgramPlan {
@@ -208,11 +217,31 @@ impl CheckCx<'_, '_> {
             );
             return None;
         };
+        // Between computers, each side is known by its address as well as its port.
+        let c = self.programs.iter().position(|p| p.name == client);
+        let addr = |i: Option<usize>| {
+            let host = self.programs.get(i?)?.host;
+            Some(self.r.hosts.get(host)?.addr.clone())
+        };
+        let (mut server_addr, mut client_addr) = (None, None);
+        let networked = self.r.hosts.len() > 1;
+        if networked && c != Some(p) {
+            let same_host = c.is_some_and(|c| self.programs[c].host == self.programs[p].host);
+            if !same_host {
+                (server_addr, client_addr) = (addr(Some(p)), addr(c));
+            }
+        } else if networked {
+            // One program names both sides (a client and the port it sends to, a server and
+            // its connections): its own address, on whichever side it is.
+            (server_addr, client_addr) = (addr(c), addr(c));
+        }
         Some(WireExpect {
             port,
             server,
             client,
             kind,
+            server_addr,
+            client_addr,
         })
     }
 }

@@ -84,6 +84,7 @@ pub(crate) fn resolve(
         groups: BTreeMap::new(),
         origin: Vec::new(),
         replica: Vec::new(),
+        hosts: Vec::new(),
     };
     let plan = r.plan(bindings, ports, self_exe);
     if r.errors.is_empty() {
@@ -102,6 +103,8 @@ struct Resolver<'a> {
     origin: Vec<usize>,
     /// Plan index → its replica number (1 ..), `None` for a program without `replicas`.
     replica: Vec<Option<u32>>,
+    /// The scenario's computers, once resolved (checks ask where a program runs).
+    hosts: Vec<HostPlan>,
 }
 
 impl Resolver<'_> {
@@ -185,6 +188,7 @@ impl Resolver<'_> {
             );
         }
         let hosts = self.hosts();
+        self.hosts = hosts.clone();
         let mut values: BTreeMap<String, String> = ports
             .iter()
             .map(|p| (p.name.clone(), p.port.to_string()))
@@ -201,6 +205,9 @@ impl Resolver<'_> {
             .and_then(|name| hosts.iter().find(|h| h.name == name))
             .unwrap_or(&hosts[0]);
         values.insert("server_addr".into(), server_host.addr.clone());
+        // socklab itself, for a `command` that runs one of its reference programs in a way no
+        // role does (bound to 127.0.0.1 whatever the scenario's hosts): never the student's.
+        values.insert("socklab".into(), self_exe.to_string());
         for o in roles::OPTIONS.iter().filter(|o| o.lab == s.lab) {
             let chosen = bindings.options.get(o.name).map(String::as_str);
             let value = chosen.unwrap_or(o.values[0]);
@@ -208,7 +215,23 @@ impl Resolver<'_> {
         }
 
         let programs = self.programs(&hosts, &values, bindings, self_exe);
-        let steps = self.steps(&programs, ports, &values);
+        let mut steps = self.steps(&programs, ports, &values);
+        if hosts.len() > 1 {
+            // Between computers, a server must accept at its host's address.
+            for planned in &mut steps {
+                if let StepPlan::WaitReady {
+                    program,
+                    reachable_at,
+                    ..
+                } = &mut planned.step
+                {
+                    *reachable_at = programs
+                        .get(*program)
+                        .and_then(|p| hosts.get(p.host))
+                        .map(|h| h.addr.clone());
+                }
+            }
+        }
         let checks = self.checks(&programs, &steps, &values);
         self.check_points();
         let final_quiescence = checks.iter().any(|c| c.kind.needs_quiescence());
@@ -258,28 +281,130 @@ impl Resolver<'_> {
         }
     }
 
+    /// One host: the run's loopback, as always. Two or more: a topology (see `sandbox::topo`),
+    /// each host at its own documentation address.
     fn hosts(&mut self) -> Vec<HostPlan> {
         let s = &self.loaded.scenario;
-        if s.hosts.len() > 1 {
+        if s.hosts.len() > MAX_HOSTS {
             self.error(
                 "hosts",
                 format!(
-                    "this version of socklab runs scenarios on one host; found {}",
+                    "{} hosts is more than a scenario may have ({MAX_HOSTS} at most)",
                     s.hosts.len()
                 ),
-                Some("multi-host topologies (veth links between namespaces) are not supported yet; remove all hosts but one".into()),
+                None,
             );
         }
-        let name = s.hosts.first().map_or("local", |h| h.name.as_str());
-        vec![HostPlan {
-            name: name.to_string(),
-            addr: "127.0.0.1".into(),
-        }]
+        if s.hosts.len() <= 1 {
+            if s.hosts.first().is_some_and(|h| h.addr.is_some()) {
+                self.error(
+                    "hosts[0].addr",
+                    "one host runs on the run's loopback (127.0.0.1): `addr` needs two hosts or more",
+                    Some("remove `addr`, or add the other computer as a second host".into()),
+                );
+            }
+            let name = s.hosts.first().map_or("local", |h| h.name.as_str());
+            return vec![HostPlan {
+                name: name.to_string(),
+                addr: "127.0.0.1".into(),
+                mac: String::new(),
+            }];
+        }
+        let mut out: Vec<HostPlan> = Vec::new();
+        let hosts = s.hosts.clone();
+        for (i, h) in hosts.iter().enumerate() {
+            if let Some(problem) = host_name_problem(&h.name) {
+                self.error(
+                    &format!("hosts[{i}].name"),
+                    format!("the host name {:?} {problem}", h.name),
+                    None,
+                );
+            }
+            if out.iter().any(|o| o.name == h.name) {
+                self.error(
+                    &format!("hosts[{i}].name"),
+                    format!("duplicate host name `{}`", h.name),
+                    None,
+                );
+            }
+            let addr = match &h.addr {
+                None => format!("192.0.2.{}", i + 1),
+                Some(text) => match documentation_addr(text) {
+                    Ok(a) => a.to_string(),
+                    Err(problem) => {
+                        self.error(
+                            &format!("hosts[{i}].addr"),
+                            format!("the address {text:?} {problem}"),
+                            Some(
+                                "simulated hosts use the documentation ranges only: \
+                                 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 (RFC 5737)"
+                                    .into(),
+                            ),
+                        );
+                        format!("192.0.2.{}", i + 1)
+                    }
+                },
+            };
+            if let Some(other) = out.iter().find(|o| o.addr == addr) {
+                self.error(
+                    &format!("hosts[{i}].addr"),
+                    format!("host `{}` has the address {addr} already", other.name),
+                    None,
+                );
+            }
+            out.push(HostPlan {
+                name: h.name.clone(),
+                addr,
+                mac: host_mac(i),
+            });
+        }
+        out
     }
 }
 
 /// The most replicas a program may have (`programs[].replicas`).
 pub(crate) const MAX_REPLICAS: u32 = 100;
+/// The most hosts a scenario may have: each is a network namespace and a port of the bridge.
+pub(crate) const MAX_HOSTS: usize = 16;
+
+/// The MAC address of the `index`-th host's `eth0`: locally administered (bit 1 of the first
+/// byte), unicast, distinct per host, and the same every run, so that reports and the
+/// tests can name it.
+pub(crate) fn host_mac(index: usize) -> String {
+    format!("02:53:4c:00:00:{:02x}", index + 1)
+}
+
+/// Why `name` is no usable host name, if it is not: it names interfaces in the capture file.
+fn host_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > 32 {
+        Some("is longer than 32 characters")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    {
+        Some("may hold only letters, digits, `-` and `_`")
+    } else {
+        None
+    }
+}
+
+/// `text` as an address of the documentation ranges (RFC 5737), neither a range's network
+/// nor its broadcast address; else why not. Pure.
+pub(crate) fn documentation_addr(text: &str) -> Result<std::net::Ipv4Addr, &'static str> {
+    let addr: std::net::Ipv4Addr = text
+        .parse()
+        .map_err(|_| "is not an IPv4 address such as 192.0.2.10")?;
+    let [a, b, c, d] = addr.octets();
+    if !matches!((a, b, c), (192, 0, 2) | (198, 51, 100) | (203, 0, 113)) {
+        return Err("is outside the documentation ranges");
+    }
+    if d == 0 || d == 255 {
+        return Err("is its range's network or broadcast address, which no host may have");
+    }
+    Ok(addr)
+}
 
 /// The most points one step or check may weigh: sums of them cannot wrap around.
 pub(crate) const MAX_POINTS: u32 = 1000;

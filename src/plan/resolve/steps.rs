@@ -175,6 +175,7 @@ impl Resolver<'_> {
                             port: port.port,
                             transport,
                             within_ms,
+                            reachable_at: None,
                         },
                         label,
                         points: Some(w.points.unwrap_or(1)),

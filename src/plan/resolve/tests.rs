@@ -477,6 +477,121 @@ fn a_broadcast_takes_a_group_and_refuses_a_message_inside_another() {
     );
     let err = resolve_text(
         scenario(["[c{replica} #1]", "[c{replica} #1] again"]),
+/// An upper scenario on `hosts` (JSON), its server on the first host and its client on the
+/// last.
+fn two_computers(hosts: &str) -> String {
+    format!(
+        r#"{{ "id": "h", "lab": "upper", "title": "t", "question": "q", "explanation": "e",
+          "hosts": {hosts},
+          "programs": [ {{ "name": "server", "role": "tcp-upper-server", "host": "server" }},
+                        {{ "name": "client", "role": "tcp-upper-client", "host": "client",
+                           "args": ["{{addr:server}}", "{{port}}"] }} ],
+          "steps": [ {{ "start": {{ "program": "server" }} }},
+                     {{ "wait_ready": {{ "program": "server" }} }},
+                     {{ "start": {{ "program": "client" }} }} ] }}"#
+    )
+}
+
+#[test]
+fn hosts_get_documentation_addresses_and_distinct_macs_in_order() {
+    let plan = resolve_text(
+        two_computers(r#"[ { "name": "server" }, { "name": "client" } ]"#),
+        31_000,
+    )
+    .unwrap();
+    assert!(plan.networked());
+    let hosts: Vec<(&str, &str, &str)> = plan
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.addr.as_str(), h.mac.as_str()))
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            ("server", "192.0.2.1", "02:53:4c:00:00:01"),
+            ("client", "192.0.2.2", "02:53:4c:00:00:02")
+        ]
+    );
+    let server = plan.programs.iter().find(|p| p.name == "server").unwrap();
+    let client = plan.programs.iter().find(|p| p.name == "client").unwrap();
+    assert_eq!((server.host, client.host), (0, 1));
+    // `{server_addr}` (the server's default HOST) and `{addr:server}` are the server's address.
+    assert_eq!(server.argv[server.argv.len() - 2], "192.0.2.1");
+    assert_eq!(client.argv[client.argv.len() - 2], "192.0.2.1");
+    // Its readiness asks for a socket the other computer can reach.
+    let ready = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.step {
+            StepPlan::WaitReady { reachable_at, .. } => Some(reachable_at.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(ready.as_deref(), Some("192.0.2.1"));
+}
+
+#[test]
+fn one_host_stays_on_loopback_and_any_address_is_ready() {
+    let plan = resolve_text(two_computers(r#"[ { "name": "server" } ]"#), 31_000);
+    // The client's host is unknown with one host.
+    assert!(plan.unwrap_err().contains("unknown host `client`"));
+    let scenario = two_computers(r#"[ { "name": "local" } ]"#)
+        .replace(r#", "host": "server""#, "")
+        .replace(r#", "host": "client""#, "")
+        .replace("{addr:server}", "{addr:local}");
+    let plan = resolve_text(scenario, 31_000).unwrap();
+    assert!(!plan.networked());
+    assert_eq!(plan.hosts[0].addr, "127.0.0.1");
+    assert!(plan.steps.iter().all(|s| !matches!(
+        &s.step,
+        StepPlan::WaitReady {
+            reachable_at: Some(_),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_host_address_outside_the_documentation_ranges_is_an_error_at_its_path() {
+    let err = resolve_text(
+        two_computers(r#"[ { "name": "server", "addr": "10.0.0.1" }, { "name": "client" } ]"#),
+        31_000,
+    )
+    .unwrap_err();
+    assert!(err.contains("hosts[0].addr"), "{err}");
+    assert!(err.contains("outside the documentation ranges"), "{err}");
+    assert!(
+        err.contains("192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24"),
+        "{err}"
+    );
+    for (addr, why) in [
+        ("192.0.2.255", "broadcast"),
+        ("203.0.113.0", "network"),
+        ("192.0.2", "not an IPv4 address"),
+    ] {
+        let hosts =
+            format!(r#"[ {{ "name": "server" }}, {{ "name": "client", "addr": "{addr}" }} ]"#);
+        let err = resolve_text(two_computers(&hosts), 31_000).unwrap_err();
+        assert!(
+            err.contains("hosts[1].addr") && err.contains(why),
+            "{addr}: {err}"
+        );
+    }
+    let plan = resolve_text(
+        two_computers(
+            r#"[ { "name": "server", "addr": "198.51.100.7" }, { "name": "client", "addr": "203.0.113.9" } ]"#,
+        ),
+        31_000,
+    )
+    .unwrap();
+    assert_eq!(plan.hosts[0].addr, "198.51.100.7");
+    assert_eq!(plan.hosts[1].addr, "203.0.113.9");
+}
+
+#[test]
+fn hosts_must_have_distinct_names_and_addresses() {
+    let err = resolve_text(
+        two_computers(r#"[ { "name": "server", "addr": "192.0.2.2" }, { "name": "client" } ]"#),
         31_000,
     )
     .unwrap_err();
@@ -485,4 +600,25 @@ fn a_broadcast_takes_a_group_and_refuses_a_message_inside_another() {
             && err.contains("the message \"[c1 #1]\" is part of the message \"[c1 #1] again\""),
         "{err}"
     );
+        err.contains("host `server` has the address 192.0.2.2 already"),
+        "{err}"
+    );
+    let err = resolve_text(
+        two_computers(r#"[ { "name": "server" }, { "name": "server" }, { "name": "client" } ]"#),
+        31_000,
+    )
+    .unwrap_err();
+    assert!(err.contains("duplicate host name `server`"), "{err}");
+    let err = resolve_text(
+        two_computers(r#"[ { "name": "server" }, { "name": "a/b" }, { "name": "client" } ]"#),
+        31_000,
+    )
+    .unwrap_err();
+    assert!(err.contains("hosts[1].name"), "{err}");
+    let err = resolve_text(
+        two_computers(r#"[ { "name": "server", "addr": "192.0.2.9" } ]"#),
+        31_000,
+    )
+    .unwrap_err();
+    assert!(err.contains("`addr` needs two hosts or more"), "{err}");
 }

@@ -51,7 +51,7 @@ fn report_html_of_a_real_run_loads_offline_draws_and_logs_nothing() {
     assert_offline_and_clean(&page);
     let dom = browser::dump_dom(&page);
     assert!(dom.contains("TCP round trip: the server answers in uppercase"));
-    assert!(dom.contains("<strong>64/72</strong>"), "{dom}");
+    assert!(dom.contains("<strong>71/79</strong>"), "{dom}");
     // The lost check with its reason, and the packets it cites linked to the packet list.
     assert!(dom.contains("byte 1 is \"h\" where \"H\" is due"), "{dom}");
     assert!(dom.contains("href=\"#upper-tcp-round-trip-packet-6\""));

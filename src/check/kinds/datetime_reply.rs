@@ -196,17 +196,9 @@ struct Ymd {
     day: u32,
 }
 
-/// The civil date of day `days` after 1970-01-01 (Howard Hinnant's algorithm).
+/// The civil date of day `days` after 1970-01-01.
 fn civil(days: i64) -> Ymd {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::result::civil_from_days(days);
     Ymd { year, month, day }
 }
 

@@ -303,22 +303,29 @@ fn ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Option<Diag
     let [assigned, actual] = &groups[..] else {
         return None;
     };
-    Some(Diagnosis {
-        id: format!("ignores-port:{}", role_of(p)),
-        role: p.role.clone(),
-        summary: format!(
-            "{} ignores the assigned port: it uses {actual}, not the port socklab gave \
-             it on the command line ({assigned} in `{}`)",
-            who(p),
+    Some(port_ignored(
+        p,
+        format!(
+            "uses {actual}, not the port socklab gave it on the command line ({assigned} in `{}`)",
             sc.id
         ),
+    ))
+}
+
+/// The one diagnosis of a program that ignores its port, a server's or a client's: `how` says
+/// what it did instead (`uses 12000, not ...`).
+fn port_ignored(p: &ProgramResult, how: String) -> Diagnosis {
+    Diagnosis {
+        id: format!("ignores-port:{}", role_of(p)),
+        role: p.role.clone(),
+        summary: format!("{} ignores the assigned port: it {how}", who(p)),
         detail: Some(
-            "ports are chosen per run, so a program must take its port from its \
-             arguments (sys.argv), never hard-code it"
+            "ports are chosen per run, so a program must take its port from its arguments \
+             (sys.argv), never hard-code it"
                 .into(),
         ),
         checks: Vec::new(),
-    })
+    }
 }
 
 /// A server of a topology bound to its loopback (`localhost`, 127.0.0.1): the other
@@ -369,23 +376,14 @@ fn client_ignores_port(sc: &ScenarioResult, programs: &[&ProgramResult]) -> Opti
         return None;
     }
     let given = assigned.first()?;
-    Some(Diagnosis {
-        id: format!("ignores-port:{}", role_of(p)),
-        role: p.role.clone(),
-        summary: format!(
-            "{} ignores the assigned port: it sends to {port}, not the port socklab gave it on \
-             the command line ({given} in `{}`, packet {})",
-            who(p),
-            sc.id,
-            opening.number
+    Some(port_ignored(
+        p,
+        format!(
+            "sends to {port}, not the port socklab gave it on the command line ({given} in `{}`, \
+             packet {})",
+            sc.id, opening.number
         ),
-        detail: Some(
-            "ports are chosen per run, so a program must take its port from its arguments \
-             (sys.argv), never hard-code it"
-                .into(),
-        ),
-        checks: Vec::new(),
-    })
+    ))
 }
 
 fn prompts(p: &ProgramResult) -> Option<Diagnosis> {

@@ -39,12 +39,12 @@ fn a_pair_with_a_protocol_of_its_own_is_told_which_side_is_wrong() {
     assert_eq!(theirs["verdict"], "pass");
     assert_eq!(binding(theirs, "server"), "reference");
     assert_eq!(binding(theirs, "client"), "submission");
-    // socklab's program earns nothing: what only it does weighs 0 points.
-    for c in theirs["checks"].as_array().unwrap() {
-        if c["title"] == "on the wire, the reply is the line in uppercase" {
-            assert_eq!(c["points"], 0, "{c}");
-        }
-    }
+    // socklab's program earns nothing: what only it does weighs 0 points; what the student's
+    // client does still counts.
+    let converts = common::check_titled(theirs, "on the wire, the reply is the line in uppercase");
+    assert_eq!(converts["points"], 0, "{converts}");
+    let prints = common::check_titled(theirs, "the client prints the server's reply");
+    assert!(prints["points"].as_u64().unwrap() > 0, "{prints}");
     assert!(
         run.report.contains(
             "Your client is right: it passes with socklab's server. Your server is wrong: with \
